@@ -175,6 +175,12 @@ def _default_chunk(n_cells_per_resample: int) -> int:
     return int(max(BLOCK, min(4096, _TARGET_CELLS // max(n_cells_per_resample, 1))))
 
 
+def _round_to_blocks(chunk: int) -> int:
+    if chunk < 1:
+        raise ValueError(f"chunk_size must be positive, got {chunk}")
+    return -(-chunk // BLOCK) * BLOCK
+
+
 def _jackknife(arrays, statistic, codes: np.ndarray, n_units: int, run_mask: np.ndarray | None,
                chunk_size: int) -> np.ndarray:
     """Leave-one-unit-out values of the statistic, (n_units, *out_shape), chunked."""
@@ -230,7 +236,10 @@ def bootstrap(
         first ``run_counts[i]`` positions of axis 1; the rest is padding). Not
         combinable with ``clusters``.
     chunk_size : int, optional
-        Resamples evaluated at once (memory bound). Results do not depend on it.
+        Resamples whose weights are held in memory at once (rounded up to a multiple
+        of :data:`BLOCK`); the default keeps them near 32 MB. The statistic is always
+        called on the same blocks of at most :data:`BLOCK` resamples, so results are
+        bitwise identical for every chunk size.
     keep_replicates : bool
         Keep the ``(n_boot, *out)`` replicate array in the result.
 
@@ -286,7 +295,7 @@ def bootstrap(
 
     estimate = np.asarray(statistic(*arrays, weights=base_w), dtype=float)[0]
     cells = base_w.size  # weight cells per resample: what chunking bounds
-    chunk = chunk_size or _default_chunk(cells)
+    chunk = _round_to_blocks(chunk_size or _default_chunk(cells))
 
     reps = np.empty((n_boot,) + estimate.shape)
     for s in range(0, n_boot, chunk):
@@ -297,7 +306,11 @@ def bootstrap(
             w = counts if clusters is None else counts[:, codes]
         else:
             w = _two_stage_chunk(n, n_boot, seed, run_seed, rc, s, e)
-        reps[s:e] = np.asarray(statistic(*arrays, weights=w), dtype=float)
+        # The statistic always sees the same blocks of BLOCK resamples, whatever the
+        # chunk: BLAS kernels may sum in a different order for a different number of
+        # rows, and results must be bitwise independent of chunk_size.
+        for b in range(0, e - s, BLOCK):
+            reps[s + b:s + min(b + BLOCK, e - s)] = np.asarray(statistic(*arrays, weights=w[b:b + BLOCK]), dtype=float)
 
     finite = np.isfinite(reps)
     n_valid = finite.sum(axis=0)
