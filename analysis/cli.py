@@ -1,0 +1,83 @@
+"""Command line: ``python -m analysis <command>``.
+
+Commands
+--------
+summary   evaluator-vs-human reliability, agreement and bias on a data set (``demo`` by
+          default: the synthetic data set generated from ``--seed``)
+bench     bootstrap speed and memory against pingouin (see :mod:`analysis.bench`)
+fetch     download the Hugging Face export and clone the three source repositories
+          into the data root (needs internet; never run in CI)
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from analysis import __version__
+from analysis.paths import DATA_ROOT_ENV
+
+DATASETS = ("demo", "bhh")
+
+
+def _summary(args: argparse.Namespace) -> int:
+    from analysis.summary import print_summary
+
+    return print_summary(args.dataset, data_root=args.data_root, seed=args.seed, n_boot=args.n_boot,
+                         out_dir=args.out)
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from analysis.bench import main as bench_main
+
+    return bench_main(args.rest)
+
+
+def _fetch(args: argparse.Namespace) -> int:
+    from analysis.fetch import fetch
+    from analysis.paths import data_root
+
+    root = data_root(args.data_root)
+    for message in fetch(root, what=tuple(args.what)):
+        print(message)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m analysis",
+                                     description="Reliability of LLM judges of mental-health crisis responses.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    root_help = f"data root holding between-help-and-harm/ etc. (default: ${DATA_ROOT_ENV} or data/raw)"
+    s = sub.add_parser("summary", help="reliability, agreement and bias of every evaluator against the humans")
+    s.add_argument("--dataset", choices=DATASETS, default="demo")
+    s.add_argument("--data-root", default=None, help=root_help)
+    s.add_argument("--seed", type=int, default=20261124, help="seed of the demo data and of the bootstrap")
+    s.add_argument("--n-boot", type=int, default=2000, help="bootstrap resamples")
+    s.add_argument("--out", default=None, help="also write the tables as CSV into this folder")
+    s.set_defaults(func=_summary)
+
+    b = sub.add_parser("bench", help="bootstrap speed and memory against pingouin", add_help=False)
+    b.add_argument("rest", nargs=argparse.REMAINDER)
+    b.set_defaults(func=_bench)
+
+    f = sub.add_parser("fetch", help="download the data sets into the data root (needs internet)")
+    f.add_argument("--data-root", default=None, help=root_help)
+    f.add_argument("--what", nargs="+", choices=("hf", "repos"), default=["hf", "repos"])
+    f.set_defaults(func=_fetch)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except (FileNotFoundError, ValueError) as exc:
+        # Data problems are the user's to fix: say what and where, without a traceback.
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
