@@ -58,8 +58,9 @@ class BootstrapResult:
     estimate : ndarray
         The statistic on the original sample.
     ci_low, ci_high : ndarray
-        Interval bounds (NaN where fewer than 2 finite replicates, or where BCa's
-        acceleration is undefined because all jackknife values are equal).
+        Interval bounds. NaN where fewer than 2 replicates are finite, or where BCa's
+        acceleration is undefined (all jackknife values equal while the replicates
+        vary); ``[estimate, estimate]`` where every replicate equals the estimate.
     se : ndarray
         Standard deviation (ddof=1) of the finite replicates: the bootstrap SE.
     method : str
@@ -336,6 +337,12 @@ def bootstrap(
 
     ci_low = _quantiles(masked, q_low, n_valid)
     ci_high = _quantiles(masked, q_high, n_valid)
+    # A statistic that every resample leaves unchanged (e.g. a share of 0 %) has the
+    # degenerate interval [estimate, estimate]; BCa's z0 = Phi^-1(0) would make it NaN.
+    hi = np.max(np.where(finite, reps, -np.inf), axis=0)
+    lo = np.min(np.where(finite, reps, np.inf), axis=0)
+    constant = (n_valid >= 2) & (hi == lo)
+    ci_low, ci_high = np.where(constant, lo, ci_low), np.where(constant, hi, ci_high)
     return BootstrapResult(
         estimate=estimate, ci_low=ci_low, ci_high=ci_high, se=se, method=method,
         confidence=confidence, n_boot=n_boot, n_valid=n_valid,

@@ -1,0 +1,132 @@
+"""Evaluator-versus-human result tables, shared by the CLI summary and the notebooks.
+
+All tables are polars frames with fixed column order, sorted deterministically, so the
+same data and seed give byte-identical CSV files.
+
+Sign and units: ``bias = evaluator - reference``, in points on the 1-5 appropriateness
+scale (positive: the evaluator is more lenient than the reference). MAE and RMSE are in
+points; ``within1_pct`` is a percentage (0-100).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+import polars as pl
+
+from analysis import agreement
+from analysis.bias import mean_bias
+from analysis.icc import intraclass_corr
+from analysis.ratings import RatingMatrix, to_matrix
+
+HUMAN_MEAN = "human_mean"
+JURY = "jury"
+
+
+@dataclass(frozen=True)
+class ReviewScores:
+    """Scores of the human-reviewed responses: one row per item, one column per rater.
+
+    ``values[:, j]`` is rater ``raters[j]``: the humans, each LLM evaluator (mean of its
+    evaluation runs), ``jury`` (mean of the LLM evaluators) and ``human_mean``. Only
+    items scored by every rater are kept; ``n_dropped`` says how many were not.
+    """
+
+    matrix: RatingMatrix
+    categories: tuple[str | None, ...]
+    n_dropped: int
+
+    def column(self, rater: str) -> np.ndarray:
+        return self.matrix.values[:, self.matrix.raters.index(rater)]
+
+
+def review_scores(ratings: pl.DataFrame, review_set: pl.DataFrame, items: pl.DataFrame,
+                  humans: Sequence[str] = ("H1", "H2"),
+                  evaluators: Sequence[str] = ("gpt-4o-mini", "gpt-5-nano", "meta-llama")) -> ReviewScores:
+    """The items x raters matrix of the review set (the responses the humans scored)."""
+    reviewed = ratings.filter(pl.col("response_id").is_in(review_set["response_id"].to_list()))
+    m = to_matrix(reviewed, [*humans, *evaluators], index="response_id")
+    complete, dropped = m.complete()
+    values = complete.values
+    extra = np.column_stack([values[:, len(humans):].mean(axis=1), values[:, :len(humans)].mean(axis=1)])
+    full = RatingMatrix(values=np.column_stack([values, extra]), index=complete.index,
+                        raters=(*complete.raters, JURY, HUMAN_MEAN), clusters=complete.clusters)
+    cat = dict(zip(items["item_id"].to_list(), items["category"].to_list()))
+    return ReviewScores(matrix=full, categories=tuple(cat.get(c) for c in full.clusters), n_dropped=dropped)
+
+
+def _pairs(evaluators: Sequence[str], humans: Sequence[str]) -> list[tuple[str, str]]:
+    refs = [*humans, HUMAN_MEAN]
+    pairs = [(e, h) for e in [*evaluators, JURY] for h in refs]
+    pairs += [(humans[i], humans[j]) for i in range(len(humans)) for j in range(i + 1, len(humans))]
+    return pairs
+
+
+def agreement_table(scores: ReviewScores, evaluators: Sequence[str], humans: Sequence[str] = ("H1", "H2")) -> pl.DataFrame:
+    """MAE, RMSE, within-1 %, QWK and Krippendorff's alpha (interval) for each pair."""
+    rows = []
+    for a, b in _pairs(evaluators, humans):
+        x, y = scores.column(a), scores.column(b)
+        rows.append(dict(
+            rater_a=a, rater_b=b, n=len(x), mae=agreement.mae(x, y), rmse=agreement.rmse(x, y),
+            within1_pct=agreement.within_one_pct(x, y), qwk=agreement.quadratic_weighted_kappa(x, y),
+            kripp_alpha=agreement.krippendorff_alpha(np.column_stack([x, y]), level="interval"),
+        ))
+    return pl.DataFrame(rows)
+
+
+def icc_table(scores: ReviewScores, evaluators: Sequence[str], humans: Sequence[str] = ("H1", "H2"), *,
+              n_boot: int = 2000, seed: int = 0,
+              types: Sequence[str] = ("ICC(A,1)", "ICC(C,1)")) -> pl.DataFrame:
+    """ICC of each evaluator with each human (and the human mean), F-based and BCa CIs."""
+    frames = []
+    for a, b in _pairs(evaluators, humans):
+        x = np.column_stack([scores.column(a), scores.column(b)])
+        for ci in ("f", "bca"):
+            res = intraclass_corr(x, ci=ci, n_boot=n_boot, seed=seed)
+            frames.append(res.filter(pl.col("type").is_in(list(types))).select(
+                pl.lit(a).alias("rater_a"), pl.lit(b).alias("rater_b"), "type", "icc", "ci_low", "ci_high",
+                "ci_method", pl.col("n_items").alias("n")))
+    return pl.concat(frames)
+
+
+def bias_table(scores: ReviewScores, evaluators: Sequence[str], *, reference: str = HUMAN_MEAN,
+               n_boot: int = 2000, seed: int = 0, by_category: bool = True) -> pl.DataFrame:
+    """Signed bias (evaluator - reference, points on 1-5) with BCa CI, overall and per category."""
+    rows = []
+    cats = np.asarray(scores.categories, dtype=object)
+    groups = [("all", np.ones(len(cats), bool))]
+    if by_category:
+        groups += [(c, cats == c) for c in sorted({c for c in cats if c is not None})]
+    for e in [*evaluators, JURY]:
+        for name, mask in groups:
+            x, y = scores.column(e)[mask], scores.column(reference)[mask]
+            if len(x) < 2:
+                rows.append(dict(evaluator=e, reference=reference, category=name, n=len(x),
+                                 bias=float(np.mean(x - y)) if len(x) else float("nan"),
+                                 ci_low=float("nan"), ci_high=float("nan")))
+                continue
+            r = mean_bias(x, y, n_boot=n_boot, seed=seed)
+            rows.append(dict(evaluator=e, reference=reference, category=name, n=r.n, bias=r.bias,
+                             ci_low=r.ci_low, ci_high=r.ci_high))
+    return pl.DataFrame(rows, schema={"evaluator": pl.String, "reference": pl.String, "category": pl.String,
+                                      "n": pl.Int64, "bias": pl.Float64, "ci_low": pl.Float64,
+                                      "ci_high": pl.Float64})
+
+
+def write_table(frame: pl.DataFrame, name: str, tables_dir) -> "Path":
+    """Write ``<tables_dir>/<name>.csv`` atomically (a reader never sees half a table).
+
+    Floats are written with 10 significant decimals so that the same data and seed give
+    byte-identical files across runs.
+    """
+    from pathlib import Path
+
+    out = Path(tables_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    final, tmp = out / f"{name}.csv", out / f".{name}.csv.tmp"
+    frame.write_csv(tmp, float_precision=10)
+    tmp.replace(final)
+    return final
