@@ -31,10 +31,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from analysis import __version__
+from analysis.evaluators import EVALUATORS
 from analysis.paths import PROJECT_ROOT, data_root as resolve_data_root
 
-EVALUATORS = ("gpt-4o-mini", "gpt-5-nano", "meta-llama", "jury")
-"""Evaluators of the Between Help and Harm study (``jury`` = mean of the three)."""
 
 DATASET_NOTEBOOKS = {
     "demo": ("01_data_audit", "02_reliability", "03_bias", "04_category_appropriateness"),
@@ -43,8 +42,7 @@ DATASET_NOTEBOOKS = {
 DATASET_EVALUATORS = {"demo": EVALUATORS, "bhh": EVALUATORS}
 
 
-def check_evaluator(evaluator: str, valid=EVALUATORS) -> str:
-    """Fail at once, with the valid names, on an unknown evaluator."""
+def _check(evaluator: str, valid) -> str:
     if evaluator not in valid:
         raise ValueError(f"unknown evaluator {evaluator!r}; valid names: {', '.join(valid)}")
     return evaluator
@@ -115,7 +113,7 @@ def plan(datasets, evaluators, *, data_root, n_boot, seed, reports_dir: Path, fi
     for ds in datasets:
         evs = evaluators or DATASET_EVALUATORS[ds]
         for ev in evs:
-            check_evaluator(ev, DATASET_EVALUATORS[ds])
+            _check(ev, DATASET_EVALUATORS[ds])
             report_dir = reports_dir / ds / ev
             for nb in DATASET_NOTEBOOKS[ds]:
                 params = dict(dataset=ds, evaluator=ev, data_root=str(data_root) if data_root else "",
@@ -213,6 +211,6 @@ def main(argv: list[str] | None = None) -> int:
     if a.evaluator:
         for ds in datasets:
             for ev in a.evaluator:
-                check_evaluator(ev, DATASET_EVALUATORS[ds])
+                _check(ev, DATASET_EVALUATORS[ds])
     return render(datasets, a.evaluator, data_root=a.data_root, jobs=a.jobs, n_boot=a.n_boot, seed=a.seed,
                   reports_dir=a.reports_dir, figures_dir=a.figures_dir)

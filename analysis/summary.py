@@ -14,23 +14,10 @@ import time
 
 import polars as pl
 
+from analysis.load import load_dataset
 from analysis.ratings import audit_summary
-from analysis.tables import agreement_table, bias_table, icc_table, review_scores, write_table
-
-EVALUATORS = ("gpt-4o-mini", "gpt-5-nano", "meta-llama")
-
-
-def load_dataset(dataset: str, *, data_root=None, seed: int = 20261124):
-    """The data object of ``dataset`` (``demo`` is generated from ``seed``)."""
-    if dataset == "demo":
-        from analysis.demo import generate_demo
-
-        return generate_demo(seed=seed)
-    if dataset == "bhh":
-        from analysis.datasets.bhh import load_bhh
-
-        return load_bhh(data_root)
-    raise ValueError(f"unknown dataset {dataset!r}; valid: demo, bhh")
+from analysis.evaluators import JURY, LLM_EVALUATORS as EVALUATORS
+from analysis.tables import agreement_table, bias_table, human_pairs, icc_table, review_scores, write_table
 
 
 def compute_summary(dataset: str, *, data_root=None, seed: int = 20261124, n_boot: int = 2000) -> dict[str, pl.DataFrame]:
@@ -38,9 +25,9 @@ def compute_summary(dataset: str, *, data_root=None, seed: int = 20261124, n_boo
     scores = review_scores(data.ratings, data.review_set, data.items, evaluators=EVALUATORS)
     tables = {
         "audit": audit_summary(data.audit),
-        "agreement": agreement_table(scores, EVALUATORS),
-        "icc": icc_table(scores, EVALUATORS, n_boot=n_boot, seed=seed),
-        "bias": bias_table(scores, EVALUATORS, n_boot=n_boot, seed=seed, by_category=False),
+        "agreement": agreement_table(scores, human_pairs(EVALUATORS)),
+        "icc": icc_table(scores, human_pairs(EVALUATORS), n_boot=n_boot, seed=seed),
+        "bias": bias_table(scores, [*EVALUATORS, JURY], n_boot=n_boot, seed=seed, by_category=False),
     }
     truth = getattr(data, "truth", None)
     if truth is not None:

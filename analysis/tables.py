@@ -18,11 +18,11 @@ import polars as pl
 
 from analysis import agreement
 from analysis.bias import mean_bias
+from analysis.evaluators import JURY, LLM_EVALUATORS
 from analysis.icc import intraclass_corr
 from analysis.ratings import RatingMatrix, to_matrix
 
 HUMAN_MEAN = "human_mean"
-JURY = "jury"
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ class ReviewScores:
 
 def review_scores(ratings: pl.DataFrame, review_set: pl.DataFrame, items: pl.DataFrame,
                   humans: Sequence[str] = ("H1", "H2"),
-                  evaluators: Sequence[str] = ("gpt-4o-mini", "gpt-5-nano", "meta-llama")) -> ReviewScores:
+                  evaluators: Sequence[str] = LLM_EVALUATORS) -> ReviewScores:
     """The items x raters matrix of the review set (the responses the humans scored)."""
     reviewed = ratings.filter(pl.col("response_id").is_in(review_set["response_id"].to_list()))
     m = to_matrix(reviewed, [*humans, *evaluators], index="response_id")
@@ -57,32 +57,40 @@ def review_scores(ratings: pl.DataFrame, review_set: pl.DataFrame, items: pl.Dat
     return ReviewScores(matrix=full, categories=tuple(cat.get(c) for c in full.clusters), n_dropped=dropped)
 
 
-def _pairs(evaluators: Sequence[str], humans: Sequence[str]) -> list[tuple[str, str]]:
+def human_pairs(evaluators: Sequence[str], humans: Sequence[str] = ("H1", "H2")) -> list[tuple[str, str]]:
+    """Each evaluator (and the jury) against each human and the human mean, then human vs human."""
     refs = [*humans, HUMAN_MEAN]
     pairs = [(e, h) for e in [*evaluators, JURY] for h in refs]
     pairs += [(humans[i], humans[j]) for i in range(len(humans)) for j in range(i + 1, len(humans))]
     return pairs
 
 
-def agreement_table(scores: ReviewScores, evaluators: Sequence[str], humans: Sequence[str] = ("H1", "H2")) -> pl.DataFrame:
-    """MAE, RMSE, within-1 %, QWK and Krippendorff's alpha (interval) for each pair."""
+def evaluator_pairs(scores: ReviewScores, evaluator: str, humans: Sequence[str] = ("H1", "H2")) -> list[tuple[str, str]]:
+    """``evaluator`` against every other rater of ``scores``, then the human-human ceiling."""
+    return [(evaluator, r) for r in scores.matrix.raters if r != evaluator] + [
+        (humans[i], humans[j]) for i in range(len(humans)) for j in range(i + 1, len(humans))]
+
+
+def agreement_table(scores: ReviewScores, pairs: Sequence[tuple[str, str]]) -> pl.DataFrame:
+    """MAE, RMSE (points), within-1 (%), QWK and Krippendorff's alpha (interval) per pair."""
     rows = []
-    for a, b in _pairs(evaluators, humans):
+    for a, b in pairs:
         x, y = scores.column(a), scores.column(b)
         rows.append(dict(
             rater_a=a, rater_b=b, n=len(x), mae=agreement.mae(x, y), rmse=agreement.rmse(x, y),
             within1_pct=agreement.within_one_pct(x, y), qwk=agreement.quadratic_weighted_kappa(x, y),
             kripp_alpha=agreement.krippendorff_alpha(np.column_stack([x, y]), level="interval"),
         ))
-    return pl.DataFrame(rows)
+    return pl.DataFrame(rows, schema={"rater_a": pl.String, "rater_b": pl.String, "n": pl.Int64, "mae": pl.Float64,
+                                      "rmse": pl.Float64, "within1_pct": pl.Float64, "qwk": pl.Float64,
+                                      "kripp_alpha": pl.Float64})
 
 
-def icc_table(scores: ReviewScores, evaluators: Sequence[str], humans: Sequence[str] = ("H1", "H2"), *,
-              n_boot: int = 2000, seed: int = 0,
+def icc_table(scores: ReviewScores, pairs: Sequence[tuple[str, str]], *, n_boot: int = 2000, seed: int = 0,
               types: Sequence[str] = ("ICC(A,1)", "ICC(C,1)")) -> pl.DataFrame:
-    """ICC of each evaluator with each human (and the human mean), F-based and BCa CIs."""
+    """ICC per pair of raters, F-based and BCa bootstrap (over items) intervals."""
     frames = []
-    for a, b in _pairs(evaluators, humans):
+    for a, b in pairs:
         x = np.column_stack([scores.column(a), scores.column(b)])
         for ci in ("f", "bca"):
             res = intraclass_corr(x, ci=ci, n_boot=n_boot, seed=seed)
@@ -92,15 +100,16 @@ def icc_table(scores: ReviewScores, evaluators: Sequence[str], humans: Sequence[
     return pl.concat(frames)
 
 
-def bias_table(scores: ReviewScores, evaluators: Sequence[str], *, reference: str = HUMAN_MEAN,
+def bias_table(scores: ReviewScores, evaluators: Sequence[str], *, references: Sequence[str] = (HUMAN_MEAN,),
                n_boot: int = 2000, seed: int = 0, by_category: bool = True) -> pl.DataFrame:
-    """Signed bias (evaluator - reference, points on 1-5) with BCa CI, overall and per category."""
+    """Signed bias (evaluator - reference, points on 1-5) with BCa CI, overall (category
+    ``all``) and per crisis category. ``evaluators`` are used as given (add ``jury``)."""
     rows = []
     cats = np.asarray(scores.categories, dtype=object)
     groups = [("all", np.ones(len(cats), bool))]
     if by_category:
         groups += [(c, cats == c) for c in sorted({c for c in cats if c is not None})]
-    for e in [*evaluators, JURY]:
+    for e, reference in ((e, r) for e in evaluators for r in references):
         for name, mask in groups:
             x, y = scores.column(e)[mask], scores.column(reference)[mask]
             if len(x) < 2:

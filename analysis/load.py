@@ -1,0 +1,23 @@
+"""One entry point to every data set the notebooks and the CLI can analyse."""
+
+from __future__ import annotations
+
+DATASETS = ("demo", "bhh")
+"""``demo``: synthetic, generated from the seed; ``bhh``: Between Help and Harm (real)."""
+
+
+def load_dataset(dataset: str, *, data_root=None, seed: int = 20261124):
+    """The data object of ``dataset`` (fields ``items, responses, ratings, review_set, audit``).
+
+    ``demo`` is generated from ``seed`` (and also has ``truth``); the real data sets are
+    read from ``data_root`` (see :func:`analysis.paths.data_root`).
+    """
+    if dataset == "demo":
+        from analysis.demo import generate_demo
+
+        return generate_demo(seed=seed)
+    if dataset == "bhh":
+        from analysis.datasets.bhh import load_bhh
+
+        return load_bhh(data_root or None)
+    raise ValueError(f"unknown dataset {dataset!r}; valid: {', '.join(DATASETS)}")

@@ -1,0 +1,117 @@
+# %% [markdown]
+# # 01 · Data audit
+#
+# Every input record the loader read, and what became of it: **used**, or **excluded**
+# with a reason. Then the items per crisis category, the score distribution of every
+# rater, and the evaluation runs that are missing. Nothing below is dropped silently: a
+# number that is not in the audit is a bug.
+#
+# Scores are appropriateness ratings on the 1–5 rubric of the Between Help and Harm
+# protocol (1 = harmful / inappropriate, 5 = fully appropriate).
+
+# %% tags=["parameters"]
+dataset = "demo"
+evaluator = "gpt-4o-mini"
+data_root = ""
+n_boot = 2000
+seed = 20261124
+output_dir = "../reports/demo/gpt-4o-mini"
+figures_dir = "../figures/demo/gpt-4o-mini"
+
+# %%
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import polars as pl
+import seaborn as sns
+
+from analysis.evaluators import LLM_EVALUATORS, check_evaluator
+from analysis.figures import save_figure, set_theme
+from analysis.load import load_dataset
+from analysis.ratings import audit_summary
+from analysis.tables import write_table
+
+check_evaluator(evaluator)
+set_theme()
+tables_dir = Path(output_dir) / "tables"
+data = load_dataset(dataset, data_root=data_root or None, seed=seed)
+pl.Config.set_tbl_rows(100)
+pl.Config.set_fmt_str_lengths(120)
+
+# %% [markdown]
+# ## Records read, used and excluded, per file and reason
+# One audit row per input record (an item row of a file, or one evaluation run inside
+# it). `n_records` counts them.
+
+# %%
+audit = audit_summary(data.audit)
+write_table(audit, "audit_summary", tables_dir)
+audit
+
+# %%
+totals = data.audit.group_by("status", "reason").agg(pl.len().alias("n_records")).sort("status", "reason")
+totals
+
+# %% [markdown]
+# ## Items per crisis category
+# Category = the human consensus crisis label; items without a consensus have no category
+# (and, in Between Help and Harm, no human scores).
+
+# %%
+per_category = (
+    data.items.group_by("category").agg(pl.len().alias("n_items")).sort("n_items", descending=True)
+)
+write_table(per_category, "items_per_category", tables_dir)
+per_category
+
+# %% [markdown]
+# ## Score distributions per rater
+# LLM evaluators: every evaluation run of every answer (5 answer models × 3 runs).
+# Humans: the one reviewed answer per item. `pct` is the percentage of that rater's scores.
+
+# %%
+dist = (
+    data.ratings.with_columns(pl.col("score").round(0).cast(pl.Int64).alias("score_rounded"))
+    .group_by("rater", "rater_kind", "score_rounded").agg(pl.len().alias("n"))
+    .with_columns((100 * pl.col("n") / pl.col("n").sum().over("rater")).alias("pct"))
+    .sort("rater", "score_rounded")
+)
+write_table(dist, "score_distribution", tables_dir)
+fig, ax = plt.subplots(figsize=(7, 3.5))
+sns.barplot(data=dist.to_pandas(), x="score_rounded", y="pct", hue="rater", ax=ax)
+ax.set(xlabel="appropriateness score (1–5)", ylabel="% of the rater's scores", title=f"{dataset}: score distributions")
+save_figure(fig, "score_distribution", figures_dir)
+plt.show()
+
+# %% [markdown]
+# ## Missing evaluation runs
+# Number of responses by how many evaluation runs each LLM evaluator has for them
+# (3 expected). Missing runs are in the audit above with their reason.
+
+# %%
+runs = (
+    data.ratings.filter(pl.col("rater").is_in(list(LLM_EVALUATORS)))
+    .group_by("rater", "response_id").agg(pl.len().alias("n_runs"))
+    .group_by("rater", "n_runs").agg(pl.len().alias("n_responses")).sort("rater", "n_runs")
+)
+write_table(runs, "missing_runs", tables_dir)
+runs
+
+# %% [markdown]
+# ## Mean score per crisis category on the review set
+# The review set is the one answer per item that the two humans scored. Items scored by
+# every rater only; points on 1–5.
+
+# %%
+from analysis.tables import review_scores  # noqa: E402
+
+scores = review_scores(data.ratings, data.review_set, data.items)
+review = pl.DataFrame({"category": scores.categories}).with_columns(
+    [pl.Series(r, scores.column(r)) for r in scores.matrix.raters])
+category_means = (
+    review.unpivot(index="category", variable_name="rater", value_name="score")
+    .group_by("category", "rater").agg(pl.len().alias("n"), pl.col("score").mean().alias("mean"))
+    .sort("category", "rater")
+)
+write_table(category_means, "review_category_means", tables_dir)
+category_means.pivot(on="rater", index="category", values="mean")

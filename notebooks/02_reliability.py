@@ -1,0 +1,105 @@
+# %% [markdown]
+# # 02 · Evaluator reliability against the humans
+#
+# On the review set (one answer per item, scored by both humans H1 and H2 and by every LLM
+# evaluator), how closely does the chosen **evaluator** agree with the humans?
+#
+# * **ICC(A,1)**, absolute agreement of single ratings: penalises an evaluator that is
+#   systematically more lenient or harsher. **ICC(C,1)**, consistency: only asks whether it
+#   ranks the answers the same way. Each with the exact F-based interval (McGraw & Wong
+#   1996) and a BCa bootstrap interval over items (Efron 1987).
+# * **Agreement**: MAE and RMSE in points on the 1–5 scale (lower is better), within-1 =
+#   % of answers on which the two scores differ by at most 1 point, quadratic-weighted
+#   kappa on scores rounded half-up, Krippendorff's alpha (interval).
+# * The **human–human ceiling** (H1 vs H2) beside it, and a **verdict**: does the evaluator
+#   agree with a human as well as the other human does (leave-one-human-out)?
+
+# %% tags=["parameters"]
+dataset = "demo"
+evaluator = "gpt-4o-mini"
+data_root = ""
+n_boot = 2000
+seed = 20261124
+output_dir = "../reports/demo/gpt-4o-mini"
+figures_dir = "../figures/demo/gpt-4o-mini"
+
+# %%
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import polars as pl
+
+from analysis.ceiling import human_ceiling
+from analysis.evaluators import check_evaluator
+from analysis.figures import save_figure, set_theme
+from analysis.load import load_dataset
+from analysis.tables import HUMAN_MEAN, agreement_table, evaluator_pairs, icc_table, review_scores, write_table
+
+check_evaluator(evaluator)
+set_theme()
+tables_dir = Path(output_dir) / "tables"
+data = load_dataset(dataset, data_root=data_root or None, seed=seed)
+scores = review_scores(data.ratings, data.review_set, data.items)
+print(f"{scores.matrix.values.shape[0]} review items scored by every rater; "
+      f"{scores.n_dropped} review items without a complete set of scores left out")
+
+# %% [markdown]
+# ## Agreement
+# Rows: the evaluator against every other rater (humans, human mean, the other
+# evaluators, the jury), and the human–human ceiling H1 vs H2 last.
+
+# %%
+pairs = evaluator_pairs(scores, evaluator)
+agree = agreement_table(scores, pairs)
+write_table(agree, "agreement", tables_dir)
+agree
+
+# %% [markdown]
+# ## ICC(A,1) and ICC(C,1) against H1, H2 and the human mean
+# `ci_method` F: exact interval of McGraw & Wong (1996); BCa: bootstrap over items,
+# `n_boot` resamples per pair, seeded with the notebook's `seed`.
+
+# %%
+icc_pairs = [(evaluator, "H1"), (evaluator, "H2"), (evaluator, HUMAN_MEAN), ("H1", "H2")]
+icc = icc_table(scores, icc_pairs, n_boot=n_boot, seed=seed)
+write_table(icc, "icc", tables_dir)
+icc
+
+# %%
+fig, axes = plt.subplots(1, 2, figsize=(9, 3.2), sharex=True)
+for ax, icc_type in zip(axes, ["ICC(A,1)", "ICC(C,1)"]):
+    sub = icc.filter(pl.col("type") == icc_type).with_columns(
+        (pl.col("rater_a") + " vs " + pl.col("rater_b")).alias("pair"))
+    labels = sub["pair"].unique(maintain_order=True).to_list()
+    for k, method in enumerate(["F", "BCa"]):
+        m = sub.filter(pl.col("ci_method") == method)
+        ys = [labels.index(p) + (k - 0.5) * 0.25 for p in m["pair"]]
+        ax.errorbar(m["icc"], ys, xerr=[m["icc"] - m["ci_low"], m["ci_high"] - m["icc"]], fmt="o",
+                    capsize=3, label=f"{method} 95% CI")
+    ax.set_yticks(range(len(labels)), labels)
+    ax.axvline(0, color="grey", lw=0.8)
+    ax.set(title=icc_type, xlabel="ICC")
+axes[0].legend(loc="lower left", fontsize=8)
+fig.suptitle(f"{dataset}: {evaluator} vs humans (n = {icc['n'][0]} items)")
+save_figure(fig, "icc_forest", figures_dir)
+plt.show()
+
+# %% [markdown]
+# ## Verdict: as good as the other human?
+# `delta` = agreement(evaluator, reference human) − agreement(other human, reference
+# human). For ICC(A,1), negative means the evaluator agrees *less* with that human than
+# the other human does. For MAE (points), positive means the evaluator is *further* from
+# that human than the other human is. `mean` averages the two references; its BCa
+# interval (bootstrap over items, evaluator and both humans resampled together) gives
+# the verdict.
+
+# %%
+ceiling = human_ceiling(scores.column(evaluator), scores.column("H1"), scores.column("H2"),
+                        n_boot=n_boot, seed=seed)
+write_table(ceiling.with_columns(pl.lit(evaluator).alias("evaluator")), "human_ceiling", tables_dir)
+ceiling
+
+# %%
+row = ceiling.filter((pl.col("metric") == "icc_a1") & (pl.col("reference") == "mean")).row(0, named=True)
+print(f"{evaluator}: ICC(A,1) with a human {row['evaluator_vs_ref']:.3f} vs human-human {row['human_vs_ref']:.3f}; "
+      f"delta {row['delta']:+.3f} (95% BCa CI {row['ci_low']:+.3f} to {row['ci_high']:+.3f}) -> {row['verdict']}")

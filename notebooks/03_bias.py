@@ -1,0 +1,107 @@
+# %% [markdown]
+# # 03 · Evaluator bias
+#
+# **bias = evaluator − human**, in points on the 1–5 appropriateness scale: positive means
+# the evaluator scores answers as *more* appropriate than the humans do (lenient), negative
+# harsher. Computed on the review set against H1, H2 and the human mean, overall and per
+# crisis category, with BCa bootstrap intervals over items.
+#
+# Then: the Bland–Altman plot (difference against mean, with the limits of agreement),
+# the decomposition of the mean squared difference into bias², a scale part and a
+# correlation part, and self-preference on the full set of 5 answer models × 3 runs.
+
+# %% tags=["parameters"]
+dataset = "demo"
+evaluator = "gpt-4o-mini"
+data_root = ""
+n_boot = 2000
+seed = 20261124
+output_dir = "../reports/demo/gpt-4o-mini"
+figures_dir = "../figures/demo/gpt-4o-mini"
+
+# %%
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import polars as pl
+
+from analysis.bias import bland_altman, mse_decomposition
+from analysis.evaluators import check_evaluator
+from analysis.figures import save_figure, set_theme
+from analysis.load import load_dataset
+from analysis.self_preference import self_preference
+from analysis.tables import HUMAN_MEAN, bias_table, review_scores, write_table
+
+check_evaluator(evaluator)
+set_theme()
+tables_dir = Path(output_dir) / "tables"
+data = load_dataset(dataset, data_root=data_root or None, seed=seed)
+scores = review_scores(data.ratings, data.review_set, data.items)
+pl.Config.set_tbl_rows(100)
+
+# %% [markdown]
+# ## Signed bias, overall (`category` = `all`) and per crisis category
+# Categories with very few items have wide intervals; with fewer than 2 items no
+# interval is computed.
+
+# %%
+bias = bias_table(scores, [evaluator], references=("H1", "H2", HUMAN_MEAN), n_boot=n_boot, seed=seed)
+write_table(bias, "bias", tables_dir)
+bias
+
+# %% [markdown]
+# ## Bland–Altman: evaluator against the human mean
+# x: mean of the two methods; y: difference evaluator − human mean (points). Dashed:
+# the mean difference and the 95% limits of agreement (mean ± 1.96 SD), shaded: their
+# 95% CIs (Bland & Altman 1999).
+
+# %%
+ba = bland_altman(scores.column(evaluator), scores.column(HUMAN_MEAN))
+fig, ax = plt.subplots(figsize=(6, 4))
+rng = np.random.default_rng(seed)  # jitter only, so tied integer scores stay visible
+ax.scatter(ba.means + rng.uniform(-0.04, 0.04, len(ba.means)),
+           ba.differences + rng.uniform(-0.04, 0.04, len(ba.differences)), s=12, alpha=0.6)
+for value, (lo, hi), label in [
+    (ba.bias, ba.bias_ci, "mean difference"),
+    (ba.loa_lower, ba.loa_lower_ci, "lower LoA"),
+    (ba.loa_upper, ba.loa_upper_ci, "upper LoA"),
+]:
+    ax.axhline(value, ls="--", color="k", lw=1)
+    ax.axhspan(lo, hi, color="grey", alpha=0.2)
+    ax.text(ax.get_xlim()[1], value, f" {label} {value:+.2f}", va="center", fontsize=8)
+ax.axhline(0, color="grey", lw=0.6)
+ax.set(xlabel="mean of evaluator and human mean (1–5)", ylabel="evaluator − human mean (points)",
+       title=f"{dataset}: Bland–Altman, {evaluator}")
+save_figure(fig, "bland_altman", figures_dir)
+plt.show()
+print(ba)
+
+# %% [markdown]
+# ## Decomposition of the mean squared difference
+# MSD = mean((evaluator − reference)²) = bias² + (SD_e − SD_r)² + 2·SD_e·SD_r·(1 − r),
+# population SDs; points². The three parts add up exactly: what share of the
+# disagreement is a constant offset, a difference of spread, or a lack of correlation.
+
+# %%
+rows = []
+for ref in ("H1", "H2", HUMAN_MEAN):
+    d = mse_decomposition(scores.column(evaluator), scores.column(ref))
+    rows.append(dict(evaluator=evaluator, reference=ref, n=len(scores.column(ref)), mse=d.mse, bias_sq=d.bias_sq,
+                     scale=d.scale, correlation=d.correlation))
+msd = pl.DataFrame(rows)
+write_table(msd, "mse_decomposition", tables_dir)
+msd
+
+# %% [markdown]
+# ## Self-preference
+# On all answers (5 answer models × 3 runs), `gap_self` = the evaluator's mean score of
+# its own model's answers − its mean score of the other models' answers; `gap_others` =
+# the same gap as the other two evaluators see it (the quality difference);
+# `self_preference` = `gap_self` − `gap_others`, points on 1–5, BCa interval from a
+# cluster bootstrap over items. The jury has no own model: no row.
+
+# %%
+sp = self_preference(data.ratings, evaluator, n_boot=n_boot, seed=seed)
+write_table(sp, "self_preference", tables_dir)
+sp

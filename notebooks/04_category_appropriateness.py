@@ -1,0 +1,85 @@
+# %% [markdown]
+# # 04 · Category-level appropriateness
+#
+# How appropriate are the answers of each model in each crisis category, as the chosen
+# **evaluator** scores them (all items with a consensus category, 5 answer models × 3
+# answer runs × 3 evaluation runs)?
+#
+# * `mean`: mean score, points on 1–5, with a BCa cluster-bootstrap interval: items are
+#   the clusters, and every answer run and evaluation run of a drawn item comes with it.
+# * `pct_le2` / `pct_eq1`: % of scores ≤ 2 (inappropriate or harmful) and = 1 (harmful),
+#   with Wilson intervals. Wilson treats the scores of one item as independent; the
+#   cluster-bootstrap interval of `pct_le2` beside it does not, and is the one to trust
+#   when they differ.
+# * Run-to-run reliability of the evaluator: ICCs across its evaluation runs.
+#
+# For the `jury`, each answer has one score (mean of the three evaluators' means) and
+# jury run r is the mean of the three evaluators' run r.
+
+# %% tags=["parameters"]
+dataset = "demo"
+evaluator = "gpt-4o-mini"
+data_root = ""
+n_boot = 2000
+seed = 20261124
+output_dir = "../reports/demo/gpt-4o-mini"
+figures_dir = "../figures/demo/gpt-4o-mini"
+
+# %%
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import polars as pl
+import seaborn as sns
+
+from analysis.appropriateness import category_appropriateness
+from analysis.evaluators import check_evaluator, run_reliability
+from analysis.figures import save_figure, set_theme
+from analysis.load import load_dataset
+from analysis.tables import write_table
+
+check_evaluator(evaluator)
+set_theme()
+tables_dir = Path(output_dir) / "tables"
+data = load_dataset(dataset, data_root=data_root or None, seed=seed)
+pl.Config.set_tbl_rows(100)
+
+# %%
+table = category_appropriateness(data.ratings, evaluator, n_boot=n_boot, seed=seed)
+write_table(table, "category_appropriateness", tables_dir)
+table
+
+# %% [markdown]
+# ## Heatmap of the mean score
+# Rows: crisis categories (with their number of items); columns: answer models. Lower
+# (red) is less appropriate.
+
+# %%
+n_items = table.group_by("category").agg(pl.col("n_items").max())
+labels = {c: f"{c} (n={n})" for c, n in n_items.iter_rows()}
+wide = table.pivot(on="answer_model", index="category", values="mean").sort("category")
+fig, ax = plt.subplots(figsize=(8, 4))
+sns.heatmap(wide.drop("category").to_pandas().set_axis([labels[c] for c in wide["category"]]),
+            annot=True, fmt=".2f", vmin=1, vmax=5, cmap="RdYlGn", cbar_kws={"label": "mean score (1–5)"}, ax=ax)
+ax.set(xlabel="answer model", ylabel="crisis category", title=f"{dataset}: appropriateness as scored by {evaluator}")
+save_figure(fig, "category_heatmap", figures_dir)
+plt.show()
+
+# %% [markdown]
+# ## Harmful answers: % of scores ≤ 2 per category and answer model, with Wilson CIs
+
+# %%
+table.select("category", "answer_model", "n_scores", "pct_le2", "pct_le2_ci_low", "pct_le2_ci_high",
+           "pct_le2_cluster_ci_low", "pct_le2_cluster_ci_high", "pct_eq1", "pct_eq1_ci_low", "pct_eq1_ci_high")
+
+# %% [markdown]
+# ## Run-to-run reliability of the evaluator
+# ICC(A,1): agreement between two single evaluation runs of the same answer; ICC(A,k):
+# reliability of the mean of the k runs (the merged score used everywhere else). Answers
+# with a missing run are left out (`n_dropped`). F-based intervals, and BCa intervals
+# from a bootstrap over items (the 15 answers of one item move together).
+
+# %%
+rel = run_reliability(data.ratings, evaluator, n_boot=n_boot, seed=seed)
+write_table(rel, "run_reliability", tables_dir)
+rel.select("evaluator", "type", "icc", "ci_low", "ci_high", "ci_method", "n_items", "n_raters", "n_dropped")
