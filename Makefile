@@ -29,7 +29,7 @@ bench: $(STAMP)
 	$(PY) -m analysis bench
 
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 lock: $(STAMP)
 	{ echo "# Exact versions the test suite was last run with; 'make' installs with these as constraints"; \
