@@ -32,9 +32,10 @@ from typing import Sequence
 import numpy as np
 from scipy import stats
 
-WITHIN_EPS = 1e-9
-"""Tolerance of ``within_one_pct``: means of 3 runs are not exact in binary (4.666... -
-3.666... can be 1.0000000000000004), and such a pair is within 1 point."""
+FLOAT_TOLERANCE = 1e-9
+"""A tolerance for :func:`within_one_pct` that counts differences of exactly 1 point
+that binary floating point puts just above 1 (means of 3 runs: 4.666... - 3.666... can
+be 1.0000000000000004)."""
 
 
 def _paired(x, y, name: str = "x, y") -> tuple[np.ndarray, np.ndarray]:
@@ -72,8 +73,15 @@ def rmse(x, y) -> float:
     return float(np.sqrt(np.mean((a - b) ** 2)))
 
 
-def within_one_pct(x, y, tol: float = 1.0) -> float:
-    """Percentage (0-100) of pairs with ``|x - y| <= tol`` (up to :data:`WITHIN_EPS`).
+def within_one_pct(x, y, tol: float = 1.0, float_tolerance: float = 0.0) -> float:
+    """Percentage (0-100) of pairs with ``|x - y| <= tol + float_tolerance``.
+
+    The default ``float_tolerance = 0`` compares the floating-point differences as
+    they are, as the Between Help and Harm authors did, and so reproduces their
+    published numbers. Differences of exactly one point between means of runs
+    (e.g. 14/3 - 11/3) can then land at 1.0000000000000004 and count as *not* within
+    1; pass ``float_tolerance=FLOAT_TOLERANCE`` to count them (on the paper's review set
+    this changes one item of gpt-4o-mini vs gpt-5-nano: 95.26 % -> 95.79 %).
 
     Examples
     --------
@@ -81,7 +89,7 @@ def within_one_pct(x, y, tol: float = 1.0) -> float:
     66.66666666666666
     """
     a, b = _paired(x, y)
-    return float(100.0 * np.mean(np.abs(a - b) <= tol + WITHIN_EPS))
+    return float(100.0 * np.mean(np.abs(a - b) <= tol + float_tolerance))
 
 
 def round_half_up(x, categories: Sequence[int] = (1, 2, 3, 4, 5)) -> np.ndarray:
