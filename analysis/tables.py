@@ -31,7 +31,8 @@ class ReviewScores:
 
     ``values[:, j]`` is rater ``raters[j]``: the humans, each LLM evaluator (mean of its
     evaluation runs), ``jury`` (mean of the LLM evaluators) and ``human_mean``. Only
-    items scored by every rater are kept; ``n_dropped`` says how many were not.
+    items scored by every rater are kept; ``n_dropped`` counts the review items that were
+    not (for Between Help and Harm: the 16 items without a consensus label).
     """
 
     matrix: RatingMatrix
@@ -48,7 +49,9 @@ def review_scores(ratings: pl.DataFrame, review_set: pl.DataFrame, items: pl.Dat
     """The items x raters matrix of the review set (the responses the humans scored)."""
     reviewed = ratings.filter(pl.col("response_id").is_in(review_set["response_id"].to_list()))
     m = to_matrix(reviewed, [*humans, *evaluators], index="response_id")
-    complete, dropped = m.complete()
+    complete, _ = m.complete()
+    # Review items with no rating at all are not rows of m: count them as left out too.
+    dropped = review_set.height - complete.values.shape[0]
     values = complete.values
     extra = np.column_stack([values[:, len(humans):].mean(axis=1), values[:, :len(humans)].mean(axis=1)])
     full = RatingMatrix(values=np.column_stack([values, extra]), index=complete.index,
