@@ -4,6 +4,7 @@ Commands
 --------
 summary   evaluator-vs-human reliability, agreement and bias on a data set (``demo`` by
           default: the synthetic data set generated from ``--seed``)
+render    execute the notebooks for every evaluator with papermill (see :mod:`analysis.render`)
 bench     bootstrap speed and memory against pingouin (see :mod:`analysis.bench`)
 fetch     download the Hugging Face export and clone the three source repositories
           into the data root (needs internet; never run in CI)
@@ -31,6 +32,12 @@ def _bench(args: argparse.Namespace) -> int:
     from analysis.bench import main as bench_main
 
     return bench_main(args.rest)
+
+
+def _render(args: argparse.Namespace) -> int:
+    from analysis.render import main as render_main
+
+    return render_main(args.rest)
 
 
 def _fetch(args: argparse.Namespace) -> int:
@@ -62,6 +69,10 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("rest", nargs=argparse.REMAINDER)
     b.set_defaults(func=_bench)
 
+    r = sub.add_parser("render", help="run every notebook x evaluator with papermill (see --help)", add_help=False)
+    r.add_argument("rest", nargs=argparse.REMAINDER)
+    r.set_defaults(func=_render)
+
     f = sub.add_parser("fetch", help="download the data sets into the data root (needs internet)")
     f.add_argument("--data-root", default=None, help=root_help)
     f.add_argument("--what", nargs="+", choices=("hf", "repos"), default=["hf", "repos"])
@@ -73,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except (FileNotFoundError, ValueError) as exc:
+    except (FileNotFoundError, ValueError, RuntimeError) as exc:
         # Data problems are the user's to fix: say what and where, without a traceback.
         print(f"error: {exc}", file=sys.stderr)
         return 2
