@@ -9,7 +9,9 @@ SEED   ?= 20261124
 N_BOOT ?= 2000
 DATA_ROOT ?=
 
-.PHONY: venv demo test bench lab lock clean
+JOBS   ?= 2
+
+.PHONY: venv demo report test bench lab lock sync clean
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] >= (3, 11), "Python 3.11+ is required, found " + sys.version'
@@ -19,8 +21,17 @@ $(STAMP): pyproject.toml requirements.lock
 
 venv: $(STAMP)
 
+# The main job on the built-in demo data: a printed summary, then every notebook x
+# evaluator rendered into reports/demo/ and figures/demo/ (index: reports/index.html).
 demo: $(STAMP)
 	$(PY) -m analysis summary --dataset demo --seed $(SEED) --n-boot $(N_BOOT)
+	$(PY) -m analysis render --dataset demo --seed $(SEED) --n-boot $(N_BOOT) --jobs $(JOBS)
+
+# The same on the real data: make report DATA_ROOT=../shared/data [DATASET=bhh]
+DATASET ?= bhh
+report: $(STAMP)
+	@test -n "$(DATA_ROOT)" || { echo "usage: make report DATA_ROOT=path/to/data-root [DATASET=bhh|all]"; exit 2; }
+	$(PY) -m analysis render --dataset $(DATASET) --data-root $(DATA_ROOT) --seed $(SEED) --n-boot $(N_BOOT) --jobs $(JOBS)
 
 test: $(STAMP)
 	$(PY) -m pytest
@@ -30,6 +41,10 @@ bench: $(STAMP)
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+# Regenerate the paired .ipynb files after editing the .py notebooks.
+sync: $(STAMP)
+	$(VENV)/bin/jupytext --sync notebooks/*.py
 
 lock: $(STAMP)
 	{ echo "# Exact versions the test suite was last run with; 'make' installs with these as constraints"; \

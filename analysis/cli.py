@@ -81,8 +81,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
     try:
+        # bench and render have parsers of their own: hand them their arguments as they are.
+        if argv and argv[0] in ("bench", "render"):
+            return int((_bench if argv[0] == "bench" else _render)(argparse.Namespace(rest=argv[1:])) or 0)
+        args = build_parser().parse_args(argv)
         return int(args.func(args) or 0)
     except (FileNotFoundError, ValueError, RuntimeError) as exc:
         # Data problems are the user's to fix: say what and where, without a traceback.

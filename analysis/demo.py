@@ -182,7 +182,8 @@ def generate_demo(seed: int = 20261124, n_items: int = 200) -> DemoData:
     ii, mm, aa, ee, rr = (g.ravel() for g in np.meshgrid(*[np.arange(s) for s in shape], indexing="ij"))
     resp_of = ii * n_m * n_a + mm * n_a + aa
     ev_names = np.array(evaluators)[ee]
-    ev_source = np.char.add(np.char.add("demo:evaluations/", ev_names), np.char.add("/", sources[resp_of]))
+    ev_source = np.char.add(np.char.add("demo:evaluations/", ev_names),
+                            np.char.add("/", np.char.replace(sources[resp_of], "demo:answers/", "")))
     ev_record = np.char.add(np.char.add("row ", ii.astype(str)), np.char.add(" run ", (rr + 1).astype(str)))
     present = ~np.isnan(flat)
     llm = pl.DataFrame({
@@ -214,7 +215,8 @@ def generate_demo(seed: int = 20261124, n_items: int = 200) -> DemoData:
     ).cast(AUDIT_SCHEMA)
     review_set = pl.DataFrame({
         "item_id": item_ids, "response_id": resp_ids[review_resp],
-        "sampled_from": np.char.add("demo:evaluations/gpt-4o-mini/", sources[review_resp]),
+        "sampled_from": np.char.add("demo:evaluations/gpt-4o-mini/",
+                                    np.char.replace(sources[review_resp], "demo:answers/", "")),
         "category": category, "has_scores": np.ones(n_items, bool),
     })
     return DemoData(items=items, responses=responses, ratings=ratings, review_set=review_set, audit=audit,

@@ -79,7 +79,7 @@ def execute_one(notebook_path: str, out_ipynb: str, params: dict, cwd: str) -> N
     tmp = out.with_name(f".{out.name}.tmp.ipynb")
     try:
         pm.execute_notebook(notebook_path, str(tmp), parameters=params, cwd=cwd, progress_bar=False,
-                            kernel_name="python3", log_output=False)
+                            kernel_name="python3", language="python", log_output=False)
     finally:
         if tmp.exists():
             # Keep the partially executed notebook: it shows where it failed.

@@ -59,7 +59,8 @@ totals
 
 # %%
 per_category = (
-    data.items.group_by("category").agg(pl.len().alias("n_items")).sort("n_items", descending=True)
+    data.items.group_by("category").agg(pl.len().alias("n_items"))
+    .sort(["n_items", "category"], descending=[True, False], nulls_last=True)
 )
 write_table(per_category, "items_per_category", tables_dir)
 per_category

@@ -66,7 +66,7 @@ write_table(icc, "icc", tables_dir)
 icc
 
 # %%
-fig, axes = plt.subplots(1, 2, figsize=(9, 3.2), sharex=True)
+fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), sharex=True, sharey=True, layout="constrained")
 for ax, icc_type in zip(axes, ["ICC(A,1)", "ICC(C,1)"]):
     sub = icc.filter(pl.col("type") == icc_type).with_columns(
         (pl.col("rater_a") + " vs " + pl.col("rater_b")).alias("pair"))
@@ -78,8 +78,9 @@ for ax, icc_type in zip(axes, ["ICC(A,1)", "ICC(C,1)"]):
                     capsize=3, label=f"{method} 95% CI")
     ax.set_yticks(range(len(labels)), labels)
     ax.axvline(0, color="grey", lw=0.8)
+    ax.set_xlim(min(-0.05, float(sub["ci_low"].min()) - 0.05), 1.0)
     ax.set(title=icc_type, xlabel="ICC")
-axes[0].legend(loc="lower left", fontsize=8)
+axes[0].legend(loc="best", fontsize=8)
 fig.suptitle(f"{dataset}: {evaluator} vs humans (n = {icc['n'][0]} items)")
 save_figure(fig, "icc_forest", figures_dir)
 plt.show()

@@ -1,0 +1,40 @@
+"""The .py (percent format) notebooks are the source of truth; their paired .ipynb must
+stay in sync, carry no outputs, and have exactly one `parameters` cell."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jupytext
+import nbformat
+import pytest
+
+NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("*.py"))
+PARAMETERS = {"dataset", "evaluator", "data_root", "n_boot", "seed", "output_dir", "figures_dir"}
+
+
+def test_there_are_notebooks():
+    assert [p.stem for p in NOTEBOOKS] == ["01_data_audit", "02_reliability", "03_bias", "04_category_appropriateness"]
+
+
+@pytest.mark.parametrize("py", NOTEBOOKS, ids=lambda p: p.stem)
+def test_paired_ipynb_is_in_sync_and_has_no_outputs(py):
+    ipynb = py.with_suffix(".ipynb")
+    assert ipynb.is_file(), f"{ipynb.name} missing: run `jupytext --sync {py}`"
+    text_cells = [(c.cell_type, c.source.strip()) for c in jupytext.read(py).cells]
+    nb = nbformat.read(ipynb, as_version=4)
+    assert [(c.cell_type, c.source.strip()) for c in nb.cells] == text_cells, \
+        f"{ipynb.name} differs from {py.name}: run `jupytext --sync notebooks/*.py`"
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            assert not cell.outputs and cell.execution_count is None, f"{ipynb.name} has outputs committed"
+
+
+@pytest.mark.parametrize("py", NOTEBOOKS, ids=lambda p: p.stem)
+def test_one_parameters_cell_with_every_parameter(py):
+    nb = jupytext.read(py)
+    tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1
+    names = {line.split("=")[0].strip() for line in tagged[0].source.splitlines() if "=" in line}
+    assert names == PARAMETERS
+    assert jupytext.formats.guess_format(py.read_text(), ".py")[0] == "percent"

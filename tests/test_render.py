@@ -1,0 +1,135 @@
+"""Batch rendering: every notebook x evaluator under papermill, byte-identical tables
+and figures for the same seed, failures isolated and reported, real-data tables that
+reproduce the authors' numbers."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import shutil
+
+import polars as pl
+import pytest
+
+from analysis.evaluators import EVALUATORS
+from analysis.render import DATASET_NOTEBOOKS, main as render_main, render
+
+N_BOOT = 200
+
+
+def _digests(folder):
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file() and p.suffix in {".csv", ".pdf", ".svg", ".png"}}
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("render")
+    status = render(["demo"], None, jobs=2, n_boot=N_BOOT, seed=11, reports_dir=root / "reports",
+                    figures_dir=root / "figures", progress=False)
+    return root, status
+
+
+def test_every_notebook_runs_for_every_evaluator(demo_run):
+    root, status = demo_run
+    assert status == 0
+    for ev in EVALUATORS:
+        for nb in DATASET_NOTEBOOKS["demo"]:
+            for ext in (".ipynb", ".html"):
+                assert (root / "reports" / "demo" / ev / f"{nb}{ext}").stat().st_size > 0
+        tables = root / "reports" / "demo" / ev / "tables"
+        for name in ("agreement", "icc", "bias", "category_appropriateness"):
+            assert (tables / f"{name}.csv").is_file(), (ev, name)
+        for fig in ("icc_forest", "bland_altman", "category_heatmap", "score_distribution"):
+            for ext in ("pdf", "svg", "png"):
+                assert (root / "figures" / "demo" / ev / f"{fig}.{ext}").is_file()
+    assert not list(root.rglob(".*.tmp*")), "no temporary files are left behind"
+
+
+def test_tables_have_the_documented_columns(demo_run):
+    tables = demo_run[0] / "reports" / "demo" / "gpt-5-nano" / "tables"
+    cols = {name: pl.read_csv(tables / f"{name}.csv").columns for name in
+            ("agreement", "icc", "bias", "category_appropriateness")}
+    assert cols["agreement"] == ["rater_a", "rater_b", "n", "mae", "rmse", "within1_pct", "qwk", "kripp_alpha"]
+    assert cols["icc"] == ["rater_a", "rater_b", "type", "icc", "ci_low", "ci_high", "ci_method", "n"]
+    assert cols["bias"] == ["evaluator", "reference", "category", "n", "bias", "ci_low", "ci_high"]
+    assert cols["category_appropriateness"][:9] == ["category", "answer_model", "n_items", "n_scores", "mean",
+                                                    "ci_low", "ci_high", "pct_le2", "pct_le2_ci_low"]
+    bias = pl.read_csv(tables / "bias.csv")
+    assert "all" in bias["category"].to_list()
+
+
+def test_index_links_everything_with_provenance(demo_run):
+    index = (demo_run[0] / "reports" / "index.html").read_text()
+    assert "seed 11" in index and f"{N_BOOT} bootstrap resamples" in index and "package version" in index
+    assert "synthetic demo data" in index
+    for ev in EVALUATORS:
+        assert f"demo/{ev}/02_reliability.html" in index and f"demo/{ev}/tables/icc.csv" in index
+    assert "../figures/demo/jury/category_heatmap.png" in index
+
+
+def test_rendering_twice_gives_identical_tables_and_figures(demo_run, tmp_path):
+    root, _ = demo_run
+    assert render(["demo"], None, jobs=2, n_boot=N_BOOT, seed=11, reports_dir=tmp_path / "reports",
+                  figures_dir=tmp_path / "figures", progress=False) == 0
+    first = _digests(root / "reports") | _digests(root / "figures")
+    second = _digests(tmp_path / "reports") | _digests(tmp_path / "figures")
+    assert len(first) > 4 * 15 and first == second
+
+
+def test_unknown_evaluator_fails_at_once_with_the_valid_names(capsys):
+    with pytest.raises(ValueError, match="unknown evaluator 'gpt-9'; valid names: gpt-4o-mini, gpt-5-nano"):
+        render_main(["--dataset", "demo", "--evaluator", "gpt-9"])
+
+
+def test_a_failing_notebook_does_not_stop_the_others(tmp_path, capsys):
+    nbs = tmp_path / "notebooks"
+    shutil.copytree(demo_run_notebooks(), nbs)
+    broken = json.loads((nbs / "03_bias.ipynb").read_text())
+    broken["cells"].append({"cell_type": "code", "metadata": {}, "source": "raise RuntimeError('planted failure')",
+                            "outputs": [], "execution_count": None})
+    (nbs / "03_bias.ipynb").write_text(json.dumps(broken))
+    status = render(["demo"], ["jury"], jobs=2, n_boot=50, seed=1, reports_dir=tmp_path / "reports",
+                    figures_dir=tmp_path / "figures", notebooks_dir=nbs, progress=False)
+    out = capsys.readouterr().out
+    assert status == 1
+    assert "rendered 3/4 notebooks" in out and "FAILED demo/jury/03_bias" in out and "planted failure" in out
+    assert (tmp_path / "reports" / "demo" / "jury" / "04_category_appropriateness.html").is_file()
+    assert "FAILED" in (tmp_path / "reports" / "index.html").read_text()
+
+
+def demo_run_notebooks():
+    from analysis.paths import PROJECT_ROOT
+
+    return PROJECT_ROOT / "notebooks"
+
+
+def test_real_data_tables_reproduce_the_authors(shared_data_root, tmp_path):
+    status = render(["bhh"], ["gpt-4o-mini"], data_root=shared_data_root, jobs=2, n_boot=N_BOOT, seed=3,
+                    reports_dir=tmp_path / "reports", figures_dir=tmp_path / "figures", progress=False)
+    assert status == 0
+    tables = tmp_path / "reports" / "bhh" / "gpt-4o-mini" / "tables"
+    agree = {(a, b): row for a, b, *row in pl.read_csv(tables / "agreement.csv").select(
+        "rater_a", "rater_b", "n", "mae", "rmse", "within1_pct").iter_rows()}
+    names = {"jury": "LLM-Jury"}
+    ref = {}
+    for metric in ("mae", "rmse", "within1"):
+        path = shared_data_root / "between-help-and-harm/outputs/appropriateness_agreement" / f"pairwise_{metric}.csv"
+        rows = list(csv.reader(path.open()))
+        ref[metric] = {(r[0], c): float(v) for r in rows[1:] for c, v in zip(rows[0][1:], r[1:])}
+    checked = 0
+    for (a, b), (n, mae, rmse, within1) in agree.items():
+        key = (names.get(a, a), names.get(b, b))
+        if key not in ref["mae"]:
+            continue  # the human mean is ours, not the authors'
+        assert n == 190
+        assert mae == pytest.approx(ref["mae"][key], abs=1e-9)
+        assert rmse == pytest.approx(ref["rmse"][key], abs=1e-9)
+        assert within1 == pytest.approx(ref["within1"][key], abs=1e-9)
+        checked += 1
+    assert checked == 6  # gpt-4o-mini with the 5 others, and H1 vs H2
+    means = {(c, r): m for c, r, _, m in pl.read_csv(tables / "review_category_means.csv").iter_rows()}
+    assert means[("self-harm", "H1")] == pytest.approx(1.6667, abs=5e-5)
+    assert means[("suicidal_ideation", "H1")] == pytest.approx(1.7059, abs=5e-5)
+    assert means[("no_crisis", "gpt-4o-mini")] == pytest.approx(4.6170, abs=5e-5)
