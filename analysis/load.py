@@ -21,3 +21,24 @@ def load_dataset(dataset: str, *, data_root=None, seed: int = 20261124):
 
         return load_bhh(data_root or None)
     raise ValueError(f"unknown dataset {dataset!r}; valid: {', '.join(DATASETS)}")
+
+
+def open_study(dataset: str, evaluator: str, *, data_root=None, seed: int = 20261124, output_dir="."):
+    """What every notebook does first, after its parameters cell.
+
+    Fails at once on an unknown evaluator (listing the valid names), sets the project's
+    plotting theme and table display, loads the data set, and returns it with the
+    folder its tables go to (``<output_dir>/tables``).
+    """
+    from pathlib import Path
+
+    import polars as pl
+
+    from analysis.evaluators import check_evaluator
+    from analysis.figures import set_theme
+
+    check_evaluator(evaluator)
+    set_theme()
+    pl.Config.set_tbl_rows(100)
+    pl.Config.set_fmt_str_lengths(120)
+    return load_dataset(dataset, data_root=data_root or None, seed=seed), Path(output_dir) / "tables"

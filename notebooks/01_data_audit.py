@@ -19,24 +19,17 @@ output_dir = "../reports/demo/gpt-4o-mini"
 figures_dir = "../figures/demo/gpt-4o-mini"
 
 # %%
-from pathlib import Path
-
 import matplotlib.pyplot as plt
 import polars as pl
 import seaborn as sns
 
-from analysis.evaluators import LLM_EVALUATORS, check_evaluator
-from analysis.figures import save_figure, set_theme
-from analysis.load import load_dataset
+from analysis.evaluators import LLM_EVALUATORS
+from analysis.figures import save_figure
+from analysis.load import open_study
 from analysis.ratings import audit_summary
-from analysis.tables import write_table
+from analysis.tables import review_scores, write_table
 
-check_evaluator(evaluator)
-set_theme()
-tables_dir = Path(output_dir) / "tables"
-data = load_dataset(dataset, data_root=data_root or None, seed=seed)
-pl.Config.set_tbl_rows(100)
-pl.Config.set_fmt_str_lengths(120)
+data, tables_dir = open_study(dataset, evaluator, data_root=data_root, seed=seed, output_dir=output_dir)
 
 # %% [markdown]
 # ## Records read, used and excluded, per file and reason
@@ -104,8 +97,6 @@ runs
 # every rater only; points on 1–5.
 
 # %%
-from analysis.tables import review_scores  # noqa: E402
-
 scores = review_scores(data.ratings, data.review_set, data.items)
 review = pl.DataFrame({"category": scores.categories}).with_columns(
     [pl.Series(r, scores.column(r)) for r in scores.matrix.raters])

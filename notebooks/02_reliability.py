@@ -24,21 +24,15 @@ output_dir = "../reports/demo/gpt-4o-mini"
 figures_dir = "../figures/demo/gpt-4o-mini"
 
 # %%
-from pathlib import Path
-
 import matplotlib.pyplot as plt
 import polars as pl
 
 from analysis.ceiling import human_ceiling
-from analysis.evaluators import check_evaluator
-from analysis.figures import save_figure, set_theme
-from analysis.load import load_dataset
+from analysis.figures import save_figure
+from analysis.load import open_study
 from analysis.tables import HUMAN_MEAN, agreement_table, evaluator_pairs, icc_table, review_scores, write_table
 
-check_evaluator(evaluator)
-set_theme()
-tables_dir = Path(output_dir) / "tables"
-data = load_dataset(dataset, data_root=data_root or None, seed=seed)
+data, tables_dir = open_study(dataset, evaluator, data_root=data_root, seed=seed, output_dir=output_dir)
 scores = review_scores(data.ratings, data.review_set, data.items)
 print(f"{scores.matrix.values.shape[0]} review items scored by every rater; "
       f"{scores.n_dropped} review items without a complete set of scores left out")

@@ -26,23 +26,17 @@ output_dir = "../reports/demo/gpt-4o-mini"
 figures_dir = "../figures/demo/gpt-4o-mini"
 
 # %%
-from pathlib import Path
-
 import matplotlib.pyplot as plt
 import polars as pl
 import seaborn as sns
 
 from analysis.appropriateness import category_appropriateness
-from analysis.evaluators import check_evaluator, run_reliability
-from analysis.figures import save_figure, set_theme
-from analysis.load import load_dataset
+from analysis.evaluators import run_reliability
+from analysis.figures import save_figure
+from analysis.load import open_study
 from analysis.tables import write_table
 
-check_evaluator(evaluator)
-set_theme()
-tables_dir = Path(output_dir) / "tables"
-data = load_dataset(dataset, data_root=data_root or None, seed=seed)
-pl.Config.set_tbl_rows(100)
+data, tables_dir = open_study(dataset, evaluator, data_root=data_root, seed=seed, output_dir=output_dir)
 
 # %%
 table = category_appropriateness(data.ratings, evaluator, n_boot=n_boot, seed=seed)
