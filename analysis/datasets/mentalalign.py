@@ -1,0 +1,204 @@
+"""MentalAlign-70k (MentalBench-Align, Badawi et al. 2025): loader.
+
+Reads ``<data root>/mentalbench-align/MentalAlign-70k/``: ``Human_Judge/Human_judge.xlsx``
+and ``LLMs_as_a_judge/{claude,gemini,gpt-4o,o4-mini}_llm_judge.xlsx``. Each file has one
+row per conversation (``ConvID``) and one column per response source (the human-written
+``original`` response and 9 models); every cell holds a JSON object with the 7 attribute
+ratings. Each (cell, attribute) is one record of the audit.
+
+Quirks of the real files, and what the loader does
+--------------------------------------------------
+* LLM cells are often inside a ```json fence: the fence is removed (audit ``detail``
+  says so); a cell that is still not a JSON object is excluded as "malformed JSON",
+  each of its 7 attributes with the cell's location.
+* Some human column names start with a space: names are stripped.
+* Empty cells: "empty cell"; a JSON object without an attribute: "missing key".
+* Human ratings include 0 and 6, outside the 1-5 scale: excluded as "score outside the
+  scale" by default; ``keep_off_scale=True`` keeps them, because the authors' published
+  numbers include them.
+* Values that are not numbers: "score is not a number".
+
+Ratings: ``item_id`` = ``ma-<ConvID>``, ``response_id`` = ``ma-<ConvID>/<source>``,
+``answer_model`` = the source column (``original``, ``claude``, ``ds_llama``, ...; see
+:data:`SOURCES` for the models' names), ``attribute`` = the attribute, ``rater`` =
+``human`` or the judge (``claude``, ``gemini``, ``gpt-4o``, ``o4-mini``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from analysis.paths import dataset_dir
+from analysis.ratings import (AUDIT_SCHEMA, REASON_MISSING, REASON_NOT_NUMBER, REASON_OFF_SCALE, DataError,
+                              make_ratings)
+
+DATASET = "mentalalign"
+FOLDER = "MentalAlign-70k"
+HUMAN_FILE = f"{FOLDER}/Human_Judge/Human_judge.xlsx"
+JUDGE_FILES = {j: f"{FOLDER}/LLMs_as_a_judge/{j}_llm_judge.xlsx" for j in ("claude", "gemini", "gpt-4o", "o4-mini")}
+JUDGES = tuple(JUDGE_FILES)
+
+ATTRIBUTES = ("Guidance", "Informativeness", "Relevance", "Safety", "Empathy", "Helpfulness", "Understanding")
+COGNITIVE = ATTRIBUTES[:4]
+"""The Cognitive Support Score attributes."""
+AFFECTIVE = ATTRIBUTES[4:]
+"""The Affective Resonance Score attributes."""
+
+SOURCES = {
+    "original": "Human (original response)", "claude": "Claude-3.5-Haiku", "ds_llama": "DeepSeek-LLaMA-8B",
+    "ds_qwen": "DeepSeek-Qwen-7B", "gemini": "Gemini-2.0-Flash", "gpt4o": "GPT-4o", "gpt4omini": "GPT-4o-Mini",
+    "llama_3": "LLaMA-3.1-8B", "qwen_2": "Qwen-2.5-7B", "qwen_3": "Qwen-3-4B",
+}
+"""Response source column -> the model that wrote the response."""
+
+OWN_FAMILY = {"claude": "claude", "gpt-4o": "gpt4o", "gemini": "gemini", "o4-mini": "gpt4omini"}
+"""Judge -> the response source of its own model family (excluded from its analysis)."""
+
+SCALE = (1, 5)
+REASON_EMPTY = "empty cell"
+REASON_MALFORMED = "malformed JSON"
+REASON_MISSING_KEY = "missing key"
+_FENCE = re.compile(r"^\s*```(?:json)?\s*(.*?)\s*```\s*$", re.DOTALL)
+_PREFIX = re.compile(r"^(human|judge)_response_")
+
+
+@dataclass(frozen=True)
+class MentalAlignData:
+    """``ratings`` (tidy schema, one row per used rating) and ``audit`` (one row per
+    (cell, attribute) read); ``keep_off_scale`` records the choice made."""
+
+    ratings: pl.DataFrame
+    audit: pl.DataFrame
+    keep_off_scale: bool
+
+
+def _column_letter(i: int) -> str:
+    s = ""
+    i += 1
+    while i:
+        i, r = divmod(i - 1, 26)
+        s = chr(65 + r) + s
+    return s
+
+
+def _read_sheet(base: Path, rel: str) -> tuple[list[str], list[tuple]]:
+    import openpyxl
+
+    path = base / rel
+    if not path.is_file():
+        raise DataError(rel, None, f"file not found under {base}")
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises zipfile/KeyError/InvalidFileException for broken files
+        raise DataError(rel, None, f"not a readable xlsx file: {exc}") from None
+    try:
+        rows = list(wb[wb.sheetnames[0]].iter_rows(values_only=True))
+    finally:
+        wb.close()
+    if not rows:
+        raise DataError(rel, None, "empty sheet")
+    return [str(h).strip() if h is not None else "" for h in rows[0]], rows[1:]
+
+
+def _parse_cell(value) -> tuple[dict | None, str | None, str | None]:
+    """(object, reason, detail) for one cell."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None, REASON_EMPTY, None
+    text = str(value)
+    detail = None
+    m = _FENCE.match(text)
+    if m:
+        text, detail = m.group(1), "```json fence removed"
+    try:
+        obj = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return None, REASON_MALFORMED, f"{exc.msg}: {text[:60]!r}"
+    if not isinstance(obj, dict):
+        return None, REASON_MALFORMED, f"not a JSON object: {text[:60]!r}"
+    return obj, None, detail
+
+
+def _score(value) -> tuple[float | None, str | None]:
+    if isinstance(value, bool) or value is None:
+        return None, REASON_MISSING if value is None else REASON_NOT_NUMBER
+    if isinstance(value, (int, float)):
+        return float(value), None
+    if isinstance(value, str):
+        try:
+            return float(value.strip()), None
+        except ValueError:
+            return None, REASON_NOT_NUMBER
+    return None, REASON_NOT_NUMBER
+
+
+def load_mentalalign(root: str | Path | None = None, *, keep_off_scale: bool = False) -> MentalAlignData:
+    """Load MentalAlign-70k: human and 4 LLM-judge ratings of 1,000 x 10 responses x 7 attributes.
+
+    Parameters
+    ----------
+    root
+        The data root holding ``mentalbench-align/`` (or that folder itself).
+    keep_off_scale
+        Keep ratings outside 1-5 (0 and 6 occur in the human file), as the authors'
+        published numbers do; by default they are excluded and counted in the audit.
+    """
+    base = Path(root) if root is not None and (Path(root) / HUMAN_FILE).is_file() else dataset_dir("mentalalign", root)
+    rows: list[tuple] = []
+    audit: list[tuple] = []
+    sources_seen = None
+    for rater, rel in (("human", HUMAN_FILE), *JUDGE_FILES.items()):
+        header, data = _read_sheet(base, rel)
+        if header[:2] != ["ConvID", "context"]:
+            raise DataError(rel, "row 1", f"expected columns ConvID, context first; found {header[:2]}")
+        sources = [_PREFIX.sub("", h) for h in header[2:]]
+        unknown = [s for s in sources if s not in SOURCES]
+        if unknown:
+            raise DataError(rel, "row 1", f"unknown response source columns {unknown}; known: {sorted(SOURCES)}")
+        if sources_seen is not None and sorted(sources) != sorted(sources_seen):
+            raise DataError(rel, "row 1", f"response sources {sources} differ from the human file's {sources_seen}")
+        sources_seen = sources
+        seen_conv: dict[str, int] = {}
+        kind = "human" if rater == "human" else "llm"
+        for r, row in enumerate(data, start=2):
+            conv = row[0]
+            if conv is None:
+                raise DataError(rel, f"row {r}", "no ConvID")
+            conv = str(conv).strip()
+            if conv in seen_conv:
+                raise DataError(rel, f"row {r}", f"ConvID {conv} repeats row {seen_conv[conv]}")
+            seen_conv[conv] = r
+            for j, source in enumerate(sources):
+                cell = f"{_column_letter(j + 2)}{r}"
+                obj, reason, detail = _parse_cell(row[j + 2] if j + 2 < len(row) else None)
+                for attr in ATTRIBUTES:
+                    record = f"{cell} {attr}"
+                    if obj is None:
+                        audit.append((rel, record, rater, "excluded", reason, detail))
+                        continue
+                    if attr not in obj:
+                        audit.append((rel, record, rater, "excluded", REASON_MISSING_KEY, detail))
+                        continue
+                    score, why = _score(obj[attr])
+                    if why is None and not (SCALE[0] <= score <= SCALE[1]) and not keep_off_scale:
+                        why = REASON_OFF_SCALE
+                    if why:
+                        audit.append((rel, record, rater, "excluded", why, repr(obj[attr])))
+                        continue
+                    note = detail if SCALE[0] <= score <= SCALE[1] else "outside 1-5, kept (keep_off_scale)"
+                    audit.append((rel, record, rater, "used", None, note))
+                    rows.append((f"ma-{conv}", f"ma-{conv}/{source}", source, attr, rater, kind, score, rel, record))
+    ratings = make_ratings(pl.DataFrame(rows, schema=[
+        "item_id", "response_id", "answer_model", "attribute", "rater", "rater_kind", "score", "source_file",
+        "source_record"], orient="row").with_columns(
+        pl.lit(DATASET).alias("dataset"), pl.lit(None, pl.Int32).alias("answer_run"),
+        pl.lit(None, pl.String).alias("category"), pl.lit(1, pl.Int32).alias("eval_run")))
+    audit_frame = pl.DataFrame(audit, schema={c: pl.String for c in
+                                              ("source_file", "record", "rater", "status", "reason", "detail")},
+                               orient="row").with_columns(pl.lit(DATASET).alias("dataset")).select(
+        list(AUDIT_SCHEMA)).cast(AUDIT_SCHEMA)
+    return MentalAlignData(ratings=ratings, audit=audit_frame, keep_off_scale=keep_off_scale)

@@ -1,0 +1,113 @@
+"""MentalAlign-70k loader and the reproduction of the authors' published tables
+(skipped without ../shared/data)."""
+
+from __future__ import annotations
+
+import re
+
+import polars as pl
+import pytest
+
+from analysis.datasets.mentalalign import ATTRIBUTES, JUDGES, SOURCES, load_mentalalign
+from analysis.icc import icc_batch
+from analysis.judge_alignment import bias_row, human_table, pairs, source_means
+from analysis.ratings import RATINGS_SCHEMA
+
+JUDGE_ROWS = {"Claude-3.7-Sonnet": "claude", "GPT-4o": "gpt-4o", "Gemini-2.5-Flash": "gemini", "o4-mini": "o4-mini"}
+NUM = r"[−+-]?\d+\.\d+"
+
+
+def _num(s: str) -> float:
+    return float(s.replace("−", "-").replace("*", ""))
+
+
+@pytest.fixture(scope="module")
+def published(mentalalign_dir):
+    """The authors' tables, parsed from Results/*.md."""
+    icc, judge = {}, None
+    for line in (mentalalign_dir / "Results/ICC Reliability Analysis.md").read_text().splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 8 and cells[2].replace("*", "") in ATTRIBUTES:
+            judge = JUDGE_ROWS.get(cells[0].replace("*", ""), judge)
+            icc[(judge, cells[2].replace("*", ""))] = (_num(cells[3]), _num(cells[5]))
+    bias = {}
+    judges = ["claude", "gpt-4o", "gemini", "o4-mini"]
+    for line in (mentalalign_dir / "Results/Systematic Bias Decomposition.md").read_text().splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 5 and cells[0] in ATTRIBUTES:
+            for j, cell in zip(judges, cells[1:]):
+                bias[(j, cells[0])] = tuple(_num(v) for v in re.findall(NUM, cell))
+    human = {}
+    names = {v: k for k, v in SOURCES.items()}
+    for line in (mentalalign_dir / "Results/Human Response Evaluation.md").read_text().splitlines():
+        cells = [c.strip().strip("*") for c in line.strip().strip("|").split("|")]
+        if len(cells) == 10 and cells[0] in names:
+            human[names[cells[0]]] = [_num(v) for v in cells[2:9]]
+    return icc, bias, human
+
+
+@pytest.fixture(scope="module")
+def as_published(shared_data_root):
+    return load_mentalalign(shared_data_root, keep_off_scale=True)
+
+
+@pytest.fixture(scope="module")
+def clean(shared_data_root):
+    return load_mentalalign(shared_data_root)
+
+
+def test_published_tables_were_parsed(published):
+    icc, bias, human = published
+    assert len(icc) == 28 and len(bias) == 28 and len(human) == 9
+    assert icc[("claude", "Guidance")] == (0.881, 0.837) and icc[("gpt-4o", "Empathy")] == (0.835, 0.288)
+    assert bias[("claude", "Guidance")] == (3.742, 3.990, 0.248, 0.923)
+
+
+def test_loader_accounts_for_every_cell(clean, as_published):
+    assert dict(clean.ratings.schema) == RATINGS_SCHEMA
+    for data in (clean, as_published):
+        assert data.audit.height == 5 * 1000 * 10 * 7
+        assert data.ratings.height == data.audit.filter(pl.col("status") == "used").height
+    reasons = dict(clean.audit.filter(pl.col("rater") == "human").group_by("reason").len().iter_rows())
+    assert reasons["score outside the scale"] == 239 and reasons["empty cell"] == 399
+    assert as_published.ratings.height - clean.ratings.height == 239
+    off = set(as_published.ratings.filter((pl.col("score") < 1) | (pl.col("score") > 5))["score"].unique())
+    assert off == {0.0, 6.0}
+    assert clean.ratings["score"].min() >= 1 and clean.ratings["score"].max() <= 5
+    fenced = clean.audit.filter(pl.col("detail") == "```json fence removed")
+    assert fenced.height > 0 and set(fenced["status"]) == {"used"}
+    assert set(clean.audit.filter(pl.col("reason") == "malformed JSON")["rater"]) <= set(JUDGES)
+
+
+@pytest.mark.parametrize("judge", JUDGES)
+@pytest.mark.parametrize("attribute", ATTRIBUTES)
+def test_system_level_icc_reproduces_the_paper(as_published, published, judge, attribute):
+    c1, a1 = published[0][(judge, attribute)]
+    means = source_means(pairs(as_published.ratings, judge, attribute))
+    assert means.shape == (9, 2)
+    icc = icc_batch(means)
+    assert icc[2] == pytest.approx(c1, abs=0.005)  # ICC(C,1)
+    assert icc[1] == pytest.approx(a1, abs=0.005)  # ICC(A,1)
+
+
+@pytest.mark.parametrize("judge", JUDGES)
+@pytest.mark.parametrize("attribute", ATTRIBUTES)
+def test_bias_table_reproduces_the_paper(as_published, published, judge, attribute):
+    human_mean, judge_mean, bias, mse = published[1][(judge, attribute)]
+    row = bias_row(pairs(as_published.ratings, judge, attribute), n_boot=200, seed=1)
+    assert row["human_mean"] == pytest.approx(human_mean, abs=0.002)
+    assert row["judge_mean"] == pytest.approx(judge_mean, abs=0.002)
+    assert row["bias"] == pytest.approx(bias, abs=0.002)
+    assert row["mse"] == pytest.approx(mse, abs=0.005)
+    assert row["ci_low"] < row["bias"] < row["ci_high"]
+
+
+def test_human_table_reproduces_the_paper(as_published, published):
+    table = {r[0]: r[2:9] for r in human_table(as_published.ratings).iter_rows()}
+    for source, expected in published[2].items():
+        for attr, got, want in zip(ATTRIBUTES, table[source], expected):
+            if (source, attr) == ("qwen_3", "Guidance"):
+                # Published 3.07; the data give 2.76, consistent with that row's own average 3.64.
+                assert got == pytest.approx(2.76, abs=0.005)
+                continue
+            assert got == pytest.approx(want, abs=0.01 + 1e-9), (source, attr)
