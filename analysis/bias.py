@@ -35,8 +35,10 @@ def _differences(evaluator, reference) -> tuple[np.ndarray, np.ndarray]:
     return e, r
 
 
-def _weighted_mean(d: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    return weights @ d / weights.sum(axis=-1)
+def _ratio_of_sums(units: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Mean difference of a resample from per-unit (count, sum) pairs."""
+    sums = weights @ units
+    return sums[:, 1] / sums[:, 0]
 
 
 @dataclass(frozen=True)
@@ -88,8 +90,12 @@ def mean_bias(evaluator, reference, *, n_boot: int = 2000, method: str = "bca", 
     """
     e, r = _differences(evaluator, reference)
     d = e - r
-    res = bootstrap(d, _weighted_mean, n_boot=n_boot, method=method, confidence=confidence, seed=seed,
-                    clusters=clusters)
+    # Per-unit (count, sum of differences): resampling clusters is resampling their sums.
+    units = np.column_stack([np.ones_like(d), d])
+    if clusters is not None:
+        _, codes = np.unique(np.asarray(clusters), return_inverse=True)
+        units = np.column_stack([np.bincount(codes), np.bincount(codes, d)]).astype(float)
+    res = bootstrap(units, _ratio_of_sums, n_boot=n_boot, method=method, confidence=confidence, seed=seed)
     zeros = int((d == 0).sum())
     if np.all(d == d[0]):
         t_stat, t_p = (float("nan"), float("nan"))

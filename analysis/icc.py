@@ -84,6 +84,43 @@ ICC_SCHEMA = {
 }
 
 
+def row_statistics(ratings: np.ndarray) -> np.ndarray:
+    """Per-item sufficient statistics of the two-way ANOVA: ``(..., n, k + 3)``.
+
+    Columns: 1 (the item count), the k centred ratings, the sum of squared centred
+    ratings, and the squared centred item mean. Every mean square is a function of the
+    column sums, so a (weighted) sum over items, or over clusters of items, is all the
+    ICC needs: :func:`mean_squares_from_sums`. Ratings are centred by their overall mean
+    (one constant: every sum of squares is unchanged, and the "sum of squares minus
+    N k M^2" forms lose far less to cancellation).
+    """
+    x = np.asarray(ratings, dtype=float)
+    x = x - np.mean(x, axis=(-2, -1), keepdims=True)
+    row_mean = x.mean(axis=-1)
+    return np.concatenate([np.ones(x.shape[:-1] + (1,)), x, (x * x).sum(axis=-1, keepdims=True),
+                           (row_mean * row_mean)[..., None]], axis=-1)
+
+
+def mean_squares_from_sums(sums: np.ndarray, k: int) -> dict[str, np.ndarray]:
+    """Mean squares from summed :func:`row_statistics` (last axis ``k + 3``)."""
+    n, col_sum, sum_sq, row_sq = sums[..., 0], sums[..., 1:k + 1], sums[..., k + 1], sums[..., k + 2]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        grand = col_sum.sum(axis=-1) / (n * k)
+        correction = n * k * grand * grand
+        ss_total = sum_sq - correction
+        ss_rows = k * row_sq - correction
+        ss_cols = (col_sum * col_sum).sum(axis=-1) / n - correction
+        ss_err = ss_total - ss_rows - ss_cols
+        return {
+            "msr": ss_rows / (n - 1),
+            "msc": ss_cols / (k - 1),
+            "mse": ss_err / ((n - 1) * (k - 1)),
+            "msw": (ss_cols + ss_err) / (n * (k - 1)),
+            "n": n,
+            "k": np.asarray(k),
+        }
+
+
 def mean_squares(ratings: np.ndarray, weights: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Two-way ANOVA mean squares of ``(..., n, k)`` ratings, optionally frequency-weighted.
 
@@ -104,43 +141,14 @@ def mean_squares(ratings: np.ndarray, weights: np.ndarray | None = None) -> dict
         items) and ``k``.
     """
     x = np.asarray(ratings, dtype=float)
-    k = x.shape[-1]
-    # Centering by one constant leaves every sum of squares unchanged and removes most
-    # of the cancellation in the "sum of squares minus N k M^2" forms below.
-    x = x - np.mean(x, axis=(-2, -1), keepdims=True)
-    row_mean = x.mean(axis=-1)
+    feats = row_statistics(x)
     if weights is None:
-        n = np.full(x.shape[:-2], float(x.shape[-2]))
-        col_sum = x.sum(axis=-2)
-        sum_sq = (x * x).sum(axis=(-2, -1))
-        row_sq = (row_mean * row_mean).sum(axis=-1)
+        sums = feats.sum(axis=-2)
+    elif x.ndim == 2:
+        sums = np.asarray(weights, dtype=float) @ feats  # one BLAS product for all resamples
     else:
-        w = np.asarray(weights, dtype=float)
-        n = w.sum(axis=-1)
-        if x.ndim == 2:
-            # One BLAS product for the whole batch of resamples.
-            feats = np.column_stack([x, (x * x).sum(axis=1), row_mean * row_mean])
-            agg = w @ feats
-            col_sum, sum_sq, row_sq = agg[..., :k], agg[..., k], agg[..., k + 1]
-        else:
-            col_sum = np.einsum("...n,...nk->...k", w, x)
-            sum_sq = np.einsum("...n,...n->...", w, (x * x).sum(axis=-1))
-            row_sq = np.einsum("...n,...n->...", w, row_mean * row_mean)
-    grand = col_sum.sum(axis=-1) / (n * k)
-    correction = n * k * grand * grand
-    ss_total = sum_sq - correction
-    ss_rows = k * row_sq - correction
-    ss_cols = (col_sum * col_sum).sum(axis=-1) / n - correction
-    ss_err = ss_total - ss_rows - ss_cols
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return {
-            "msr": ss_rows / (n - 1),
-            "msc": ss_cols / (k - 1),
-            "mse": ss_err / ((n - 1) * (k - 1)),
-            "msw": (ss_cols + ss_err) / (n * (k - 1)),
-            "n": n,
-            "k": np.asarray(k),
-        }
+        sums = np.einsum("...n,...nf->...f", np.asarray(weights, dtype=float), feats)
+    return mean_squares_from_sums(sums, x.shape[-1])
 
 
 def icc_from_mean_squares(ms: dict[str, np.ndarray]) -> np.ndarray:
@@ -298,9 +306,15 @@ def intraclass_corr(
     icc, f, df1, df2, p, lows, highs = _f_tests(ms, n, k, confidence)
     boot_n, boot_valid = [0] * 6, [0] * 6
     if ci != "f":
-        cl = None if clusters is None else np.asarray(clusters)[complete]
-        res = bootstrap(x, lambda a, weights: icc_batch(a, weights), n_boot=n_boot, method=ci,
-                        confidence=confidence, seed=seed, clusters=cl)
+        feats = row_statistics(x)
+        if clusters is not None:
+            # The ICC depends on the data only through sums of row statistics, so
+            # resampling clusters of rows is resampling their per-cluster sums: the
+            # same estimator, n_clusters instead of n rows per resample.
+            _, codes = np.unique(np.asarray(clusters)[complete], return_inverse=True)
+            feats = np.stack([np.bincount(codes, feats[:, c]) for c in range(feats.shape[1])], axis=1)
+        res = bootstrap(feats, lambda f, weights: icc_from_mean_squares(mean_squares_from_sums(weights @ f, k)),
+                        n_boot=n_boot, method=ci, confidence=confidence, seed=seed)
         lows, highs = res.ci_low.tolist(), res.ci_high.tolist()
         boot_n, boot_valid = [n_boot] * 6, res.n_valid.tolist()
     return pl.DataFrame(

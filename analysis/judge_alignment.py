@@ -57,16 +57,25 @@ def pairs(ratings: pl.DataFrame, judge: str, attribute: str, *, exclude_own_fami
                  conversation=wide["item_id"].to_numpy(), sources=sources)
 
 
-def source_means(p: Pairs, weights: np.ndarray | None = None) -> np.ndarray:
-    """Per-source mean (human, judge): shape ``(..., n_sources, 2)``; weights over pairs."""
-    onehot = (p.source[:, None] == np.arange(len(p.sources))[None, :]).astype(float)  # (n, S)
-    w = np.ones((1, p.human.size)) if weights is None else weights
-    counts = w @ onehot  # (B, S)
+def _conversation_sums(p: Pairs) -> np.ndarray:
+    """Per conversation: pair counts, human sums and judge sums by source, ``(n_conv, 3 S)``."""
+    n_src = len(p.sources)
+    _, conv = np.unique(p.conversation, return_inverse=True)
+    flat = conv * n_src + p.source
+    size = (conv.max() + 1) * n_src
+    parts = [np.bincount(flat, w, size).reshape(-1, n_src) for w in (None, p.human, p.judge)]
+    return np.concatenate(parts, axis=1).astype(float)
+
+
+def _means_from_sums(sums: np.ndarray, n_src: int) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):
-        h = (w * p.human) @ onehot / counts
-        j = (w * p.judge) @ onehot / counts
-    out = np.stack([h, j], axis=-1)
-    return out[0] if weights is None else out
+        counts = sums[..., :n_src]
+        return np.stack([sums[..., n_src:2 * n_src] / counts, sums[..., 2 * n_src:] / counts], axis=-1)
+
+
+def source_means(p: Pairs) -> np.ndarray:
+    """Per-source mean (human, judge) over the pairs: shape ``(n_sources, 2)``."""
+    return _means_from_sums(_conversation_sums(p).sum(axis=0), len(p.sources))
 
 
 def system_level_icc(p: Pairs, *, n_boot: int = 2000, seed: int = 0, method: str = "bca") -> pl.DataFrame:
@@ -75,17 +84,16 @@ def system_level_icc(p: Pairs, *, n_boot: int = 2000, seed: int = 0, method: str
     The bootstrap resamples conversations (all the pairs of a drawn conversation come
     along) and recomputes the source means and their ICC, keeping every replicate:
     replicates outside [0, 1] are legitimate values of the estimator, and dropping them
-    (as the paper's script does) shifts the interval upwards.
+    (as the paper's script does) shifts the interval upwards. This interval describes
+    the uncertainty from the sample of conversations with the 9 sources fixed; the
+    F-based interval treats the 9 sources as a sample of sources, hence much wider.
     """
     means = source_means(p)
     f = intraclass_corr(means, ci="f").filter(pl.col("type").is_in(["ICC(C,1)", "ICC(A,1)"]))
-
-    def stat(h, j, s, weights):
-        m = source_means(Pairs(h, j, s.astype(int), p.conversation, p.sources), weights)
-        return icc_batch(m)[..., [_C1, _A1]]
-
-    res = bootstrap((p.human, p.judge, p.source.astype(float)), stat, n_boot=n_boot, method=method, seed=seed,
-                    clusters=p.conversation)
+    n_src = len(p.sources)
+    res = bootstrap(_conversation_sums(p),
+                    lambda s, weights: icc_batch(_means_from_sums(weights @ s, n_src))[..., [_C1, _A1]],
+                    n_boot=n_boot, method=method, seed=seed)
     boot = pl.DataFrame({"type": ["ICC(C,1)", "ICC(A,1)"], "icc": res.estimate.tolist(),
                          "ci_low": res.ci_low.tolist(), "ci_high": res.ci_high.tolist(),
                          "ci_method": [{"bca": "BCa", "percentile": "percentile"}[method]] * 2})
@@ -126,3 +134,66 @@ def human_table(ratings: pl.DataFrame) -> pl.DataFrame:
     return (wide.with_columns(pl.mean_horizontal(*ATTRIBUTES).alias("Avg"),
                               pl.col("answer_model").replace_strict(SOURCES).alias("model"))
             .select("answer_model", "model", *ATTRIBUTES, "Avg").sort("Avg", descending=True))
+
+
+KOO_LI_BANDS = ((0.5, "poor"), (0.75, "moderate"), (0.9, "good"), (float("inf"), "excellent"))
+"""Koo & Li (2016): ICC < 0.5 poor, 0.5-0.75 moderate, 0.75-0.9 good, > 0.9 excellent."""
+
+
+def koo_li_band(icc: float) -> str:
+    if not np.isfinite(icc):
+        return "undetermined"
+    return next(name for bound, name in KOO_LI_BANDS if icc < bound)
+
+
+def koo_li_category(ci_low: float, ci_high: float) -> str:
+    """Reliability category from the CI bounds, as Koo & Li (2016) recommend: the band of
+    each bound, e.g. ``"moderate"`` or ``"poor to good"`` when the CI spans bands."""
+    lo, hi = koo_li_band(ci_low), koo_li_band(ci_high)
+    return lo if lo == hi else f"{lo} to {hi}"
+
+
+VARIANTS = ("as_published", "clean")
+"""``as_published``: the authors' choices (ratings outside 1-5 kept, the human-written
+``original`` response a source, own family excluded); ``clean``: ratings outside 1-5
+excluded, everything else the same."""
+
+
+def alignment_tables(ratings_as_published: pl.DataFrame, judge: str, *, n_boot: int = 2000, seed: int = 0,
+                     authors: pl.DataFrame | None = None) -> dict[str, pl.DataFrame]:
+    """``icc``, ``bias`` and ``bias_by_source`` tables of one judge, both variants.
+
+    ``ratings_as_published`` is :func:`~analysis.datasets.mentalalign.load_mentalalign`
+    with ``keep_off_scale=True``; the clean variant drops its ratings outside 1-5
+    (identical to loading with the default). Cell ``(variant v, attribute a)`` uses the
+    seed ``SeedSequence([seed, v, a])``.
+    """
+    from analysis.datasets.mentalalign import ATTRIBUTES
+
+    clean = ratings_as_published.filter(pl.col("score").is_between(1, 5))
+    labels = {} if authors is None else {
+        a: lab for j, a, lab in authors.select("judge", "attribute", "authors_label").iter_rows() if j == judge}
+    icc_frames, bias_rows, by_source = [], [], []
+    for v, (variant, ratings) in enumerate(zip(VARIANTS, (ratings_as_published, clean))):
+        for a, attribute in enumerate(ATTRIBUTES):
+            cell_seed = np.random.SeedSequence([seed, v, a])
+            p = pairs(ratings, judge, attribute)
+            for frame in (system_level_icc(p, n_boot=n_boot, seed=cell_seed),
+                          response_level_icc(p, n_boot=n_boot, seed=cell_seed)):
+                icc_frames.append(frame.with_columns(pl.lit(variant).alias("variant"),
+                                                     pl.lit(attribute).alias("attribute")))
+            bias_rows.append(dict(variant=variant, attribute=attribute, **bias_row(p, n_boot=n_boot, seed=cell_seed)))
+            for s, source in enumerate(p.sources):
+                m = p.source == s
+                by_source.append(dict(variant=variant, attribute=attribute, source=source,
+                                      human_mean=float(p.human[m].mean()), judge_mean=float(p.judge[m].mean()),
+                                      bias=float((p.judge[m] - p.human[m]).mean()), n=int(m.sum())))
+    icc = pl.concat(icc_frames).with_columns(
+        pl.struct("ci_low", "ci_high").map_elements(lambda r: koo_li_category(r["ci_low"], r["ci_high"]),
+                                                    return_dtype=pl.String).alias("category_koo_li"),
+        pl.col("attribute").replace_strict(labels, default=None, return_dtype=pl.String).alias("authors_label"),
+    ).select("variant", "level", "attribute", "type", "icc", "ci_low", "ci_high", "ci_method", "n",
+             "category_koo_li", "authors_label")
+    bias = pl.DataFrame(bias_rows).select("variant", "attribute", "human_mean", "judge_mean", "bias", "ci_low",
+                                          "ci_high", "mse", "n", "bias_sq", "scale", "correlation")
+    return {"icc": icc, "bias": bias, "bias_by_source": pl.DataFrame(by_source)}

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-DATASETS = ("demo", "bhh")
-"""``demo``: synthetic, generated from the seed; ``bhh``: Between Help and Harm (real)."""
+DATASETS = ("demo", "bhh", "mentalalign")
+"""``demo``: synthetic, generated from the seed; ``bhh``: Between Help and Harm (real);
+``mentalalign``: MentalAlign-70k (real; loaded with the off-scale ratings kept, see
+:mod:`analysis.datasets.mentalalign`)."""
 
 
 def load_dataset(dataset: str, *, data_root=None, seed: int = 20261124):
@@ -20,6 +22,10 @@ def load_dataset(dataset: str, *, data_root=None, seed: int = 20261124):
         from analysis.datasets.bhh import load_bhh
 
         return load_bhh(data_root or None)
+    if dataset == "mentalalign":
+        from analysis.datasets.mentalalign import load_mentalalign
+
+        return load_mentalalign(data_root or None, keep_off_scale=True)
     raise ValueError(f"unknown dataset {dataset!r}; valid: {', '.join(DATASETS)}")
 
 
@@ -37,7 +43,13 @@ def open_study(dataset: str, evaluator: str, *, data_root=None, seed: int = 2026
     from analysis.evaluators import check_evaluator
     from analysis.figures import set_theme
 
-    check_evaluator(evaluator)
+    if dataset == "mentalalign":
+        from analysis.datasets.mentalalign import JUDGES
+
+        if evaluator not in JUDGES:
+            raise ValueError(f"unknown judge {evaluator!r}; valid names: {', '.join(JUDGES)}")
+    else:
+        check_evaluator(evaluator)
     set_theme()
     pl.Config.set_tbl_rows(100)
     pl.Config.set_fmt_str_lengths(120)

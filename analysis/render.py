@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from analysis import __version__
+from analysis.datasets.mentalalign import JUDGES
 from analysis.evaluators import EVALUATORS
 from analysis.paths import PROJECT_ROOT, data_root as resolve_data_root
 
@@ -38,8 +39,11 @@ from analysis.paths import PROJECT_ROOT, data_root as resolve_data_root
 DATASET_NOTEBOOKS = {
     "demo": ("01_data_audit", "02_reliability", "03_bias", "04_category_appropriateness"),
     "bhh": ("01_data_audit", "02_reliability", "03_bias", "04_category_appropriateness"),
+    "mentalalign": ("05_judge_alignment",),
 }
-DATASET_EVALUATORS = {"demo": EVALUATORS, "bhh": EVALUATORS}
+DATASET_EVALUATORS = {"demo": EVALUATORS, "bhh": EVALUATORS, "mentalalign": JUDGES}
+EVALUATOR_PARAMETER = {"mentalalign": "judge"}
+"""Name of the notebooks' evaluator parameter where it is not ``evaluator``."""
 
 
 def _check(evaluator: str, valid) -> str:
@@ -116,7 +120,8 @@ def plan(datasets, evaluators, *, data_root, n_boot, seed, reports_dir: Path, fi
             _check(ev, DATASET_EVALUATORS[ds])
             report_dir = reports_dir / ds / ev
             for nb in DATASET_NOTEBOOKS[ds]:
-                params = dict(dataset=ds, evaluator=ev, data_root=str(data_root) if data_root else "",
+                params = {EVALUATOR_PARAMETER.get(ds, "evaluator"): ev}
+                params |= dict(dataset=ds, data_root=str(data_root) if data_root else "",
                               n_boot=n_boot, seed=seed, output_dir=str(report_dir),
                               figures_dir=str(figures_dir / ds / ev))
                 jobs.append(Job(ds, ev, nb, params, report_dir))

@@ -111,3 +111,25 @@ def test_human_table_reproduces_the_paper(as_published, published):
                 assert got == pytest.approx(2.76, abs=0.005)
                 continue
             assert got == pytest.approx(want, abs=0.01 + 1e-9), (source, attr)
+
+
+def test_clean_variant_equals_the_default_loader(as_published, clean):
+    filtered = as_published.ratings.filter(pl.col("score").is_between(1, 5))
+    assert filtered.write_csv() == clean.ratings.write_csv()
+
+
+def test_published_icc_parser(shared_data_root, published):
+    from analysis.datasets.mentalalign import published_icc
+
+    table = published_icc(shared_data_root)
+    assert table.height == 28 and set(table["authors_label"]) == {"GR", "MR", "PR"}
+    for j, a, c1, a1 in table.select("judge", "attribute", "icc_c1", "icc_a1").iter_rows():
+        assert (c1, a1) == published[0][(j, a)]
+
+
+def test_koo_li_category():
+    from analysis.judge_alignment import koo_li_category
+
+    assert koo_li_category(0.76, 0.89) == "good"
+    assert koo_li_category(0.3, 0.95) == "poor to excellent"
+    assert koo_li_category(float("nan"), 0.5) == "undetermined to moderate"

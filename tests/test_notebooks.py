@@ -10,11 +10,12 @@ import nbformat
 import pytest
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("*.py"))
-PARAMETERS = {"dataset", "evaluator", "data_root", "n_boot", "seed", "output_dir", "figures_dir"}
+COMMON = {"dataset", "data_root", "n_boot", "seed", "output_dir", "figures_dir"}
 
 
 def test_there_are_notebooks():
-    assert [p.stem for p in NOTEBOOKS] == ["01_data_audit", "02_reliability", "03_bias", "04_category_appropriateness"]
+    assert [p.stem for p in NOTEBOOKS] == ["01_data_audit", "02_reliability", "03_bias", "04_category_appropriateness",
+                                           "05_judge_alignment"]
 
 
 @pytest.mark.parametrize("py", NOTEBOOKS, ids=lambda p: p.stem)
@@ -36,5 +37,5 @@ def test_one_parameters_cell_with_every_parameter(py):
     tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
     assert len(tagged) == 1
     names = {line.split("=")[0].strip() for line in tagged[0].source.splitlines() if "=" in line}
-    assert names == PARAMETERS
+    assert names == COMMON | ({"judge"} if py.stem == "05_judge_alignment" else {"evaluator"})
     assert jupytext.formats.guess_format(py.read_text(), ".py")[0] == "percent"

@@ -133,3 +133,29 @@ def test_real_data_tables_reproduce_the_authors(shared_data_root, tmp_path):
     assert means[("self-harm", "H1")] == pytest.approx(1.6667, abs=5e-5)
     assert means[("suicidal_ideation", "H1")] == pytest.approx(1.7059, abs=5e-5)
     assert means[("no_crisis", "gpt-4o-mini")] == pytest.approx(4.6170, abs=5e-5)
+
+
+def test_mentalalign_notebook_renders_its_tables(shared_data_root, tmp_path):
+    status = render(["mentalalign"], ["gpt-4o"], data_root=shared_data_root, jobs=1, n_boot=N_BOOT, seed=5,
+                    reports_dir=tmp_path / "reports", figures_dir=tmp_path / "figures", progress=False)
+    assert status == 0
+    tables = tmp_path / "reports" / "mentalalign" / "gpt-4o" / "tables"
+    icc = pl.read_csv(tables / "icc.csv")
+    assert icc.columns == ["variant", "level", "attribute", "type", "icc", "ci_low", "ci_high", "ci_method", "n",
+                           "category_koo_li", "authors_label"]
+    cell = icc.filter((pl.col("variant") == "as_published") & (pl.col("level") == "system")
+                      & (pl.col("attribute") == "Empathy") & (pl.col("ci_method") == "F"))
+    got = dict(cell.select("type", "icc").iter_rows())
+    assert got["ICC(C,1)"] == pytest.approx(0.835, abs=0.005) and got["ICC(A,1)"] == pytest.approx(0.288, abs=0.005)
+    assert set(icc["level"]) == {"system", "response"} and set(icc["variant"]) == {"as_published", "clean"}
+    bias = pl.read_csv(tables / "bias.csv")
+    assert bias.columns[:9] == ["variant", "attribute", "human_mean", "judge_mean", "bias", "ci_low", "ci_high",
+                                "mse", "n"]
+    assert (tables / "human_table.csv").is_file()
+    for fig in ("icc_forest", "bias_heatmap", "bland_altman"):
+        assert (tmp_path / "figures" / "mentalalign" / "gpt-4o" / f"{fig}.pdf").is_file()
+
+
+def test_unknown_judge_fails_at_once(capsys):
+    with pytest.raises(ValueError, match="unknown evaluator 'gpt-9'; valid names: claude, gemini, gpt-4o, o4-mini"):
+        render_main(["--dataset", "mentalalign", "--evaluator", "gpt-9"])

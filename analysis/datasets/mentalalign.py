@@ -202,3 +202,35 @@ def load_mentalalign(root: str | Path | None = None, *, keep_off_scale: bool = F
                                orient="row").with_columns(pl.lit(DATASET).alias("dataset")).select(
         list(AUDIT_SCHEMA)).cast(AUDIT_SCHEMA)
     return MentalAlignData(ratings=ratings, audit=audit_frame, keep_off_scale=keep_off_scale)
+
+
+def published_icc(root: str | Path | None = None) -> pl.DataFrame:
+    """The authors' ICC table (``Results/ICC Reliability Analysis.md``) as a frame.
+
+    Columns: judge, attribute, icc_c1, ci_low, ci_high (their bootstrap CI of
+    ICC(C,1)), icc_a1, ci_width, authors_label (``GR``/``MR``/``PR``: good, moderate,
+    poor reliability, from tertiles of their CI widths).
+    """
+    base = Path(root) if root is not None and (Path(root) / HUMAN_FILE).is_file() else dataset_dir("mentalalign", root)
+    rel = "Results/ICC Reliability Analysis.md"
+    if not (base / rel).is_file():
+        raise DataError(rel, None, f"file not found under {base}")
+    names = {"Claude-3.7-Sonnet": "claude", "GPT-4o": "gpt-4o", "Gemini-2.5-Flash": "gemini", "o4-mini": "o4-mini"}
+    rows, judge = [], None
+
+    def num(text: str) -> float:
+        return float(text.replace("*", "").replace("−", "-").strip())
+
+    for line in (base / rel).read_text(encoding="utf-8").splitlines():
+        cells = [c.strip().replace("*", "") for c in line.strip().strip("|").split("|")]
+        if len(cells) != 8 or cells[2] not in ATTRIBUTES:
+            continue
+        judge = names.get(cells[0], judge)
+        low, high = (num(v) for v in cells[4].strip("[]").split(","))
+        label = re.search(r"\b(GR|MR|PR)\b", cells[7])
+        rows.append((judge, cells[2], num(cells[3]), low, high, num(cells[5]), num(cells[6]),
+                     label.group(1) if label else None))
+    if len(rows) != len(JUDGES) * len(ATTRIBUTES):
+        raise DataError(rel, None, f"expected {len(JUDGES) * len(ATTRIBUTES)} judge x attribute rows, parsed {len(rows)}")
+    return pl.DataFrame(rows, schema=["judge", "attribute", "icc_c1", "ci_low", "ci_high", "icc_a1", "ci_width",
+                                      "authors_label"], orient="row")
