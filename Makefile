@@ -11,7 +11,7 @@ DATA_ROOT ?=
 
 JOBS   ?= 2
 
-.PHONY: venv demo report test bench lab lock sync clean
+.PHONY: venv demo report test bench bench-mentalalign lab lock sync clean
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] >= (3, 11), "Python 3.11+ is required, found " + sys.version'
@@ -38,6 +38,10 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m analysis bench
+
+# The whole MentalAlign-70k analysis, timed: make bench-mentalalign DATA_ROOT=../shared/data
+bench-mentalalign: $(STAMP)
+	$(PY) -m analysis bench mentalalign $(if $(DATA_ROOT),--data-root $(DATA_ROOT),)
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root,)
