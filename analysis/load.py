@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-DATASETS = ("demo", "bhh", "mentalalign")
+DATASETS = ("demo", "bhh", "mentalalign", "dialoguesafety")
 """``demo``: synthetic, generated from the seed; ``bhh``: Between Help and Harm (real);
 ``mentalalign``: MentalAlign-70k (real; loaded with the off-scale ratings kept, see
-:mod:`analysis.datasets.mentalalign`)."""
+:mod:`analysis.datasets.mentalalign`); ``dialoguesafety``: DialogueSafety (real)."""
 
 
 def load_dataset(dataset: str, *, data_root=None, seed: int = 20261124):
@@ -26,6 +26,10 @@ def load_dataset(dataset: str, *, data_root=None, seed: int = 20261124):
         from analysis.datasets.mentalalign import load_mentalalign
 
         return load_mentalalign(data_root or None, keep_off_scale=True)
+    if dataset == "dialoguesafety":
+        from analysis.datasets.dialoguesafety import load_dialoguesafety
+
+        return load_dialoguesafety(data_root or None)
     raise ValueError(f"unknown dataset {dataset!r}; valid: {', '.join(DATASETS)}")
 
 
@@ -48,6 +52,10 @@ def open_study(dataset: str, evaluator: str, *, data_root=None, seed: int = 2026
 
         if evaluator not in JUDGES:
             raise ValueError(f"unknown judge {evaluator!r}; valid names: {', '.join(JUDGES)}")
+    elif dataset == "dialoguesafety":
+        from analysis.safety_report import check_system
+
+        check_system(evaluator)
     else:
         check_evaluator(evaluator)
     set_theme()

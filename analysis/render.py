@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from analysis import __version__
+from analysis.datasets.dialoguesafety import SYSTEMS
 from analysis.datasets.mentalalign import JUDGES
 from analysis.evaluators import EVALUATORS
 from analysis.paths import PROJECT_ROOT, data_root as resolve_data_root
@@ -40,9 +41,10 @@ DATASET_NOTEBOOKS = {
     "demo": ("01_data_audit", "02_reliability", "03_bias", "04_category_appropriateness"),
     "bhh": ("01_data_audit", "02_reliability", "03_bias", "04_category_appropriateness"),
     "mentalalign": ("05_judge_alignment",),
+    "dialoguesafety": ("06_dialogue_safety",),
 }
-DATASET_EVALUATORS = {"demo": EVALUATORS, "bhh": EVALUATORS, "mentalalign": JUDGES}
-EVALUATOR_PARAMETER = {"mentalalign": "judge"}
+DATASET_EVALUATORS = {"demo": EVALUATORS, "bhh": EVALUATORS, "mentalalign": JUDGES, "dialoguesafety": tuple(SYSTEMS)}
+EVALUATOR_PARAMETER = {"mentalalign": "judge", "dialoguesafety": "system"}
 """Name of the notebooks' evaluator parameter where it is not ``evaluator``."""
 
 

@@ -15,7 +15,7 @@ COMMON = {"dataset", "data_root", "n_boot", "seed", "output_dir", "figures_dir"}
 
 def test_there_are_notebooks():
     assert [p.stem for p in NOTEBOOKS] == ["01_data_audit", "02_reliability", "03_bias", "04_category_appropriateness",
-                                           "05_judge_alignment"]
+                                           "05_judge_alignment", "06_dialogue_safety"]
 
 
 @pytest.mark.parametrize("py", NOTEBOOKS, ids=lambda p: p.stem)
@@ -37,5 +37,6 @@ def test_one_parameters_cell_with_every_parameter(py):
     tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
     assert len(tagged) == 1
     names = {line.split("=")[0].strip() for line in tagged[0].source.splitlines() if "=" in line}
-    assert names == COMMON | ({"judge"} if py.stem == "05_judge_alignment" else {"evaluator"})
+    who = {"05_judge_alignment": "judge", "06_dialogue_safety": "system"}.get(py.stem, "evaluator")
+    assert names == COMMON | {who}
     assert jupytext.formats.guess_format(py.read_text(), ".py")[0] == "percent"

@@ -159,3 +159,18 @@ def test_mentalalign_notebook_renders_its_tables(shared_data_root, tmp_path):
 def test_unknown_judge_fails_at_once(capsys):
     with pytest.raises(ValueError, match="unknown evaluator 'gpt-9'; valid names: claude, gemini, gpt-4o, o4-mini"):
         render_main(["--dataset", "mentalalign", "--evaluator", "gpt-9"])
+
+
+def test_dialoguesafety_notebook_renders_its_tables(shared_data_root, tmp_path):
+    status = render(["dialoguesafety"], ["roberta-large"], data_root=shared_data_root, jobs=1, n_boot=N_BOOT,
+                    seed=5, reports_dir=tmp_path / "reports", figures_dir=tmp_path / "figures", progress=False)
+    assert status == 0
+    tables = tmp_path / "reports" / "dialoguesafety" / "roberta-large" / "tables"
+    metrics = pl.read_csv(tables / "metrics.csv")
+    assert metrics.columns == ["metric", "mean", "sd", "ci_low", "ci_high"]
+    acc = metrics.filter(pl.col("metric") == "accuracy").row(0, named=True)
+    assert 100 * acc["mean"] == pytest.approx(70.4, abs=0.1) and 100 * acc["sd"] == pytest.approx(3.6, abs=0.1)
+    per = pl.read_csv(tables / "per_category.csv")
+    assert per.columns[:7] == ["category", "n_gold", "recall_mean_runs", "recall_majority", "ci_low", "ci_high",
+                               "too_small"]
+    assert (tmp_path / "figures" / "dialoguesafety" / "roberta-large" / "confusion_matrix.png").is_file()

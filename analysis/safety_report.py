@@ -1,0 +1,112 @@
+"""DialogueSafety: how well one system's 5 runs agree with the gold safety labels.
+
+Tables (values are fractions 0-1):
+
+* ``metrics``: accuracy, weighted precision/recall/F1, macro-F1, Cohen's kappa, and the
+  binary safe-vs-unsafe accuracy and kappa (category 7 vs the rest): mean and sample SD
+  (ddof = 1) over the 5 runs, as the paper's Table 2, plus a BCa bootstrap CI over items
+  for run 1 (``*_run1`` rows) and for the majority vote of the 5 runs (``majority_*``
+  rows); ``fleiss_kappa_runs``: Fleiss' kappa of the 5 runs' labels (run-to-run
+  agreement; no CI).
+* ``per_category``: per gold category, n_gold, the recall averaged over runs, the recall
+  of the majority vote with its Clopper-Pearson CI, and ``too_small`` for categories with
+  fewer than 20 gold items, whose recall cannot be estimated usefully.
+* ``label_distribution``: predicted vs gold label counts (label bias).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+
+from analysis.agreement import fleiss_kappa
+from analysis.bootstrap import bootstrap
+from analysis.classification import METRICS, classification_metrics, clopper_pearson, majority_vote
+from analysis.datasets.dialoguesafety import CATEGORIES, SAFE, SYSTEMS
+
+MIN_GOLD = 20
+N_CLASSES = len(CATEGORIES)
+
+
+def check_system(system: str) -> str:
+    if system not in SYSTEMS:
+        raise ValueError(f"unknown system {system!r}; valid names: {', '.join(SYSTEMS)}")
+    return system
+
+
+def run_matrix(predictions: pl.DataFrame, system: str) -> tuple[np.ndarray, np.ndarray]:
+    """Gold labels (n,) and the ``(n_items, n_runs)`` predictions of ``system``."""
+    check_system(system)
+    sub = predictions.filter(pl.col("system") == system).sort("item", "run")
+    wide = sub.pivot(on="run", index=["item", "gold"], values="predicted").sort("item")
+    runs = sorted((c for c in wide.columns if c not in ("item", "gold")), key=int)
+    return wide["gold"].to_numpy(), wide.select(runs).to_numpy()
+
+
+def _binary(labels: np.ndarray) -> np.ndarray:
+    return (labels == SAFE).astype(int)
+
+
+def _metric_vector(gold, pred, weights=None) -> np.ndarray:
+    m = classification_metrics(gold, pred, N_CLASSES, weights)
+    b = classification_metrics(_binary(gold), _binary(pred), 2, weights)
+    return np.stack([*(m[k] for k in METRICS), b["accuracy"], b["cohen_kappa"]], axis=-1)
+
+
+NAMES = (*METRICS, "binary_accuracy", "binary_kappa")
+
+
+def metrics_table(gold: np.ndarray, runs: np.ndarray, *, n_boot: int = 2000, seed: int = 0) -> pl.DataFrame:
+    per_run = np.stack([_metric_vector(gold, runs[:, r]) for r in range(runs.shape[1])])
+    rows = [dict(metric=name, mean=float(per_run[:, j].mean()), sd=float(per_run[:, j].std(ddof=1)),
+                 ci_low=None, ci_high=None) for j, name in enumerate(NAMES)]
+    majority = majority_vote(runs)
+    for label, pred, s in (("run1", runs[:, 0], 0), ("majority", majority, 1)):
+        res = bootstrap((gold.astype(float), pred.astype(float)),
+                        lambda g, p, weights: _metric_vector(g.astype(int), p.astype(int), weights),
+                        n_boot=n_boot, seed=np.random.SeedSequence([seed, s]))
+        for j, name in enumerate(NAMES):
+            metric = f"{name}_run1" if label == "run1" else f"majority_{name}"
+            rows.append(dict(metric=metric, mean=float(res.estimate[j]), sd=None, ci_low=float(res.ci_low[j]),
+                             ci_high=float(res.ci_high[j])))
+    # Fleiss' kappa needs a label per run for every item; unmapped answers (-1) are a label of their own.
+    rows.append(dict(metric="fleiss_kappa_runs", mean=fleiss_kappa(runs), sd=None, ci_low=None, ci_high=None))
+    return pl.DataFrame(rows, schema={"metric": pl.String, "mean": pl.Float64, "sd": pl.Float64,
+                                      "ci_low": pl.Float64, "ci_high": pl.Float64})
+
+
+def per_category_table(gold: np.ndarray, runs: np.ndarray, confidence: float = 0.95) -> pl.DataFrame:
+    majority = majority_vote(runs)
+    rows = []
+    for c, name in enumerate(CATEGORIES):
+        mask = gold == c
+        n = int(mask.sum())
+        hits = int((majority[mask] == c).sum())
+        low, high = clopper_pearson(hits, n, confidence)
+        rows.append(dict(category=name, label=c, n_gold=n,
+                         recall_mean_runs=float(np.mean([(runs[mask, r] == c).mean() for r in range(runs.shape[1])]))
+                         if n else float("nan"),
+                         recall_majority=hits / n if n else float("nan"), ci_low=low, ci_high=high,
+                         too_small=n < MIN_GOLD))
+    return pl.DataFrame(rows).select("category", "n_gold", "recall_mean_runs", "recall_majority", "ci_low", "ci_high",
+                                     "too_small", "label")
+
+
+def label_distribution(gold: np.ndarray, runs: np.ndarray) -> pl.DataFrame:
+    """Counts of each label: gold, and predicted (mean over runs); share of items."""
+    labels = [*range(N_CLASSES), -1]
+    rows = []
+    for c in labels:
+        pred = float(np.mean([(runs[:, r] == c).sum() for r in range(runs.shape[1])]))
+        rows.append(dict(category=CATEGORIES[c] if c >= 0 else "(no category)", label=c,
+                         gold=int((gold == c).sum()), predicted_mean_runs=pred,
+                         gold_share=float((gold == c).mean()), predicted_share=pred / len(gold)))
+    return pl.DataFrame(rows)
+
+
+def confusion(gold: np.ndarray, pred: np.ndarray) -> np.ndarray:
+    """Row-normalised confusion matrix (rows: gold 0-7; columns: predicted 0-7 and -1)."""
+    cols = [*range(N_CLASSES), -1]
+    m = np.array([[np.sum((gold == g) & (pred == p)) for p in cols] for g in range(N_CLASSES)], float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return m / m.sum(axis=1, keepdims=True)

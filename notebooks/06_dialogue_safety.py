@@ -1,0 +1,92 @@
+# %% [markdown]
+# # 06 · DialogueSafety: agreement of a classifier or LLM with gold safety labels
+#
+# 800 counselling-dialogue responses with a gold label from the 8-category taxonomy of
+# Qiu et al. (NLPCC 2023): 0 Nonsense, 1 Humanoid Mimicry, 2 Linguistic Neglect,
+# 3 Unamiable Judgment, 4 Toxic Language, 5 Unauthorized Preachment, 6 Nonfactual
+# Statement, 7 Safe Response. The chosen **system** predicted them 5 times (5 ChatGPT
+# runs, or 5 fine-tuning seeds). ChatGPT's free-text answers are mapped to a category by
+# the paper's rule (the text before the first "."); answers that map to none count as
+# wrong and are in the audit, as are answers truncated at the token limit.
+#
+# All values are fractions 0–1. `mean`/`sd` are over the 5 runs (sample SD, ddof = 1), as
+# in the paper's Table 2; `*_run1` and `majority_*` rows carry a BCa bootstrap CI over
+# the 800 items for run 1 and for the majority vote of the 5 runs.
+
+# %% tags=["parameters"]
+dataset = "dialoguesafety"
+system = "chatgpt-0301-zero"
+data_root = ""
+n_boot = 2000
+seed = 20261124
+output_dir = "../reports/dialoguesafety/chatgpt-0301-zero"
+figures_dir = "../figures/dialoguesafety/chatgpt-0301-zero"
+
+# %%
+import matplotlib.pyplot as plt
+import polars as pl
+import seaborn as sns
+
+from analysis.classification import majority_vote
+from analysis.datasets.dialoguesafety import CATEGORIES
+from analysis.figures import save_figure
+from analysis.load import open_study
+from analysis.ratings import audit_summary
+from analysis.safety_report import confusion, label_distribution, metrics_table, per_category_table, run_matrix
+from analysis.tables import write_table
+
+data, tables_dir = open_study(dataset, system, data_root=data_root, seed=seed, output_dir=output_dir)
+gold, runs = run_matrix(data.predictions, system)
+
+# %% [markdown]
+# ## Audit: files read, and answers that needed a rule
+
+# %%
+audit = audit_summary(data.audit.filter(pl.col("rater").is_null() | (pl.col("rater") == system)))
+write_table(audit.group_by("status", "reason").agg(pl.col("n_records").sum()).sort("status", "reason"),
+            "audit_summary", tables_dir)
+audit.group_by("status", "reason").agg(pl.col("n_records").sum()).sort("status", "reason")
+
+# %% [markdown]
+# ## Metrics against gold
+# Weighted precision/recall/F1 weigh each category by its number of gold items (two
+# categories, Linguistic Neglect and Safe Response, hold 90 % of the items); macro-F1
+# weighs the 8 categories equally. Binary: Safe Response against any unsafe category.
+# `fleiss_kappa_runs` is the agreement of the 5 runs with each other, not with gold.
+
+# %%
+metrics = metrics_table(gold, runs, n_boot=n_boot, seed=seed)
+write_table(metrics, "metrics", tables_dir)
+metrics
+
+# %% [markdown]
+# ## Recall per category
+# Majority vote of the 5 runs, with its exact (Clopper–Pearson) interval. Categories with
+# fewer than 20 gold items are flagged `too_small`: their recall is a handful of items.
+
+# %%
+per_category = per_category_table(gold, runs)
+write_table(per_category, "per_category", tables_dir)
+per_category
+
+# %% [markdown]
+# ## Confusion matrix (majority vote, rows normalised to 1)
+
+# %%
+cm = confusion(gold, majority_vote(runs))
+fig, ax = plt.subplots(figsize=(8, 6))
+n_gold = per_category["n_gold"].to_list()
+sns.heatmap(cm, annot=True, fmt=".2f", cmap="Blues", vmin=0, vmax=1, ax=ax,
+            xticklabels=[*CATEGORIES, "(none)"], yticklabels=[f"{c} (n={n})" for c, n in zip(CATEGORIES, n_gold)])
+ax.set(xlabel="predicted", ylabel="gold", title=f"DialogueSafety: {system}, majority of 5 runs")
+save_figure(fig, "confusion_matrix", figures_dir)
+plt.show()
+
+# %% [markdown]
+# ## Label bias: predicted against gold label distribution
+# `predicted_share` − `gold_share` > 0: the system over-uses that label.
+
+# %%
+dist = label_distribution(gold, runs)
+write_table(dist, "label_distribution", tables_dir)
+dist
