@@ -30,7 +30,7 @@ demo: $(STAMP)
 # The same on the real data: make report DATA_ROOT=../shared/data [DATASET=bhh]
 DATASET ?= bhh
 report: $(STAMP)
-	@test -n "$(DATA_ROOT)" || { echo "usage: make report DATA_ROOT=path/to/data-root [DATASET=bhh|all]"; exit 2; }
+	@test -n "$(DATA_ROOT)" || { echo "usage: make report DATA_ROOT=path/to/data-root [DATASET=bhh|mentalalign|dialoguesafety|all]"; exit 2; }
 	$(PY) -m analysis render --dataset $(DATASET) --data-root $(DATA_ROOT) --seed $(SEED) --n-boot $(N_BOOT) --jobs $(JOBS)
 
 test: $(STAMP)

@@ -143,19 +143,26 @@ def write_index(jobs: list[Job], *, reports_dir: Path, figures_dir: Path, seed: 
         "<h1>crisis-judge-analysis: rendered reports</h1><ul>",
         f"<li>package version {html.escape(__version__)}</li>",
         f"<li>run started {started.isoformat(timespec='seconds')} (UTC), took {seconds:.0f} s</li>",
-        f"<li>seed {seed}, {n_boot} bootstrap resamples</li>",
+        f"<li>this run: seed {seed}, {n_boot} bootstrap resamples</li>",
         f"<li>data: {html.escape(str(data_root)) if data_root else 'synthetic demo data generated from the seed'}"
         "</li></ul>",
     ]
     by_key: dict[tuple[str, str], list[Job]] = {}
     for j in jobs:
         by_key.setdefault((j.dataset, j.evaluator), []).append(j)
+    # Reports of earlier runs (another data set, say) stay listed: the index covers reports/.
+    for nb in reports_dir.glob("*/*/*.ipynb"):
+        key = (nb.parent.parent.name, nb.parent.name)
+        if key not in by_key or not any(j.notebook == nb.stem for j in by_key[key]):
+            by_key.setdefault(key, []).append(Job(key[0], key[1], nb.stem, {}, nb.parent, ok=None,
+                                                  outputs=[nb, nb.with_suffix(".html")]))
     for (ds, ev), js in sorted(by_key.items()):
         parts.append(f"<h2>{html.escape(ds)} / {html.escape(ev)}</h2><table><tr><th>notebook</th><th>status</th></tr>")
-        for j in js:
-            status = "ok" if j.ok else "<span class='fail'>FAILED</span>"
+        for j in sorted(js, key=lambda j: j.notebook):
+            status = ("ok" if j.ok else "<span class='fail'>FAILED</span>") + f" ({j.seconds:.0f} s)" \
+                if j.ok is not None else "from an earlier run"
             links = " ".join(f"<a href='{rel(p)}'>{p.suffix[1:]}</a>" for p in j.outputs if p.exists())
-            parts.append(f"<tr><td>{html.escape(j.notebook)} {links}</td><td>{status} ({j.seconds:.0f} s)</td></tr>")
+            parts.append(f"<tr><td>{html.escape(j.notebook)} {links}</td><td>{status}</td></tr>")
         parts.append("</table>")
         tables = sorted((reports_dir / ds / ev / "tables").glob("*.csv"))
         if tables:

@@ -174,3 +174,14 @@ def test_dialoguesafety_notebook_renders_its_tables(shared_data_root, tmp_path):
     assert per.columns[:7] == ["category", "n_gold", "recall_mean_runs", "recall_majority", "ci_low", "ci_high",
                                "too_small"]
     assert (tmp_path / "figures" / "dialoguesafety" / "roberta-large" / "confusion_matrix.png").is_file()
+
+
+def test_index_keeps_reports_of_earlier_runs(demo_run):
+    import datetime as dt
+
+    from analysis.render import write_index
+
+    root = demo_run[0]
+    index = write_index([], reports_dir=root / "reports", figures_dir=root / "figures", seed=1, n_boot=10,
+                        data_root=None, started=dt.datetime.now(dt.timezone.utc), seconds=0.0).read_text()
+    assert "demo/gpt-5-nano/03_bias.html" in index and "from an earlier run" in index
