@@ -163,11 +163,15 @@ def alignment_tables(ratings_as_published: pl.DataFrame, judge: str, *, n_boot: 
                      authors: pl.DataFrame | None = None) -> dict[str, pl.DataFrame]:
     """``icc``, ``bias`` and ``bias_by_source`` tables of one judge, both variants.
 
+    ``bias_by_source``: per response source, the bias (judge − human, points) with a BCa
+    cluster-bootstrap CI over conversations and the mean squared difference.
+
     ``ratings_as_published`` is :func:`~analysis.datasets.mentalalign.load_mentalalign`
     with ``keep_off_scale=True``; the clean variant drops its ratings outside 1-5
     (identical to loading with the default). Cell ``(variant v, attribute a)`` uses the
     seed ``SeedSequence([seed, v, a])``.
     """
+    from analysis.bias import mean_bias
     from analysis.datasets.mentalalign import ATTRIBUTES
 
     clean = ratings_as_published.filter(pl.col("score").is_between(1, 5))
@@ -185,9 +189,12 @@ def alignment_tables(ratings_as_published: pl.DataFrame, judge: str, *, n_boot: 
             bias_rows.append(dict(variant=variant, attribute=attribute, **bias_row(p, n_boot=n_boot, seed=cell_seed)))
             for s, source in enumerate(p.sources):
                 m = p.source == s
+                b = mean_bias(p.judge[m], p.human[m], n_boot=n_boot, clusters=p.conversation[m],
+                              seed=np.random.SeedSequence([seed, v, a, 1 + s]))
                 by_source.append(dict(variant=variant, attribute=attribute, source=source,
                                       human_mean=float(p.human[m].mean()), judge_mean=float(p.judge[m].mean()),
-                                      bias=float((p.judge[m] - p.human[m]).mean()), n=int(m.sum())))
+                                      bias=b.bias, ci_low=b.ci_low, ci_high=b.ci_high,
+                                      mse=float(np.mean((p.judge[m] - p.human[m]) ** 2)), n=int(m.sum())))
     icc = pl.concat(icc_frames).with_columns(
         pl.struct("ci_low", "ci_high").map_elements(lambda r: koo_li_category(r["ci_low"], r["ci_high"]),
                                                     return_dtype=pl.String).alias("category_koo_li"),

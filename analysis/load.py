@@ -8,6 +8,31 @@ DATASETS = ("demo", "bhh", "mentalalign", "dialoguesafety")
 :mod:`analysis.datasets.mentalalign`); ``dialoguesafety``: DialogueSafety (real)."""
 
 
+def raters() -> dict[str, tuple[str, tuple[str, ...]]]:
+    """Data set -> (name of its notebooks' rater parameter, the valid rater names).
+
+    The one registry of who can be analysed where: the notebooks check their parameter
+    with :func:`check_rater`, and ``python -m analysis render`` renders each name.
+    """
+    from analysis.datasets.dialoguesafety import SYSTEMS
+    from analysis.datasets.mentalalign import JUDGES
+    from analysis.evaluators import EVALUATORS
+
+    return {"demo": ("evaluator", EVALUATORS), "bhh": ("evaluator", EVALUATORS),
+            "mentalalign": ("judge", JUDGES), "dialoguesafety": ("system", tuple(SYSTEMS))}
+
+
+def check_rater(dataset: str, name: str) -> str:
+    """Fail at once, listing the valid names, on a rater the data set does not have."""
+    table = raters()
+    if dataset not in table:
+        raise ValueError(f"unknown dataset {dataset!r}; valid: {', '.join(table)}")
+    parameter, valid = table[dataset]
+    if name not in valid:
+        raise ValueError(f"unknown {parameter} {name!r}; valid names: {', '.join(valid)}")
+    return name
+
+
 def load_dataset(dataset: str, *, data_root=None, seed: int = 20261124):
     """The data object of ``dataset`` (fields ``items, responses, ratings, review_set, audit``).
 
@@ -44,20 +69,9 @@ def open_study(dataset: str, evaluator: str, *, data_root=None, seed: int = 2026
 
     import polars as pl
 
-    from analysis.evaluators import check_evaluator
     from analysis.figures import set_theme
 
-    if dataset == "mentalalign":
-        from analysis.datasets.mentalalign import JUDGES
-
-        if evaluator not in JUDGES:
-            raise ValueError(f"unknown judge {evaluator!r}; valid names: {', '.join(JUDGES)}")
-    elif dataset == "dialoguesafety":
-        from analysis.safety_report import check_system
-
-        check_system(evaluator)
-    else:
-        check_evaluator(evaluator)
+    check_rater(dataset, evaluator)
     set_theme()
     pl.Config.set_tbl_rows(100)
     pl.Config.set_fmt_str_lengths(120)

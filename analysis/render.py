@@ -31,9 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from analysis import __version__
-from analysis.datasets.dialoguesafety import SYSTEMS
-from analysis.datasets.mentalalign import JUDGES
-from analysis.evaluators import EVALUATORS
+from analysis.load import check_rater, raters
 from analysis.paths import PROJECT_ROOT, data_root as resolve_data_root
 
 
@@ -43,15 +41,7 @@ DATASET_NOTEBOOKS = {
     "mentalalign": ("05_judge_alignment",),
     "dialoguesafety": ("06_dialogue_safety",),
 }
-DATASET_EVALUATORS = {"demo": EVALUATORS, "bhh": EVALUATORS, "mentalalign": JUDGES, "dialoguesafety": tuple(SYSTEMS)}
-EVALUATOR_PARAMETER = {"mentalalign": "judge", "dialoguesafety": "system"}
-"""Name of the notebooks' evaluator parameter where it is not ``evaluator``."""
 
-
-def _check(evaluator: str, valid) -> str:
-    if evaluator not in valid:
-        raise ValueError(f"unknown evaluator {evaluator!r}; valid names: {', '.join(valid)}")
-    return evaluator
 
 
 @dataclass
@@ -117,12 +107,13 @@ def _run_job(job: Job, notebooks_dir: Path) -> Job:
 def plan(datasets, evaluators, *, data_root, n_boot, seed, reports_dir: Path, figures_dir: Path) -> list[Job]:
     jobs = []
     for ds in datasets:
-        evs = evaluators or DATASET_EVALUATORS[ds]
-        for ev in evs:
-            _check(ev, DATASET_EVALUATORS[ds])
+        parameter, valid = raters()[ds]
+        chosen = evaluators.get(ds, ()) if isinstance(evaluators, dict) else evaluators
+        for ev in chosen or valid:
+            check_rater(ds, ev)
             report_dir = reports_dir / ds / ev
             for nb in DATASET_NOTEBOOKS[ds]:
-                params = {EVALUATOR_PARAMETER.get(ds, "evaluator"): ev}
+                params = {parameter: ev}
                 params |= dict(dataset=ds, data_root=str(data_root) if data_root else "",
                               n_boot=n_boot, seed=seed, output_dir=str(report_dir),
                               figures_dir=str(figures_dir / ds / ev))
@@ -222,9 +213,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--figures-dir", default=None)
     a = parser.parse_args(argv)
     datasets = list(DATASET_NOTEBOOKS) if a.dataset == "all" else [a.dataset]
-    if a.evaluator:
-        for ds in datasets:
-            for ev in a.evaluator:
-                _check(ev, DATASET_EVALUATORS[ds])
-    return render(datasets, a.evaluator, data_root=a.data_root, jobs=a.jobs, n_boot=a.n_boot, seed=a.seed,
+    evaluators = a.evaluator
+    if a.evaluator and a.dataset == "all":
+        # With every data set, each name goes to the data sets that have it.
+        evaluators = {ds: [e for e in a.evaluator if e in raters()[ds][1]] for ds in datasets}
+        nowhere = [e for e in a.evaluator if not any(e in v for v in evaluators.values())]
+        if nowhere:
+            raise ValueError(f"unknown evaluator(s) {nowhere}; valid names: "
+                             + "; ".join(f"{ds}: {', '.join(raters()[ds][1])}" for ds in datasets))
+        datasets = [ds for ds in datasets if evaluators[ds]]
+    elif a.evaluator:
+        for ev in a.evaluator:
+            check_rater(a.dataset, ev)
+    return render(datasets, evaluators, data_root=a.data_root, jobs=a.jobs, n_boot=a.n_boot, seed=a.seed,
                   reports_dir=a.reports_dir, figures_dir=a.figures_dir)

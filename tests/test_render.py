@@ -152,12 +152,15 @@ def test_mentalalign_notebook_renders_its_tables(shared_data_root, tmp_path):
     assert bias.columns[:9] == ["variant", "attribute", "human_mean", "judge_mean", "bias", "ci_low", "ci_high",
                                 "mse", "n"]
     assert (tables / "human_table.csv").is_file()
+    by_source = pl.read_csv(tables / "bias_by_source.csv")
+    assert by_source.height == 2 * 7 * 9 and {"bias", "ci_low", "ci_high", "mse"} <= set(by_source.columns)
+    assert (by_source["ci_low"] <= by_source["bias"]).all() and (by_source["bias"] <= by_source["ci_high"]).all()
     for fig in ("icc_forest", "bias_heatmap", "bland_altman"):
         assert (tmp_path / "figures" / "mentalalign" / "gpt-4o" / f"{fig}.pdf").is_file()
 
 
 def test_unknown_judge_fails_at_once(capsys):
-    with pytest.raises(ValueError, match="unknown evaluator 'gpt-9'; valid names: claude, gemini, gpt-4o, o4-mini"):
+    with pytest.raises(ValueError, match="unknown judge 'gpt-9'; valid names: claude, gemini, gpt-4o, o4-mini"):
         render_main(["--dataset", "mentalalign", "--evaluator", "gpt-9"])
 
 
