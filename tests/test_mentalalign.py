@@ -11,7 +11,7 @@ import pytest
 from analysis.datasets.mentalalign import ATTRIBUTES, JUDGES, SOURCES, load_mentalalign
 from analysis.icc import icc_batch
 from analysis.judge_alignment import bias_row, human_table, pairs, source_means
-from analysis.ratings import RATINGS_SCHEMA
+from analysis.ratings import RATINGS_SCHEMA, DataError
 
 JUDGE_ROWS = {"Claude-3.7-Sonnet": "claude", "GPT-4o": "gpt-4o", "Gemini-2.5-Flash": "gemini", "o4-mini": "o4-mini"}
 NUM = r"[−+-]?\d+\.\d+"
@@ -133,3 +133,45 @@ def test_koo_li_category():
     assert koo_li_category(0.76, 0.89) == "good"
     assert koo_li_category(0.3, 0.95) == "poor to excellent"
     assert koo_li_category(float("nan"), 0.5) == "undetermined to moderate"
+
+
+@pytest.fixture
+def ma_copy(mentalalign_dir, tmp_path):
+    import os
+    import shutil
+
+    dst = tmp_path / "mentalbench-align"
+    shutil.copytree(mentalalign_dir, dst, copy_function=os.link)
+    return dst
+
+
+def _edit_human(path, fn):
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path)
+    fn(wb.active)
+    path.unlink()  # a hard link: never write through to the shared copy
+    wb.save(path)
+
+
+def test_missing_judge_file_names_it(ma_copy):
+    (ma_copy / "MentalAlign-70k/LLMs_as_a_judge/gemini_llm_judge.xlsx").unlink()
+    with pytest.raises(DataError, match=r"gemini_llm_judge\.xlsx: file not found"):
+        load_mentalalign(ma_copy.parent)
+
+
+def test_duplicated_conversation_and_bad_cells(ma_copy):
+    path = ma_copy / "MentalAlign-70k/Human_Judge/Human_judge.xlsx"
+
+    def corrupt(ws):
+        ws["C2"] = '{"Guidance": "abc", "Informativeness": 4}'  # not a number, and 5 missing keys
+        ws["D2"] = "{not json"
+
+    _edit_human(path, corrupt)
+    data = load_mentalalign(ma_copy.parent)
+    audit = data.audit.filter(pl.col("source_file").str.contains("Human_judge"))
+    reasons = dict(audit.filter(pl.col("record").str.contains(r"^[CD]2 ")).group_by("reason").len().iter_rows())
+    assert reasons == {"score is not a number": 1, None: 1, "missing key": 5, "malformed JSON": 7}
+    _edit_human(path, lambda ws: ws.cell(row=3, column=1, value=ws.cell(row=2, column=1).value))
+    with pytest.raises(DataError, match=r"Human_judge\.xlsx, record row 3: ConvID 1 repeats row 2"):
+        load_mentalalign(ma_copy.parent)
