@@ -1,7 +1,7 @@
 """Benchmark: bootstrap of the six ICCs, vectorised here versus pingouin in a loop.
 
 ``python -m analysis bench`` (or ``make bench``) prints wall time and peak memory of
-:func:`analysis.icc.intraclass_corr` with ``ci="bca"`` and ``"percentile"`` on
+:func:`analysis.stats.icc.intraclass_corr` with ``ci="bca"`` and ``"percentile"`` on
 ``n_items x k_raters`` synthetic ratings, then runs ``pingouin.intraclass_corr`` on the
 *same* resamples (the first ``--pingouin-resamples`` of them, timed and extrapolated to
 all of them) and checks that both give the same six ICCs on every resample. It exits
@@ -21,8 +21,8 @@ import numpy as np
 import pandas as pd
 import polars as pl
 
-from analysis.bootstrap import bootstrap, resample_indices
-from analysis.icc import ICC_TYPES, icc_batch, intraclass_corr
+from analysis.stats.bootstrap import bootstrap, resample_indices
+from analysis.stats.icc import ICC_TYPES, icc_batch, intraclass_corr
 
 
 def _ratings(n_items: int, k_raters: int, seed: int) -> np.ndarray:
@@ -96,8 +96,8 @@ def run_mentalalign(data_root, n_boot: int = 2000, seed: int = 20261124, paper_s
     judge x attribute cells both levels (system and response) and the bias with
     ``n_boot`` resamples, once for the clean variant and once for both variants.
     Target: 10x faster than the authors' script (51-66 s for the system level alone)."""
-    from analysis.datasets.mentalalign import ATTRIBUTES, JUDGES, load_mentalalign
-    from analysis.judge_alignment import alignment_tables, bias_row, pairs, response_level_icc, system_level_icc
+    from analysis.data.mentalalign import ATTRIBUTES, JUDGES, load_mentalalign
+    from analysis.studies.mentalalign import alignment_tables, bias_row, pairs, response_level_icc, system_level_icc
 
     t0 = time.perf_counter()
     data = load_mentalalign(data_root, keep_off_scale=True)

@@ -4,7 +4,7 @@ Commands
 --------
 summary   evaluator-vs-human reliability, agreement and bias on a data set (``demo`` by
           default: the synthetic data set generated from ``--seed``)
-render    execute the notebooks for every evaluator with papermill (see :mod:`analysis.render`)
+render    execute the notebooks for every evaluator with papermill (see :mod:`analysis.reporting.render`)
 bench     bootstrap speed and memory against pingouin (see :mod:`analysis.bench`)
 fetch     download the Hugging Face export and clone the three source repositories
           into the data root (needs internet; never run in CI)
@@ -16,13 +16,13 @@ import argparse
 import sys
 
 from analysis import __version__
-from analysis.paths import DATA_ROOT_ENV
+from analysis.data.paths import DATA_ROOT_ENV
 
 DATASETS = ("demo", "bhh")
 
 
 def _summary(args: argparse.Namespace) -> int:
-    from analysis.summary import print_summary
+    from analysis.reporting.summary import print_summary
 
     return print_summary(args.dataset, data_root=args.data_root, seed=args.seed, n_boot=args.n_boot,
                          out_dir=args.out)
@@ -35,14 +35,14 @@ def _bench(args: argparse.Namespace) -> int:
 
 
 def _render(args: argparse.Namespace) -> int:
-    from analysis.render import main as render_main
+    from analysis.reporting.render import main as render_main
 
     return render_main(args.rest)
 
 
 def _fetch(args: argparse.Namespace) -> int:
-    from analysis.fetch import fetch
-    from analysis.paths import data_root
+    from analysis.data.fetch import fetch
+    from analysis.data.paths import data_root
 
     root = data_root(args.data_root)
     for message in fetch(root, what=tuple(args.what)):

@@ -23,11 +23,12 @@ import matplotlib.pyplot as plt
 import polars as pl
 import seaborn as sns
 
-from analysis.evaluators import LLM_EVALUATORS
-from analysis.figures import save_figure
-from analysis.load import open_study
-from analysis.ratings import audit_summary
-from analysis.tables import review_scores, write_table
+from analysis.studies.evaluators import LLM_EVALUATORS
+from analysis.reporting.figures import save_figure
+from analysis.studies.registry import open_study
+from analysis.data.ratings import audit_summary
+from analysis.studies.scored import review_scores
+from analysis.reporting.tables import write_table
 
 data, tables_dir = open_study(dataset, evaluator, data_root=data_root, seed=seed, output_dir=output_dir)
 

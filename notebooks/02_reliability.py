@@ -27,10 +27,11 @@ figures_dir = "../figures/demo/gpt-4o-mini"
 import matplotlib.pyplot as plt
 import polars as pl
 
-from analysis.ceiling import human_ceiling
-from analysis.figures import save_figure
-from analysis.load import open_study
-from analysis.tables import HUMAN_MEAN, agreement_table, evaluator_pairs, icc_table, review_scores, write_table
+from analysis.stats.ceiling import human_ceiling
+from analysis.reporting.figures import save_figure
+from analysis.studies.registry import open_study
+from analysis.studies.scored import HUMAN_MEAN, agreement_table, evaluator_pairs, icc_table, review_scores
+from analysis.reporting.tables import write_table
 
 data, tables_dir = open_study(dataset, evaluator, data_root=data_root, seed=seed, output_dir=output_dir)
 scores = review_scores(data.ratings, data.review_set, data.items)

@@ -24,11 +24,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 import polars as pl
 
-from analysis.bias import bland_altman, mse_decomposition
-from analysis.figures import save_figure
-from analysis.load import open_study
-from analysis.self_preference import self_preference
-from analysis.tables import HUMAN_MEAN, bias_table, review_scores, write_table
+from analysis.stats.bias import bland_altman, mse_decomposition
+from analysis.reporting.figures import save_figure
+from analysis.studies.registry import open_study
+from analysis.studies.self_preference import self_preference
+from analysis.studies.scored import HUMAN_MEAN, bias_table, review_scores
+from analysis.reporting.tables import write_table
 
 data, tables_dir = open_study(dataset, evaluator, data_root=data_root, seed=seed, output_dir=output_dir)
 scores = review_scores(data.ratings, data.review_set, data.items)

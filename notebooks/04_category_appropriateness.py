@@ -30,11 +30,11 @@ import matplotlib.pyplot as plt
 import polars as pl
 import seaborn as sns
 
-from analysis.appropriateness import category_appropriateness
-from analysis.evaluators import run_reliability
-from analysis.figures import save_figure
-from analysis.load import open_study
-from analysis.tables import write_table
+from analysis.studies.appropriateness import category_appropriateness
+from analysis.studies.evaluators import run_reliability
+from analysis.reporting.figures import save_figure
+from analysis.studies.registry import open_study
+from analysis.reporting.tables import write_table
 
 data, tables_dir = open_study(dataset, evaluator, data_root=data_root, seed=seed, output_dir=output_dir)
 

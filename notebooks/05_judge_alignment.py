@@ -36,13 +36,13 @@ import numpy as np
 import polars as pl
 import seaborn as sns
 
-from analysis.bias import bland_altman
-from analysis.datasets.mentalalign import ATTRIBUTES, JUDGES, published_icc
-from analysis.figures import save_figure
-from analysis.judge_alignment import alignment_tables, human_table, pairs
-from analysis.load import open_study
-from analysis.ratings import audit_summary
-from analysis.tables import write_table
+from analysis.stats.bias import bland_altman
+from analysis.data.mentalalign import ATTRIBUTES, JUDGES, published_icc
+from analysis.reporting.figures import save_figure
+from analysis.studies.mentalalign import alignment_tables, human_table, pairs
+from analysis.studies.registry import open_study
+from analysis.data.ratings import audit_summary
+from analysis.reporting.tables import write_table
 
 data, tables_dir = open_study(dataset, judge, data_root=data_root, seed=seed, output_dir=output_dir)
 authors = published_icc(data_root or None)

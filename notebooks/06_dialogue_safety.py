@@ -27,13 +27,13 @@ import matplotlib.pyplot as plt
 import polars as pl
 import seaborn as sns
 
-from analysis.classification import majority_vote
-from analysis.datasets.dialoguesafety import CATEGORIES
-from analysis.figures import save_figure
-from analysis.load import open_study
-from analysis.ratings import audit_summary
-from analysis.safety_report import confusion, label_distribution, metrics_table, per_category_table, run_matrix
-from analysis.tables import write_table
+from analysis.stats.classification import majority_vote
+from analysis.data.dialoguesafety import CATEGORIES
+from analysis.reporting.figures import save_figure
+from analysis.studies.registry import open_study
+from analysis.data.ratings import audit_summary
+from analysis.studies.dialoguesafety import confusion, label_distribution, metrics_table, per_category_table, run_matrix
+from analysis.reporting.tables import write_table
 
 data, tables_dir = open_study(dataset, system, data_root=data_root, seed=seed, output_dir=output_dir)
 gold, runs = run_matrix(data.predictions, system)

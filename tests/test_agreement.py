@@ -13,7 +13,7 @@ from sklearn.metrics import cohen_kappa_score
 from statsmodels.stats.inter_rater import aggregate_raters
 from statsmodels.stats.inter_rater import fleiss_kappa as sm_fleiss
 
-from analysis import agreement as ag
+from analysis.stats import agreement as ag
 
 # Krippendorff (2011), "Computing Krippendorff's alpha-reliability", section C: 4 coders
 # x 12 units with missing values; published alpha nominal 0.743, interval 0.849,
@@ -107,11 +107,11 @@ def test_correlations_match_scipy_and_ccc_by_formula():
     assert ag.lin_ccc(x, x + 1) < ag.pearson(x, x + 1) == pytest.approx(1.0)
 
 
-def test_agreement_table_has_every_measure():
+def test_agreement_summary_has_every_measure():
     rng = np.random.default_rng(6)
     x = rng.integers(1, 6, 50).astype(float)
     y = np.clip(x + rng.integers(-1, 2, 50), 1, 5)
-    t = ag.agreement_table(x, y).to_dict()
+    t = ag.agreement_summary(x, y).to_dict()
     assert t["n"] == 50 and t["mae"] == ag.mae(x, y) and t["qwk"] == ag.quadratic_weighted_kappa(x, y)
     assert set(t) == {"n", "mae", "rmse", "within1_pct", "qwk", "kripp_alpha_interval", "kripp_alpha_ordinal",
                       "ccc", "pearson", "spearman"}

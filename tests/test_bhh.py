@@ -9,9 +9,9 @@ import numpy as np
 import polars as pl
 import pytest
 
-from analysis import agreement
-from analysis.datasets.bhh import EVALUATOR_PREFIX, load_bhh, review_matrix
-from analysis.ratings import RATINGS_SCHEMA
+from analysis.stats import agreement
+from analysis.data.bhh import EVALUATOR_PREFIX, load_bhh, review_matrix
+from analysis.data.ratings import RATINGS_SCHEMA
 
 
 @pytest.fixture(scope="module")

@@ -11,8 +11,8 @@ import shutil
 import polars as pl
 import pytest
 
-from analysis.datasets.bhh import load_bhh, review_matrix
-from analysis.ratings import DataError
+from analysis.data.bhh import load_bhh, review_matrix
+from analysis.data.ratings import DataError
 
 H1 = "data/human_label/H1_scores_n206_s42.json"
 H2 = "data/human_label/H2_scores_n206_s42.json"

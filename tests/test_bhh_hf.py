@@ -5,9 +5,9 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from analysis.datasets.bhh_hf import load_bhh_hf
-from analysis.ratings import RATINGS_SCHEMA, DataError
-from analysis.tables import review_scores
+from analysis.data.bhh_hf import load_bhh_hf
+from analysis.data.ratings import RATINGS_SCHEMA, DataError
+from analysis.studies.scored import review_scores
 
 MODELS = ["gpt-4o-mini", "meta-llama-Llama-4-Scout-17B-16E-Instruct"]
 LABELS = ["no_crisis", "self-harm", "suicidal_ideation", None]

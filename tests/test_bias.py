@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from analysis.bias import SIGN, bland_altman, mean_bias, mse_decomposition
+from analysis.stats.bias import SIGN, bland_altman, mean_bias, mse_decomposition
 
 RNG = np.random.default_rng(11)
 REF = RNG.integers(1, 6, 200).astype(float)

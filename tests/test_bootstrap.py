@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from analysis.bootstrap import BLOCK, bootstrap, resample_indices
+from analysis.stats.bootstrap import BLOCK, bootstrap, resample_indices
 
 
 def wmean(x, weights):

@@ -8,7 +8,7 @@ import sys
 import polars as pl
 import pytest
 
-from analysis import fetch as fetch_mod
+from analysis.data import fetch as fetch_mod
 from analysis.cli import main
 
 

@@ -6,13 +6,13 @@ import numpy as np
 import polars as pl
 import pytest
 
-from analysis.bias import mean_bias
-from analysis.demo import ANSWER_MODELS, CATEGORIES, EVALUATORS, demo_truth, generate_demo
-from analysis.evaluators import run_reliability
-from analysis.icc import intraclass_corr
-from analysis.ratings import RATINGS_SCHEMA
-from analysis.self_preference import self_preference
-from analysis.tables import HUMAN_MEAN, review_scores
+from analysis.stats.bias import mean_bias
+from analysis.data.demo import ANSWER_MODELS, CATEGORIES, EVALUATORS, demo_truth, generate_demo
+from analysis.studies.evaluators import run_reliability
+from analysis.stats.icc import intraclass_corr
+from analysis.data.ratings import RATINGS_SCHEMA
+from analysis.studies.self_preference import self_preference
+from analysis.studies.scored import HUMAN_MEAN, review_scores
 
 
 @pytest.fixture(scope="module")

@@ -12,10 +12,11 @@ import pytest
 from sklearn.metrics import accuracy_score, cohen_kappa_score, f1_score, precision_recall_fscore_support
 from statsmodels.stats.proportion import proportion_confint
 
-from analysis.classification import classification_metrics, clopper_pearson, majority_vote
-from analysis.datasets.dialoguesafety import SYSTEMS, load_dialoguesafety, map_answer
-from analysis.ratings import DataError
-from analysis.safety_report import metrics_table, per_category_table, run_matrix
+from analysis.stats.classification import classification_metrics, majority_vote
+from analysis.stats.proportions import clopper_pearson
+from analysis.data.dialoguesafety import SYSTEMS, load_dialoguesafety, map_answer
+from analysis.data.ratings import DataError
+from analysis.studies.dialoguesafety import metrics_table, per_category_table, run_matrix
 
 # The paper's Table 2: mean +- SD over 5 runs, %, weighted averages (acc, P, R, F1).
 TABLE2 = {

@@ -10,8 +10,8 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from analysis.bootstrap import resample_indices
-from analysis.icc import ICC_TYPES, SHROUT_FLEISS, icc_batch, intraclass_corr, mean_squares
+from analysis.stats.bootstrap import resample_indices
+from analysis.stats.icc import ICC_TYPES, SHROUT_FLEISS, icc_batch, intraclass_corr, mean_squares
 
 # Shrout & Fleiss (1979) Table 2: 6 targets x 4 judges.
 SF = np.array([[9, 2, 5, 8], [6, 1, 3, 2], [8, 4, 6, 8], [7, 1, 2, 6], [10, 5, 6, 9], [6, 2, 4, 7]], float)

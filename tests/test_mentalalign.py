@@ -8,10 +8,10 @@ import re
 import polars as pl
 import pytest
 
-from analysis.datasets.mentalalign import ATTRIBUTES, JUDGES, SOURCES, load_mentalalign
-from analysis.icc import icc_batch
-from analysis.judge_alignment import bias_row, human_table, pairs, source_means
-from analysis.ratings import RATINGS_SCHEMA, DataError
+from analysis.data.mentalalign import ATTRIBUTES, JUDGES, SOURCES, load_mentalalign
+from analysis.stats.icc import icc_batch
+from analysis.studies.mentalalign import bias_row, human_table, pairs, source_means
+from analysis.data.ratings import RATINGS_SCHEMA, DataError
 
 JUDGE_ROWS = {"Claude-3.7-Sonnet": "claude", "GPT-4o": "gpt-4o", "Gemini-2.5-Flash": "gemini", "o4-mini": "o4-mini"}
 NUM = r"[−+-]?\d+\.\d+"
@@ -119,7 +119,7 @@ def test_clean_variant_equals_the_default_loader(as_published, clean):
 
 
 def test_published_icc_parser(shared_data_root, published):
-    from analysis.datasets.mentalalign import published_icc
+    from analysis.data.mentalalign import published_icc
 
     table = published_icc(shared_data_root)
     assert table.height == 28 and set(table["authors_label"]) == {"GR", "MR", "PR"}
@@ -128,7 +128,7 @@ def test_published_icc_parser(shared_data_root, published):
 
 
 def test_koo_li_category():
-    from analysis.judge_alignment import koo_li_category
+    from analysis.studies.mentalalign import koo_li_category
 
     assert koo_li_category(0.76, 0.89) == "good"
     assert koo_li_category(0.3, 0.95) == "poor to excellent"

@@ -6,7 +6,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from analysis.ratings import (REASON_MISSING, REASON_NOT_NUMBER, REASON_OFF_SCALE, Audit, DataError,
+from analysis.data.ratings import (REASON_MISSING, REASON_NOT_NUMBER, REASON_OFF_SCALE, Audit, DataError,
                               audit_summary, make_ratings, parse_score, to_matrix)
 
 

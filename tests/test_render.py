@@ -12,8 +12,8 @@ import shutil
 import polars as pl
 import pytest
 
-from analysis.evaluators import EVALUATORS
-from analysis.render import DATASET_NOTEBOOKS, main as render_main, render
+from analysis.studies.evaluators import EVALUATORS
+from analysis.reporting.render import DATASET_NOTEBOOKS, main as render_main, render
 
 N_BOOT = 200
 
@@ -100,7 +100,7 @@ def test_a_failing_notebook_does_not_stop_the_others(tmp_path, capsys):
 
 
 def demo_run_notebooks():
-    from analysis.paths import PROJECT_ROOT
+    from analysis.data.paths import PROJECT_ROOT
 
     return PROJECT_ROOT / "notebooks"
 
@@ -182,7 +182,7 @@ def test_dialoguesafety_notebook_renders_its_tables(shared_data_root, tmp_path):
 def test_index_keeps_reports_of_earlier_runs(demo_run):
     import datetime as dt
 
-    from analysis.render import write_index
+    from analysis.reporting.render import write_index
 
     root = demo_run[0]
     index = write_index([], reports_dir=root / "reports", figures_dir=root / "figures", seed=1, n_boot=10,

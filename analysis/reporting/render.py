@@ -31,8 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from analysis import __version__
-from analysis.load import check_rater, raters
-from analysis.paths import PROJECT_ROOT, data_root as resolve_data_root
+from analysis.studies.registry import check_rater, raters
+from analysis.data.paths import PROJECT_ROOT, data_root as resolve_data_root
 
 
 DATASET_NOTEBOOKS = {
@@ -91,7 +91,7 @@ def _run_job(job: Job, notebooks_dir: Path) -> Job:
     out = job.report_dir / f"{job.notebook}.ipynb"
     # A separate interpreter per job: kernels, matplotlib state and memory stay isolated.
     cmd = [sys.executable, "-c",
-           "import json,sys; from analysis.render import execute_one; "
+           "import json,sys; from analysis.reporting.render import execute_one; "
            "execute_one(sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), sys.argv[4])",
            str(src), str(out), __import__("json").dumps(job.params), str(notebooks_dir)]
     proc = subprocess.run(cmd, capture_output=True, text=True)

@@ -13,7 +13,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from analysis.datasets.bhh_hf import HF_DIR, HF_REPO
+from analysis.data.bhh_hf import HF_DIR, HF_REPO
 
 REPOSITORIES = {
     "between-help-and-harm": "https://github.com/ellisalicante/LLMs-Mental-Health-Crisis.git",

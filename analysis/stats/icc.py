@@ -24,7 +24,7 @@ ICC(C,k)   ICC(3,k) as ICC(C,1), for the mean of the k ratings                IC
 To ask "can this LLM judge *replace* a human rater?", use ICC(A,1): a judge that is
 perfectly correlated with the human but 1 point more lenient does not give the same
 numbers. ICC(C,1) answers "does it rank responses the same way?"; the gap between the
-two is the cost of the judge's bias (see :mod:`analysis.bias`). Use the ``k`` forms only
+two is the cost of the judge's bias (see :mod:`analysis.stats.bias`). Use the ``k`` forms only
 when the mean of all k raters is what will be used in practice (e.g. an LLM jury).
 
 Definitions (mean squares of the two-way ANOVA without replication, ``n`` items,
@@ -63,7 +63,7 @@ import numpy as np
 import polars as pl
 from scipy import stats
 
-from analysis.bootstrap import bootstrap
+from analysis.stats.bootstrap import bootstrap
 
 ICC_TYPES: tuple[str, ...] = ("ICC(1,1)", "ICC(A,1)", "ICC(C,1)", "ICC(1,k)", "ICC(A,k)", "ICC(C,k)")
 """McGraw & Wong names, in the order of every output."""
@@ -252,7 +252,7 @@ def intraclass_corr(
     ci : {"f", "percentile", "bca"}
         ``"f"``: exact F-based intervals of McGraw & Wong (1996), as ``psych::ICC``.
         ``"percentile"`` / ``"bca"``: bootstrap intervals from
-        :func:`analysis.bootstrap.bootstrap`, resampling items (or ``clusters``).
+        :func:`analysis.stats.bootstrap.bootstrap`, resampling items (or ``clusters``).
         Bootstrap replicates outside [0, 1] are kept (discarding them biases the
         interval upwards); replicates where an ICC is undefined are counted in
         ``n_boot_valid``.

@@ -29,10 +29,10 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from analysis.bootstrap import bootstrap
-from analysis.icc import icc_batch
+from analysis.stats.bootstrap import bootstrap
+from analysis.stats.icc import icc_batch
 
-_ICC_A1 = 1  # position of ICC(A,1) in analysis.icc.ICC_TYPES
+_ICC_A1 = 1  # position of ICC(A,1) in analysis.stats.icc.ICC_TYPES
 
 
 def _deltas(x: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -61,7 +61,7 @@ def human_ceiling(evaluator: np.ndarray, h1: np.ndarray, h2: np.ndarray, *, n_bo
     evaluator, h1, h2 : array_like, shape (n,)
         Scores of the same n items (complete).
     n_boot, seed, method, confidence, clusters
-        Passed to :func:`analysis.bootstrap.bootstrap`.
+        Passed to :func:`analysis.stats.bootstrap.bootstrap`.
 
     Returns
     -------

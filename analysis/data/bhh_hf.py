@@ -2,8 +2,8 @@
 
 The data are also published as ``arnaiztech/llms-mental-health-crisis-responses``
 (``python -m analysis fetch`` downloads it to ``<data root>/hf/llms-mental-health-crisis-
-responses``). This reader returns the same :class:`~analysis.datasets.bhh.BHHData` as
-:func:`analysis.datasets.bhh.load_bhh`, in the same ratings schema, with the same audit.
+responses``). This reader returns the same :class:`~analysis.data.bhh.BHHData` as
+:func:`analysis.data.bhh.load_bhh`, in the same ratings schema, with the same audit.
 
 Layout read
 -----------
@@ -40,8 +40,8 @@ from pathlib import Path
 
 import polars as pl
 
-from analysis.datasets.bhh import DATASET, EVALUATOR_PREFIX, MODEL_NAMES, SCALE, BHHData
-from analysis.ratings import REASON_MISSING, REASON_NO_CONSENSUS, Audit, DataError, make_ratings, parse_score
+from analysis.data.bhh import DATASET, EVALUATOR_PREFIX, MODEL_NAMES, SCALE, BHHData
+from analysis.data.ratings import REASON_MISSING, REASON_NO_CONSENSUS, Audit, DataError, make_ratings, parse_score
 
 HF_REPO = "arnaiztech/llms-mental-health-crisis-responses"
 HF_DIR = "hf/llms-mental-health-crisis-responses"

@@ -33,8 +33,8 @@ from pathlib import Path
 
 import polars as pl
 
-from analysis.paths import dataset_dir
-from analysis.ratings import (AUDIT_SCHEMA, REASON_MISSING, REASON_NOT_NUMBER, REASON_OFF_SCALE, DataError,
+from analysis.data.paths import dataset_dir
+from analysis.data.ratings import (AUDIT_SCHEMA, REASON_MISSING, REASON_NOT_NUMBER, REASON_OFF_SCALE, DataError,
                               make_ratings)
 
 DATASET = "mentalalign"

@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import numpy as np
 import polars as pl
-from statsmodels.stats.proportion import proportion_confint
 
-from analysis.bootstrap import bootstrap
-from analysis.evaluators import JURY, run_scores, response_scores
+from analysis.stats.bootstrap import bootstrap
+from analysis.stats.proportions import wilson_ci
+from analysis.studies.evaluators import JURY, run_scores, response_scores
 
 CATEGORY_SCHEMA = {
     "category": pl.String, "answer_model": pl.String, "n_items": pl.Int64, "n_scores": pl.Int64,
@@ -29,14 +29,6 @@ CATEGORY_SCHEMA = {
     "pct_eq1": pl.Float64, "pct_eq1_ci_low": pl.Float64, "pct_eq1_ci_high": pl.Float64,
     "pct_le2_cluster_ci_low": pl.Float64, "pct_le2_cluster_ci_high": pl.Float64,
 }
-
-
-def wilson_ci(count: int, nobs: int, confidence: float = 0.95) -> tuple[float, float]:
-    """Wilson score interval of a proportion, as fractions 0-1 (Wilson 1927)."""
-    if nobs == 0:
-        return float("nan"), float("nan")
-    low, high = proportion_confint(count, nobs, alpha=1 - confidence, method="wilson")
-    return float(low), float(high)
 
 
 def _weighted_means(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -51,7 +43,7 @@ def category_appropriateness(ratings: pl.DataFrame, evaluator: str, *, n_boot: i
     Parameters
     ----------
     ratings
-        Tidy ratings (:data:`analysis.ratings.RATINGS_SCHEMA`).
+        Tidy ratings (:data:`analysis.data.ratings.RATINGS_SCHEMA`).
     evaluator
         An LLM evaluator (each evaluation run is one score) or ``jury`` (one score per
         response: the mean of the three evaluators' means; a jury score <= 2 is a

@@ -28,8 +28,8 @@ from pathlib import Path
 
 import polars as pl
 
-from analysis.paths import dataset_dir
-from analysis.ratings import AUDIT_SCHEMA, DataError
+from analysis.data.paths import dataset_dir
+from analysis.data.ratings import AUDIT_SCHEMA, DataError
 
 DATASET = "dialoguesafety"
 TEST_FILE = "data/test.json"

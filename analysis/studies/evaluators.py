@@ -77,7 +77,7 @@ def run_reliability(ratings: pl.DataFrame, evaluator: str, *, n_boot: int = 2000
     k runs (what the paper's merged ``evaluation`` is). The bootstrap resamples items
     (conversations), the responses of one item moving together.
     """
-    from analysis.icc import intraclass_corr
+    from analysis.stats.icc import intraclass_corr
 
     runs = run_scores(ratings, evaluator)
     wide = runs.pivot(on="eval_run", index=["response_id", "item_id"], values="score").sort("response_id")

@@ -16,11 +16,11 @@ from typing import Sequence
 import numpy as np
 import polars as pl
 
-from analysis import agreement
-from analysis.bias import mean_bias
-from analysis.evaluators import JURY, LLM_EVALUATORS
-from analysis.icc import intraclass_corr
-from analysis.ratings import RatingMatrix, to_matrix
+from analysis.stats import agreement
+from analysis.stats.bias import mean_bias
+from analysis.studies.evaluators import JURY, LLM_EVALUATORS
+from analysis.stats.icc import intraclass_corr
+from analysis.data.ratings import RatingMatrix, to_matrix
 
 HUMAN_MEAN = "human_mean"
 
@@ -126,19 +126,3 @@ def bias_table(scores: ReviewScores, evaluators: Sequence[str], *, references: S
     return pl.DataFrame(rows, schema={"evaluator": pl.String, "reference": pl.String, "category": pl.String,
                                       "n": pl.Int64, "bias": pl.Float64, "ci_low": pl.Float64,
                                       "ci_high": pl.Float64})
-
-
-def write_table(frame: pl.DataFrame, name: str, tables_dir) -> "Path":
-    """Write ``<tables_dir>/<name>.csv`` atomically (a reader never sees half a table).
-
-    Floats are written with 10 significant decimals so that the same data and seed give
-    byte-identical files across runs.
-    """
-    from pathlib import Path
-
-    out = Path(tables_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    final, tmp = out / f"{name}.csv", out / f".{name}.csv.tmp"
-    frame.write_csv(tmp, float_precision=10)
-    tmp.replace(final)
-    return final

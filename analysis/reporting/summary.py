@@ -14,10 +14,11 @@ import time
 
 import polars as pl
 
-from analysis.load import load_dataset
-from analysis.ratings import audit_summary
-from analysis.evaluators import JURY, LLM_EVALUATORS as EVALUATORS
-from analysis.tables import agreement_table, bias_table, human_pairs, icc_table, review_scores, write_table
+from analysis.studies.registry import load_dataset
+from analysis.data.ratings import audit_summary
+from analysis.studies.evaluators import JURY, LLM_EVALUATORS as EVALUATORS
+from analysis.studies.scored import agreement_table, bias_table, human_pairs, icc_table, review_scores
+from analysis.reporting.tables import write_table
 
 
 def compute_summary(dataset: str, *, data_root=None, seed: int = 20261124, n_boot: int = 2000) -> dict[str, pl.DataFrame]:

@@ -11,7 +11,7 @@ are not independent).
 
 Bias: ``judge − human`` on the same pairs, in points on the 1-5 scale, with its
 cluster-bootstrap CI, the mean squared difference and its decomposition
-(:func:`analysis.bias.mse_decomposition`).
+(:func:`analysis.stats.bias.mse_decomposition`).
 """
 
 from __future__ import annotations
@@ -21,11 +21,11 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from analysis.bootstrap import bootstrap
-from analysis.datasets.mentalalign import OWN_FAMILY
-from analysis.icc import icc_batch, intraclass_corr
+from analysis.stats.bootstrap import bootstrap
+from analysis.data.mentalalign import OWN_FAMILY
+from analysis.stats.icc import icc_batch, intraclass_corr
 
-_A1, _C1 = 1, 2  # positions of ICC(A,1) and ICC(C,1) in analysis.icc.ICC_TYPES
+_A1, _C1 = 1, 2  # positions of ICC(A,1) and ICC(C,1) in analysis.stats.icc.ICC_TYPES
 
 
 @dataclass(frozen=True)
@@ -115,7 +115,7 @@ def response_level_icc(p: Pairs, *, n_boot: int = 2000, seed: int = 0, method: s
 def bias_row(p: Pairs, *, n_boot: int = 2000, seed: int = 0) -> dict:
     """Human mean, judge mean, bias = judge − human (points) with a cluster-bootstrap BCa
     CI over conversations, MSE and its decomposition, on the pairs ``p``."""
-    from analysis.bias import mean_bias, mse_decomposition
+    from analysis.stats.bias import mean_bias, mse_decomposition
 
     b = mean_bias(p.judge, p.human, n_boot=n_boot, seed=seed, clusters=p.conversation)
     d = mse_decomposition(p.judge, p.human)
@@ -126,7 +126,7 @@ def bias_row(p: Pairs, *, n_boot: int = 2000, seed: int = 0) -> dict:
 
 def human_table(ratings: pl.DataFrame) -> pl.DataFrame:
     """Mean human score per response source x attribute (points on 1-5), and their mean."""
-    from analysis.datasets.mentalalign import ATTRIBUTES, SOURCES
+    from analysis.data.mentalalign import ATTRIBUTES, SOURCES
 
     h = ratings.filter(pl.col("rater") == "human")
     wide = h.group_by("answer_model", "attribute").agg(pl.col("score").mean()).pivot(
@@ -166,13 +166,13 @@ def alignment_tables(ratings_as_published: pl.DataFrame, judge: str, *, n_boot: 
     ``bias_by_source``: per response source, the bias (judge − human, points) with a BCa
     cluster-bootstrap CI over conversations and the mean squared difference.
 
-    ``ratings_as_published`` is :func:`~analysis.datasets.mentalalign.load_mentalalign`
+    ``ratings_as_published`` is :func:`~analysis.data.mentalalign.load_mentalalign`
     with ``keep_off_scale=True``; the clean variant drops its ratings outside 1-5
     (identical to loading with the default). Cell ``(variant v, attribute a)`` uses the
     seed ``SeedSequence([seed, v, a])``.
     """
-    from analysis.bias import mean_bias
-    from analysis.datasets.mentalalign import ATTRIBUTES
+    from analysis.stats.bias import mean_bias
+    from analysis.data.mentalalign import ATTRIBUTES
 
     clean = ratings_as_published.filter(pl.col("score").is_between(1, 5))
     labels = {} if authors is None else {

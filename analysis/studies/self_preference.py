@@ -25,8 +25,8 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from analysis.bootstrap import bootstrap
-from analysis.evaluators import LLM_EVALUATORS, OWN_ANSWER_MODEL, check_evaluator, response_scores
+from analysis.stats.bootstrap import bootstrap
+from analysis.studies.evaluators import LLM_EVALUATORS, OWN_ANSWER_MODEL, check_evaluator, response_scores
 
 
 def self_preference(ratings: pl.DataFrame, evaluator: str, *, n_boot: int = 2000, seed: int = 0,

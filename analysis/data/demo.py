@@ -51,7 +51,7 @@ from functools import lru_cache
 import numpy as np
 import polars as pl
 
-from analysis.ratings import REASON_MISSING, AUDIT_SCHEMA, make_ratings
+from analysis.data.ratings import REASON_MISSING, AUDIT_SCHEMA, make_ratings
 
 CATEGORIES: dict[str, float] = {
     "no_crisis": 0.47, "suicidal_ideation": 0.17, "anxiety_crisis": 0.13,
@@ -135,7 +135,7 @@ def _simulate(rng: np.random.Generator, n_items: int, *, exact_counts: bool) -> 
 
 @dataclass(frozen=True)
 class DemoData:
-    """The demo data set: the same fields as :class:`analysis.datasets.bhh.BHHData`, plus ``truth``."""
+    """The demo data set: the same fields as :class:`analysis.data.bhh.BHHData`, plus ``truth``."""
 
     items: pl.DataFrame
     responses: pl.DataFrame
@@ -230,11 +230,11 @@ def demo_truth() -> pl.DataFrame:
     Rows: ``quantity`` in ``bias_vs_human_mean`` (evaluator - (H1+H2)/2 on the review
     set, points), ``icc_a1_vs_human_mean`` / ``icc_c1_vs_human_mean`` (review set),
     ``run_icc_a1`` (between two evaluation runs, all answers), ``self_preference``
-    (the estimator of :mod:`analysis.self_preference`, points), for each ``evaluator``
+    (the estimator of :mod:`analysis.studies.self_preference`, points), for each ``evaluator``
     (and ``jury``); plus ``human_mae`` (H1 vs H2). ``mc_se``: Monte Carlo SE (NaN where
     not computed).
     """
-    from analysis.icc import icc_batch
+    from analysis.stats.icc import icc_batch
 
     rng = np.random.default_rng(TRUTH_SEED)
     d = _simulate(rng, TRUTH_ITEMS, exact_counts=False)

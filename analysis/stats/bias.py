@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from scipy import stats
 
-from analysis.bootstrap import bootstrap
+from analysis.stats.bootstrap import bootstrap
 
 SIGN = "evaluator − reference"
 
@@ -71,7 +71,7 @@ def mean_bias(evaluator, reference, *, n_boot: int = 2000, method: str = "bca", 
     evaluator, reference : array_like, shape (n,)
         Scores of the same n items.
     n_boot, method, confidence, seed, clusters
-        Passed to :func:`analysis.bootstrap.bootstrap` (BCa over items by default;
+        Passed to :func:`analysis.stats.bootstrap.bootstrap` (BCa over items by default;
         ``clusters`` resamples whole conversations).
 
     Returns

@@ -2,7 +2,7 @@
 
 Reads a clone of github.com/ellisalicante/LLMs-Mental-Health-Crisis laid out as
 ``<data root>/between-help-and-harm/`` (its validation split: 206 items) into the tidy
-ratings table of :mod:`analysis.ratings`, with an audit row for every record read.
+ratings table of :mod:`analysis.data.ratings`, with an audit row for every record read.
 
 What is read, and how it is joined
 ----------------------------------
@@ -22,7 +22,7 @@ the file and row if not, so a shifted row can never be joined silently.
 * LLM evaluations: ``data/llm_evaluator/<evaluator>/n_200/merged/<evaluator
   prefix>-evaluation_<answer file>_merged.json``; every run in ``evals`` is one rating
   (``eval_run`` 1-3). The authors' ``evaluation`` is the mean of the available runs;
-  :func:`analysis.ratings.to_matrix` recomputes it from the runs.
+  :func:`analysis.data.ratings.to_matrix` recomputes it from the runs.
 * Human appropriateness scores: ``data/human_label/H{1,2}_scores_n206_s42.json``, row
   ``i`` = the review answer of item ``i``.
 * Review set: ``data/llm_evaluator/sampled/sampled_lowest_scores_n200.json``: for item
@@ -37,7 +37,7 @@ Quirks of the real files, and what the loader does
 * 16 of 206 items have no consensus label and no scores: their missing scores are
   excluded with reason "item has no consensus crisis label".
 * Evaluator scores mix ints, floats and numeric strings: all parsed by
-  :func:`analysis.ratings.parse_score`; non-numeric or off-scale (outside 1-5) values are
+  :func:`analysis.data.ratings.parse_score`; non-numeric or off-scale (outside 1-5) values are
   excluded with that reason and the offending value in ``detail``.
 * Some answers have 2 evaluation runs, not 3: the missing run (``None`` in ``evals``)
   is excluded as "missing score".
@@ -56,8 +56,8 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from analysis.paths import dataset_dir
-from analysis.ratings import (REASON_MISSING, REASON_NO_CONSENSUS, Audit, DataError, make_ratings,
+from analysis.data.paths import dataset_dir
+from analysis.data.ratings import (REASON_MISSING, REASON_NO_CONSENSUS, Audit, DataError, make_ratings,
                               parse_score)
 
 DATASET = "bhh"
@@ -102,11 +102,11 @@ class BHHData:
     ----------
     items : item_id, row, dataset_id, n_turns, category
     responses : response_id, item_id, answer_model, answer_run, source_file, row
-    ratings : :data:`analysis.ratings.RATINGS_SCHEMA`
+    ratings : :data:`analysis.data.ratings.RATINGS_SCHEMA`
     review_set : item_id, response_id, sampled_from, category, has_scores
     crisis_labels : item_id, rater, label, source_file
     rubric : the 1-5 appropriateness rubric per crisis category (protocol.csv)
-    audit : :data:`analysis.ratings.AUDIT_SCHEMA`, one row per record read
+    audit : :data:`analysis.data.ratings.AUDIT_SCHEMA`, one row per record read
     """
 
     items: pl.DataFrame
@@ -204,13 +204,13 @@ def load_bhh(root: str | Path | None = None, *, evaluators: tuple[str, ...] = tu
     ----------
     root
         The data root holding ``between-help-and-harm/`` (default: see
-        :func:`analysis.paths.data_root`), or that folder itself.
+        :func:`analysis.data.paths.data_root`), or that folder itself.
     evaluators
         LLM evaluators to read.
 
     Raises
     ------
-    analysis.ratings.DataError
+    analysis.data.ratings.DataError
         Missing or malformed files, files whose rows do not align with the validation
         set, unknown models or review answers that join no answer file.
     """
@@ -412,7 +412,7 @@ def review_matrix(data: BHHData, raters: tuple[str, ...] = ("gpt-4o-mini", "gpt-
     ``evaluation``); ``LLM-Jury`` is the mean of the three evaluators. Returns the
     matrix, its column names and the number of review items left out as incomplete.
     """
-    from analysis.ratings import to_matrix
+    from analysis.data.ratings import to_matrix
 
     reviewed = data.ratings.filter(pl.col("response_id").is_in(data.review_set["response_id"].to_list()))
     m, dropped = to_matrix(reviewed, list(raters)).complete()

@@ -2,7 +2,7 @@
 
 Every metric is computed from per-class counts that are sums over items, so one
 ``weights @ indicators`` product gives it for a whole batch of bootstrap resamples
-(frequency weights, see :mod:`analysis.bootstrap`). Definitions follow scikit-learn's
+(frequency weights, see :mod:`analysis.stats.bootstrap`). Definitions follow scikit-learn's
 ``precision_recall_fscore_support`` (weighted = weighted by gold support; a class never
 predicted has precision 0, a class with no gold items has recall 0 and is left out of
 the weighted mean because its weight is 0) and ``cohen_kappa_score``; the tests check
@@ -81,11 +81,3 @@ def majority_vote(predictions: np.ndarray) -> np.ndarray:
     return out
 
 
-def clopper_pearson(k: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
-    """Exact binomial interval of k successes in n trials (Clopper & Pearson 1934)."""
-    from scipy import stats
-
-    if n == 0:
-        return float("nan"), float("nan")
-    ci = stats.binomtest(k, n).proportion_ci(confidence_level=confidence, method="exact")
-    return float(ci.low), float(ci.high)

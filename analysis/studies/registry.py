@@ -5,7 +5,7 @@ from __future__ import annotations
 DATASETS = ("demo", "bhh", "mentalalign", "dialoguesafety")
 """``demo``: synthetic, generated from the seed; ``bhh``: Between Help and Harm (real);
 ``mentalalign``: MentalAlign-70k (real; loaded with the off-scale ratings kept, see
-:mod:`analysis.datasets.mentalalign`); ``dialoguesafety``: DialogueSafety (real)."""
+:mod:`analysis.data.mentalalign`); ``dialoguesafety``: DialogueSafety (real)."""
 
 
 def raters() -> dict[str, tuple[str, tuple[str, ...]]]:
@@ -14,9 +14,9 @@ def raters() -> dict[str, tuple[str, tuple[str, ...]]]:
     The one registry of who can be analysed where: the notebooks check their parameter
     with :func:`check_rater`, and ``python -m analysis render`` renders each name.
     """
-    from analysis.datasets.dialoguesafety import SYSTEMS
-    from analysis.datasets.mentalalign import JUDGES
-    from analysis.evaluators import EVALUATORS
+    from analysis.data.dialoguesafety import SYSTEMS
+    from analysis.data.mentalalign import JUDGES
+    from analysis.studies.evaluators import EVALUATORS
 
     return {"demo": ("evaluator", EVALUATORS), "bhh": ("evaluator", EVALUATORS),
             "mentalalign": ("judge", JUDGES), "dialoguesafety": ("system", tuple(SYSTEMS))}
@@ -37,22 +37,22 @@ def load_dataset(dataset: str, *, data_root=None, seed: int = 20261124):
     """The data object of ``dataset`` (fields ``items, responses, ratings, review_set, audit``).
 
     ``demo`` is generated from ``seed`` (and also has ``truth``); the real data sets are
-    read from ``data_root`` (see :func:`analysis.paths.data_root`).
+    read from ``data_root`` (see :func:`analysis.data.paths.data_root`).
     """
     if dataset == "demo":
-        from analysis.demo import generate_demo
+        from analysis.data.demo import generate_demo
 
         return generate_demo(seed=seed)
     if dataset == "bhh":
-        from analysis.datasets.bhh import load_bhh
+        from analysis.data.bhh import load_bhh
 
         return load_bhh(data_root or None)
     if dataset == "mentalalign":
-        from analysis.datasets.mentalalign import load_mentalalign
+        from analysis.data.mentalalign import load_mentalalign
 
         return load_mentalalign(data_root or None, keep_off_scale=True)
     if dataset == "dialoguesafety":
-        from analysis.datasets.dialoguesafety import load_dialoguesafety
+        from analysis.data.dialoguesafety import load_dialoguesafety
 
         return load_dialoguesafety(data_root or None)
     raise ValueError(f"unknown dataset {dataset!r}; valid: {', '.join(DATASETS)}")
@@ -69,7 +69,7 @@ def open_study(dataset: str, evaluator: str, *, data_root=None, seed: int = 2026
 
     import polars as pl
 
-    from analysis.figures import set_theme
+    from analysis.reporting.figures import set_theme
 
     check_rater(dataset, evaluator)
     set_theme()

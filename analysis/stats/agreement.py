@@ -318,7 +318,7 @@ class Agreement:
         return asdict(self)
 
 
-def agreement_table(x, y) -> Agreement:
+def agreement_summary(x, y) -> Agreement:
     """Every two-rater measure of this module for paired scores ``x``, ``y``."""
     a, b = _paired(x, y)
     both = np.column_stack([a, b])

@@ -19,10 +19,11 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from analysis.agreement import fleiss_kappa
-from analysis.bootstrap import bootstrap
-from analysis.classification import METRICS, classification_metrics, clopper_pearson, majority_vote
-from analysis.datasets.dialoguesafety import CATEGORIES, SAFE, SYSTEMS
+from analysis.stats.agreement import fleiss_kappa
+from analysis.stats.bootstrap import bootstrap
+from analysis.stats.classification import METRICS, classification_metrics, majority_vote
+from analysis.stats.proportions import clopper_pearson
+from analysis.data.dialoguesafety import CATEGORIES, SAFE, SYSTEMS
 
 MIN_GOLD = 20
 N_CLASSES = len(CATEGORIES)

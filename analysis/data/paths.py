@@ -19,7 +19,7 @@ DATASET_DIRS = {
     "dialoguesafety": "dialogue-safety",
 }
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 def data_root(explicit: str | os.PathLike[str] | None = None) -> Path:

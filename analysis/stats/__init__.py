@@ -1,0 +1,35 @@
+"""Pure statistics over arrays: the bottom layer of the package.
+
+Nothing here knows a study, a file or a rater name, and nothing here imports another
+layer of :mod:`analysis` (``tests/test_layers.py`` enforces it). Every function takes
+numpy arrays and returns numbers, arrays or a small result object.
+
+Modules
+-------
+icc             the six McGraw & Wong (1996) ICC forms, F tests, F-based and bootstrap CIs
+bootstrap       seeded, vectorised, chunked bootstrap over items or clusters (percentile, BCa)
+agreement       MAE, RMSE, within-1, kappas, Krippendorff's alpha, CCC, correlations
+bias            signed bias (evaluator - reference) with CI, Bland-Altman, MSE decomposition
+ceiling         leave-one-human-out: the evaluator against the human-human ceiling
+classification  accuracy, weighted P/R/F1, macro-F1, kappa, vectorised over bootstrap weights
+proportions     Wilson and Clopper-Pearson intervals of a proportion
+"""
+
+from analysis.stats.agreement import (
+    Agreement, agreement_summary, cohen_kappa, fleiss_kappa, krippendorff_alpha, lin_ccc, mae, pearson,
+    quadratic_weighted_kappa, rmse, spearman, within_one_pct,
+)
+from analysis.stats.bias import BiasResult, BlandAltman, MSEDecomposition, bland_altman, mean_bias, mse_decomposition
+from analysis.stats.bootstrap import BootstrapResult, bootstrap, resample_indices
+from analysis.stats.ceiling import human_ceiling
+from analysis.stats.classification import classification_metrics, majority_vote
+from analysis.stats.icc import ICC_TYPES, SHROUT_FLEISS, icc_batch, intraclass_corr, mean_squares
+from analysis.stats.proportions import clopper_pearson, wilson_ci
+
+__all__ = [
+    "Agreement", "BiasResult", "BlandAltman", "BootstrapResult", "ICC_TYPES", "MSEDecomposition", "SHROUT_FLEISS",
+    "agreement_summary", "bland_altman", "bootstrap", "classification_metrics", "clopper_pearson", "cohen_kappa",
+    "fleiss_kappa", "human_ceiling", "icc_batch", "intraclass_corr", "krippendorff_alpha", "lin_ccc", "mae",
+    "majority_vote", "mean_bias", "mean_squares", "mse_decomposition", "pearson", "quadratic_weighted_kappa",
+    "resample_indices", "rmse", "spearman", "wilson_ci", "within_one_pct",
+]
