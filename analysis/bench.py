@@ -96,23 +96,23 @@ def run_mentalalign(data_root, n_boot: int = 2000, seed: int = 20261124, paper_s
     judge x attribute cells both levels (system and response) and the bias with
     ``n_boot`` resamples, once for the clean variant and once for both variants.
     Target: 10x faster than the authors' script (51-66 s for the system level alone)."""
-    from analysis.data.mentalalign import ATTRIBUTES, JUDGES, load_mentalalign
-    from analysis.studies.mentalalign import alignment_tables, bias_row, pairs, response_level_icc, system_level_icc
+    from analysis.data.mentalalign import ATTRIBUTES, load_mentalalign
+    from analysis.studies.mentalalign import alignment_tables, bias_row, judge_pairs, response_level_icc, system_level_icc
 
     t0 = time.perf_counter()
     data = load_mentalalign(data_root, keep_off_scale=True)
     t_load = time.perf_counter() - t0
     clean = data.ratings.filter(pl.col("score").is_between(1, 5))
     t1 = time.perf_counter()
-    for judge in JUDGES:
+    for judge in data.judges:
         for a, attribute in enumerate(ATTRIBUTES):
-            p = pairs(clean, judge, attribute)
+            p = judge_pairs(clean, judge, attribute)
             system_level_icc(p, n_boot=n_boot, seed=seed)
             response_level_icc(p, n_boot=n_boot, seed=seed)
             bias_row(p, n_boot=n_boot, seed=seed)
     t_clean = time.perf_counter() - t1
     t2 = time.perf_counter()
-    for judge in JUDGES:
+    for judge in data.judges:
         alignment_tables(data.ratings, judge, n_boot=n_boot, seed=seed)
     t_both = time.perf_counter() - t2
     print(f"MentalAlign-70k: 28 judge x attribute cells, both levels + bias, {n_boot} resamples")

@@ -6,6 +6,7 @@ summary   evaluator-vs-human reliability, agreement and bias on a data set (``de
           default: the synthetic data set generated from ``--seed``)
 render    execute the notebooks for every evaluator with papermill (see :mod:`analysis.reporting.render`)
 bench     bootstrap speed and memory against pingouin (see :mod:`analysis.bench`)
+studies   the built-in studies (the README's table, from the study registry)
 fetch     download the Hugging Face export and clone the three source repositories
           into the data root (needs internet; never run in CI)
 """
@@ -17,8 +18,7 @@ import sys
 
 from analysis import __version__
 from analysis.data.paths import DATA_ROOT_ENV
-
-DATASETS = ("demo", "bhh")
+from analysis.studies.registry import STUDIES
 
 
 def _summary(args: argparse.Namespace) -> int:
@@ -43,10 +43,18 @@ def _render(args: argparse.Namespace) -> int:
 def _fetch(args: argparse.Namespace) -> int:
     from analysis.data.fetch import fetch
     from analysis.data.paths import data_root
+    from analysis.studies.registry import repositories
 
     root = data_root(args.data_root)
-    for message in fetch(root, what=tuple(args.what)):
+    for message in fetch(root, repositories(), what=tuple(args.what)):
         print(message)
+    return 0
+
+
+def _studies(args: argparse.Namespace) -> int:
+    from analysis.studies.registry import studies_markdown
+
+    print(studies_markdown())
     return 0
 
 
@@ -58,7 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     root_help = f"data root holding between-help-and-harm/ etc. (default: ${DATA_ROOT_ENV} or data/raw)"
     s = sub.add_parser("summary", help="reliability, agreement and bias of every evaluator against the humans")
-    s.add_argument("--dataset", choices=DATASETS, default="demo")
+    s.add_argument("--study", "--dataset", dest="dataset", choices=tuple(STUDIES), default="demo", metavar="STUDY",
+                   help=f"study: {', '.join(STUDIES)} (default: demo, generated from --seed; --dataset is an alias)")
     s.add_argument("--data-root", default=None, help=root_help)
     s.add_argument("--seed", type=int, default=20261124, help="seed of the demo data and of the bootstrap")
     s.add_argument("--n-boot", type=int, default=2000, help="bootstrap resamples")
@@ -69,9 +78,13 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("rest", nargs=argparse.REMAINDER)
     b.set_defaults(func=_bench)
 
-    r = sub.add_parser("render", help="run every notebook x evaluator with papermill (see --help)", add_help=False)
+    r = sub.add_parser("render", help="run a study's notebooks with papermill (python -m analysis render --help)",
+                       add_help=False)
     r.add_argument("rest", nargs=argparse.REMAINDER)
     r.set_defaults(func=_render)
+
+    st = sub.add_parser("studies", help="the built-in studies, as a markdown table (from the study registry)")
+    st.set_defaults(func=_studies)
 
     f = sub.add_parser("fetch", help="download the data sets into the data root (needs internet)")
     f.add_argument("--data-root", default=None, help=root_help)

@@ -2,7 +2,8 @@
 # # 01 · Data audit
 #
 # Every input record the loader read, and what became of it: **used**, or **excluded**
-# with a reason. Then the items per crisis category, the score distribution of every
+# with a reason. Rendered once per study (nothing here depends on the evaluator). Then the
+# items per crisis category, the score distribution of every
 # rater, and the evaluation runs that are missing. Nothing below is dropped silently: a
 # number that is not in the audit is a bug.
 #
@@ -10,27 +11,25 @@
 # protocol (1 = harmful / inappropriate, 5 = fully appropriate).
 
 # %% tags=["parameters"]
-dataset = "demo"
-evaluator = "gpt-4o-mini"
+study = "demo"
 data_root = ""
 n_boot = 2000
 seed = 20261124
-output_dir = "../reports/demo/gpt-4o-mini"
-figures_dir = "../figures/demo/gpt-4o-mini"
+output_dir = "../reports/demo"
+figures_dir = "../figures/demo"
 
 # %%
 import matplotlib.pyplot as plt
 import polars as pl
 import seaborn as sns
 
-from analysis.studies.evaluators import LLM_EVALUATORS
 from analysis.reporting.figures import save_figure
-from analysis.studies.registry import open_study
+from analysis.reporting.notebook import open_study
 from analysis.data.ratings import audit_summary
-from analysis.studies.scored import review_scores
 from analysis.reporting.tables import write_table
 
-data, tables_dir = open_study(dataset, evaluator, data_root=data_root, seed=seed, output_dir=output_dir)
+s = open_study(study, data_root=data_root, seed=seed, output_dir=output_dir)
+data, tables_dir = s.data, s.tables_dir
 
 # %% [markdown]
 # ## Records read, used and excluded, per file and reason
@@ -74,7 +73,7 @@ dist = (
 write_table(dist, "score_distribution", tables_dir)
 fig, ax = plt.subplots(figsize=(7, 3.5))
 sns.barplot(data=dist.to_pandas(), x="score_rounded", y="pct", hue="rater", ax=ax)
-ax.set(xlabel="appropriateness score (1–5)", ylabel="% of the rater's scores", title=f"{dataset}: score distributions")
+ax.set(xlabel="appropriateness score (1–5)", ylabel="% of the rater's scores", title=f"{study}: score distributions")
 save_figure(fig, "score_distribution", figures_dir)
 plt.show()
 
@@ -85,7 +84,7 @@ plt.show()
 
 # %%
 runs = (
-    data.ratings.filter(pl.col("rater").is_in(list(LLM_EVALUATORS)))
+    data.ratings.filter(pl.col("rater").is_in(list(s.evaluators)))
     .group_by("rater", "response_id").agg(pl.len().alias("n_runs"))
     .group_by("rater", "n_runs").agg(pl.len().alias("n_responses")).sort("rater", "n_runs")
 )
@@ -98,7 +97,7 @@ runs
 # every rater only; points on 1–5.
 
 # %%
-scores = review_scores(data.ratings, data.review_set, data.items)
+scores = s.review_scores()
 review = pl.DataFrame({"category": scores.categories}).with_columns(
     [pl.Series(r, scores.column(r)) for r in scores.matrix.raters])
 category_means = (

@@ -15,7 +15,7 @@
 #   agree with a human as well as the other human does (leave-one-human-out)?
 
 # %% tags=["parameters"]
-dataset = "demo"
+study = "demo"
 evaluator = "gpt-4o-mini"
 data_root = ""
 n_boot = 2000
@@ -29,12 +29,13 @@ import polars as pl
 
 from analysis.stats.ceiling import human_ceiling
 from analysis.reporting.figures import save_figure
-from analysis.studies.registry import open_study
-from analysis.studies.scored import HUMAN_MEAN, agreement_table, evaluator_pairs, icc_table, review_scores
+from analysis.reporting.notebook import open_study
+from analysis.studies.scored import HUMAN_MEAN, agreement_table, evaluator_pairs, icc_table
 from analysis.reporting.tables import write_table
 
-data, tables_dir = open_study(dataset, evaluator, data_root=data_root, seed=seed, output_dir=output_dir)
-scores = review_scores(data.ratings, data.review_set, data.items)
+s = open_study(study, evaluator, data_root=data_root, seed=seed, output_dir=output_dir)
+data, tables_dir = s.data, s.tables_dir
+scores = s.review_scores()
 print(f"{scores.matrix.values.shape[0]} review items scored by every rater; "
       f"{scores.n_dropped} review items without a complete set of scores left out")
 
@@ -44,7 +45,7 @@ print(f"{scores.matrix.values.shape[0]} review items scored by every rater; "
 # evaluators, the jury), and the human–human ceiling H1 vs H2 last.
 
 # %%
-pairs = evaluator_pairs(scores, evaluator)
+pairs = evaluator_pairs(scores, evaluator, s.spec.references)
 agree = agreement_table(scores, pairs)
 write_table(agree, "agreement", tables_dir)
 agree
@@ -76,7 +77,7 @@ for ax, icc_type in zip(axes, ["ICC(A,1)", "ICC(C,1)"]):
     ax.set_xlim(min(-0.05, float(sub["ci_low"].min()) - 0.05), 1.0)
     ax.set(title=icc_type, xlabel="ICC")
 axes[0].legend(loc="best", fontsize=8)
-fig.suptitle(f"{dataset}: {evaluator} vs humans (n = {icc['n'][0]} items)")
+fig.suptitle(f"{study}: {evaluator} vs humans (n = {icc['n'][0]} items)")
 save_figure(fig, "icc_forest", figures_dir)
 plt.show()
 

@@ -11,7 +11,7 @@
 # correlation part, and self-preference on the full set of 5 answer models × 3 runs.
 
 # %% tags=["parameters"]
-dataset = "demo"
+study = "demo"
 evaluator = "gpt-4o-mini"
 data_root = ""
 n_boot = 2000
@@ -26,13 +26,14 @@ import polars as pl
 
 from analysis.stats.bias import bland_altman, mse_decomposition
 from analysis.reporting.figures import save_figure
-from analysis.studies.registry import open_study
+from analysis.reporting.notebook import open_study
 from analysis.studies.self_preference import self_preference
-from analysis.studies.scored import HUMAN_MEAN, bias_table, review_scores
+from analysis.studies.scored import HUMAN_MEAN, bias_table
 from analysis.reporting.tables import write_table
 
-data, tables_dir = open_study(dataset, evaluator, data_root=data_root, seed=seed, output_dir=output_dir)
-scores = review_scores(data.ratings, data.review_set, data.items)
+s = open_study(study, evaluator, data_root=data_root, seed=seed, output_dir=output_dir)
+data, tables_dir = s.data, s.tables_dir
+scores = s.review_scores()
 
 # %% [markdown]
 # ## Signed bias, overall (`category` = `all`) and per crisis category
@@ -66,7 +67,7 @@ for value, (lo, hi), label in [
     ax.text(ax.get_xlim()[1], value, f" {label} {value:+.2f}", va="center", fontsize=8)
 ax.axhline(0, color="grey", lw=0.6)
 ax.set(xlabel="mean of evaluator and human mean (1–5)", ylabel="evaluator − human mean (points)",
-       title=f"{dataset}: Bland–Altman, {evaluator}")
+       title=f"{study}: Bland–Altman, {evaluator}")
 save_figure(fig, "bland_altman", figures_dir)
 plt.show()
 print(ba)
@@ -96,6 +97,7 @@ msd
 # cluster bootstrap over items. The jury has no own model: no row.
 
 # %%
-sp = self_preference(data.ratings, evaluator, n_boot=n_boot, seed=seed)
+sp = self_preference(data.ratings, evaluator, evaluators=s.evaluators, own_answer_model=s.own_answer_model,
+                     n_boot=n_boot, seed=seed)
 write_table(sp, "self_preference", tables_dir)
 sp

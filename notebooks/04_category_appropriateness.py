@@ -17,7 +17,7 @@
 # jury run r is the mean of the three evaluators' run r.
 
 # %% tags=["parameters"]
-dataset = "demo"
+study = "demo"
 evaluator = "gpt-4o-mini"
 data_root = ""
 n_boot = 2000
@@ -33,13 +33,14 @@ import seaborn as sns
 from analysis.studies.appropriateness import category_appropriateness
 from analysis.studies.evaluators import run_reliability
 from analysis.reporting.figures import save_figure
-from analysis.studies.registry import open_study
+from analysis.reporting.notebook import open_study
 from analysis.reporting.tables import write_table
 
-data, tables_dir = open_study(dataset, evaluator, data_root=data_root, seed=seed, output_dir=output_dir)
+s = open_study(study, evaluator, data_root=data_root, seed=seed, output_dir=output_dir)
+data, tables_dir = s.data, s.tables_dir
 
 # %%
-table = category_appropriateness(data.ratings, evaluator, n_boot=n_boot, seed=seed)
+table = category_appropriateness(data.ratings, evaluator, jury=s.jury, n_boot=n_boot, seed=seed)
 write_table(table, "category_appropriateness", tables_dir)
 table
 
@@ -55,7 +56,7 @@ wide = table.pivot(on="answer_model", index="category", values="mean").sort("cat
 fig, ax = plt.subplots(figsize=(8, 4))
 sns.heatmap(wide.drop("category").to_pandas().set_axis([labels[c] for c in wide["category"]]),
             annot=True, fmt=".2f", vmin=1, vmax=5, cmap="RdYlGn", cbar_kws={"label": "mean score (1–5)"}, ax=ax)
-ax.set(xlabel="answer model", ylabel="crisis category", title=f"{dataset}: appropriateness as scored by {evaluator}")
+ax.set(xlabel="answer model", ylabel="crisis category", title=f"{study}: appropriateness as scored by {evaluator}")
 save_figure(fig, "category_heatmap", figures_dir)
 plt.show()
 
@@ -74,6 +75,6 @@ table.select("category", "answer_model", "n_scores", "pct_le2", "pct_le2_ci_low"
 # from a bootstrap over items (the 15 answers of one item move together).
 
 # %%
-rel = run_reliability(data.ratings, evaluator, n_boot=n_boot, seed=seed)
+rel = run_reliability(data.ratings, evaluator, jury=s.jury, n_boot=n_boot, seed=seed)
 write_table(rel, "run_reliability", tables_dir)
 rel.select("evaluator", "type", "icc", "ci_low", "ci_high", "ci_method", "n_items", "n_raters", "n_dropped")

@@ -12,7 +12,8 @@
 # gpt-4o → GPT-4o, gemini → Gemini-2.0-Flash, o4-mini → GPT-4o-Mini), and every mean uses
 # the responses that both the human and the judge rated (pairwise deletion). These choices
 # reproduce the published ICC, bias and human tables (tests/test_mentalalign.py). `clean`
-# is the same with the off-scale ratings excluded.
+# is the same with the off-scale ratings excluded. The audit, the human table and the bias
+# of every judge do not depend on the judge: they are in `05_mentalalign_data`.
 #
 # **Two levels.** *System level*, as the authors: the ICC of the 9 per-source mean scores
 # (human, judge) — does the judge rank and score the *models* like the human? *Response
@@ -22,7 +23,7 @@
 # **Sign:** bias = judge − human, points on the 1–5 scale (positive: the judge is more lenient).
 
 # %% tags=["parameters"]
-dataset = "mentalalign"
+study = "mentalalign"
 judge = "claude"
 data_root = ""
 n_boot = 2000
@@ -34,28 +35,17 @@ figures_dir = "../figures/mentalalign/claude"
 import matplotlib.pyplot as plt
 import numpy as np
 import polars as pl
-import seaborn as sns
 
 from analysis.stats.bias import bland_altman
-from analysis.data.mentalalign import ATTRIBUTES, JUDGES, published_icc
+from analysis.data.mentalalign import ATTRIBUTES, published_icc
 from analysis.reporting.figures import save_figure
-from analysis.studies.mentalalign import alignment_tables, human_table, pairs
-from analysis.studies.registry import open_study
-from analysis.data.ratings import audit_summary
+from analysis.studies.mentalalign import alignment_tables, judge_pairs
+from analysis.reporting.notebook import open_study
 from analysis.reporting.tables import write_table
 
-data, tables_dir = open_study(dataset, judge, data_root=data_root, seed=seed, output_dir=output_dir)
+s = open_study(study, judge, data_root=data_root, seed=seed, output_dir=output_dir)
+data, tables_dir = s.data, s.tables_dir
 authors = published_icc(data_root or None)
-
-# %% [markdown]
-# ## Audit
-# One record per (cell, attribute) of the 5 files. Loaded with the off-scale ratings kept
-# (`detail` says so); the `clean` variant drops exactly those.
-
-# %%
-audit = audit_summary(data.audit)
-write_table(audit, "audit_summary", tables_dir)
-audit.group_by("status", "reason").agg(pl.col("n_records").sum()).sort("status", "reason")
 
 # %% [markdown]
 # ## ICC at the system and the response level
@@ -112,31 +102,16 @@ tables["bias"]
 tables["bias_by_source"].filter(pl.col("variant") == "clean").pivot(on="attribute", index="source", values="bias")
 
 # %% [markdown]
-# ## Bias heatmap: every judge × attribute (clean variant)
-
-# %%
-clean = data.ratings.filter(pl.col("score").is_between(1, 5))
-heat = pl.DataFrame([dict(judge=j, attribute=a, bias=float(np.mean((lambda p: p.judge - p.human)(pairs(clean, j, a)))))
-                     for j in JUDGES for a in ATTRIBUTES])
-write_table(heat, "bias_all_judges", tables_dir)
-fig, ax = plt.subplots(figsize=(8, 3.2))
-wide = heat.pivot(on="attribute", index="judge", values="bias")
-sns.heatmap(wide.drop("judge").to_pandas().set_axis(wide["judge"].to_list()), annot=True, fmt="+.2f", center=0,
-            cmap="RdBu_r", cbar_kws={"label": "judge − human (points)"}, ax=ax)
-ax.set(title="Bias of every LLM judge, MentalAlign-70k (clean)", xlabel="", ylabel="judge")
-save_figure(fig, "bias_heatmap", figures_dir)
-plt.show()
-
-# %% [markdown]
 # ## Bland–Altman per attribute (response level, clean variant)
 # Each point is one response (jittered: scores are integers); y = judge − human. Dashed:
 # mean difference and 95% limits of agreement.
 
 # %%
+clean = data.ratings.filter(pl.col("score").is_between(1, 5))
 fig, axes = plt.subplots(2, 4, figsize=(14, 6), sharex=True, sharey=True, layout="constrained")
 rng = np.random.default_rng(seed)  # jitter only
 for ax, attribute in zip(axes.ravel(), ATTRIBUTES):
-    p = pairs(clean, judge, attribute)
+    p = judge_pairs(clean, judge, attribute)
     ba = bland_altman(p.judge, p.human)
     ax.scatter(ba.means + rng.uniform(-0.15, 0.15, ba.n), ba.differences + rng.uniform(-0.15, 0.15, ba.n),
                s=2, alpha=0.15)
@@ -148,14 +123,3 @@ fig.supxlabel("mean of judge and human (1–5)")
 fig.supylabel("judge − human (points)")
 save_figure(fig, "bland_altman", figures_dir)
 plt.show()
-
-# %% [markdown]
-# ## Human table: mean human score per response source × attribute
-# Off-scale ratings kept, as published. Matches the paper's table within 0.01 except its
-# Qwen-3-4B Guidance cell (published 3.07; the data give 2.76, consistent with that row's
-# own average of 3.64).
-
-# %%
-human = human_table(data.ratings)
-write_table(human, "human_table", tables_dir)
-human

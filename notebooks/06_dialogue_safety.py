@@ -14,7 +14,7 @@
 # the 800 items for run 1 and for the majority vote of the 5 runs.
 
 # %% tags=["parameters"]
-dataset = "dialoguesafety"
+study = "dialoguesafety"
 system = "chatgpt-0301-zero"
 data_root = ""
 n_boot = 2000
@@ -30,12 +30,13 @@ import seaborn as sns
 from analysis.stats.classification import majority_vote
 from analysis.data.dialoguesafety import CATEGORIES
 from analysis.reporting.figures import save_figure
-from analysis.studies.registry import open_study
+from analysis.reporting.notebook import open_study
 from analysis.data.ratings import audit_summary
 from analysis.studies.dialoguesafety import confusion, label_distribution, metrics_table, per_category_table, run_matrix
 from analysis.reporting.tables import write_table
 
-data, tables_dir = open_study(dataset, system, data_root=data_root, seed=seed, output_dir=output_dir)
+s = open_study(study, system, data_root=data_root, seed=seed, output_dir=output_dir)
+data, tables_dir = s.data, s.tables_dir
 gold, runs = run_matrix(data.predictions, system)
 
 # %% [markdown]

@@ -115,7 +115,7 @@ def test_review_answer_that_joins_nothing_is_an_error(copy):
 
 
 def test_unknown_evaluator_lists_the_valid_ones(copy):
-    with pytest.raises(ValueError, match="unknown evaluator 'gpt-9'; valid"):
+    with pytest.raises(ValueError, match="unknown evaluator 'gpt-9'; found in the data: gpt-4o-mini, gpt-5-nano, meta-llama"):
         load_bhh(copy.parent, evaluators=("gpt-9",))
 
 

@@ -74,7 +74,8 @@ def test_every_record_is_audited_with_its_reason(export):
 
 def test_the_export_feeds_the_same_tables(export):
     data = load_bhh_hf(export)
-    scores = review_scores(data.ratings, data.review_set, data.items)
+    scores = review_scores(data.ratings, data.review_set, data.items, humans=("H1", "H2"),
+                           evaluators=data.evaluators, jury=data.evaluators)
     assert scores.matrix.values.shape == (2, 7) and scores.n_dropped == 2
     assert scores.column("gpt-5-nano").tolist() == [4.0, 4.0]
 

@@ -9,6 +9,7 @@ import polars as pl
 import pytest
 
 from analysis.data import fetch as fetch_mod
+from analysis.studies.registry import repositories
 from analysis.cli import main
 
 
@@ -53,7 +54,7 @@ def test_fetch_clones_each_repository_and_downloads_the_export(tmp_path, monkeyp
 
     monkeypatch.setattr(huggingface_hub, "snapshot_download", lambda **kw: downloads.append(kw))
     (tmp_path / "dialogue-safety").mkdir()
-    messages = fetch_mod.fetch(tmp_path)
+    messages = fetch_mod.fetch(tmp_path, repositories())
     assert [c[-1] for c in calls] == [str(tmp_path / "between-help-and-harm"), str(tmp_path / "mentalbench-align")]
     assert all(c[1:4] == ["clone", "--depth", "1"] for c in calls)
     assert downloads == [dict(repo_id="arnaiztech/llms-mental-health-crisis-responses", repo_type="dataset",
@@ -65,4 +66,4 @@ def test_fetch_reports_a_failed_clone(tmp_path, monkeypatch):
     monkeypatch.setattr(fetch_mod.subprocess, "run",
                         lambda cmd, **kw: subprocess.CompletedProcess(cmd, 128, "", "could not resolve host"))
     with pytest.raises(RuntimeError, match="failed \\(network\\?\\):\ncould not resolve host"):
-        fetch_mod.fetch(tmp_path, what=("repos",))
+        fetch_mod.fetch(tmp_path, repositories(), what=("repos",))

@@ -7,7 +7,7 @@ import polars as pl
 import pytest
 
 from analysis.stats.bias import mean_bias
-from analysis.data.demo import ANSWER_MODELS, CATEGORIES, EVALUATORS, demo_truth, generate_demo
+from analysis.data.demo import ANSWER_MODELS, CATEGORIES, EVALUATOR_EFFECTS, demo_truth, generate_demo
 from analysis.studies.evaluators import run_reliability
 from analysis.stats.icc import intraclass_corr
 from analysis.data.ratings import RATINGS_SCHEMA
@@ -22,7 +22,8 @@ def demo():
 
 @pytest.fixture(scope="module")
 def scores(demo):
-    return review_scores(demo.ratings, demo.review_set, demo.items)
+    return review_scores(demo.ratings, demo.review_set, demo.items, humans=("H1", "H2"),
+                         evaluators=tuple(EVALUATOR_EFFECTS), jury=tuple(EVALUATOR_EFFECTS))
 
 
 def truth(quantity: str, evaluator: str) -> float:
@@ -37,7 +38,7 @@ def test_shape(demo):
     assert demo.responses.height == 200 * len(ANSWER_MODELS) * 3
     assert dict(demo.ratings.schema) == RATINGS_SCHEMA
     llm = demo.ratings.filter(pl.col("rater_kind") == "llm")
-    assert set(llm["rater"]) == set(EVALUATORS) and set(llm["eval_run"]) == {1, 2, 3}
+    assert set(llm["rater"]) == set(EVALUATOR_EFFECTS) and set(llm["eval_run"]) == {1, 2, 3}
     humans = demo.ratings.filter(pl.col("rater_kind") == "human")
     assert humans.height == 400 and set(humans["response_id"]) == set(demo.review_set["response_id"])
     assert set(demo.ratings["score"].unique()) <= {1.0, 2.0, 3.0, 4.0, 5.0}
@@ -66,7 +67,7 @@ def test_review_answer_is_the_lowest_gpt4o_mini_score(demo):
     assert (chosen["score"] == chosen["score_min"]).all()
 
 
-@pytest.mark.parametrize("evaluator", [*EVALUATORS, "jury"])
+@pytest.mark.parametrize("evaluator", [*EVALUATOR_EFFECTS, "jury"])
 def test_planted_bias_lies_in_the_95_ci(scores, evaluator):
     r = mean_bias(scores.column(evaluator), scores.column(HUMAN_MEAN), n_boot=2000, seed=20261124)
     assert r.ci_low <= truth("bias_vs_human_mean", evaluator) <= r.ci_high
@@ -77,7 +78,7 @@ def test_lenient_evaluator_is_recovered_as_lenient(scores):
     assert r.ci_low > 0.5  # planted +0.6 on the latent scale; about +0.73 on the observed scale
 
 
-@pytest.mark.parametrize("evaluator", [*EVALUATORS, "jury"])
+@pytest.mark.parametrize("evaluator", [*EVALUATOR_EFFECTS, "jury"])
 @pytest.mark.parametrize("form, quantity", [("ICC(A,1)", "icc_a1_vs_human_mean"), ("ICC(C,1)", "icc_c1_vs_human_mean")])
 def test_icc_bootstrap_ci_covers_the_true_icc(scores, evaluator, form, quantity):
     x = np.column_stack([scores.column(evaluator), scores.column(HUMAN_MEAN)])
@@ -85,9 +86,9 @@ def test_icc_bootstrap_ci_covers_the_true_icc(scores, evaluator, form, quantity)
     assert res["ci_low"] <= truth(quantity, evaluator) <= res["ci_high"]
 
 
-@pytest.mark.parametrize("evaluator", EVALUATORS)
+@pytest.mark.parametrize("evaluator", EVALUATOR_EFFECTS)
 def test_run_to_run_reliability_is_recovered(demo, evaluator):
-    rel = run_reliability(demo.ratings, evaluator, n_boot=1000, seed=5)
+    rel = run_reliability(demo.ratings, evaluator, jury=demo.evaluators, n_boot=1000, seed=5)
     row = rel.filter((pl.col("type") == "ICC(A,1)") & (pl.col("ci_method") == "BCa")).row(0, named=True)
     assert row["ci_low"] <= truth("run_icc_a1", evaluator) <= row["ci_high"]
     assert row["n_dropped"] > 0  # answers with a missing run are left out, and counted
@@ -95,13 +96,14 @@ def test_run_to_run_reliability_is_recovered(demo, evaluator):
 
 def test_least_reliable_evaluator_is_meta_llama(demo):
     icc = {e: run_reliability(demo.ratings, e, n_boot=100, seed=1).filter(pl.col("type") == "ICC(A,1)")["icc"][0]
-           for e in EVALUATORS}
+           for e in EVALUATOR_EFFECTS}
     assert min(icc, key=icc.get) == "meta-llama"
 
 
-@pytest.mark.parametrize("evaluator", EVALUATORS)
+@pytest.mark.parametrize("evaluator", EVALUATOR_EFFECTS)
 def test_self_preference_ci_covers_the_truth(demo, evaluator):
-    sp = self_preference(demo.ratings, evaluator, n_boot=1000, seed=7)
+    sp = self_preference(demo.ratings, evaluator, evaluators=demo.evaluators, own_answer_model=demo.own_answer_model,
+                         n_boot=1000, seed=7)
     row = sp.filter(pl.col("quantity") == "self_preference").row(0, named=True)
     assert row["ci_low"] <= truth("self_preference", evaluator) <= row["ci_high"]
 

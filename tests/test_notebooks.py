@@ -9,13 +9,23 @@ import jupytext
 import nbformat
 import pytest
 
+from analysis.studies.registry import STUDIES, notebook_names
+
 NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("*.py"))
-COMMON = {"dataset", "data_root", "n_boot", "seed", "output_dir", "figures_dir"}
+COMMON = {"study", "data_root", "n_boot", "seed", "output_dir", "figures_dir"}
 
 
-def test_there_are_notebooks():
-    assert [p.stem for p in NOTEBOOKS] == ["01_data_audit", "02_reliability", "03_bias", "04_category_appropriateness",
-                                           "05_judge_alignment", "06_dialogue_safety"]
+def test_the_notebooks_are_those_of_the_registry():
+    assert tuple(p.stem for p in NOTEBOOKS) == notebook_names()
+
+
+def _scope(stem: str) -> tuple[str, set[str]]:
+    """The notebook's scope and the evaluator parameter it needs, from the registry."""
+    found = {(nb.scope, spec.evaluator_parameter) for spec in STUDIES.values() for nb in spec.notebooks
+             if nb.name == stem}
+    assert len({s for s, _ in found}) == 1, f"{stem} has several scopes in the registry: {found}"
+    scope = next(iter(found))[0]
+    return scope, {p for s, p in found if s == "evaluator"}
 
 
 @pytest.mark.parametrize("py", NOTEBOOKS, ids=lambda p: p.stem)
@@ -37,6 +47,6 @@ def test_one_parameters_cell_with_every_parameter(py):
     tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
     assert len(tagged) == 1
     names = {line.split("=")[0].strip() for line in tagged[0].source.splitlines() if "=" in line}
-    who = {"05_judge_alignment": "judge", "06_dialogue_safety": "system"}.get(py.stem, "evaluator")
-    assert names == COMMON | {who}
+    scope, who = _scope(py.stem)
+    assert names == COMMON | who, f"{py.stem} (scope {scope}) parameters {sorted(names)}"
     assert jupytext.formats.guess_format(py.read_text(), ".py")[0] == "percent"

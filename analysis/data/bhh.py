@@ -86,7 +86,18 @@ EVALUATOR_PREFIX = {
     "gpt-5-nano": "gpt-5-nano",
     "meta-llama": "meta-llama-Llama-4-Scout-17B-16E-Instruct",
 }
-"""Evaluator folder name -> file-name prefix of its evaluation files."""
+"""Evaluator folder name -> file-name prefix of its evaluation files, for the paper's three.
+A folder not listed here is an evaluator too: its prefix is read from its file names
+(:func:`evaluation_prefix`)."""
+
+PAPER_EVALUATORS: tuple[str, ...] = tuple(EVALUATOR_PREFIX)
+"""The paper's three LLM evaluators, in the paper's order; also its jury's members."""
+
+FOLDER = "between-help-and-harm"
+"""Folder of this data set under the data root (a clone of the authors' repository)."""
+
+EVALUATOR_DIR = "data/llm_evaluator"
+EVALUATION_SUBDIR = "n_200/merged"
 
 SCALE = (1, 5)
 N_EVAL_RUNS = 3
@@ -107,6 +118,9 @@ class BHHData:
     crisis_labels : item_id, rater, label, source_file
     rubric : the 1-5 appropriateness rubric per crisis category (protocol.csv)
     audit : :data:`analysis.data.ratings.AUDIT_SCHEMA`, one row per record read
+    evaluators : the LLM evaluators read (folder names under ``data/llm_evaluator``)
+    own_answer_model : evaluator -> the answer model of its own family (from the
+        model prefix of its evaluation files), ``None`` where no answer model matches
     """
 
     items: pl.DataFrame
@@ -116,6 +130,8 @@ class BHHData:
     crisis_labels: pl.DataFrame
     rubric: pl.DataFrame
     audit: pl.DataFrame
+    evaluators: tuple[str, ...] = PAPER_EVALUATORS
+    own_answer_model: dict[str, str | None] | None = None
 
 
 def _constant(token: str) -> Any:
@@ -193,11 +209,45 @@ def _answer_files(root: Path) -> dict[str, tuple[str, int]]:
     return out
 
 
+def discover_evaluators(root: str | Path | None = None) -> tuple[str, ...]:
+    """The LLM evaluators present in the data: every folder ``data/llm_evaluator/<name>/n_200/merged``
+    holding ``*-evaluation_*_merged.json`` files (the authors' layout).
+
+    The paper's three come first in the paper's order, any other in alphabetical order, so
+    adding an evaluator never reorders the existing ones.
+    """
+    base = _base(root)
+    folder = base / EVALUATOR_DIR
+    if not folder.is_dir():
+        raise DataError(EVALUATOR_DIR, None, f"folder not found under {base}")
+    found = sorted(p.name for p in folder.iterdir()
+                   if p.is_dir() and any((p / EVALUATION_SUBDIR).glob("*-evaluation_*_merged.json")))
+    return tuple([e for e in PAPER_EVALUATORS if e in found] + [e for e in found if e not in PAPER_EVALUATORS])
+
+
+def evaluation_prefix(base: Path, evaluator: str) -> str:
+    """File-name prefix of ``evaluator``'s evaluation files: known for the paper's three, else
+    read from the files (``<prefix>-evaluation_<answer file>_merged.json``), which must agree."""
+    if evaluator in EVALUATOR_PREFIX:
+        return EVALUATOR_PREFIX[evaluator]
+    folder = f"{EVALUATOR_DIR}/{evaluator}/{EVALUATION_SUBDIR}"
+    prefixes = sorted({p.name.split("-evaluation_", 1)[0] for p in (base / folder).glob("*-evaluation_*_merged.json")})
+    if len(prefixes) != 1:
+        raise DataError(folder, None, f"expected one model prefix before '-evaluation_' in the file names, found {prefixes}")
+    return prefixes[0]
+
+
+def _base(root: str | Path | None) -> Path:
+    if root is not None and (Path(root) / VALIDATION_FILE).is_file():
+        return Path(root)
+    return dataset_dir(FOLDER, root)
+
+
 def _response_id(model: str, run: int, i: int) -> str:
     return f"{model}/run{run}/{_item_id(i)}"
 
 
-def load_bhh(root: str | Path | None = None, *, evaluators: tuple[str, ...] = tuple(EVALUATOR_PREFIX)) -> BHHData:
+def load_bhh(root: str | Path | None = None, *, evaluators: tuple[str, ...] | None = None) -> BHHData:
     """Load the Between Help and Harm validation split (see the module docstring).
 
     Parameters
@@ -206,7 +256,8 @@ def load_bhh(root: str | Path | None = None, *, evaluators: tuple[str, ...] = tu
         The data root holding ``between-help-and-harm/`` (default: see
         :func:`analysis.data.paths.data_root`), or that folder itself.
     evaluators
-        LLM evaluators to read.
+        LLM evaluators to read (folder names under ``data/llm_evaluator``); default: every
+        one found (:func:`discover_evaluators`).
 
     Raises
     ------
@@ -214,7 +265,12 @@ def load_bhh(root: str | Path | None = None, *, evaluators: tuple[str, ...] = tu
         Missing or malformed files, files whose rows do not align with the validation
         set, unknown models or review answers that join no answer file.
     """
-    base = Path(root) if root is not None and (Path(root) / VALIDATION_FILE).is_file() else dataset_dir("bhh", root)
+    base = _base(root)
+    found = discover_evaluators(base)
+    evaluators = found if evaluators is None else tuple(evaluators)
+    unknown = [e for e in evaluators if e not in found]
+    if unknown:
+        raise ValueError(f"unknown evaluator {unknown[0]!r}; found in the data: {', '.join(found)}")
     audit = Audit(DATASET)
 
     validation = read_json_records(base, VALIDATION_FILE)
@@ -299,8 +355,10 @@ def load_bhh(root: str | Path | None = None, *, evaluators: tuple[str, ...] = tu
         "has_scores": [all(human_used.get((h, i), False) for h in HUMAN_SCORE_FILES) for i in range(n)],
     })
     rubric = _rubric(base, audit)
+    own = {e: MODEL_NAMES.get(evaluation_prefix(base, e)) for e in evaluators}
     return BHHData(items=items, responses=responses, ratings=ratings, review_set=review_set,
-                   crisis_labels=labels, rubric=rubric, audit=audit.to_frame())
+                   crisis_labels=labels, rubric=rubric, audit=audit.to_frame(), evaluators=evaluators,
+                   own_answer_model=own)
 
 
 def _answer_of_evaluation(evaluation_file: Any) -> str | None:
@@ -313,12 +371,10 @@ def _answer_of_evaluation(evaluation_file: Any) -> str | None:
 
 def _evaluations(base: Path, evaluator: str, answers: dict[str, tuple[str, int]], n: int, inputs: list,
                  category: list, audit: Audit) -> list[tuple]:
-    if evaluator not in EVALUATOR_PREFIX:
-        raise ValueError(f"unknown evaluator {evaluator!r}; valid: {sorted(EVALUATOR_PREFIX)}")
-    folder = f"data/llm_evaluator/{evaluator}/n_200/merged"
-    prefix = EVALUATOR_PREFIX[evaluator]
+    folder = f"{EVALUATOR_DIR}/{evaluator}/{EVALUATION_SUBDIR}"
     if not (base / folder).is_dir():
         raise DataError(folder, None, f"folder not found under {base}")
+    prefix = evaluation_prefix(base, evaluator)
     expected = {f"{prefix}-evaluation_{name[:-5]}_merged.json": name for name in answers}
     for path in sorted((base / folder).glob("*.json")):
         if path.name not in expected:
@@ -418,7 +474,7 @@ def review_matrix(data: BHHData, raters: tuple[str, ...] = ("gpt-4o-mini", "gpt-
     m, dropped = to_matrix(reviewed, list(raters)).complete()
     values, names = m.values, m.raters
     if jury:
-        llm = [j for j, r in enumerate(names) if r in EVALUATOR_PREFIX]
+        llm = [j for j, r in enumerate(names) if r in PAPER_EVALUATORS]
         values = np.column_stack([values, values[:, llm].mean(axis=1)])
         names = (*names, "LLM-Jury")
     return values, names, dropped

@@ -178,5 +178,12 @@ def load_bhh_hf(path: str | Path) -> BHHData:
                                  "n_turns": pl.Int64, "category": pl.String})
     labels = pl.DataFrame({"item_id": items["item_id"], "rater": "consensus", "label": items["category"],
                            "source_file": "responses/"})
+    evaluators = tuple(sorted(set(ratings.filter(pl.col("rater_kind") == "llm")["rater"].to_list()),
+                              key=lambda e: (e not in EVALUATOR_PREFIX, list(EVALUATOR_PREFIX).index(e)
+                                             if e in EVALUATOR_PREFIX else 0, e)))
+    # Evaluators and answer models share short names in the export: an evaluator's own
+    # family is the answer model of the same name, where there is one.
+    models = set(responses["answer_model"].to_list())
     return BHHData(items=items, responses=responses, ratings=ratings, review_set=review_set, crisis_labels=labels,
-                   rubric=pl.DataFrame(), audit=audit.to_frame())
+                   rubric=pl.DataFrame(), audit=audit.to_frame(), evaluators=evaluators,
+                   own_answer_model={e: e if e in models else None for e in evaluators})

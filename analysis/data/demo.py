@@ -68,7 +68,7 @@ ANSWER_MODELS: dict[str, float] = {"gpt-4o-mini": 3.9, "gpt-5-nano": 4.1, "meta-
 """Answer models and their latent mean quality mu[m]."""
 
 HUMANS: dict[str, dict[str, float]] = {"H1": {"beta": -0.3, "sigma": 0.45}, "H2": {"beta": 0.0, "sigma": 0.45}}
-EVALUATORS: dict[str, dict[str, float]] = {
+EVALUATOR_EFFECTS: dict[str, dict[str, float]] = {
     "gpt-4o-mini": {"beta": 0.4, "delta": 0.3, "sigma_w": 0.35, "sigma_r": 0.25},
     "gpt-5-nano": {"beta": 0.0, "delta": 0.0, "sigma_w": 0.6, "sigma_r": 0.2},
     "meta-llama": {"beta": 0.6, "delta": 0.2, "sigma_w": 0.4, "sigma_r": 0.6},
@@ -120,7 +120,7 @@ def _simulate(rng: np.random.Generator, n_items: int, *, exact_counts: bool) -> 
     human = np.stack([_round_clip(q + h["beta"] + rng.normal(0, h["sigma"], q.shape)) for h in HUMANS.values()],
                      axis=-1)
     evals = []
-    for name, p in EVALUATORS.items():
+    for name, p in EVALUATOR_EFFECTS.items():
         own = np.array([m == name for m in models], float)[None, :, None]
         persistent = q + p["beta"] + p["delta"] * own + rng.normal(0, p["sigma_w"], q.shape)
         runs = _round_clip(persistent[..., None] + rng.normal(0, p["sigma_r"], q.shape + (n_r,)))
@@ -135,7 +135,10 @@ def _simulate(rng: np.random.Generator, n_items: int, *, exact_counts: bool) -> 
 
 @dataclass(frozen=True)
 class DemoData:
-    """The demo data set: the same fields as :class:`analysis.data.bhh.BHHData`, plus ``truth``."""
+    """The demo data set: the same fields as :class:`analysis.data.bhh.BHHData`, plus ``truth``.
+
+    ``evaluators`` are the LLM evaluators generated (:data:`EVALUATOR_EFFECTS`); each one's
+    own answer model (``own_answer_model``) has its name."""
 
     items: pl.DataFrame
     responses: pl.DataFrame
@@ -144,6 +147,8 @@ class DemoData:
     audit: pl.DataFrame
     truth: pl.DataFrame
     seed: int
+    evaluators: tuple[str, ...] = tuple(EVALUATOR_EFFECTS)
+    own_answer_model: dict[str, str | None] | None = None
 
 
 def generate_demo(seed: int = 20261124, n_items: int = 200) -> DemoData:
@@ -159,7 +164,7 @@ def generate_demo(seed: int = 20261124, n_items: int = 200) -> DemoData:
         raise ValueError(f"n_items must be at least {3 * len(CATEGORIES)} (3 per category), got {n_items}")
     rng = np.random.default_rng(seed)
     draw = _simulate(rng, n_items, exact_counts=True)
-    cats, models, evaluators, humans = list(CATEGORIES), list(ANSWER_MODELS), list(EVALUATORS), list(HUMANS)
+    cats, models, evaluators, humans = list(CATEGORIES), list(ANSWER_MODELS), list(EVALUATOR_EFFECTS), list(HUMANS)
     n_m, n_a, n_r = len(models), PARAMETERS["n_runs"], PARAMETERS["n_eval_runs"]
     item_ids = np.array([f"demo-{i:03d}" for i in range(n_items)])
     category = np.array(cats)[draw.category]
@@ -220,7 +225,7 @@ def generate_demo(seed: int = 20261124, n_items: int = 200) -> DemoData:
         "category": category, "has_scores": np.ones(n_items, bool),
     })
     return DemoData(items=items, responses=responses, ratings=ratings, review_set=review_set, audit=audit,
-                    truth=demo_truth(), seed=seed)
+                    truth=demo_truth(), seed=seed, own_answer_model={e: e for e in EVALUATOR_EFFECTS})
 
 
 @lru_cache(maxsize=1)
@@ -244,7 +249,7 @@ def demo_truth() -> pl.DataFrame:
     human_mean = h.mean(axis=1)
     ev_resp = _run_mean(d.evals)  # (n, M, A, E): mean of available runs
     ev_review = ev_resp[np.arange(n), rm, ra, :]  # (n, E)
-    names = list(EVALUATORS)
+    names = list(EVALUATOR_EFFECTS)
     cols = {e: ev_review[:, j] for j, e in enumerate(names)}
     cols["jury"] = ev_review.mean(axis=1)
     rows = []

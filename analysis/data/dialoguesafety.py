@@ -41,6 +41,11 @@ UNMAPPED = -1
 RUN_NAMES = ("one", "two", "three", "four", "five")
 SEEDS = (42, 43, 44, 45, 46)
 
+FOLDER = "dialogue-safety"
+"""Folder of this data set under the data root (a clone of the authors' repository)."""
+CHATGPT_DIR = "ChatGPT_gen"
+FINETUNED_DIR = "finetuned_model_predict"
+
 SYSTEMS: dict[str, str] = {
     "chatgpt-0301-zero": "ChatGPT_gen/0301/zero_shot",
     "chatgpt-0301-few": "ChatGPT_gen/0301/few_shot",
@@ -49,7 +54,47 @@ SYSTEMS: dict[str, str] = {
     "bert-base": "finetuned_model_predict/bert-base-chinese",
     "roberta-large": "finetuned_model_predict/hfl-chinese-roberta-wwm-ext-large",
 }
-"""System name -> folder of its 5 runs."""
+"""The paper's systems: short name -> folder of its 5 runs. Any other folder
+``ChatGPT_gen/<version>/<setting>/`` or ``finetuned_model_predict/<model>/`` holding run
+folders is a system too (:func:`discover_systems`)."""
+
+
+def _run_folders(path: Path, chatgpt: bool) -> list[str]:
+    """The run sub-folders of one system folder, in run order: ``one`` .. ``five`` for
+    ChatGPT (named runs), numeric seeds ascending for the fine-tuned models."""
+    subs = [p.name for p in path.iterdir() if p.is_dir()] if path.is_dir() else []
+    if chatgpt:
+        return [r for r in RUN_NAMES if r in subs] + sorted(s for s in subs if s not in RUN_NAMES)
+    return sorted((s for s in subs if s.isdigit()), key=int) + sorted(s for s in subs if not s.isdigit())
+
+
+def discover_systems(root: str | Path | None = None) -> dict[str, str]:
+    """Every system in the data: short name -> folder. The paper's six keep their short
+    names and come first in the paper's order; others are named as found
+    (``chatgpt-<version>-<setting>``, or the fine-tuned model's folder name), alphabetically."""
+    base = _base(root)
+    folders = []
+    for version in sorted(p for p in (base / CHATGPT_DIR).glob("*") if p.is_dir()):
+        folders += [f"{CHATGPT_DIR}/{version.name}/{s.name}" for s in sorted(version.iterdir())
+                    if s.is_dir() and _run_folders(s, True)]
+    folders += [f"{FINETUNED_DIR}/{m.name}" for m in sorted((base / FINETUNED_DIR).glob("*"))
+                if m.is_dir() and _run_folders(m, False)]
+    known = {folder: name for name, folder in SYSTEMS.items()}
+    found = {}
+    for folder in folders:
+        if folder in known:
+            continue
+        parts = folder.split("/")
+        name = f"chatgpt-{parts[1]}-{parts[2]}" if parts[0] == CHATGPT_DIR else parts[1]
+        found[name] = folder
+    out = {name: folder for name, folder in SYSTEMS.items() if folder in folders}
+    return out | dict(sorted(found.items()))
+
+
+def _base(root: str | Path | None) -> Path:
+    if root is not None and (Path(root) / TEST_FILE).is_file():
+        return Path(root)
+    return dataset_dir(FOLDER, root)
 
 REASON_UNMAPPED = "answer maps to no category"
 REASON_TRUNCATED = "answer truncated at the token limit"
@@ -63,6 +108,7 @@ class DialogueSafetyData:
     items: pl.DataFrame
     predictions: pl.DataFrame
     audit: pl.DataFrame
+    systems: tuple[str, ...] = tuple(SYSTEMS)
 
 
 def map_answer(text: str) -> int:
@@ -87,9 +133,15 @@ def _read(base: Path, rel: str):
         raise DataError(rel, f"line {exc.lineno} column {exc.colno}", f"malformed JSON: {exc.msg}") from None
 
 
-def load_dialoguesafety(root: str | Path | None = None) -> DialogueSafetyData:
-    """Load the test set and the 6 systems x 5 runs of predictions (30 x 800 files)."""
-    base = Path(root) if root is not None and (Path(root) / TEST_FILE).is_file() else dataset_dir("dialoguesafety", root)
+def load_dialoguesafety(root: str | Path | None = None, *, systems: tuple[str, ...] | None = None) -> DialogueSafetyData:
+    """Load the test set and every system's runs of predictions (the paper: 6 systems x 5
+    runs x 800 files). ``systems``: names from :func:`discover_systems` (default: all)."""
+    base = _base(root)
+    found = discover_systems(base)
+    unknown = [s for s in (systems or ()) if s not in found]
+    if unknown:
+        raise ValueError(f"unknown system(s) {unknown}; systems in the data: {', '.join(found)}")
+    chosen = {s: found[s] for s in (systems or found)}
     test = _read(base, TEST_FILE)
     if not isinstance(test, list) or not test:
         raise DataError(TEST_FILE, None, "expected a JSON list of test items")
@@ -101,9 +153,9 @@ def load_dialoguesafety(root: str | Path | None = None) -> DialogueSafetyData:
         gold.append(t["label"])
     audit = [(TEST_FILE, f"item {i}", None, "used", None, "gold label") for i in range(n)]
     rows = []
-    for system, folder in SYSTEMS.items():
-        chatgpt = folder.startswith("ChatGPT_gen")
-        for run, sub in enumerate(RUN_NAMES if chatgpt else SEEDS, start=1):
+    for system, folder in chosen.items():
+        chatgpt = folder.startswith(CHATGPT_DIR)
+        for run, sub in enumerate(_run_folders(base / folder, chatgpt), start=1):
             for i in range(n):
                 rel = f"{folder}/{sub}/{i}.json"
                 d = _read(base, rel)
@@ -136,4 +188,4 @@ def load_dialoguesafety(root: str | Path | None = None) -> DialogueSafetyData:
                                orient="row").with_columns(pl.lit(DATASET).alias("dataset")).select(list(AUDIT_SCHEMA))
     items = pl.DataFrame({"item": list(range(n)), "gold": gold,
                           "gold_category": [CATEGORIES[g] for g in gold]})
-    return DialogueSafetyData(items=items, predictions=predictions, audit=audit_frame)
+    return DialogueSafetyData(items=items, predictions=predictions, audit=audit_frame, systems=tuple(chosen))

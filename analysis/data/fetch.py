@@ -15,15 +15,11 @@ from pathlib import Path
 
 from analysis.data.bhh_hf import HF_DIR, HF_REPO
 
-REPOSITORIES = {
-    "between-help-and-harm": "https://github.com/ellisalicante/LLMs-Mental-Health-Crisis.git",
-    "mentalbench-align": "https://github.com/abeerbadawi/MentalBench-Align.git",
-    "dialogue-safety": "https://github.com/qiuhuachuan/DialogueSafety.git",
-}
-
-
-def fetch(root: str | Path, *, what: tuple[str, ...] = ("hf", "repos")) -> list[str]:
+def fetch(root: str | Path, repositories: dict[str, str], *, what: tuple[str, ...] = ("hf", "repos")) -> list[str]:
     """Fetch ``what`` (``"repos"``, ``"hf"``) into ``root``; returns one message per step.
+
+    ``repositories`` maps a folder under ``root`` to the git URL cloned into it (the
+    study registry's :func:`analysis.studies.registry.repositories`).
 
     Raises
     ------
@@ -37,7 +33,7 @@ def fetch(root: str | Path, *, what: tuple[str, ...] = ("hf", "repos")) -> list[
         git = shutil.which("git")
         if git is None:
             raise RuntimeError("git is not installed: it is needed to clone the source repositories")
-        for folder, url in REPOSITORIES.items():
+        for folder, url in repositories.items():
             dest = root / folder
             if dest.exists():
                 messages.append(f"{dest} exists, left as it is")

@@ -38,10 +38,23 @@ from analysis.data.ratings import (AUDIT_SCHEMA, REASON_MISSING, REASON_NOT_NUMB
                               make_ratings)
 
 DATASET = "mentalalign"
-FOLDER = "MentalAlign-70k"
-HUMAN_FILE = f"{FOLDER}/Human_Judge/Human_judge.xlsx"
-JUDGE_FILES = {j: f"{FOLDER}/LLMs_as_a_judge/{j}_llm_judge.xlsx" for j in ("claude", "gemini", "gpt-4o", "o4-mini")}
-JUDGES = tuple(JUDGE_FILES)
+FOLDER = "mentalbench-align"
+"""Folder of this data set under the data root (a clone of the authors' repository)."""
+SUBFOLDER = "MentalAlign-70k"
+HUMAN_FILE = f"{SUBFOLDER}/Human_Judge/Human_judge.xlsx"
+JUDGE_DIR = f"{SUBFOLDER}/LLMs_as_a_judge"
+JUDGE_SUFFIX = "_llm_judge.xlsx"
+PAPER_JUDGES = ("claude", "gemini", "gpt-4o", "o4-mini")
+"""The paper's four LLM judges. Any other ``<name>_llm_judge.xlsx`` is a judge too."""
+
+
+def judge_file(judge: str) -> str:
+    """The workbook of ``judge``, relative to the data set folder."""
+    return f"{JUDGE_DIR}/{judge}{JUDGE_SUFFIX}"
+
+
+JUDGE_FILES = {j: judge_file(j) for j in PAPER_JUDGES}
+JUDGES = PAPER_JUDGES
 
 ATTRIBUTES = ("Guidance", "Informativeness", "Relevance", "Safety", "Empathy", "Helpfulness", "Understanding")
 COGNITIVE = ATTRIBUTES[:4]
@@ -70,11 +83,13 @@ _PREFIX = re.compile(r"^(human|judge)_response_")
 @dataclass(frozen=True)
 class MentalAlignData:
     """``ratings`` (tidy schema, one row per used rating) and ``audit`` (one row per
-    (cell, attribute) read); ``keep_off_scale`` records the choice made."""
+    (cell, attribute) read); ``keep_off_scale`` records the choice made; ``judges`` the
+    judges read."""
 
     ratings: pl.DataFrame
     audit: pl.DataFrame
     keep_off_scale: bool
+    judges: tuple[str, ...] = PAPER_JUDGES
 
 
 def _column_letter(i: int) -> str:
@@ -136,7 +151,25 @@ def _score(value) -> tuple[float | None, str | None]:
     return None, REASON_NOT_NUMBER
 
 
-def load_mentalalign(root: str | Path | None = None, *, keep_off_scale: bool = False) -> MentalAlignData:
+def _base(root: str | Path | None) -> Path:
+    if root is not None and (Path(root) / HUMAN_FILE).is_file():
+        return Path(root)
+    return dataset_dir(FOLDER, root)
+
+
+def discover_judges(root: str | Path | None = None) -> tuple[str, ...]:
+    """The judges present in the data: every ``LLMs_as_a_judge/<name>_llm_judge.xlsx``; the
+    paper's four first in the paper's order, any other alphabetically."""
+    base = _base(root)
+    if not (base / JUDGE_DIR).is_dir():
+        raise DataError(JUDGE_DIR, None, f"folder not found under {base}")
+    found = sorted(p.name[: -len(JUDGE_SUFFIX)] for p in (base / JUDGE_DIR).glob(f"*{JUDGE_SUFFIX}")
+                   if not p.name.startswith("~$"))  # "~$x.xlsx": Excel's lock file of an open workbook
+    return tuple([j for j in PAPER_JUDGES if j in found] + [j for j in found if j not in PAPER_JUDGES])
+
+
+def load_mentalalign(root: str | Path | None = None, *, keep_off_scale: bool = False,
+                     judges: tuple[str, ...] | None = None) -> MentalAlignData:
     """Load MentalAlign-70k: human and 4 LLM-judge ratings of 1,000 x 10 responses x 7 attributes.
 
     Parameters
@@ -146,12 +179,15 @@ def load_mentalalign(root: str | Path | None = None, *, keep_off_scale: bool = F
     keep_off_scale
         Keep ratings outside 1-5 (0 and 6 occur in the human file), as the authors'
         published numbers do; by default they are excluded and counted in the audit.
+    judges
+        Judges to read; default: every one found (:func:`discover_judges`).
     """
-    base = Path(root) if root is not None and (Path(root) / HUMAN_FILE).is_file() else dataset_dir("mentalalign", root)
+    base = _base(root)
+    judges = discover_judges(base) if judges is None else tuple(judges)
     rows: list[tuple] = []
     audit: list[tuple] = []
     sources_seen = None
-    for rater, rel in (("human", HUMAN_FILE), *JUDGE_FILES.items()):
+    for rater, rel in (("human", HUMAN_FILE), *((j, judge_file(j)) for j in judges)):
         header, data = _read_sheet(base, rel)
         if header[:2] != ["ConvID", "context"]:
             raise DataError(rel, "row 1", f"expected columns ConvID, context first; found {header[:2]}")
@@ -201,7 +237,7 @@ def load_mentalalign(root: str | Path | None = None, *, keep_off_scale: bool = F
                                               ("source_file", "record", "rater", "status", "reason", "detail")},
                                orient="row").with_columns(pl.lit(DATASET).alias("dataset")).select(
         list(AUDIT_SCHEMA)).cast(AUDIT_SCHEMA)
-    return MentalAlignData(ratings=ratings, audit=audit_frame, keep_off_scale=keep_off_scale)
+    return MentalAlignData(ratings=ratings, audit=audit_frame, keep_off_scale=keep_off_scale, judges=judges)
 
 
 def published_icc(root: str | Path | None = None) -> pl.DataFrame:
@@ -211,7 +247,7 @@ def published_icc(root: str | Path | None = None) -> pl.DataFrame:
     ICC(C,1)), icc_a1, ci_width, authors_label (``GR``/``MR``/``PR``: good, moderate,
     poor reliability, from tertiles of their CI widths).
     """
-    base = Path(root) if root is not None and (Path(root) / HUMAN_FILE).is_file() else dataset_dir("mentalalign", root)
+    base = _base(root)
     rel = "Results/ICC Reliability Analysis.md"
     if not (base / rel).is_file():
         raise DataError(rel, None, f"file not found under {base}")

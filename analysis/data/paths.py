@@ -13,12 +13,6 @@ from pathlib import Path
 
 DATA_ROOT_ENV = "CRISIS_JUDGE_DATA_ROOT"
 
-DATASET_DIRS = {
-    "bhh": "between-help-and-harm",
-    "mentalalign": "mentalbench-align",
-    "dialoguesafety": "dialogue-safety",
-}
-
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -32,14 +26,12 @@ def data_root(explicit: str | os.PathLike[str] | None = None) -> Path:
     return PROJECT_ROOT / "data" / "raw"
 
 
-def dataset_dir(dataset: str, root: str | os.PathLike[str] | None = None) -> Path:
-    """The folder of one data set under the data root; a clear error if it is missing."""
-    if dataset not in DATASET_DIRS:
-        raise ValueError(f"unknown data set {dataset!r}; valid: {sorted(DATASET_DIRS)}")
-    path = data_root(root) / DATASET_DIRS[dataset]
+def dataset_dir(folder: str, root: str | os.PathLike[str] | None = None) -> Path:
+    """``<data root>/<folder>`` (one data set's folder); a clear error if it is missing."""
+    path = data_root(root) / folder
     if not path.is_dir():
         raise FileNotFoundError(
-            f"{path} does not exist: clone the {DATASET_DIRS[dataset]} repository there, run "
+            f"{path} does not exist: clone the {folder} repository there, run "
             f"`python -m analysis fetch`, or point --data-root / ${DATA_ROOT_ENV} at a folder holding it"
         )
     return path

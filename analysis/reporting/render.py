@@ -1,14 +1,17 @@
-"""Batch rendering: every notebook x evaluator with papermill, then HTML and an index.
+"""Batch rendering: every notebook of a study with papermill, then HTML and an index.
 
-``python -m analysis render --dataset {demo,bhh,all} [--evaluator NAME ...] [--jobs N]
-[--n-boot N] [--seed N] [--data-root PATH]`` executes each paired notebook of
-``notebooks/`` (the ``.ipynb`` is the papermill input; the ``.py`` percent file is the
-source it is synced from) once per evaluator, ``--jobs`` at a time, each in its own
-kernel process, and writes
+``python -m analysis render --study NAME|all [--evaluator NAME ...] [--jobs N] [--n-boot N]
+[--seed N] [--data-root PATH]`` (``--dataset`` is an alias of ``--study``) executes the
+study's notebooks as its registry entry (:mod:`analysis.studies.registry`) lists them:
+a notebook of scope ``study`` once, a notebook of scope ``evaluator`` once per evaluator
+found in the data. The ``.ipynb`` is the papermill input (the ``.py`` percent file is the
+source it is synced from); ``--jobs`` notebooks run at a time, each in its own kernel
+process. It writes
 
-* ``reports/<dataset>/<evaluator>/<notebook>.ipynb`` and ``.html``;
-* ``reports/<dataset>/<evaluator>/tables/*.csv`` and
-  ``figures/<dataset>/<evaluator>/*.{pdf,svg,png}`` (written by the notebooks);
+* ``reports/<study>/<notebook>.ipynb`` and ``.html`` (scope ``study``) and
+  ``reports/<study>/<evaluator>/<notebook>.ipynb`` and ``.html`` (scope ``evaluator``);
+* ``tables/*.csv`` beside them and ``figures/<study>[/<evaluator>]/*.{pdf,svg,png}``
+  (written by the notebooks);
 * ``reports/index.html`` linking all of them, with the data source, seed, package
   version and time of the run.
 
@@ -31,22 +34,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from analysis import __version__
-from analysis.studies.registry import check_rater, raters
 from analysis.data.paths import PROJECT_ROOT, data_root as resolve_data_root
+from analysis.studies.registry import STUDIES, get_study
 
-
-DATASET_NOTEBOOKS = {
-    "demo": ("01_data_audit", "02_reliability", "03_bias", "04_category_appropriateness"),
-    "bhh": ("01_data_audit", "02_reliability", "03_bias", "04_category_appropriateness"),
-    "mentalalign": ("05_judge_alignment",),
-    "dialoguesafety": ("06_dialogue_safety",),
-}
-
+STUDY_LEVEL = "(study)"
+"""The evaluator column of a job rendered once per study."""
 
 
 @dataclass
 class Job:
-    dataset: str
+    study: str
     evaluator: str
     notebook: str
     params: dict
@@ -105,19 +102,24 @@ def _run_job(job: Job, notebooks_dir: Path) -> Job:
 
 
 def plan(datasets, evaluators, *, data_root, n_boot, seed, reports_dir: Path, figures_dir: Path) -> list[Job]:
+    """The jobs of a render, from the registry: each study's notebooks of scope ``study``
+    once, those of scope ``evaluator`` once per chosen evaluator (default: all found)."""
     jobs = []
     for ds in datasets:
-        parameter, valid = raters()[ds]
+        spec = get_study(ds)
         chosen = evaluators.get(ds, ()) if isinstance(evaluators, dict) else evaluators
-        for ev in chosen or valid:
-            check_rater(ds, ev)
+        common = dict(study=ds, data_root=str(data_root) if data_root and spec.source else "",
+                      n_boot=n_boot, seed=seed)
+        for nb in spec.notebooks_of("study"):
+            params = common | dict(output_dir=str(reports_dir / ds), figures_dir=str(figures_dir / ds))
+            jobs.append(Job(ds, STUDY_LEVEL, nb.name, params, reports_dir / ds))
+        for ev in chosen or spec.evaluators(data_root):
+            spec.check_evaluator(ev, data_root)
             report_dir = reports_dir / ds / ev
-            for nb in DATASET_NOTEBOOKS[ds]:
-                params = {parameter: ev}
-                params |= dict(dataset=ds, data_root=str(data_root) if data_root else "",
-                              n_boot=n_boot, seed=seed, output_dir=str(report_dir),
-                              figures_dir=str(figures_dir / ds / ev))
-                jobs.append(Job(ds, ev, nb, params, report_dir))
+            for nb in spec.notebooks_of("evaluator"):
+                params = {spec.evaluator_parameter: ev} | common | dict(
+                    output_dir=str(report_dir), figures_dir=str(figures_dir / ds / ev))
+                jobs.append(Job(ds, ev, nb.name, params, report_dir))
     return jobs
 
 
@@ -140,10 +142,11 @@ def write_index(jobs: list[Job], *, reports_dir: Path, figures_dir: Path, seed: 
     ]
     by_key: dict[tuple[str, str], list[Job]] = {}
     for j in jobs:
-        by_key.setdefault((j.dataset, j.evaluator), []).append(j)
-    # Reports of earlier runs (another data set, say) stay listed: the index covers reports/.
-    for nb in reports_dir.glob("*/*/*.ipynb"):
-        key = (nb.parent.parent.name, nb.parent.name)
+        by_key.setdefault((j.study, j.evaluator), []).append(j)
+    # Reports of earlier runs (another study, say) stay listed: the index covers reports/.
+    earlier = [((nb.parent.name, STUDY_LEVEL), nb) for nb in reports_dir.glob("*/*.ipynb")]
+    earlier += [((nb.parent.parent.name, nb.parent.name), nb) for nb in reports_dir.glob("*/*/*.ipynb")]
+    for key, nb in earlier:
         if key not in by_key or not any(j.notebook == nb.stem for j in by_key[key]):
             by_key.setdefault(key, []).append(Job(key[0], key[1], nb.stem, {}, nb.parent, ok=None,
                                                   outputs=[nb, nb.with_suffix(".html")]))
@@ -155,10 +158,11 @@ def write_index(jobs: list[Job], *, reports_dir: Path, figures_dir: Path, seed: 
             links = " ".join(f"<a href='{rel(p)}'>{p.suffix[1:]}</a>" for p in j.outputs if p.exists())
             parts.append(f"<tr><td>{html.escape(j.notebook)} {links}</td><td>{status}</td></tr>")
         parts.append("</table>")
-        tables = sorted((reports_dir / ds / ev / "tables").glob("*.csv"))
+        sub = () if ev == STUDY_LEVEL else (ev,)
+        tables = sorted(reports_dir.joinpath(ds, *sub, "tables").glob("*.csv"))
         if tables:
             parts.append("<p>Tables: " + ", ".join(f"<a href='{rel(t)}'>{html.escape(t.name)}</a>" for t in tables) + "</p>")
-        figs = sorted((figures_dir / ds / ev).glob("*.png"))
+        figs = sorted(figures_dir.joinpath(ds, *sub).glob("*.png"))
         if figs:
             parts.append("<p>Figures: " + ", ".join(
                 f"<a href='{rel(f)}'>{html.escape(f.stem)}</a> (<a href='{rel(f.with_suffix('.pdf'))}'>pdf</a>, "
@@ -177,7 +181,7 @@ def render(datasets, evaluators=None, *, data_root=None, jobs: int = 2, n_boot: 
     reports_dir = Path(reports_dir or PROJECT_ROOT / "reports").resolve()
     figures_dir = Path(figures_dir or PROJECT_ROOT / "figures").resolve()
     notebooks_dir = Path(notebooks_dir or PROJECT_ROOT / "notebooks").resolve()
-    real = [d for d in datasets if d != "demo"]
+    real = [d for d in datasets if get_study(d).source is not None]
     root = resolve_data_root(data_root) if real else None
     todo = plan(datasets, evaluators, data_root=root, n_boot=n_boot, seed=seed,
                 reports_dir=reports_dir, figures_dir=figures_dir)
@@ -189,7 +193,7 @@ def render(datasets, evaluators=None, *, data_root=None, jobs: int = 2, n_boot: 
                         disable=not progress, file=sys.stderr):
             j = fut.result()
             if not j.ok:
-                tqdm.write(f"FAILED {j.dataset}/{j.evaluator}/{j.notebook}", file=sys.stderr)
+                tqdm.write(f"FAILED {j.study}/{j.evaluator}/{j.notebook}", file=sys.stderr)
     seconds = time.perf_counter() - t0
     index = write_index(todo, reports_dir=reports_dir, figures_dir=figures_dir, seed=seed, n_boot=n_boot,
                         data_root=root, started=started, seconds=seconds)
@@ -197,33 +201,45 @@ def render(datasets, evaluators=None, *, data_root=None, jobs: int = 2, n_boot: 
     print(f"rendered {len(todo) - len(failed)}/{len(todo)} notebooks in {seconds:.1f} s "
           f"({jobs} at a time); index: {index}")
     for j in failed:
-        print(f"\nFAILED {j.dataset}/{j.evaluator}/{j.notebook} ({j.report_dir / (j.notebook + '.ipynb')}):\n{j.error}")
+        print(f"\nFAILED {j.study}/{j.evaluator}/{j.notebook} ({j.report_dir / (j.notebook + '.ipynb')}):\n{j.error}")
     return 1 if failed else 0
 
 
+def build_parser() -> argparse.ArgumentParser:
+    studies = (*STUDIES, "all")
+    parser = argparse.ArgumentParser(
+        prog="python -m analysis render", description=__doc__.splitlines()[0],
+        epilog="Notebooks per study, and their scope, come from the study registry "
+               "(analysis/studies/registry.py).")
+    parser.add_argument("--study", "--dataset", dest="study", choices=studies, default="demo", metavar="STUDY",
+                        help=f"study to render: {', '.join(studies)} (default: demo; --dataset is an alias)")
+    parser.add_argument("--data-root", default=None,
+                        help="data root holding the real data sets (default: $CRISIS_JUDGE_DATA_ROOT or data/raw)")
+    parser.add_argument("--evaluator", nargs="+", default=None, metavar="NAME",
+                        help="render only these evaluators (judges, systems); default: every one found in the data")
+    parser.add_argument("--jobs", type=int, default=2, help="notebooks executed at a time (default: 2)")
+    parser.add_argument("--n-boot", type=int, default=2000, help="bootstrap resamples (default: 2000)")
+    parser.add_argument("--seed", type=int, default=20261124, help="seed of the bootstrap and of the demo data")
+    parser.add_argument("--reports-dir", default=None, help="where reports go (default: reports/)")
+    parser.add_argument("--figures-dir", default=None, help="where figures go (default: figures/)")
+    return parser
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m analysis render", description=__doc__.splitlines()[0])
-    parser.add_argument("--dataset", choices=(*DATASET_NOTEBOOKS, "all"), default="demo")
-    parser.add_argument("--data-root", default=None)
-    parser.add_argument("--evaluator", nargs="+", default=None)
-    parser.add_argument("--jobs", type=int, default=2)
-    parser.add_argument("--n-boot", type=int, default=2000)
-    parser.add_argument("--seed", type=int, default=20261124)
-    parser.add_argument("--reports-dir", default=None)
-    parser.add_argument("--figures-dir", default=None)
-    a = parser.parse_args(argv)
-    datasets = list(DATASET_NOTEBOOKS) if a.dataset == "all" else [a.dataset]
+    a = build_parser().parse_args(argv)
+    datasets = list(STUDIES) if a.study == "all" else [a.study]
     evaluators = a.evaluator
-    if a.evaluator and a.dataset == "all":
-        # With every data set, each name goes to the data sets that have it.
-        evaluators = {ds: [e for e in a.evaluator if e in raters()[ds][1]] for ds in datasets}
+    if a.evaluator and a.study == "all":
+        # With every study, each name goes to the studies that have it.
+        found = {ds: get_study(ds).evaluators(a.data_root) for ds in datasets}
+        evaluators = {ds: [e for e in a.evaluator if e in found[ds]] for ds in datasets}
         nowhere = [e for e in a.evaluator if not any(e in v for v in evaluators.values())]
         if nowhere:
-            raise ValueError(f"unknown evaluator(s) {nowhere}; valid names: "
-                             + "; ".join(f"{ds}: {', '.join(raters()[ds][1])}" for ds in datasets))
+            raise ValueError(f"unknown evaluator(s) {nowhere}; found in the data: "
+                             + "; ".join(f"{ds}: {', '.join(found[ds])}" for ds in datasets))
         datasets = [ds for ds in datasets if evaluators[ds]]
     elif a.evaluator:
         for ev in a.evaluator:
-            check_rater(a.dataset, ev)
+            get_study(a.study).check_evaluator(ev, a.data_root)
     return render(datasets, evaluators, data_root=a.data_root, jobs=a.jobs, n_boot=a.n_boot, seed=a.seed,
                   reports_dir=a.reports_dir, figures_dir=a.figures_dir)

@@ -14,21 +14,27 @@ import time
 
 import polars as pl
 
-from analysis.studies.registry import load_dataset
 from analysis.data.ratings import audit_summary
-from analysis.studies.evaluators import JURY, LLM_EVALUATORS as EVALUATORS
-from analysis.studies.scored import agreement_table, bias_table, human_pairs, icc_table, review_scores
+from analysis.studies.registry import get_study, load_study
+from analysis.studies.scored import agreement_table, bias_table, human_pairs, icc_table
 from analysis.reporting.tables import write_table
 
 
 def compute_summary(dataset: str, *, data_root=None, seed: int = 20261124, n_boot: int = 2000) -> dict[str, pl.DataFrame]:
-    data = load_dataset(dataset, data_root=data_root, seed=seed)
-    scores = review_scores(data.ratings, data.review_set, data.items, evaluators=EVALUATORS)
+    spec = get_study(dataset)
+    if spec.scale.kind != "ordinal" or "01_data_audit" not in {nb.name for nb in spec.notebooks}:
+        raise ValueError(f"summary covers the studies with a human-scored review set "
+                         f"({', '.join(s for s, v in _summary_studies().items() if v)}); "
+                         f"for {spec.name}, render its notebooks: python -m analysis render --study {spec.name}")
+    study = load_study(dataset, data_root=data_root, seed=seed)
+    data = study.data
+    scores = study.review_scores()
+    humans = spec.references
     tables = {
         "audit": audit_summary(data.audit),
-        "agreement": agreement_table(scores, human_pairs(EVALUATORS)),
-        "icc": icc_table(scores, human_pairs(EVALUATORS), n_boot=n_boot, seed=seed),
-        "bias": bias_table(scores, [*EVALUATORS, JURY], n_boot=n_boot, seed=seed, by_category=False),
+        "agreement": agreement_table(scores, human_pairs(study.names, humans)),
+        "icc": icc_table(scores, human_pairs(study.names, humans), n_boot=n_boot, seed=seed),
+        "bias": bias_table(scores, list(study.names), n_boot=n_boot, seed=seed, by_category=False),
     }
     truth = getattr(data, "truth", None)
     if truth is not None:
@@ -36,6 +42,13 @@ def compute_summary(dataset: str, *, data_root=None, seed: int = 20261124, n_boo
     tables["_meta"] = pl.DataFrame({"n_review_items": [scores.matrix.values.shape[0]],
                                     "n_dropped_incomplete": [scores.n_dropped]})
     return tables
+
+
+def _summary_studies() -> dict[str, bool]:
+    from analysis.studies.registry import STUDIES
+
+    return {name: s.scale.kind == "ordinal" and "01_data_audit" in {nb.name for nb in s.notebooks}
+            for name, s in STUDIES.items()}
 
 
 def print_summary(dataset: str, *, data_root=None, seed: int = 20261124, n_boot: int = 2000,

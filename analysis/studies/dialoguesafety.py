@@ -23,22 +23,18 @@ from analysis.stats.agreement import fleiss_kappa
 from analysis.stats.bootstrap import bootstrap
 from analysis.stats.classification import METRICS, classification_metrics, majority_vote
 from analysis.stats.proportions import clopper_pearson
-from analysis.data.dialoguesafety import CATEGORIES, SAFE, SYSTEMS
+from analysis.data.dialoguesafety import CATEGORIES, SAFE
 
 MIN_GOLD = 20
 N_CLASSES = len(CATEGORIES)
 
 
-def check_system(system: str) -> str:
-    if system not in SYSTEMS:
-        raise ValueError(f"unknown system {system!r}; valid names: {', '.join(SYSTEMS)}")
-    return system
-
-
 def run_matrix(predictions: pl.DataFrame, system: str) -> tuple[np.ndarray, np.ndarray]:
     """Gold labels (n,) and the ``(n_items, n_runs)`` predictions of ``system``."""
-    check_system(system)
     sub = predictions.filter(pl.col("system") == system).sort("item", "run")
+    if sub.height == 0:
+        raise ValueError(f"no predictions of system {system!r}; systems in the data: "
+                         f"{', '.join(predictions['system'].unique(maintain_order=True).to_list())}")
     wide = sub.pivot(on="run", index=["item", "gold"], values="predicted").sort("item")
     runs = sorted((c for c in wide.columns if c not in ("item", "gold")), key=int)
     return wide["gold"].to_numpy(), wide.select(runs).to_numpy()

@@ -1,61 +1,59 @@
-"""The LLM evaluators of the Between Help and Harm design, and the jury built from them.
+"""Evaluation runs of the LLM evaluators of a scored study, and the jury built from them.
 
-``jury`` is not a model: it is the mean of the three LLM evaluators, as in the paper.
-Per response, the jury score is the mean of the three evaluators' scores, each the
-mean of that evaluator's evaluation runs (the authors' ``evaluation`` field). For
-run-to-run analyses, jury run ``r`` is the mean of the three evaluators' run ``r``,
-defined only where all three have run ``r``.
+``jury`` is not a model: it is the mean of the jury's members, which the study names
+explicitly (Between Help and Harm: the paper's three evaluators), so that adding an
+evaluator to the data never changes the jury that is compared with the paper's.
+Per response, the jury score is the mean of the members' scores, each the mean of that
+member's evaluation runs (the authors' ``evaluation`` field). For run-to-run analyses,
+jury run ``r`` is the mean of the members' run ``r``, defined only where all of them have
+run ``r``.
 """
 
 from __future__ import annotations
 
+from typing import Sequence
+
 import polars as pl
 
-LLM_EVALUATORS: tuple[str, ...] = ("gpt-4o-mini", "gpt-5-nano", "meta-llama")
 JURY = "jury"
-EVALUATORS: tuple[str, ...] = (*LLM_EVALUATORS, JURY)
-
-OWN_ANSWER_MODEL: dict[str, str] = {
-    "gpt-4o-mini": "gpt-4o-mini",
-    "gpt-5-nano": "gpt-5-nano",
-    "meta-llama": "meta-llama",  # Llama-4-Scout-17B-16E-Instruct evaluates its own answers
-}
-"""Answer model of the same family as each evaluator (for self-preference)."""
+"""The name of the jury evaluator: the mean of a study's jury members (its registry entry
+names them; for Between Help and Harm, the paper's three)."""
 
 _RESPONSE_KEYS = ["response_id", "item_id", "answer_model", "answer_run", "category"]
 
 
-def check_evaluator(evaluator: str) -> str:
-    """Fail at once, listing the valid names, on an unknown evaluator."""
-    if evaluator not in EVALUATORS:
-        raise ValueError(f"unknown evaluator {evaluator!r}; valid names: {', '.join(EVALUATORS)}")
-    return evaluator
+def members(evaluator: str, jury: Sequence[str]) -> tuple[str, ...]:
+    """The raters behind ``evaluator``: its jury members for ``jury``, else itself."""
+    if evaluator != JURY:
+        return (evaluator,)
+    if not jury:
+        raise ValueError("evaluator 'jury' needs the jury's members (this study has no jury)")
+    return tuple(jury)
 
 
-def run_scores(ratings: pl.DataFrame, evaluator: str) -> pl.DataFrame:
+def run_scores(ratings: pl.DataFrame, evaluator: str, *, jury: Sequence[str] = ()) -> pl.DataFrame:
     """One row per (response, evaluation run) of ``evaluator``: keys, ``eval_run``, ``score``.
 
-    For ``jury``, run ``r`` is the mean of the LLM evaluators' run ``r`` where all of
-    them have it (a response missing a run of one evaluator has no jury run ``r``).
+    For ``jury``, run ``r`` is the mean of the members' run ``r`` where all of them have
+    it (a response missing a run of one member has no jury run ``r``).
     """
-    check_evaluator(evaluator)
+    names = members(evaluator, jury)
     cols = [*_RESPONSE_KEYS, "eval_run", "score"]
     if evaluator != JURY:
         return ratings.filter(pl.col("rater") == evaluator).select(cols).sort(["response_id", "eval_run"])
-    llm = ratings.filter(pl.col("rater").is_in(list(LLM_EVALUATORS)))
+    llm = ratings.filter(pl.col("rater").is_in(list(names)))
     return (
         llm.group_by([*_RESPONSE_KEYS, "eval_run"])
         .agg(pl.col("score").mean(), pl.col("rater").n_unique().alias("n_evaluators"))
-        .filter(pl.col("n_evaluators") == len(LLM_EVALUATORS))
+        .filter(pl.col("n_evaluators") == len(names))
         .select(cols)
         .sort(["response_id", "eval_run"])
     )
 
 
-def response_scores(ratings: pl.DataFrame, evaluator: str) -> pl.DataFrame:
-    """One row per response: keys, ``score`` (mean over runs; jury: mean of evaluator means), ``n_runs``."""
-    check_evaluator(evaluator)
-    names = LLM_EVALUATORS if evaluator == JURY else (evaluator,)
+def response_scores(ratings: pl.DataFrame, evaluator: str, *, jury: Sequence[str] = ()) -> pl.DataFrame:
+    """One row per response: keys, ``score`` (mean over runs; jury: mean of member means), ``n_runs``."""
+    names = members(evaluator, jury)
     per_eval = (
         ratings.filter(pl.col("rater").is_in(list(names)))
         .group_by([*_RESPONSE_KEYS, "rater"])
@@ -64,12 +62,12 @@ def response_scores(ratings: pl.DataFrame, evaluator: str) -> pl.DataFrame:
     out = per_eval.group_by(_RESPONSE_KEYS).agg(
         pl.col("score").mean(), pl.col("n_runs").sum(), pl.col("rater").n_unique().alias("n_evaluators"))
     if evaluator == JURY:
-        out = out.filter(pl.col("n_evaluators") == len(LLM_EVALUATORS))
+        out = out.filter(pl.col("n_evaluators") == len(names))
     return out.drop("n_evaluators").sort("response_id")
 
 
-def run_reliability(ratings: pl.DataFrame, evaluator: str, *, n_boot: int = 2000, seed: int = 0,
-                    ci: str = "bca") -> pl.DataFrame:
+def run_reliability(ratings: pl.DataFrame, evaluator: str, *, jury: Sequence[str] = (), n_boot: int = 2000,
+                    seed: int = 0, ci: str = "bca") -> pl.DataFrame:
     """Run-to-run reliability: ICCs of the ``responses x evaluation runs`` matrix.
 
     Responses with fewer runs than the most common number are left out (counted in
@@ -79,7 +77,7 @@ def run_reliability(ratings: pl.DataFrame, evaluator: str, *, n_boot: int = 2000
     """
     from analysis.stats.icc import intraclass_corr
 
-    runs = run_scores(ratings, evaluator)
+    runs = run_scores(ratings, evaluator, jury=jury)
     wide = runs.pivot(on="eval_run", index=["response_id", "item_id"], values="score").sort("response_id")
     run_cols = sorted((c for c in wide.columns if c not in ("response_id", "item_id")), key=int)
     x = wide.select(run_cols).to_numpy().astype(float)

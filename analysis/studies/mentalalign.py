@@ -29,7 +29,7 @@ _A1, _C1 = 1, 2  # positions of ICC(A,1) and ICC(C,1) in analysis.stats.icc.ICC_
 
 
 @dataclass(frozen=True)
-class Pairs:
+class JudgePairs:
     """Responses rated by both the human and the judge on one attribute."""
 
     human: np.ndarray
@@ -39,12 +39,18 @@ class Pairs:
     sources: tuple[str, ...]
 
 
-def pairs(ratings: pl.DataFrame, judge: str, attribute: str, *, exclude_own_family: bool = True) -> Pairs:
-    """The (human, judge) score pairs of one attribute, sorted by response."""
-    if judge not in OWN_FAMILY:
-        raise ValueError(f"unknown judge {judge!r}; valid: {', '.join(OWN_FAMILY)}")
+def judge_pairs(ratings: pl.DataFrame, judge: str, attribute: str, *, exclude_own_family: bool = True) -> JudgePairs:
+    """The (human, judge) score pairs of one attribute, sorted by response.
+
+    ``exclude_own_family`` leaves out the responses of the judge's own model family, as
+    the authors do, for the paper's judges (:data:`~analysis.data.mentalalign.OWN_FAMILY`);
+    a judge not in the paper has no known family and keeps every source.
+    """
+    if judge not in ratings["rater"].unique().to_list():
+        raise ValueError(f"no ratings of judge {judge!r}; judges in the data: "
+                         f"{', '.join(sorted(set(ratings['rater'].unique().to_list()) - {'human'}))}")
     sub = ratings.filter((pl.col("attribute") == attribute) & pl.col("rater").is_in(["human", judge]))
-    if exclude_own_family:
+    if exclude_own_family and OWN_FAMILY.get(judge):
         sub = sub.filter(pl.col("answer_model") != OWN_FAMILY[judge])
     wide = (sub.pivot(on="rater", index=["response_id", "item_id", "answer_model"], values="score")
             .drop_nulls([c for c in ("human", judge)]).sort("response_id"))
@@ -52,12 +58,12 @@ def pairs(ratings: pl.DataFrame, judge: str, attribute: str, *, exclude_own_fami
         raise ValueError(f"no response has both a human and a {judge} rating of {attribute}")
     sources = tuple(sorted(wide["answer_model"].unique().to_list()))
     code = {s: i for i, s in enumerate(sources)}
-    return Pairs(human=wide["human"].to_numpy().astype(float), judge=wide[judge].to_numpy().astype(float),
+    return JudgePairs(human=wide["human"].to_numpy().astype(float), judge=wide[judge].to_numpy().astype(float),
                  source=np.array([code[s] for s in wide["answer_model"]]),
                  conversation=wide["item_id"].to_numpy(), sources=sources)
 
 
-def _conversation_sums(p: Pairs) -> np.ndarray:
+def _conversation_sums(p: JudgePairs) -> np.ndarray:
     """Per conversation: pair counts, human sums and judge sums by source, ``(n_conv, 3 S)``."""
     n_src = len(p.sources)
     _, conv = np.unique(p.conversation, return_inverse=True)
@@ -73,12 +79,12 @@ def _means_from_sums(sums: np.ndarray, n_src: int) -> np.ndarray:
         return np.stack([sums[..., n_src:2 * n_src] / counts, sums[..., 2 * n_src:] / counts], axis=-1)
 
 
-def source_means(p: Pairs) -> np.ndarray:
+def source_means(p: JudgePairs) -> np.ndarray:
     """Per-source mean (human, judge) over the pairs: shape ``(n_sources, 2)``."""
     return _means_from_sums(_conversation_sums(p).sum(axis=0), len(p.sources))
 
 
-def system_level_icc(p: Pairs, *, n_boot: int = 2000, seed: int = 0, method: str = "bca") -> pl.DataFrame:
+def system_level_icc(p: JudgePairs, *, n_boot: int = 2000, seed: int = 0, method: str = "bca") -> pl.DataFrame:
     """ICC(C,1) and ICC(A,1) of the per-source means, F-based and bootstrap intervals.
 
     The bootstrap resamples conversations (all the pairs of a drawn conversation come
@@ -101,7 +107,7 @@ def system_level_icc(p: Pairs, *, n_boot: int = 2000, seed: int = 0, method: str
         pl.lit("system").alias("level"), pl.lit(means.shape[0]).alias("n"))
 
 
-def response_level_icc(p: Pairs, *, n_boot: int = 2000, seed: int = 0, method: str = "bca") -> pl.DataFrame:
+def response_level_icc(p: JudgePairs, *, n_boot: int = 2000, seed: int = 0, method: str = "bca") -> pl.DataFrame:
     """ICC(C,1) and ICC(A,1) of the individual pairs; cluster bootstrap over conversations."""
     x = np.column_stack([p.human, p.judge])
     frames = []
@@ -112,7 +118,7 @@ def response_level_icc(p: Pairs, *, n_boot: int = 2000, seed: int = 0, method: s
     return pl.concat(frames).with_columns(pl.lit("response").alias("level"), pl.lit(x.shape[0]).alias("n"))
 
 
-def bias_row(p: Pairs, *, n_boot: int = 2000, seed: int = 0) -> dict:
+def bias_row(p: JudgePairs, *, n_boot: int = 2000, seed: int = 0) -> dict:
     """Human mean, judge mean, bias = judge − human (points) with a cluster-bootstrap BCa
     CI over conversations, MSE and its decomposition, on the pairs ``p``."""
     from analysis.stats.bias import mean_bias, mse_decomposition
@@ -181,7 +187,7 @@ def alignment_tables(ratings_as_published: pl.DataFrame, judge: str, *, n_boot: 
     for v, (variant, ratings) in enumerate(zip(VARIANTS, (ratings_as_published, clean))):
         for a, attribute in enumerate(ATTRIBUTES):
             cell_seed = np.random.SeedSequence([seed, v, a])
-            p = pairs(ratings, judge, attribute)
+            p = judge_pairs(ratings, judge, attribute)
             for frame in (system_level_icc(p, n_boot=n_boot, seed=cell_seed),
                           response_level_icc(p, n_boot=n_boot, seed=cell_seed)):
                 icc_frames.append(frame.with_columns(pl.lit(variant).alias("variant"),

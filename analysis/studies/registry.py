@@ -1,78 +1,319 @@
-"""One entry point to every data set the notebooks and the CLI can analyse."""
+"""The one registry of studies: which studies exist, and everything the rest derives from.
+
+Each built-in study is one :class:`StudySpec` in :data:`STUDIES`: its name, where its data
+come from (folder under the data root, source repository and commit, licence, loader),
+its scale, its reference raters, how its evaluators are found in the data, its jury, and
+its notebooks with their scope (once per study, or once per evaluator). The CLI choices,
+the render plan, ``fetch``, the rater checks, the notebook tests and the README's table
+of studies all read this registry; nothing else lists studies or raters.
+
+Evaluators of the built-in studies come from the data, so a new judge needs no code:
+
+* Between Help and Harm: a folder ``data/llm_evaluator/<name>/n_200/merged/`` with the
+  authors' ``<model>-evaluation_<answers file>_merged.json`` files;
+* MentalAlign-70k: a workbook ``LLMs_as_a_judge/<name>_llm_judge.xlsx``;
+* DialogueSafety: a prediction folder ``ChatGPT_gen/<version>/<setting>/<run>/`` or
+  ``finetuned_model_predict/<model>/<seed>/``.
+
+The jury is explicit (Between Help and Harm: the paper's three), so adding a judge never
+changes the jury compared with the paper's.
+
+Adding a fourth benchmark touches: one loader (``analysis/data/<name>.py``), one entry
+here, one study module (``analysis/studies/<name>.py``), and its notebooks.
+"""
 
 from __future__ import annotations
 
-DATASETS = ("demo", "bhh", "mentalalign", "dialoguesafety")
-"""``demo``: synthetic, generated from the seed; ``bhh``: Between Help and Harm (real);
-``mentalalign``: MentalAlign-70k (real; loaded with the off-scale ratings kept, see
-:mod:`analysis.data.mentalalign`); ``dialoguesafety``: DialogueSafety (real)."""
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+from analysis.data import bhh, dialoguesafety, mentalalign
+from analysis.data.paths import data_root as resolve_data_root
+from analysis.studies.evaluators import JURY
+
+SCOPES = ("study", "evaluator")
 
 
-def raters() -> dict[str, tuple[str, tuple[str, ...]]]:
-    """Data set -> (name of its notebooks' rater parameter, the valid rater names).
+@dataclass(frozen=True)
+class Notebook:
+    """A notebook of a study: ``scope`` ``"study"`` renders it once per study (its content
+    does not depend on the evaluator), ``"evaluator"`` once per evaluator."""
 
-    The one registry of who can be analysed where: the notebooks check their parameter
-    with :func:`check_rater`, and ``python -m analysis render`` renders each name.
+    name: str
+    scope: str
+    summary: str
+
+    def __post_init__(self):
+        if self.scope not in SCOPES:
+            raise ValueError(f"notebook scope must be one of {SCOPES}, not {self.scope!r}")
+
+
+@dataclass(frozen=True)
+class Scale:
+    """An ordinal range ``[low, high]`` (``integer``: only whole points are valid ratings),
+    or nominal ``labels``."""
+
+    low: float | None = None
+    high: float | None = None
+    integer: bool = True
+    labels: tuple[str, ...] = ()
+
+    @property
+    def kind(self) -> str:
+        return "nominal" if self.labels else "ordinal"
+
+    def describe(self) -> str:
+        if self.labels:
+            return f"{len(self.labels)} labels"
+        return f"{self.low:g}–{self.high:g}" + (" (integers)" if self.integer else "")
+
+
+@dataclass(frozen=True)
+class DataSource:
+    """Where a study's data come from: ``folder`` under the data root, a clone of
+    ``repository`` (at ``commit``, the version the published numbers were checked on)."""
+
+    folder: str
+    repository: str
+    commit: str
+    licence: str
+
+
+@dataclass(frozen=True)
+class StudySpec:
+    """One study. ``load(root, seed)`` returns its data object; ``discover(root)`` its LLM
+    evaluators (or raters compared with the references) as found in the data."""
+
+    name: str
+    title: str
+    citation: str
+    source: DataSource | None
+    load: Callable[[Path | None, int], Any]
+    discover: Callable[[Path | None], tuple[str, ...]]
+    scale: Scale
+    references: tuple[str, ...]
+    evaluator_parameter: str
+    notebooks: tuple[Notebook, ...]
+    jury: tuple[str, ...] = ()
+    display_names: Mapping[str, str] = field(default_factory=dict)
+    aliases: tuple[str, ...] = ()
+
+    def evaluators(self, data_root=None) -> tuple[str, ...]:
+        """The evaluators of this study as found in the data, then ``jury`` when every
+        jury member is among them."""
+        found = self.discover(self.data_root(data_root))
+        return (*found, JURY) if self.jury and all(j in found for j in self.jury) else found
+
+    def check_evaluator(self, name: str, data_root=None) -> str:
+        """``name`` if the data have it; else a ValueError listing the ones found."""
+        found = self.evaluators(data_root)
+        if name not in found:
+            raise ValueError(f"{self.name}: unknown {self.evaluator_parameter} {name!r}; "
+                             f"found in the data: {', '.join(found)}")
+        return name
+
+    def data_root(self, data_root=None) -> Path | None:
+        return None if self.source is None else resolve_data_root(data_root)
+
+    def notebooks_of(self, scope: str) -> tuple[Notebook, ...]:
+        return tuple(nb for nb in self.notebooks if nb.scope == scope)
+
+    def display(self, name: str) -> str:
+        """The display name of an evaluator: the paper's name where known, else as found."""
+        return self.display_names.get(name, name)
+
+
+# --- loaders and discovery, one pair per study --------------------------------------
+
+def _load_demo(root, seed):
+    from analysis.data.demo import generate_demo
+
+    return generate_demo(seed=seed)
+
+
+def _discover_demo(root):
+    from analysis.data.demo import EVALUATOR_EFFECTS
+
+    return tuple(EVALUATOR_EFFECTS)
+
+
+def _bhh_source(root) -> str:
+    """``repo`` (a clone of the authors' repository) or ``hf`` (the Hugging Face parquet
+    export), detected from the folder's layout."""
+    from analysis.data.bhh_hf import HF_DIR
+
+    base = Path(resolve_data_root(root))
+    if (base / bhh.FOLDER).is_dir() or (base / bhh.VALIDATION_FILE).is_file():
+        return "repo"
+    if (base / HF_DIR).is_dir():
+        return "hf"
+    return "repo"  # the loader then names the missing folder
+
+
+def _load_bhh(root, seed):
+    if _bhh_source(root) == "hf":
+        from analysis.data.bhh_hf import HF_DIR, load_bhh_hf
+
+        return load_bhh_hf(Path(resolve_data_root(root)) / HF_DIR)
+    return bhh.load_bhh(root)
+
+
+def _discover_bhh(root):
+    if _bhh_source(root) == "hf":
+        return _load_bhh(root, 0).evaluators
+    return bhh.discover_evaluators(root)
+
+
+def _load_mentalalign(root, seed):
+    # The authors' data choices (off-scale ratings kept, and flagged in the audit); the
+    # notebooks derive the `clean` variant from it.
+    return mentalalign.load_mentalalign(root, keep_off_scale=True)
+
+
+def _load_dialoguesafety(root, seed):
+    return dialoguesafety.load_dialoguesafety(root)
+
+
+def _discover_dialoguesafety(root):
+    return tuple(dialoguesafety.discover_systems(root))
+
+
+_SCORED_NOTEBOOKS = (
+    Notebook("01_data_audit", "study", "records read, used and excluded; items per category; score distributions"),
+    Notebook("02_reliability", "evaluator", "agreement, ICC(A,1)/ICC(C,1), human ceiling and verdict"),
+    Notebook("03_bias", "evaluator", "bias overall and per category, Bland–Altman, MSE decomposition, self-preference"),
+    Notebook("04_category_appropriateness", "evaluator", "category × answer model means and harmful shares; run-to-run ICC"),
+)
+
+STUDIES: dict[str, StudySpec] = {spec.name: spec for spec in (
+    StudySpec(
+        name="demo",
+        title="Demo (synthetic, Between Help and Harm-shaped)",
+        citation="generated by analysis.data.demo from the seed; known truth",
+        source=None, load=_load_demo, discover=_discover_demo,
+        scale=Scale(1, 5, integer=True), references=("H1", "H2"), evaluator_parameter="evaluator",
+        notebooks=_SCORED_NOTEBOOKS, jury=("gpt-4o-mini", "gpt-5-nano", "meta-llama"),
+    ),
+    StudySpec(
+        name="bhh",
+        title="Between Help and Harm",
+        citation="Arnaiz-Rodriguez et al., JMIR Mental Health 2026, doi 10.2196/88435",
+        source=DataSource(bhh.FOLDER, "https://github.com/ellisalicante/LLMs-Mental-Health-Crisis.git", "f4a70c1",
+                          "data CC BY-NC 4.0"),
+        load=_load_bhh, discover=_discover_bhh,
+        scale=Scale(1, 5, integer=True), references=("H1", "H2"), evaluator_parameter="evaluator",
+        notebooks=_SCORED_NOTEBOOKS, jury=bhh.PAPER_EVALUATORS,
+        display_names={"meta-llama": "Llama-4-Scout"},
+    ),
+    StudySpec(
+        name="mentalalign",
+        title="MentalAlign-70k",
+        citation="Badawi et al., MentalBench-Align (2025)",
+        source=DataSource(mentalalign.FOLDER, "https://github.com/abeerbadawi/MentalBench-Align.git", "03cfc4b",
+                          "MIT"),
+        load=_load_mentalalign, discover=mentalalign.discover_judges,
+        scale=Scale(1, 5, integer=True), references=("human",), evaluator_parameter="judge",
+        notebooks=(
+            Notebook("05_mentalalign_data", "study", "audit, human table, bias of every judge"),
+            Notebook("05_judge_alignment", "evaluator", "system- and response-level ICC, bias, Bland–Altman"),
+        ),
+        display_names={"claude": "Claude-3.5-Haiku", "gemini": "Gemini-2.0-Flash", "gpt-4o": "GPT-4o",
+                       "o4-mini": "o4-mini"},
+    ),
+    StudySpec(
+        name="dialoguesafety",
+        title="DialogueSafety",
+        citation="Qiu et al., NLPCC 2023",
+        source=DataSource(dialoguesafety.FOLDER, "https://github.com/qiuhuachuan/DialogueSafety.git", "9ada1c5",
+                          "MIT"),
+        load=_load_dialoguesafety, discover=_discover_dialoguesafety,
+        scale=Scale(labels=dialoguesafety.CATEGORIES), references=("gold",), evaluator_parameter="system",
+        notebooks=(Notebook("06_dialogue_safety", "evaluator",
+                            "metrics against gold over runs, per-category recall, confusion, label bias"),),
+    ),
+)}
+
+ALIASES: dict[str, str] = {alias: spec.name for spec in STUDIES.values() for alias in (spec.name, *spec.aliases)}
+
+
+def get_study(name: str) -> StudySpec:
+    """The registry entry of ``name``; a ValueError listing the studies otherwise."""
+    if name not in ALIASES:
+        raise ValueError(f"unknown study {name!r}; built-in studies: {', '.join(STUDIES)}")
+    return STUDIES[ALIASES[name]]
+
+
+def notebook_names() -> tuple[str, ...]:
+    """Every notebook of every study, once, sorted."""
+    return tuple(sorted({nb.name for spec in STUDIES.values() for nb in spec.notebooks}))
+
+
+def repositories() -> dict[str, str]:
+    """Data-root folder -> source repository, for ``fetch``."""
+    return {s.source.folder: s.source.repository for s in STUDIES.values() if s.source is not None}
+
+
+@dataclass
+class Study:
+    """A loaded study, as a notebook uses it.
+
+    ``evaluators`` are the LLM evaluators in the data (without the jury); ``jury`` the
+    jury's members when they are all present (else empty); ``names`` both, as the CLI and
+    render list them.
     """
-    from analysis.data.dialoguesafety import SYSTEMS
-    from analysis.data.mentalalign import JUDGES
-    from analysis.studies.evaluators import EVALUATORS
 
-    return {"demo": ("evaluator", EVALUATORS), "bhh": ("evaluator", EVALUATORS),
-            "mentalalign": ("judge", JUDGES), "dialoguesafety": ("system", tuple(SYSTEMS))}
+    spec: StudySpec
+    data: Any
+    evaluators: tuple[str, ...]
+    tables_dir: Path
 
+    @property
+    def name(self) -> str:
+        return self.spec.name
 
-def check_rater(dataset: str, name: str) -> str:
-    """Fail at once, listing the valid names, on a rater the data set does not have."""
-    table = raters()
-    if dataset not in table:
-        raise ValueError(f"unknown dataset {dataset!r}; valid: {', '.join(table)}")
-    parameter, valid = table[dataset]
-    if name not in valid:
-        raise ValueError(f"unknown {parameter} {name!r}; valid names: {', '.join(valid)}")
-    return name
+    @property
+    def jury(self) -> tuple[str, ...]:
+        return self.spec.jury if self.spec.jury and all(j in self.evaluators for j in self.spec.jury) else ()
 
+    @property
+    def names(self) -> tuple[str, ...]:
+        return (*self.evaluators, JURY) if self.jury else self.evaluators
 
-def load_dataset(dataset: str, *, data_root=None, seed: int = 20261124):
-    """The data object of ``dataset`` (fields ``items, responses, ratings, review_set, audit``).
+    @property
+    def own_answer_model(self) -> dict[str, str | None]:
+        return dict(getattr(self.data, "own_answer_model", None) or {})
 
-    ``demo`` is generated from ``seed`` (and also has ``truth``); the real data sets are
-    read from ``data_root`` (see :func:`analysis.data.paths.data_root`).
-    """
-    if dataset == "demo":
-        from analysis.data.demo import generate_demo
+    def review_scores(self):
+        """The review set's items x raters matrix (scored studies with a review set)."""
+        from analysis.studies.scored import review_scores
 
-        return generate_demo(seed=seed)
-    if dataset == "bhh":
-        from analysis.data.bhh import load_bhh
-
-        return load_bhh(data_root or None)
-    if dataset == "mentalalign":
-        from analysis.data.mentalalign import load_mentalalign
-
-        return load_mentalalign(data_root or None, keep_off_scale=True)
-    if dataset == "dialoguesafety":
-        from analysis.data.dialoguesafety import load_dialoguesafety
-
-        return load_dialoguesafety(data_root or None)
-    raise ValueError(f"unknown dataset {dataset!r}; valid: {', '.join(DATASETS)}")
+        return review_scores(self.data.ratings, self.data.review_set, self.data.items,
+                             humans=self.spec.references, evaluators=self.evaluators, jury=self.jury)
 
 
-def open_study(dataset: str, evaluator: str, *, data_root=None, seed: int = 20261124, output_dir="."):
-    """What every notebook does first, after its parameters cell.
+def load_study(name: str, *, data_root=None, seed: int = 20261124) -> Study:
+    """Load a study's data; ``tables_dir`` is left as ``tables``."""
+    spec = get_study(name)
+    data = spec.load(spec.data_root(data_root) if spec.source else None, seed)
+    found = (getattr(data, "evaluators", None) or getattr(data, "judges", None)
+             or getattr(data, "systems", None) or spec.discover(spec.data_root(data_root)))
+    return Study(spec=spec, data=data, evaluators=tuple(found), tables_dir=Path("tables"))
 
-    Fails at once on an unknown evaluator (listing the valid names), sets the project's
-    plotting theme and table display, loads the data set, and returns it with the
-    folder its tables go to (``<output_dir>/tables``).
-    """
-    from pathlib import Path
 
-    import polars as pl
-
-    from analysis.reporting.figures import set_theme
-
-    check_rater(dataset, evaluator)
-    set_theme()
-    pl.Config.set_tbl_rows(100)
-    pl.Config.set_fmt_str_lengths(120)
-    return load_dataset(dataset, data_root=data_root or None, seed=seed), Path(output_dir) / "tables"
+def studies_markdown() -> str:
+    """The README's table of built-in studies (``python -m analysis studies`` prints it; a
+    test checks that the README holds exactly this table)."""
+    lines = ["| study | data (folder under the data root ← source @ commit, licence) | scale | references "
+             "| evaluators | jury | notebooks (scope) |",
+             "|---|---|---|---|---|---|---|"]
+    for s in STUDIES.values():
+        data = ("generated from the seed" if s.source is None else
+                f"`{s.source.folder}/` ← {s.source.repository.removeprefix('https://').removesuffix('.git')} "
+                f"@ {s.source.commit}, {s.source.licence}")
+        evaluators = (f"{s.evaluator_parameter}s found in the data" if s.source is not None
+                      else f"{s.evaluator_parameter}s generated")
+        notebooks = ", ".join(f"`{nb.name}` ({nb.scope})" for nb in s.notebooks)
+        lines.append(f"| `{s.name}`: {s.title} | {data} | {s.scale.describe()} | {', '.join(s.references)} "
+                     f"| {evaluators} | {', '.join(s.jury) or '–'} | {notebooks} |")
+    return "\n".join(lines)

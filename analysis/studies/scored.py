@@ -18,7 +18,7 @@ import polars as pl
 
 from analysis.stats import agreement
 from analysis.stats.bias import mean_bias
-from analysis.studies.evaluators import JURY, LLM_EVALUATORS
+from analysis.studies.evaluators import JURY
 from analysis.stats.icc import intraclass_corr
 from analysis.data.ratings import RatingMatrix, to_matrix
 
@@ -30,7 +30,8 @@ class ReviewScores:
     """Scores of the human-reviewed responses: one row per item, one column per rater.
 
     ``values[:, j]`` is rater ``raters[j]``: the humans, each LLM evaluator (mean of its
-    evaluation runs), ``jury`` (mean of the LLM evaluators) and ``human_mean``. Only
+    evaluation runs), ``jury`` (mean of the jury's members, if the study has a jury) and
+    ``human_mean``. Only
     items scored by every rater are kept; ``n_dropped`` counts the review items that were
     not (for Between Help and Harm: the 16 items without a consensus label).
     """
@@ -43,32 +44,45 @@ class ReviewScores:
         return self.matrix.values[:, self.matrix.raters.index(rater)]
 
 
-def review_scores(ratings: pl.DataFrame, review_set: pl.DataFrame, items: pl.DataFrame,
-                  humans: Sequence[str] = ("H1", "H2"),
-                  evaluators: Sequence[str] = LLM_EVALUATORS) -> ReviewScores:
-    """The items x raters matrix of the review set (the responses the humans scored)."""
+def review_scores(ratings: pl.DataFrame, review_set: pl.DataFrame, items: pl.DataFrame, *,
+                  humans: Sequence[str], evaluators: Sequence[str], jury: Sequence[str] = ()) -> ReviewScores:
+    """The items x raters matrix of the review set (the responses the humans scored).
+
+    Columns: ``humans``, ``evaluators``, then ``jury`` (the mean of the ``jury`` members;
+    absent when ``jury`` is empty) and ``human_mean`` (the mean of the humans).
+    """
     reviewed = ratings.filter(pl.col("response_id").is_in(review_set["response_id"].to_list()))
     m = to_matrix(reviewed, [*humans, *evaluators], index="response_id")
     complete, _ = m.complete()
     # Review items with no rating at all are not rows of m: count them as left out too.
     dropped = review_set.height - complete.values.shape[0]
     values = complete.values
-    extra = np.column_stack([values[:, len(humans):].mean(axis=1), values[:, :len(humans)].mean(axis=1)])
-    full = RatingMatrix(values=np.column_stack([values, extra]), index=complete.index,
-                        raters=(*complete.raters, JURY, HUMAN_MEAN), clusters=complete.clusters)
+    names = complete.raters
+    extra, extra_names = [], []
+    if jury:
+        absent = [j for j in jury if j not in evaluators]
+        if absent:
+            raise ValueError(f"jury members {absent} are not among the evaluators {list(evaluators)}")
+        extra.append(values[:, [names.index(j) for j in jury]].mean(axis=1))
+        extra_names.append(JURY)
+    extra.append(values[:, :len(humans)].mean(axis=1))
+    extra_names.append(HUMAN_MEAN)
+    full = RatingMatrix(values=np.column_stack([values, *extra]), index=complete.index,
+                        raters=(*names, *extra_names), clusters=complete.clusters)
     cat = dict(zip(items["item_id"].to_list(), items["category"].to_list()))
     return ReviewScores(matrix=full, categories=tuple(cat.get(c) for c in full.clusters), n_dropped=dropped)
 
 
-def human_pairs(evaluators: Sequence[str], humans: Sequence[str] = ("H1", "H2")) -> list[tuple[str, str]]:
-    """Each evaluator (and the jury) against each human and the human mean, then human vs human."""
+def human_pairs(evaluators: Sequence[str], humans: Sequence[str]) -> list[tuple[str, str]]:
+    """Each evaluator (include ``jury`` to have it) against each human and the human mean,
+    then human vs human."""
     refs = [*humans, HUMAN_MEAN]
-    pairs = [(e, h) for e in [*evaluators, JURY] for h in refs]
+    pairs = [(e, h) for e in evaluators for h in refs]
     pairs += [(humans[i], humans[j]) for i in range(len(humans)) for j in range(i + 1, len(humans))]
     return pairs
 
 
-def evaluator_pairs(scores: ReviewScores, evaluator: str, humans: Sequence[str] = ("H1", "H2")) -> list[tuple[str, str]]:
+def evaluator_pairs(scores: ReviewScores, evaluator: str, humans: Sequence[str]) -> list[tuple[str, str]]:
     """``evaluator`` against every other rater of ``scores``, then the human-human ceiling."""
     return [(evaluator, r) for r in scores.matrix.raters if r != evaluator] + [
         (humans[i], humans[j]) for i in range(len(humans)) for j in range(i + 1, len(humans))]

@@ -22,33 +22,43 @@ Arena" (self-enhancement bias).
 
 from __future__ import annotations
 
+from typing import Mapping, Sequence
+
 import numpy as np
 import polars as pl
 
 from analysis.stats.bootstrap import bootstrap
-from analysis.studies.evaluators import LLM_EVALUATORS, OWN_ANSWER_MODEL, check_evaluator, response_scores
+from analysis.studies.evaluators import response_scores
 
 
-def self_preference(ratings: pl.DataFrame, evaluator: str, *, n_boot: int = 2000, seed: int = 0,
+def self_preference(ratings: pl.DataFrame, evaluator: str, *, evaluators: Sequence[str],
+                    own_answer_model: Mapping[str, str | None], n_boot: int = 2000, seed: int = 0,
                     method: str = "bca", confidence: float = 0.95) -> pl.DataFrame:
     """Gaps and self-preference of ``evaluator`` with cluster-bootstrap CIs.
+
+    ``evaluators`` are the study's LLM evaluators (the others' gap is averaged over all of
+    them but ``evaluator``); ``own_answer_model`` maps each to the answer model of its own
+    family (``None``: no answer model of that family, no self-preference).
 
     Returns
     -------
     polars.DataFrame
         Rows ``quantity`` in (``gap_self``, ``gap_others``, ``self_preference``) with
         ``estimate, ci_low, ci_high`` (points on 1-5), ``evaluator``, ``own_model``,
-        ``n_items``, ``n_responses``. Empty for ``jury``, which has no own model.
+        ``n_items``, ``n_responses``. Empty for ``jury``, and for an evaluator without an
+        own answer model.
     """
-    check_evaluator(evaluator)
-    if evaluator not in OWN_ANSWER_MODEL:
+    if evaluator not in evaluators or not own_answer_model.get(evaluator):
         return pl.DataFrame(schema={"evaluator": pl.String, "own_model": pl.String, "quantity": pl.String,
                                     "estimate": pl.Float64, "ci_low": pl.Float64, "ci_high": pl.Float64,
                                     "n_items": pl.Int64, "n_responses": pl.Int64})
-    own = OWN_ANSWER_MODEL[evaluator]
-    others = [e for e in LLM_EVALUATORS if e != evaluator]
+    own = own_answer_model[evaluator]
+    evaluators = list(evaluators)
+    others = [e for e in evaluators if e != evaluator]
+    if not others:
+        raise ValueError(f"self-preference of {evaluator!r} needs at least one other evaluator")
     wide = None
-    for e in LLM_EVALUATORS:
+    for e in evaluators:
         s = response_scores(ratings, e).select("response_id", "item_id", "answer_model", pl.col("score").alias(e))
         wide = s if wide is None else wide.join(s.select("response_id", e), on="response_id", how="inner")
     wide = wide.drop_nulls().sort("response_id")
@@ -59,12 +69,12 @@ def self_preference(ratings: pl.DataFrame, evaluator: str, *, n_boot: int = 2000
     items = wide["item_id"].to_numpy()
     uniq, codes = np.unique(items, return_inverse=True)
     feats = []
-    for e in LLM_EVALUATORS:
+    for e in evaluators:
         s = wide[e].to_numpy()
         feats += [np.bincount(codes, s * is_own, len(uniq)), np.bincount(codes, s * ~is_own, len(uniq))]
     feats += [np.bincount(codes, is_own.astype(float), len(uniq)), np.bincount(codes, (~is_own).astype(float), len(uniq))]
     data = np.column_stack(feats)
-    idx = {e: i for i, e in enumerate(LLM_EVALUATORS)}
+    idx = {e: i for i, e in enumerate(evaluators)}
 
     def stat(d, weights):
         sums = weights @ d

@@ -1,0 +1,30 @@
+"""The first step of every notebook: check the parameters, set the display, load the study."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from analysis.reporting.figures import set_theme
+from analysis.studies.registry import Study, get_study, load_study
+
+
+def open_study(study: str, evaluator: str | None = None, *, data_root=None, seed: int = 20261124,
+               output_dir=".") -> Study:
+    """What every notebook does after its parameters cell.
+
+    Fails at once on an unknown study or evaluator (listing the ones in the data), sets
+    the project's plotting theme and table display, loads the study, and returns it with
+    the folder its tables go to (``<output_dir>/tables``). ``evaluator`` is ``None`` for
+    notebooks rendered once per study.
+    """
+    spec = get_study(study)
+    if evaluator is not None:
+        spec.check_evaluator(evaluator, data_root or None)
+    set_theme()
+    pl.Config.set_tbl_rows(100)
+    pl.Config.set_fmt_str_lengths(120)
+    loaded = load_study(study, data_root=data_root or None, seed=seed)
+    loaded.tables_dir = Path(output_dir) / "tables"
+    return loaded
