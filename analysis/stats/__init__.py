@@ -13,6 +13,9 @@ bias            signed bias (evaluator - reference) with CI, Bland-Altman, MSE d
 ceiling         leave-one-human-out: the evaluator against the human-human ceiling
 classification  accuracy, weighted P/R/F1, macro-F1, kappa, vectorised over bootstrap weights
 proportions     Wilson and Clopper-Pearson intervals of a proportion
+gwet            Gwet's AC1 (nominal) and AC2 (weighted) with their variance (Gwet 2008, 2014)
+alt_test        the alternative annotator test: can a judge replace a human? (Calderon et al. 2025)
+disagreement    judge-human agreement split by how much the humans disagree (Elangovan et al. 2025)
 """
 
 from analysis.stats.agreement import (
@@ -25,6 +28,12 @@ from analysis.stats.ceiling import human_ceiling
 from analysis.stats.classification import classification_metrics, majority_vote
 from analysis.stats.icc import ICC_TYPES, SHROUT_FLEISS, icc_batch, intraclass_corr, mean_squares
 from analysis.stats.proportions import clopper_pearson, wilson_ci
+from analysis.stats.gwet import GwetResult, gwet_ac, gwet_ac1, gwet_ac2, gwet_weights
+from analysis.stats.alt_test import (
+    AltTestIndicators, AltTestResult, alt_test, alt_test_arrays, alt_test_from_indicators, alt_test_indicators,
+    alt_test_sweep, benjamini_yekutieli, benjamini_yekutieli_adjusted,
+)
+from analysis.stats.disagreement import agreement_by_human_disagreement
 
 __all__ = [
     "Agreement", "BiasResult", "BlandAltman", "BootstrapResult", "ICC_TYPES", "MSEDecomposition", "SHROUT_FLEISS",
@@ -32,4 +41,8 @@ __all__ = [
     "fleiss_kappa", "human_ceiling", "icc_batch", "intraclass_corr", "krippendorff_alpha", "lin_ccc", "mae",
     "majority_vote", "mean_bias", "mean_squares", "mse_decomposition", "pearson", "quadratic_weighted_kappa",
     "resample_indices", "rmse", "spearman", "wilson_ci", "within_one_pct",
+    "GwetResult", "gwet_ac", "gwet_ac1", "gwet_ac2", "gwet_weights",
+    "AltTestIndicators", "AltTestResult", "alt_test", "alt_test_arrays", "alt_test_from_indicators",
+    "alt_test_indicators", "alt_test_sweep", "benjamini_yekutieli", "benjamini_yekutieli_adjusted",
+    "agreement_by_human_disagreement",
 ]
