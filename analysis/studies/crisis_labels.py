@@ -67,7 +67,7 @@ import numpy as np
 import polars as pl
 
 from analysis.stats import agreement as agr
-from analysis.stats.bootstrap import ResamplePlan, bootstrap
+from analysis.stats.bootstrap import bootstrap
 from analysis.stats.disagreement import agreement_by_human_disagreement
 from analysis.stats.gwet import gwet_ac1
 
@@ -240,6 +240,14 @@ def _pair_cells(m: np.ndarray, pairs: Sequence[tuple[int, int]], q: int) -> np.n
     return out.reshape(n, -1)
 
 
+def _of_sums(f):
+    """A statistic of summed per-item counts as :func:`bootstrap` calls it: a resample's
+    sums are its frequency weights times the per-item rows."""
+    def stat(per_item: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        return f(weights @ per_item)
+    return stat
+
+
 def _agreement_and_kappa(q: int, n_pairs: int):
     def stat(s: np.ndarray) -> np.ndarray:
         cm = s.reshape(*s.shape[:-1], n_pairs, q, q)
@@ -268,7 +276,7 @@ def pairwise_agreement(crisis_labels: pl.DataFrame, *, sets: Sequence[LabelSet] 
     pairs = pairs_of(sets, "overall")
     idx = [(index[a.name], index[b.name]) for a, b in pairs]
     q = len(AUTHOR_LABELS)
-    res = bootstrap(_pair_cells(m, idx, q), _agreement_and_kappa(q, len(idx)), sums=True, n_boot=n_boot,
+    res = bootstrap(_pair_cells(m, idx, q), _of_sums(_agreement_and_kappa(q, len(idx))), n_boot=n_boot,
                     seed=seed, confidence=confidence, method=method)
     rows = []
     for p, (a, b) in enumerate(pairs):
@@ -538,7 +546,7 @@ def multi_rater_agreement(crisis_labels: pl.DataFrame, groups: dict[str, Sequenc
                     return np.stack([_fleiss_stat(parts[0], q, m), _kripp_stat(parts[1], q), _gwet_stat(parts[2], q)],
                                     axis=-1)
 
-            res = bootstrap(np.column_stack(units), stat, sums=True, n_boot=n_boot, seed=seed,
+            res = bootstrap(np.column_stack(units), _of_sums(stat), n_boot=n_boot, seed=seed,
                             confidence=confidence, method=method)
             rated = (codes >= 0).sum(axis=1)
             n_items = (int(units[0][:, 0].sum()), int((rated >= 2).sum()), int((rated >= 1).sum()))
