@@ -6,6 +6,8 @@ summary   evaluator-vs-human reliability, agreement and bias on a data set (``de
           default: the synthetic data set generated from ``--seed``)
 render    execute the notebooks for every evaluator with papermill (see :mod:`analysis.reporting.render`)
 bench     bootstrap speed and memory against pingouin (see :mod:`analysis.bench`)
+validate  check a user study file (.toml) and its ratings file before analysis
+export    write a study as a tidy ratings file + study file
 studies   the built-in studies (the README's table, from the study registry)
 fetch     download the Hugging Face export and clone the three source repositories
           into the data root (needs internet; never run in CI)
@@ -51,6 +53,20 @@ def _fetch(args: argparse.Namespace) -> int:
     return 0
 
 
+def _validate(args: argparse.Namespace) -> int:
+    from analysis.reporting.export import print_validation
+
+    return print_validation(args.study)
+
+
+def _export(args: argparse.Namespace) -> int:
+    from analysis.reporting.export import export_study
+
+    for path in export_study(args.study, args.out, data_root=args.data_root, seed=args.seed):
+        print(f"wrote {path} and {path.parent / 'ratings.csv'}")
+    return 0
+
+
 def _studies(args: argparse.Namespace) -> int:
     from analysis.studies.registry import studies_markdown
 
@@ -66,8 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     root_help = f"data root holding between-help-and-harm/ etc. (default: ${DATA_ROOT_ENV} or data/raw)"
     s = sub.add_parser("summary", help="reliability, agreement and bias of every evaluator against the humans")
-    s.add_argument("--study", "--dataset", dest="dataset", choices=tuple(STUDIES), default="demo", metavar="STUDY",
-                   help=f"study: {', '.join(STUDIES)} (default: demo, generated from --seed; --dataset is an alias)")
+    s.add_argument("--study", "--dataset", dest="dataset", default="demo", metavar="STUDY",
+                   help=f"study: {', '.join(STUDIES)}, or a study file (.toml) (default: demo, generated from "
+                        f"--seed; --dataset is an alias)")
     s.add_argument("--data-root", default=None, help=root_help)
     s.add_argument("--seed", type=int, default=20261124, help="seed of the demo data and of the bootstrap")
     s.add_argument("--n-boot", type=int, default=2000, help="bootstrap resamples")
@@ -82,6 +99,18 @@ def build_parser() -> argparse.ArgumentParser:
                        add_help=False)
     r.add_argument("rest", nargs=argparse.REMAINDER)
     r.set_defaults(func=_render)
+
+    v = sub.add_parser("validate", help="check a study file and its ratings; print every problem and the audit")
+    v.add_argument("--study", required=True, metavar="FILE", help="the study file (.toml)")
+    v.set_defaults(func=_validate)
+
+    e = sub.add_parser("export", help="write a study as a tidy ratings file + study file (the format users bring)")
+    e.add_argument("--study", "--dataset", dest="study", required=True, metavar="STUDY",
+                   help=f"study to export: {', '.join(STUDIES)}")
+    e.add_argument("--out", required=True, help="folder to write ratings.csv and study.toml into")
+    e.add_argument("--data-root", default=None, help=root_help)
+    e.add_argument("--seed", type=int, default=20261124, help="seed of the demo data")
+    e.set_defaults(func=_export)
 
     st = sub.add_parser("studies", help="the built-in studies, as a markdown table (from the study registry)")
     st.set_defaults(func=_studies)

@@ -41,7 +41,8 @@ scores = s.review_scores()
 # interval is computed.
 
 # %%
-bias = bias_table(scores, [evaluator], references=("H1", "H2", HUMAN_MEAN), n_boot=n_boot, seed=seed)
+refs = (*s.spec.references, HUMAN_MEAN)
+bias = bias_table(scores, [evaluator], references=refs, n_boot=n_boot, seed=seed)
 write_table(bias, "bias", tables_dir)
 bias
 
@@ -80,7 +81,7 @@ print(ba)
 
 # %%
 rows = []
-for ref in ("H1", "H2", HUMAN_MEAN):
+for ref in refs:
     d = mse_decomposition(scores.column(evaluator), scores.column(ref))
     rows.append(dict(evaluator=evaluator, reference=ref, n=len(scores.column(ref)), mse=d.mse, bias_sq=d.bias_sq,
                      scale=d.scale, correlation=d.correlation))
@@ -100,4 +101,6 @@ msd
 sp = self_preference(data.ratings, evaluator, evaluators=s.evaluators, own_answer_model=s.own_answer_model,
                      n_boot=n_boot, seed=seed)
 write_table(sp, "self_preference", tables_dir)
+if sp.height == 0:
+    print(f"skipped: {evaluator} has no answer model of its own family in this study (no self-preference)")
 sp

@@ -27,6 +27,7 @@ figures_dir = "../figures/demo/gpt-4o-mini"
 
 # %%
 import matplotlib.pyplot as plt
+from IPython.display import display
 import polars as pl
 import seaborn as sns
 
@@ -40,8 +41,13 @@ s = open_study(study, evaluator, data_root=data_root, seed=seed, output_dir=outp
 data, tables_dir = s.data, s.tables_dir
 
 # %%
-table = category_appropriateness(data.ratings, evaluator, jury=s.jury, n_boot=n_boot, seed=seed)
-write_table(table, "category_appropriateness", tables_dir)
+has_cells = data.ratings["category"].drop_nulls().len() > 0 and data.ratings["answer_model"].drop_nulls().len() > 0
+if has_cells:
+    table = category_appropriateness(data.ratings, evaluator, jury=s.jury, n_boot=n_boot, seed=seed)
+    write_table(table, "category_appropriateness", tables_dir)
+else:
+    table = None
+    print("skipped: the ratings have no category or no source column (category x answer model tables need both)")
 table
 
 # %% [markdown]
@@ -50,22 +56,25 @@ table
 # (red) is less appropriate.
 
 # %%
-n_items = table.group_by("category").agg(pl.col("n_items").max())
-labels = {c: f"{c} (n={n})" for c, n in n_items.iter_rows()}
-wide = table.pivot(on="answer_model", index="category", values="mean").sort("category")
-fig, ax = plt.subplots(figsize=(8, 4))
-sns.heatmap(wide.drop("category").to_pandas().set_axis([labels[c] for c in wide["category"]]),
-            annot=True, fmt=".2f", vmin=1, vmax=5, cmap="RdYlGn", cbar_kws={"label": "mean score (1–5)"}, ax=ax)
-ax.set(xlabel="answer model", ylabel="crisis category", title=f"{study}: appropriateness as scored by {evaluator}")
-save_figure(fig, "category_heatmap", figures_dir)
-plt.show()
+if table is not None:
+    n_items = table.group_by("category").agg(pl.col("n_items").max())
+    labels = {c: f"{c} (n={n})" for c, n in n_items.iter_rows()}
+    wide = table.pivot(on="answer_model", index="category", values="mean").sort("category")
+    fig, ax = plt.subplots(figsize=(8, 4))
+    sns.heatmap(wide.drop("category").to_pandas().set_axis([labels[c] for c in wide["category"]]),
+                annot=True, fmt=".2f", vmin=s.spec.scale.low, vmax=s.spec.scale.high, cmap="RdYlGn", cbar_kws={"label": f"mean score ({s.spec.scale.describe()})"}, ax=ax)
+    ax.set(xlabel="answer model", ylabel="crisis category", title=f"{study}: appropriateness as scored by {evaluator}")
+    save_figure(fig, "category_heatmap", figures_dir)
+    plt.show()
 
 # %% [markdown]
 # ## Harmful answers: % of scores ≤ 2 per category and answer model, with Wilson CIs
 
 # %%
-table.select("category", "answer_model", "n_scores", "pct_le2", "pct_le2_ci_low", "pct_le2_ci_high",
-           "pct_le2_cluster_ci_low", "pct_le2_cluster_ci_high", "pct_eq1", "pct_eq1_ci_low", "pct_eq1_ci_high")
+if table is not None:
+    display(table.select("category", "answer_model", "n_scores", "pct_le2", "pct_le2_ci_low", "pct_le2_ci_high",
+                         "pct_le2_cluster_ci_low", "pct_le2_cluster_ci_high", "pct_eq1", "pct_eq1_ci_low",
+                         "pct_eq1_ci_high"))
 
 # %% [markdown]
 # ## Run-to-run reliability of the evaluator
@@ -75,6 +84,10 @@ table.select("category", "answer_model", "n_scores", "pct_le2", "pct_le2_ci_low"
 # from a bootstrap over items (the 15 answers of one item move together).
 
 # %%
-rel = run_reliability(data.ratings, evaluator, jury=s.jury, n_boot=n_boot, seed=seed)
-write_table(rel, "run_reliability", tables_dir)
-rel.select("evaluator", "type", "icc", "ci_low", "ci_high", "ci_method", "n_items", "n_raters", "n_dropped")
+if data.ratings.filter(pl.col("rater").is_in(list(s.evaluators)))["eval_run"].max() > 1:
+    rel = run_reliability(data.ratings, evaluator, jury=s.jury, n_boot=n_boot, seed=seed)
+    write_table(rel, "run_reliability", tables_dir)
+    display(rel.select("evaluator", "type", "icc", "ci_low", "ci_high", "ci_method", "n_items", "n_raters",
+                       "n_dropped"))
+else:
+    print("skipped: one run per rating (no run column): run-to-run reliability needs repeated runs")

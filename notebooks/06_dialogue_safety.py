@@ -12,6 +12,9 @@
 # All values are fractions 0–1. `mean`/`sd` are over the 5 runs (sample SD, ddof = 1), as
 # in the paper's Table 2; `*_run1` and `majority_*` rows carry a BCa bootstrap CI over
 # the 800 items for run 1 and for the majority vote of the 5 runs.
+#
+# A user's nominal study (a study file with `labels`) gets the same tables against its
+# first reference, with its own labels and number of runs, and no safe-vs-unsafe rows.
 
 # %% tags=["parameters"]
 study = "dialoguesafety"
@@ -28,7 +31,7 @@ import polars as pl
 import seaborn as sns
 
 from analysis.stats.classification import majority_vote
-from analysis.data.dialoguesafety import CATEGORIES
+from analysis.data.dialoguesafety import SAFE
 from analysis.reporting.figures import save_figure
 from analysis.reporting.notebook import open_study
 from analysis.data.ratings import audit_summary
@@ -38,6 +41,9 @@ from analysis.reporting.tables import write_table
 s = open_study(study, system, data_root=data_root, seed=seed, output_dir=output_dir)
 data, tables_dir = s.data, s.tables_dir
 gold, runs = run_matrix(data.predictions, system)
+labels = s.spec.scale.labels
+# The safe-vs-unsafe rows are DialogueSafety's (label 7 = Safe Response); a user's nominal study has none.
+safe = SAFE if s.name == "dialoguesafety" else None
 
 # %% [markdown]
 # ## Audit: files read, and answers that needed a rule
@@ -56,7 +62,7 @@ audit.group_by("status", "reason").agg(pl.col("n_records").sum()).sort("status",
 # `fleiss_kappa_runs` is the agreement of the 5 runs with each other, not with gold.
 
 # %%
-metrics = metrics_table(gold, runs, n_boot=n_boot, seed=seed)
+metrics = metrics_table(gold, runs, n_boot=n_boot, seed=seed, labels=labels, safe=safe)
 write_table(metrics, "metrics", tables_dir)
 metrics
 
@@ -66,7 +72,7 @@ metrics
 # fewer than 20 gold items are flagged `too_small`: their recall is a handful of items.
 
 # %%
-per_category = per_category_table(gold, runs)
+per_category = per_category_table(gold, runs, labels=labels)
 write_table(per_category, "per_category", tables_dir)
 per_category
 
@@ -74,12 +80,12 @@ per_category
 # ## Confusion matrix (majority vote, rows normalised to 1)
 
 # %%
-cm = confusion(gold, majority_vote(runs))
+cm = confusion(gold, majority_vote(runs), n_classes=len(labels))
 fig, ax = plt.subplots(figsize=(8, 6))
 n_gold = per_category["n_gold"].to_list()
 sns.heatmap(cm, annot=True, fmt=".2f", cmap="Blues", vmin=0, vmax=1, ax=ax,
-            xticklabels=[*CATEGORIES, "(none)"], yticklabels=[f"{c} (n={n})" for c, n in zip(CATEGORIES, n_gold)])
-ax.set(xlabel="predicted", ylabel="gold", title=f"DialogueSafety: {system}, majority of 5 runs")
+            xticklabels=[*labels, "(none)"], yticklabels=[f"{c} (n={n})" for c, n in zip(labels, n_gold)])
+ax.set(xlabel="predicted", ylabel="gold", title=f"{s.spec.title}: {system}, majority of {runs.shape[1]} runs")
 save_figure(fig, "confusion_matrix", figures_dir)
 plt.show()
 
@@ -88,6 +94,6 @@ plt.show()
 # `predicted_share` − `gold_share` > 0: the system over-uses that label.
 
 # %%
-dist = label_distribution(gold, runs)
+dist = label_distribution(gold, runs, labels=labels)
 write_table(dist, "label_distribution", tables_dir)
 dist

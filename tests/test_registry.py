@@ -56,7 +56,7 @@ def test_cli_accepts_study_and_the_dataset_alias():
     for flag in ("--study", "--dataset"):
         proc = subprocess.run([sys.executable, "-m", "analysis", "render", flag, "nope"], capture_output=True,
                               text=True, cwd=PROJECT_ROOT)
-        assert proc.returncode == 2 and "invalid choice: 'nope'" in proc.stderr
+        assert proc.returncode == 2 and "unknown study 'nope'; built-in studies: demo, bhh" in proc.stderr
 
 
 @pytest.fixture(scope="module")

@@ -105,10 +105,11 @@ def plan(datasets, evaluators, *, data_root, n_boot, seed, reports_dir: Path, fi
     """The jobs of a render, from the registry: each study's notebooks of scope ``study``
     once, those of scope ``evaluator`` once per chosen evaluator (default: all found)."""
     jobs = []
-    for ds in datasets:
-        spec = get_study(ds)
-        chosen = evaluators.get(ds, ()) if isinstance(evaluators, dict) else evaluators
-        common = dict(study=ds, data_root=str(data_root) if data_root and spec.source else "",
+    for key in datasets:
+        spec = get_study(key)
+        ds = spec.name  # folder names; `key` (a name or a study file) is what the notebooks get
+        chosen = evaluators.get(key, ()) if isinstance(evaluators, dict) else evaluators
+        common = dict(study=spec.key, data_root=str(data_root) if data_root and spec.source else "",
                       n_boot=n_boot, seed=seed)
         for nb in spec.notebooks_of("study"):
             params = common | dict(output_dir=str(reports_dir / ds), figures_dir=str(figures_dir / ds))
@@ -211,8 +212,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m analysis render", description=__doc__.splitlines()[0],
         epilog="Notebooks per study, and their scope, come from the study registry "
                "(analysis/studies/registry.py).")
-    parser.add_argument("--study", "--dataset", dest="study", choices=studies, default="demo", metavar="STUDY",
-                        help=f"study to render: {', '.join(studies)} (default: demo; --dataset is an alias)")
+    parser.add_argument("--study", "--dataset", dest="study", default="demo", metavar="STUDY",
+                        help=f"study to render: {', '.join(studies)}, or a study file (.toml) "
+                             f"(default: demo; --dataset is an alias)")
     parser.add_argument("--data-root", default=None,
                         help="data root holding the real data sets (default: $CRISIS_JUDGE_DATA_ROOT or data/raw)")
     parser.add_argument("--evaluator", nargs="+", default=None, metavar="NAME",
@@ -227,7 +229,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     a = build_parser().parse_args(argv)
-    datasets = list(STUDIES) if a.study == "all" else [a.study]
+    datasets = list(STUDIES) if a.study == "all" else [get_study(a.study).key]
     evaluators = a.evaluator
     if a.evaluator and a.study == "all":
         # With every study, each name goes to the studies that have it.

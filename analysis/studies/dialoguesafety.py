@@ -12,6 +12,10 @@ Tables (values are fractions 0-1):
   of the majority vote with its Clopper-Pearson CI, and ``too_small`` for categories with
   fewer than 20 gold items, whose recall cannot be estimated usefully.
 * ``label_distribution``: predicted vs gold label counts (label bias).
+
+The same tables serve any nominal study (a user's study file with ``labels``): pass its
+``labels`` and, if one label means "safe", its index as ``safe`` for the binary rows
+(``safe=None``: no binary rows).
 """
 
 from __future__ import annotations
@@ -23,10 +27,11 @@ from analysis.stats.agreement import fleiss_kappa
 from analysis.stats.bootstrap import bootstrap
 from analysis.stats.classification import METRICS, classification_metrics, majority_vote
 from analysis.stats.proportions import clopper_pearson
+from typing import Sequence
+
 from analysis.data.dialoguesafety import CATEGORIES, SAFE
 
 MIN_GOLD = 20
-N_CLASSES = len(CATEGORIES)
 
 
 def run_matrix(predictions: pl.DataFrame, system: str) -> tuple[np.ndarray, np.ndarray]:
@@ -40,29 +45,32 @@ def run_matrix(predictions: pl.DataFrame, system: str) -> tuple[np.ndarray, np.n
     return wide["gold"].to_numpy(), wide.select(runs).to_numpy()
 
 
-def _binary(labels: np.ndarray) -> np.ndarray:
-    return (labels == SAFE).astype(int)
-
-
-def _metric_vector(gold, pred, weights=None) -> np.ndarray:
-    m = classification_metrics(gold, pred, N_CLASSES, weights)
-    b = classification_metrics(_binary(gold), _binary(pred), 2, weights)
+def _metric_vector(gold, pred, weights=None, *, n_classes: int, safe: int | None) -> np.ndarray:
+    m = classification_metrics(gold, pred, n_classes, weights)
+    if safe is None:
+        return np.stack([m[k] for k in METRICS], axis=-1)
+    b = classification_metrics((gold == safe).astype(int), (pred == safe).astype(int), 2, weights)
     return np.stack([*(m[k] for k in METRICS), b["accuracy"], b["cohen_kappa"]], axis=-1)
 
 
 NAMES = (*METRICS, "binary_accuracy", "binary_kappa")
 
 
-def metrics_table(gold: np.ndarray, runs: np.ndarray, *, n_boot: int = 2000, seed: int = 0) -> pl.DataFrame:
-    per_run = np.stack([_metric_vector(gold, runs[:, r]) for r in range(runs.shape[1])])
+def metrics_table(gold: np.ndarray, runs: np.ndarray, *, n_boot: int = 2000, seed: int = 0,
+                  labels: Sequence[str] = CATEGORIES, safe: int | None = SAFE) -> pl.DataFrame:
+    n_classes = len(labels)
+    names = NAMES if safe is not None else METRICS
+    per_run = np.stack([_metric_vector(gold, runs[:, r], n_classes=n_classes, safe=safe)
+                        for r in range(runs.shape[1])])
     rows = [dict(metric=name, mean=float(per_run[:, j].mean()), sd=float(per_run[:, j].std(ddof=1)),
-                 ci_low=None, ci_high=None) for j, name in enumerate(NAMES)]
+                 ci_low=None, ci_high=None) for j, name in enumerate(names)]
     majority = majority_vote(runs)
     for label, pred, s in (("run1", runs[:, 0], 0), ("majority", majority, 1)):
         res = bootstrap((gold.astype(float), pred.astype(float)),
-                        lambda g, p, weights: _metric_vector(g.astype(int), p.astype(int), weights),
+                        lambda g, p, weights: _metric_vector(g.astype(int), p.astype(int), weights,
+                                                             n_classes=n_classes, safe=safe),
                         n_boot=n_boot, seed=np.random.SeedSequence([seed, s]))
-        for j, name in enumerate(NAMES):
+        for j, name in enumerate(names):
             metric = f"{name}_run1" if label == "run1" else f"majority_{name}"
             rows.append(dict(metric=metric, mean=float(res.estimate[j]), sd=None, ci_low=float(res.ci_low[j]),
                              ci_high=float(res.ci_high[j])))
@@ -72,10 +80,11 @@ def metrics_table(gold: np.ndarray, runs: np.ndarray, *, n_boot: int = 2000, see
                                       "ci_low": pl.Float64, "ci_high": pl.Float64})
 
 
-def per_category_table(gold: np.ndarray, runs: np.ndarray, confidence: float = 0.95) -> pl.DataFrame:
+def per_category_table(gold: np.ndarray, runs: np.ndarray, confidence: float = 0.95, *,
+                       labels: Sequence[str] = CATEGORIES) -> pl.DataFrame:
     majority = majority_vote(runs)
     rows = []
-    for c, name in enumerate(CATEGORIES):
+    for c, name in enumerate(labels):
         mask = gold == c
         n = int(mask.sum())
         hits = int((majority[mask] == c).sum())
@@ -89,21 +98,22 @@ def per_category_table(gold: np.ndarray, runs: np.ndarray, confidence: float = 0
                                      "too_small", "label")
 
 
-def label_distribution(gold: np.ndarray, runs: np.ndarray) -> pl.DataFrame:
+def label_distribution(gold: np.ndarray, runs: np.ndarray, *, labels: Sequence[str] = CATEGORIES) -> pl.DataFrame:
     """Counts of each label: gold, and predicted (mean over runs); share of items."""
-    labels = [*range(N_CLASSES), -1]
+    names = labels
     rows = []
-    for c in labels:
+    for c in [*range(len(names)), -1]:
         pred = float(np.mean([(runs[:, r] == c).sum() for r in range(runs.shape[1])]))
-        rows.append(dict(category=CATEGORIES[c] if c >= 0 else "(no category)", label=c,
+        rows.append(dict(category=names[c] if c >= 0 else "(no category)", label=c,
                          gold=int((gold == c).sum()), predicted_mean_runs=pred,
                          gold_share=float((gold == c).mean()), predicted_share=pred / len(gold)))
     return pl.DataFrame(rows)
 
 
-def confusion(gold: np.ndarray, pred: np.ndarray) -> np.ndarray:
-    """Row-normalised confusion matrix (rows: gold 0-7; columns: predicted 0-7 and -1)."""
-    cols = [*range(N_CLASSES), -1]
-    m = np.array([[np.sum((gold == g) & (pred == p)) for p in cols] for g in range(N_CLASSES)], float)
+def confusion(gold: np.ndarray, pred: np.ndarray, *, n_classes: int = len(CATEGORIES)) -> np.ndarray:
+    """Row-normalised confusion matrix (rows: gold 0..L-1; columns: predicted 0..L-1 and -1,
+    no category)."""
+    cols = [*range(n_classes), -1]
+    m = np.array([[np.sum((gold == g) & (pred == p)) for p in cols] for g in range(n_classes)], float)
     with np.errstate(invalid="ignore", divide="ignore"):
         return m / m.sum(axis=1, keepdims=True)

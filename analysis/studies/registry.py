@@ -98,6 +98,13 @@ class StudySpec:
     jury: tuple[str, ...] = ()
     display_names: Mapping[str, str] = field(default_factory=dict)
     aliases: tuple[str, ...] = ()
+    path: str | None = None
+    """The study file of a user study (what the notebooks get as ``study``); None if built in."""
+
+    @property
+    def key(self) -> str:
+        """What selects this study everywhere: the registry name, or a user study's file."""
+        return self.path or self.name
 
     def evaluators(self, data_root=None) -> tuple[str, ...]:
         """The evaluators of this study as found in the data, then ``jury`` when every
@@ -237,11 +244,58 @@ STUDIES: dict[str, StudySpec] = {spec.name: spec for spec in (
 ALIASES: dict[str, str] = {alias: spec.name for spec in STUDIES.values() for alias in (spec.name, *spec.aliases)}
 
 
+_NOMINAL_NOTEBOOKS = (
+    Notebook("06_dialogue_safety", "evaluator",
+             "metrics against the reference over runs, per-category recall, confusion, label bias"),
+)
+
+
 def get_study(name: str) -> StudySpec:
-    """The registry entry of ``name``; a ValueError listing the studies otherwise."""
-    if name not in ALIASES:
-        raise ValueError(f"unknown study {name!r}; built-in studies: {', '.join(STUDIES)}")
-    return STUDIES[ALIASES[name]]
+    """The registry entry of ``name``, or the spec of a user study file (``*.toml``); a
+    ValueError listing the built-in studies otherwise."""
+    if name in ALIASES:
+        return STUDIES[ALIASES[name]]
+    if str(name).endswith(".toml") or Path(name).is_file():
+        return user_study(name)
+    raise ValueError(f"unknown study {name!r}; built-in studies: {', '.join(STUDIES)}, or a study file (.toml)")
+
+
+def _tidy_loader(path: str, mtime: float):
+    from analysis.data.tidy import load_tidy
+
+    return load_tidy(path)
+
+
+_TIDY_CACHE: dict[tuple[str, float, float], Any] = {}
+
+
+def _load_tidy_cached(path: str):
+    """Load a user study once per process (keyed by the files' modification times)."""
+    from analysis.data.tidy import read_study_file
+
+    sf = read_study_file(path)
+    key = (str(sf.path), sf.path.stat().st_mtime, sf.ratings.stat().st_mtime if sf.ratings.is_file() else 0.0)
+    if key not in _TIDY_CACHE:
+        _TIDY_CACHE.clear()
+        _TIDY_CACHE[key] = _tidy_loader(str(sf.path), key[1])
+    return _TIDY_CACHE[key]
+
+
+def user_study(path: str | Path) -> StudySpec:
+    """The spec of a study a user brings (:mod:`analysis.data.tidy`): scored studies get the
+    notebooks of the scored built-in studies, nominal ones the classification report."""
+    from analysis.data.tidy import StudyFileError, read_study_file
+
+    sf = read_study_file(path)
+    if sf.name in ALIASES:
+        raise StudyFileError(sf.path, [f"key 'name': {sf.name!r} is a built-in study's name; choose another"])
+    scale = Scale(labels=sf.labels) if sf.nominal else Scale(sf.low, sf.high, integer=sf.integer)
+    file = str(sf.path)
+    return StudySpec(
+        name=sf.name, title=sf.title or sf.name, citation=f"user study {file}", source=None,
+        load=lambda root, seed: _load_tidy_cached(file), discover=lambda root: _load_tidy_cached(file).evaluators,
+        scale=scale, references=sf.references, evaluator_parameter="system" if sf.nominal else "evaluator",
+        notebooks=_NOMINAL_NOTEBOOKS if sf.nominal else _SCORED_NOTEBOOKS, jury=sf.jury, path=file)
 
 
 def notebook_names() -> tuple[str, ...]:

@@ -1,0 +1,481 @@
+"""Studies that users bring: a tidy ratings file and a study file (TOML) beside it.
+
+The ratings file (CSV or parquet) has one row per rating. Standard columns:
+
+========== ======== ==================================================================
+column     required meaning
+========== ======== ==================================================================
+item       yes      the rated thing (a response); each rater rates it at most once per run
+rater      yes      who rated: a reference (human or gold) or an evaluator (LLM judge)
+score      yes      the rating: a number on the study's scale, or one of its labels
+run        no       evaluation run of that rater (1, 2, ...); default 1
+category   no       category of the item (e.g. crisis category): per-category tables
+cluster    no       what the items nest in (e.g. the conversation): bootstraps resample it
+source     no       the system that produced the item: self-preference, per-source tables
+attribute  no       what was rated, when several attributes were rated
+========== ======== ==================================================================
+
+The study file (TOML)::
+
+    name = "my-judges"            # reports/<name>/..., figures/<name>/...
+    ratings = "ratings.csv"       # relative to this file; .csv or .parquet
+    scale = [1, 5]                # closed range; fractions allowed unless integer = true
+    integer = true                # optional (default false)
+    # labels = ["safe", "unsafe"] # instead of scale: a nominal study
+    references = ["H1", "H2"]     # human or gold raters; every other rater is an evaluator
+    jury = ["judge-a", "judge-b"] # optional: adds evaluator "jury" = mean of these
+    attribute = "appropriateness" # optional: which attribute to analyse when there are several
+    [columns]                     # optional: standard name = the file's column
+    item = "response_id"
+    [own_source]                  # optional: evaluator = the source of its own model family
+    judge-a = "model-a"
+
+Validation (:func:`validate`) names every problem with its row number (1-based, the
+header is row 1 of a CSV file; data rows start at 2) or its key. Problems are
+*errors* (the study cannot be analysed: unknown keys, missing columns, duplicated
+ratings, absent references, unsafe names, ...) or *exclusions* (a rating that cannot be
+used: not a number, off the scale, not on the integer grid, a label not in the list),
+which are also rows of the audit with their reason. Nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from analysis.data.ratings import (AUDIT_SCHEMA, REASON_MISSING, REASON_NOT_NUMBER, REASON_OFF_SCALE, DataError,
+                                   make_ratings)
+
+STANDARD_COLUMNS = ("item", "rater", "score", "run", "category", "cluster", "source", "attribute")
+REQUIRED_COLUMNS = ("item", "rater", "score")
+KEYS = ("name", "ratings", "scale", "integer", "labels", "references", "jury", "attribute", "columns",
+        "own_source", "title", "description")
+REASON_OFF_GRID = "score is not a whole point (the scale is integer)"
+REASON_UNKNOWN_LABEL = "label not in the study's labels"
+JURY = "jury"
+SAFE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.+@-]*$")
+"""Study and rater names become folder names and HTML text: letters, digits and ``_ . + @ -``
+(no ``/``, no spaces, no ``..``, no control characters, nothing HTML would interpret)."""
+
+
+class StudyFileError(ValueError):
+    """A study that cannot be analysed; ``problems`` lists every error found."""
+
+    def __init__(self, path, problems: list[str]):
+        self.path, self.problems = str(path), list(problems)
+        super().__init__(f"{path}: " + ("; ".join(problems) if len(problems) <= 3 else
+                                        f"{len(problems)} problems, first: " + "; ".join(problems[:3])))
+
+
+@dataclass(frozen=True)
+class StudyFile:
+    """A parsed, checked study file."""
+
+    path: Path
+    name: str
+    ratings: Path
+    references: tuple[str, ...]
+    low: float | None = None
+    high: float | None = None
+    integer: bool = False
+    labels: tuple[str, ...] = ()
+    jury: tuple[str, ...] = ()
+    attribute: str | None = None
+    columns: dict[str, str] = field(default_factory=dict)
+    own_source: dict[str, str] = field(default_factory=dict)
+    title: str | None = None
+
+    @property
+    def nominal(self) -> bool:
+        return bool(self.labels)
+
+
+@dataclass(frozen=True)
+class TidyData:
+    """A user study, in the shape the notebooks take (like :class:`analysis.data.bhh.BHHData`).
+
+    ``ratings`` follow :data:`analysis.data.ratings.RATINGS_SCHEMA` (``response_id`` = the
+    file's ``item``; ``item_id`` = its ``cluster``, or the item itself; ``answer_model`` =
+    ``source``; ``eval_run`` = ``run``; nominal scores are label indices 0..L-1 into
+    ``labels``). ``review_set`` holds the items a reference rated; ``problems`` every
+    validation finding; ``audit`` one row per input row.
+    """
+
+    study: StudyFile
+    items: pl.DataFrame
+    responses: pl.DataFrame
+    ratings: pl.DataFrame
+    review_set: pl.DataFrame
+    audit: pl.DataFrame
+    evaluators: tuple[str, ...]
+    own_answer_model: dict[str, str | None]
+    present: frozenset[str]
+    problems: tuple[str, ...] = ()
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return self.study.labels
+
+    @property
+    def predictions(self) -> pl.DataFrame:
+        """Nominal studies: every evaluator rating beside the first reference's label of the
+        same item, in the shape of :class:`analysis.data.dialoguesafety.DialogueSafetyData`
+        (``item`` an integer code, ``system``, ``run``, ``predicted`` and ``gold`` label
+        indices). Items the reference did not label are left out."""
+        if not self.study.nominal:
+            raise ValueError(f"{self.study.name} is not a nominal study (it has a scale, not labels)")
+        gold = (self.ratings.filter(pl.col("rater") == self.study.references[0])
+                .group_by("response_id").agg(pl.col("score").first().cast(pl.Int64).alias("gold")))
+        codes = gold.sort("response_id").with_row_index("item").with_columns(pl.col("item").cast(pl.Int64))
+        pred = self.ratings.filter(pl.col("rater").is_in(list(self.evaluators)))
+        return (pred.join(codes, on="response_id", how="inner")
+                .select("item", pl.col("rater").alias("system"), pl.col("eval_run").cast(pl.Int64).alias("run"),
+                        pl.col("score").cast(pl.Int64).alias("predicted"), "gold",
+                        pl.lit(None, pl.String).alias("answer"), pl.lit(None, pl.String).alias("finish_reason"),
+                        "source_file")
+                .sort("system", "run", "item"))
+
+
+def _safe(name: Any) -> bool:
+    return isinstance(name, str) and bool(SAFE_NAME.match(name)) and ".." not in name
+
+
+def read_study_file(path: str | Path) -> StudyFile:
+    """Parse and check a study file; :class:`StudyFileError` lists every problem found."""
+    path = Path(path)
+    if not path.is_file():
+        raise StudyFileError(path, ["file not found"])
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        raise StudyFileError(path, [f"not UTF-8 text (byte {exc.start})"]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise StudyFileError(path, [f"not valid TOML: {exc}"]) from None
+    problems = [f"key {k!r}: unknown key (known: {', '.join(KEYS)})" for k in raw if k not in KEYS]
+    for k in ("name", "ratings", "references"):
+        if k not in raw:
+            problems.append(f"key {k!r}: required")
+    name = raw.get("name")
+    if name is not None and not _safe(name):
+        problems.append(f"key 'name': {name!r} is not a safe name (letters, digits, _ . + @ -; it becomes a "
+                        f"folder name and report text)")
+    if ("scale" in raw) == ("labels" in raw):
+        problems.append("keys 'scale'/'labels': give exactly one (scale = [low, high], or labels = [...])")
+    low = high = None
+    if "scale" in raw:
+        sc = raw["scale"]
+        if (not isinstance(sc, list) or len(sc) != 2 or not all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                                                                  for v in sc) or sc[0] >= sc[1]):
+            problems.append(f"key 'scale': expected [low, high] with low < high, got {sc!r}")
+        else:
+            low, high = float(sc[0]), float(sc[1])
+    labels = raw.get("labels", [])
+    if "labels" in raw and (not isinstance(labels, list) or not labels or not all(isinstance(v, str) for v in labels)
+                            or len(set(labels)) != len(labels)):
+        problems.append(f"key 'labels': expected a list of distinct strings, got {labels!r}")
+    integer = raw.get("integer", False)
+    if not isinstance(integer, bool):
+        problems.append(f"key 'integer': expected true or false, got {integer!r}")
+    refs = raw.get("references", [])
+    if not isinstance(refs, list) or not refs or not all(isinstance(r, str) for r in refs):
+        problems.append(f"key 'references': expected a non-empty list of rater names, got {refs!r}")
+        refs = []
+    jury = raw.get("jury", [])
+    if not isinstance(jury, list) or not all(isinstance(r, str) for r in jury) or len(jury) == 1:
+        problems.append(f"key 'jury': expected a list of two or more evaluator names, got {jury!r}")
+        jury = []
+    if set(jury) & set(refs):
+        problems.append(f"key 'jury': references {sorted(set(jury) & set(refs))} cannot be jury members")
+    for r in [*refs, *jury]:
+        if not _safe(r):
+            problems.append(f"rater name {r!r} is not a safe name")
+    if JURY in refs:
+        problems.append("key 'references': 'jury' is reserved for the jury evaluator")
+    columns = raw.get("columns", {})
+    if not isinstance(columns, dict) or not all(isinstance(v, str) for v in columns.values()):
+        problems.append("table [columns]: expected standard name = \"file column\" pairs")
+        columns = {}
+    for k in columns:
+        if k not in STANDARD_COLUMNS:
+            problems.append(f"key 'columns.{k}': unknown standard column (known: {', '.join(STANDARD_COLUMNS)})")
+    own = raw.get("own_source", {})
+    if not isinstance(own, dict) or not all(isinstance(v, str) for v in own.values()):
+        problems.append("table [own_source]: expected evaluator = \"source\" pairs")
+        own = {}
+    ratings = raw.get("ratings")
+    if ratings is not None and (not isinstance(ratings, str) or Path(ratings).suffix.lower() not in (".csv", ".parquet")):
+        problems.append(f"key 'ratings': expected a .csv or .parquet file name, got {ratings!r}")
+    attribute = raw.get("attribute")
+    if attribute is not None and not isinstance(attribute, str):
+        problems.append(f"key 'attribute': expected a string, got {attribute!r}")
+    if problems:
+        raise StudyFileError(path, problems)
+    return StudyFile(path=path.resolve(), name=name, ratings=(path.parent / ratings).resolve(), references=tuple(refs),
+                     low=low, high=high, integer=integer, labels=tuple(labels), jury=tuple(jury),
+                     attribute=attribute, columns=dict(columns), own_source=dict(own), title=raw.get("title"))
+
+
+def _read_table(study: StudyFile) -> pl.DataFrame:
+    path = study.ratings
+    if not path.is_file():
+        raise StudyFileError(study.path, [f"key 'ratings': {path} not found"])
+    try:
+        if path.suffix.lower() == ".parquet":
+            frame = pl.read_parquet(path)
+        else:
+            text = path.read_bytes()
+            try:
+                text.decode("utf-8-sig")
+            except UnicodeDecodeError as exc:
+                raise StudyFileError(study.path, [f"{path.name}: not UTF-8 text (byte {exc.start})"]) from None
+            # Every column as text: scores are parsed and checked row by row, so that a
+            # bad value is named with its row instead of failing the whole read.
+            frame = pl.read_csv(path, infer_schema=False, encoding="utf8-lossy")
+    except StudyFileError:
+        raise
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        raise StudyFileError(study.path, [f"{path.name}: cannot be read: {exc}"]) from None
+    if frame.height == 0:
+        raise StudyFileError(study.path, [f"{path.name}: no rows"])
+    return frame
+
+
+def _parse(value: Any, study: StudyFile) -> tuple[float | None, str | None]:
+    """A score (or label index) and no reason, or None and the reason it is excluded."""
+    if value is None:
+        return None, REASON_MISSING
+    if study.nominal:
+        text = str(value).strip()
+        if text == "":
+            return None, REASON_MISSING
+        return (float(study.labels.index(text)), None) if text in study.labels else (None, REASON_UNKNOWN_LABEL)
+    if isinstance(value, bool):
+        return None, REASON_NOT_NUMBER
+    if isinstance(value, str):
+        text = value.strip()
+        if text == "" or text.lower() in {"na", "nan", "null", "none"}:
+            return None, REASON_MISSING
+        try:
+            number = float(text)
+        except ValueError:
+            return None, REASON_NOT_NUMBER
+    elif isinstance(value, (int, float)):
+        number = float(value)
+    else:
+        return None, REASON_NOT_NUMBER
+    if math.isnan(number):
+        return None, REASON_MISSING
+    if not math.isfinite(number):
+        return None, REASON_NOT_NUMBER
+    if number < study.low or number > study.high:
+        return None, REASON_OFF_SCALE
+    if study.integer and number != round(number):
+        return None, REASON_OFF_GRID
+    return number, None
+
+
+def load_tidy(study: StudyFile | str | Path, *, strict: bool = True) -> TidyData:
+    """Read and check a user study. Any error raises :class:`StudyFileError` listing every
+    error (with ``strict=False``: every error and every excluded rating); the excluded
+    ratings of a usable study are in ``problems`` and in the audit."""
+    study = study if isinstance(study, StudyFile) else read_study_file(study)
+    frame = _read_table(study)
+    rel = study.ratings.name
+    errors: list[str] = []
+    rename = {}
+    for std in STANDARD_COLUMNS:
+        col = study.columns.get(std, std)
+        if col in frame.columns:
+            rename[col] = std
+        elif std in study.columns:
+            errors.append(f"key 'columns.{std}': column {col!r} is not in {rel} (columns: {', '.join(frame.columns)})")
+        elif std in REQUIRED_COLUMNS:
+            errors.append(f"{rel}: required column {std!r} missing (columns: {', '.join(frame.columns)}; map yours "
+                          f"under [columns])")
+    if errors:
+        raise StudyFileError(study.path, errors)
+    frame = frame.rename(rename).select(list(rename.values())).with_row_index("row", offset=2
+                                                                             if study.ratings.suffix == ".csv" else 1)
+    for opt in ("run", "category", "cluster", "source", "attribute"):
+        if opt not in frame.columns:
+            frame = frame.with_columns(pl.lit(None, pl.String).alias(opt))
+    frame = frame.with_columns([pl.col(c).cast(pl.String) for c in ("item", "rater", "category", "cluster", "source",
+                                                                      "attribute")])
+    where = "row" if study.ratings.suffix == ".csv" else "parquet row"
+    # Names that become folders or HTML.
+    for r in frame["rater"].unique(maintain_order=True).to_list():
+        if r is None:
+            first = frame.filter(pl.col("rater").is_null())["row"][0]
+            errors.append(f"{rel} {where} {first}: empty rater")
+        elif not _safe(r):
+            first = frame.filter(pl.col("rater") == r)["row"][0]
+            errors.append(f"{rel} {where} {first}: rater name {r!r} is not a safe name (letters, digits, _ . + @ -)")
+        elif r == JURY:
+            errors.append(f"{rel}: rater name 'jury' is reserved for the jury evaluator")
+    null_items = frame.filter(pl.col("item").is_null())
+    if null_items.height:
+        errors.append(f"{rel} {where} {null_items['row'][0]}: empty item ({null_items.height} rows)")
+    # Runs must be whole numbers.
+    runs = frame["run"].to_list()
+    run_values = []
+    for row, v in zip(frame["row"].to_list(), runs):
+        if v is None or (isinstance(v, str) and v.strip() == ""):
+            run_values.append(1)
+            continue
+        try:
+            f = float(v)
+            if f != int(f) or f < 1:
+                raise ValueError
+            run_values.append(int(f))
+        except (TypeError, ValueError):
+            errors.append(f"{rel} {where} {row}: run {v!r} is not a whole number >= 1")
+            run_values.append(1)
+    frame = frame.with_columns(pl.Series("run", run_values, dtype=pl.Int32))
+    # One attribute.
+    attrs = sorted(a for a in frame["attribute"].unique().to_list() if a is not None)
+    if study.attribute is not None:
+        if study.attribute not in attrs:
+            errors.append(f"key 'attribute': {study.attribute!r} not in the file's attributes {attrs}")
+        frame = frame.filter(pl.col("attribute") == study.attribute)
+    elif len(attrs) > 1:
+        errors.append(f"{rel}: several attributes {attrs}; choose one with attribute = \"...\" in the study file")
+    # Parse scores, audit every row.
+    scores, reasons = [], []
+    for v in frame["score"].to_list():
+        s, why = _parse(v, study)
+        scores.append(s)
+        reasons.append(why)
+    frame = frame.with_columns(pl.Series("value", scores, dtype=pl.Float64), pl.Series("reason", reasons, pl.String))
+    exclusions = [f"{rel} {where} {row}: {why} ({v!r}), excluded"
+                  for row, v, why in frame.filter(pl.col("reason").is_not_null()).select("row", "score", "reason")
+                  .iter_rows()]
+    dup = frame.filter(pl.struct("item", "rater", "run").is_duplicated()).sort("row")
+    if dup.height:
+        first = dup.row(0, named=True)
+        rows = dup.filter((pl.col("item") == first["item"]) & (pl.col("rater") == first["rater"])
+                          & (pl.col("run") == first["run"]))["row"].to_list()
+        errors.append(f"{rel} {where}s {', '.join(map(str, rows))}: rater {first['rater']!r} rates item "
+                      f"{first['item']!r} twice in run {first['run']} ({dup.height} rows share such keys)")
+    used = frame.filter(pl.col("reason").is_null())
+    present = frozenset(used["rater"].drop_nulls().to_list())
+    for ref in study.references:
+        if ref not in present:
+            errors.append(f"key 'references': {ref!r} has no usable rating in {rel} "
+                          f"(raters found: {', '.join(sorted(present))})")
+    evaluators = tuple(sorted(r for r in present if r not in study.references))
+    if not evaluators:
+        errors.append(f"{rel}: no evaluator (every rater is a reference)")
+    ref_items = set(used.filter(pl.col("rater").is_in(list(study.references)))["item"].to_list())
+    for e in evaluators:
+        if not ref_items & set(used.filter(pl.col("rater") == e)["item"].to_list()):
+            errors.append(f"{rel}: evaluator {e!r} rates no item that a reference rates")
+    for j in study.jury:
+        if j not in evaluators:
+            errors.append(f"key 'jury': {j!r} is not an evaluator of {rel} (evaluators: {', '.join(evaluators)})")
+    for e in study.own_source:
+        if e not in evaluators:
+            errors.append(f"key 'own_source.{e}': not an evaluator of {rel}")
+    # An item must stay in one cluster, one category and one source.
+    for col in ("cluster", "category", "source"):
+        multi = used.group_by("item").agg(pl.col(col).n_unique().alias("n")).filter(pl.col("n") > 1)
+        if multi.height:
+            errors.append(f"{rel}: item {multi['item'][0]!r} has several {col} values ({multi.height} items do)")
+    problems = tuple(errors + exclusions)
+    if errors:
+        # Even when not strict: a study with errors cannot be turned into ratings safely.
+        raise StudyFileError(study.path, list(problems) if not strict else errors)
+
+    audit = frame.select(
+        pl.lit(study.name).alias("dataset"), pl.lit(rel).alias("source_file"),
+        (pl.lit(f"{where} ") + pl.col("row").cast(pl.String)).alias("record"), "rater",
+        pl.when(pl.col("reason").is_null()).then(pl.lit("used")).otherwise(pl.lit("excluded")).alias("status"),
+        "reason", pl.when(pl.col("reason").is_null()).then(None).otherwise(pl.col("score").cast(pl.String))
+        .alias("detail")).cast(AUDIT_SCHEMA)
+    cluster = pl.coalesce(pl.col("cluster"), pl.col("item"))
+    ratings = make_ratings(used.select(
+        pl.lit(study.name).alias("dataset"), cluster.alias("item_id"), pl.col("item").alias("response_id"),
+        pl.col("source").alias("answer_model"), pl.lit(None, pl.Int32).alias("answer_run"), "category",
+        pl.coalesce(pl.col("attribute"), pl.lit(study.attribute or "score")).alias("attribute"), "rater",
+        pl.when(pl.col("rater").is_in(list(study.references))).then(pl.lit("human")).otherwise(pl.lit("llm"))
+        .alias("rater_kind"), pl.col("run").alias("eval_run"), pl.col("value").alias("score"),
+        pl.lit(rel).alias("source_file"), (pl.lit(f"{where} ") + pl.col("row").cast(pl.String)).alias("source_record"),
+    ).sort("response_id", "rater", "eval_run"))
+    responses = (ratings.group_by("response_id").agg(pl.col("item_id").first(), pl.col("answer_model").first(),
+                                                      pl.col("category").first())
+                 .sort("response_id"))
+    items = (ratings.group_by("item_id").agg(pl.col("category").drop_nulls().first()).sort("item_id"))
+    reviewed = ratings.filter(pl.col("rater").is_in(list(study.references)))
+    review_set = (reviewed.group_by("response_id").agg(pl.col("item_id").first(), pl.col("category").first())
+                  .with_columns(pl.lit(True).alias("has_scores"), pl.lit(None, pl.String).alias("sampled_from"))
+                  .select("item_id", "response_id", "sampled_from", "category", "has_scores").sort("response_id"))
+    present_cols = frozenset(c for c in ("run", "category", "cluster", "source", "attribute")
+                             if frame[c].drop_nulls().len() > 0 and not (c == "run" and frame["run"].n_unique() == 1))
+    own = {e: study.own_source.get(e) for e in evaluators}
+    return TidyData(study=study, items=items, responses=responses, ratings=ratings, review_set=review_set,
+                    audit=audit, evaluators=evaluators, own_answer_model=own, present=present_cols,
+                    problems=problems)
+
+
+def validate(path: str | Path) -> tuple[list[str], TidyData | None]:
+    """Every problem of a study (errors and exclusions, each with its row or key) and the
+    loaded data when it can be analysed (``None`` otherwise)."""
+    try:
+        study = read_study_file(path)
+        data = load_tidy(study, strict=False)
+    except StudyFileError as exc:
+        return exc.problems, None
+    errors = [p for p in data.problems if not p.endswith(", excluded")]
+    return list(data.problems), (None if errors else data)
+
+
+def write_study(ratings: pl.DataFrame, out_dir: str | Path, *, name: str, references, scale=None, integer=False,
+                labels=None, jury=(), own_source=None, title=None) -> Path:
+    """Write ``ratings.csv`` (tidy columns) and ``study.toml`` into ``out_dir``; returns the study file."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    ratings.write_csv(out / "ratings.csv", float_precision=10)
+
+    def q(s):
+        return '"' + str(s).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+    lines = [f"name = {q(name)}"]
+    if title:
+        lines.append(f"title = {q(title)}")
+    lines.append('ratings = "ratings.csv"')
+    if labels:
+        lines.append(f"labels = [{', '.join(q(x) for x in labels)}]")
+    else:
+        lines.append(f"scale = [{scale[0]}, {scale[1]}]")
+        lines.append(f"integer = {'true' if integer else 'false'}")
+    lines.append(f"references = [{', '.join(q(r) for r in references)}]")
+    if jury:
+        lines.append(f"jury = [{', '.join(q(j) for j in jury)}]")
+    if own_source:
+        lines.append("\n[own_source]")
+        lines += [f"{q(k)} = {q(v)}" for k, v in own_source.items() if v]
+    path = out / "study.toml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def tidy_from_ratings(ratings: pl.DataFrame, *, labels=None) -> pl.DataFrame:
+    """The tidy file's columns from ratings in :data:`~analysis.data.ratings.RATINGS_SCHEMA`
+    (whole-point scores written as integers)."""
+    score = pl.col("score")
+    if ratings["score"].len() and (ratings["score"] == ratings["score"].round(0)).all():
+        score = pl.col("score").cast(pl.Int64)
+    if labels:
+        score = pl.col("score").cast(pl.Int64).map_elements(lambda i: labels[i], return_dtype=pl.String)
+    return ratings.select(pl.col("response_id").alias("item"), "rater", score.alias("score"),
+                          pl.col("eval_run").alias("run"), "category", pl.col("item_id").alias("cluster"),
+                          pl.col("answer_model").alias("source")).sort("item", "rater", "run")
+
+
+__all__ = ["StudyFile", "StudyFileError", "TidyData", "read_study_file", "load_tidy", "validate", "write_study",
+           "tidy_from_ratings", "DataError"]
