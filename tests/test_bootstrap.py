@@ -191,3 +191,211 @@ def test_bad_arguments_get_clear_errors(kwargs, msg):
 def test_data_arrays_must_share_the_unit_axis():
     with pytest.raises(ValueError, match="share axis 0"):
         bootstrap((np.ones(5), np.ones(6)), lambda a, b, weights: weights.sum(-1))
+
+
+# --- BCa exactly as scipy (ties count half), degenerate cases ---------------------------
+
+from types import SimpleNamespace  # noqa: E402
+import warnings  # noqa: E402
+
+from scipy import special  # noqa: E402
+
+from analysis.stats.bootstrap import ResamplePlan, bca_levels  # noqa: E402
+
+TIED = np.random.default_rng(21).choice([-1.0, 0.0, 1.0], size=25, p=[0.25, 0.45, 0.3])  # discrete, many ties
+HARMFUL = np.r_[1.0, np.zeros(19)]  # a harmful share of 1 in 20
+
+
+def _scipy_on_our_replicates(data, np_stat, ours, method="BCa", confidence=0.95):
+    """scipy.stats.bootstrap given OUR replicates (n_resamples=0): its own z0, jackknife,
+    acceleration and quantiles on exactly the same resamples."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", stats.DegenerateDataWarning)
+        warnings.simplefilter("ignore", RuntimeWarning)  # scipy's own 0/0 in the acceleration
+        return stats.bootstrap(data, np_stat, n_resamples=0, method=method, confidence_level=confidence,
+                               bootstrap_result=SimpleNamespace(bootstrap_distribution=ours.replicates))
+
+
+@pytest.mark.parametrize("x", [TIED, HARMFUL, SAMPLE], ids=["tied", "harmful-share", "continuous"])
+@pytest.mark.parametrize("method", ["bca", "percentile"])
+@pytest.mark.parametrize("confidence", [0.95, 0.9])
+def test_interval_equals_scipy_on_the_same_replicates(x, method, confidence):
+    ours = bootstrap(x, wmean, n_boot=4000, method=method, confidence=confidence, seed=17, keep_replicates=True)
+    ref = _scipy_on_our_replicates((x,), np.mean, ours, "BCa" if method == "bca" else "percentile", confidence)
+    assert ours.ci_low == pytest.approx(ref.confidence_interval.low, abs=1e-12)
+    assert ours.ci_high == pytest.approx(ref.confidence_interval.high, abs=1e-12)
+
+
+def test_bca_ties_count_half_in_z0():
+    reps = np.array([0.0, 0.0, 1.0, 1.0, 1.0, 2.0, 2.0, 3.0])  # 2 below, 3 tied, 3 above the estimate 1
+    jack = np.array([0.9, 1.0, 1.1, 1.0])
+    _, _, z0, a = bca_levels(reps, np.float64(1.0), jack, 0.95)
+    assert z0 == special.ndtri((2 + 0.5 * 3) / 8)  # scipy >= 1.11; strictly-below would give ndtri(2 / 8)
+    assert a == pytest.approx(0.0, abs=1e-12)  # symmetric jackknife
+
+
+def test_harmful_share_of_one_in_twenty_like_scipy():
+    ours = bootstrap(HARMFUL, wmean, n_boot=10_000, seed=3, keep_replicates=True)
+    assert ours.ci_low == 0.0
+    # Counting only replicates strictly below 0.05 (the old rule) gave an upper bound of 0.15.
+    assert 0.2 <= ours.ci_high <= 0.3
+    own = stats.bootstrap((HARMFUL,), np.mean, n_resamples=10_000, method="BCa", rng=4)
+    # The replicates live on a grid of 1/20: independent runs agree to within one step.
+    assert ours.ci_high == pytest.approx(own.confidence_interval.high, abs=0.05 + 1e-12)
+    assert ours.ci_note == "too few items"
+
+
+def test_tied_data_agree_with_an_independent_scipy_run_within_monte_carlo_error():
+    ours = bootstrap(TIED, wmean, n_boot=20_000, seed=5)
+    ref = stats.bootstrap((TIED,), np.mean, n_resamples=20_000, method="BCa", rng=6)
+    # Replicates live on a grid of 1/25 = 0.04 (about 0.25 bootstrap SE); two independent
+    # runs of B = 20,000 land on the same or a neighbouring grid point.
+    tol = 0.04 + 1e-12
+    assert ours.ci_low == pytest.approx(ref.confidence_interval.low, abs=tol)
+    assert ours.ci_high == pytest.approx(ref.confidence_interval.high, abs=tol)
+
+
+def n_distinct_w(x, weights):
+    return (weights > 0).sum(-1).astype(float)
+
+
+def n_distinct(x, axis=-1):
+    s = np.sort(x, axis=axis)
+    return 1.0 + (np.diff(s, axis=axis) != 0).sum(axis=axis)
+
+
+def test_bca_undefined_where_scipy_is_undefined():
+    # Every resample has fewer distinct units than the sample (z0 = +inf) and the
+    # jackknife is constant (a = 0/0): scipy's interval is NaN, ours too, and said so.
+    x = np.arange(12.0)
+    ours = bootstrap(x, n_distinct_w, n_boot=500, seed=1, keep_replicates=True)
+    ref = _scipy_on_our_replicates((x,), n_distinct, ours)
+    assert np.isnan(ref.confidence_interval.low) and np.isnan(ref.confidence_interval.high)
+    assert np.isnan(ours.ci_low) and np.isnan(ours.ci_high)
+    assert ours.ci_note == "too few items; interval undefined"
+    assert np.isinf(ours.z0)
+
+
+def test_constant_statistic_is_degenerate_not_nan():
+    zeros = np.zeros(40)
+    for method in ("bca", "percentile"):
+        res = bootstrap(zeros, wmean, n_boot=300, seed=2, method=method)
+        assert res.ci_low == 0.0 and res.ci_high == 0.0
+        assert res.ci_note == "degenerate"
+
+
+def test_nan_replicates_are_noted():
+    x = np.arange(40.0)
+
+    def nan_without_unit_0(x, weights):  # undefined in resamples that miss unit 0
+        return np.where(weights[:, 0] > 0, wmean(x, weights), np.nan)
+
+    res = bootstrap(x, nan_without_unit_0, n_boot=400, seed=1, method="percentile")
+    share = 1 - res.n_valid / 400
+    assert 0.25 < share < 0.5  # P(unit 0 missed) = (39/40)^40 = 0.36
+    assert res.ci_note == f"NaN replicates {100 * share:.1f} %"
+    small = bootstrap(x[:10], nan_without_unit_0, n_boot=400, seed=1, method="percentile")
+    assert small.ci_note.startswith("too few items; NaN replicates ")
+
+
+# --- statistics of sums: O(n) jackknife, same numbers as the generic path ---------------
+
+from analysis.stats.bias import _mean_of_sums, _ratio_of_sums  # noqa: E402
+from analysis.stats.icc import _icc_of_sums, icc_from_mean_squares, mean_squares_from_sums, row_statistics  # noqa: E402
+
+RATINGS = np.clip(np.rint(np.random.default_rng(31).normal(3, 1, (150, 1)) + np.linspace(-.3, .3, 4)
+                          + np.random.default_rng(32).normal(0, .8, (150, 4))), 1, 5)
+CLUSTERS = np.random.default_rng(33).integers(0, 45, 150).astype(str)  # unequal cluster sizes
+
+
+def _icc_generic(k):
+    return lambda f, weights: icc_from_mean_squares(mean_squares_from_sums(weights @ f, k))
+
+
+@pytest.mark.parametrize("clusters", [None, CLUSTERS], ids=["items", "clusters"])
+@pytest.mark.parametrize("method", ["bca", "percentile"])
+def test_icc_sums_path_equals_generic_path(clusters, method):
+    feats = row_statistics(RATINGS)
+    kw = dict(n_boot=300, seed=8, method=method, clusters=clusters, keep_replicates=True)
+    generic = bootstrap(feats, _icc_generic(4), **kw)
+    fast = bootstrap(feats, lambda s: _icc_of_sums(s, 4), sums=True, **kw)
+    assert fast.replicates.shape == generic.replicates.shape == (300, 6)
+    np.testing.assert_allclose(fast.replicates, generic.replicates, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(fast.estimate, generic.estimate, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(fast.ci_low, generic.ci_low, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(fast.ci_high, generic.ci_high, rtol=0, atol=1e-12)
+    if method == "bca":  # the O(n) jackknife gives the O(n^2) one's acceleration
+        np.testing.assert_allclose(fast.acceleration, generic.acceleration, rtol=1e-9, atol=1e-12)
+        np.testing.assert_array_equal(fast.z0, generic.z0)
+    assert fast.unit == generic.unit == ("items" if clusters is None else "clusters")
+
+
+@pytest.mark.parametrize("clusters", [None, CLUSTERS], ids=["items", "clusters"])
+def test_bias_sums_path_equals_generic_path(clusters):
+    d = RATINGS[:, 0] - RATINGS[:, 1]
+    units = np.column_stack([np.ones_like(d), d])
+    kw = dict(n_boot=500, seed=9, clusters=clusters, keep_replicates=True)
+    generic = bootstrap(units, _ratio_of_sums, **kw)
+    fast = bootstrap(units, _mean_of_sums, sums=True, **kw)
+    np.testing.assert_allclose(fast.replicates, generic.replicates, rtol=0, atol=1e-12)
+    assert fast.ci_low == pytest.approx(generic.ci_low, abs=1e-12)
+    assert fast.ci_high == pytest.approx(generic.ci_high, abs=1e-12)
+    assert fast.acceleration == pytest.approx(generic.acceleration, rel=1e-9, abs=1e-12)
+
+
+def test_sums_needs_one_two_dimensional_array():
+    with pytest.raises(ValueError, match="sums=True needs"):
+        bootstrap(SAMPLE, lambda s: s, sums=True)
+    with pytest.raises(ValueError, match="cannot be combined"):
+        bootstrap(np.ones((5, 2)), lambda s: s, sums=True, run_counts=[1] * 5)
+
+
+# --- a reusable resampling plan ----------------------------------------------------------
+
+@pytest.mark.parametrize("clusters", [None, CLUSTERS], ids=["items", "clusters"])
+@pytest.mark.parametrize("method", ["bca", "percentile"])
+def test_plan_is_bitwise_the_seeded_call(clusters, method):
+    feats = row_statistics(RATINGS)
+    icc = lambda s: _icc_of_sums(s, 4)  # noqa: E731
+    plan = ResamplePlan(150, 333, seed=12, clusters=clusters)
+    for _ in range(2):  # the second pass reads the cached counts
+        for stat, sums in [(icc, True), (_icc_generic(4), False)]:
+            ref = bootstrap(feats, stat, sums=sums, n_boot=333, seed=12, clusters=clusters, method=method,
+                            keep_replicates=True)
+            got = bootstrap(feats, stat, sums=sums, plan=plan, method=method, keep_replicates=True)
+            assert np.array_equal(got.replicates, ref.replicates)
+            assert np.array_equal(got.ci_low, ref.ci_low) and np.array_equal(got.ci_high, ref.ci_high)
+    uncached = ResamplePlan(150, 333, seed=12, clusters=clusters, cache_mib=0)
+    assert np.array_equal(uncached.counts(), plan.counts())
+    assert np.array_equal(plan.weights(5, 70), bootstrap(feats, lambda f, weights: weights, n_boot=333, seed=12,
+                                                         clusters=clusters, method="percentile",
+                                                         keep_replicates=True).replicates[5:70])
+
+
+def test_plan_counts_are_the_resample_indices():
+    plan = ResamplePlan(17, 300, seed=8)
+    idx = resample_indices(17, 300, seed=8)
+    assert np.array_equal(plan.counts(), np.stack([np.bincount(i, minlength=17) for i in idx]))
+    assert np.array_equal(plan.counts(BLOCK - 3, BLOCK + 5), plan.counts()[BLOCK - 3:BLOCK + 5])
+
+
+def test_plan_without_seed_shares_one_draw():
+    plan = ResamplePlan(len(SAMPLE), 200)
+    a = bootstrap(SAMPLE, wmean, plan=plan, keep_replicates=True)
+    b = bootstrap(SAMPLE, wmean, plan=plan, keep_replicates=True)
+    assert np.array_equal(a.replicates, b.replicates)
+
+
+@pytest.mark.parametrize("kwargs, msg", [
+    (dict(seed=1), "do not pass seed"),
+    (dict(clusters=np.arange(120)), "do not pass seed or clusters"),
+    (dict(n_boot=999), "differs from the plan"),
+])
+def test_plan_conflicts_are_refused(kwargs, msg):
+    with pytest.raises(ValueError, match=msg):
+        bootstrap(SAMPLE, wmean, plan=ResamplePlan(len(SAMPLE), 100, seed=1), **kwargs)
+
+
+def test_plan_must_match_the_rows():
+    with pytest.raises(ValueError, match="resamples 50 rows but the data have 120"):
+        bootstrap(SAMPLE, wmean, plan=ResamplePlan(50, 100, seed=1))

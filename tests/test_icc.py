@@ -166,3 +166,172 @@ def test_permuting_items_or_raters_changes_nothing(x, data):
     cols = data.draw(st.permutations(range(x.shape[1])))
     np.testing.assert_allclose(icc_batch(x[np.array(rows)][:, np.array(cols)]), icc_batch(x),
                                atol=1e-9, equal_nan=True)
+
+
+# --- zero variance never crashes; documented values -------------------------------------
+
+import warnings  # noqa: E402
+
+import polars as pl  # noqa: E402
+
+from analysis.stats.bootstrap import ResamplePlan  # noqa: E402
+from analysis.stats.icc import F_ASSUMES, ICC_SCHEMA  # noqa: E402
+
+S = np.random.default_rng(40).integers(1, 6, 40).astype(float)
+
+
+def _quiet(x, **kw):
+    """intraclass_corr with every RuntimeWarning an error (not only those of analysis.*)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        return intraclass_corr(x, n_boot=kw.pop("n_boot", 400), seed=kw.pop("seed", 1), **kw)
+
+
+@pytest.mark.parametrize("ci", ["f", "percentile", "bca"])
+def test_identical_raters_give_one(ci):
+    res = _quiet(np.column_stack([S, S, S]), ci=ci)
+    assert (res["icc"] == 1.0).all()
+    assert (res["ci_low"] == 1.0).all() and (res["ci_high"] == 1.0).all()
+    assert res["f"].is_infinite().all() and (res["pval"] == 0.0).all()
+    assert (res["ci_note"] == "degenerate").all()
+
+
+@pytest.mark.parametrize("ci", ["f", "percentile", "bca"])
+def test_identical_runs_of_a_temperature_0_judge(ci):
+    # 4 identical evaluation runs of 60 responses to 30 conversations (cluster bootstrap).
+    runs = np.repeat(np.random.default_rng(41).integers(1, 6, (60, 1)).astype(float), 4, axis=1)
+    res = _quiet(runs, ci=ci, clusters=np.repeat(np.arange(30), 2) if ci != "f" else None)
+    assert (res["icc"] == 1.0).all() and (res["ci_low"] == 1.0).all() and (res["ci_high"] == 1.0).all()
+    assert res["n_valid"].is_null().all() if ci == "f" else (res["n_valid"] == 400).all()
+
+
+@pytest.mark.parametrize("ci", ["f", "percentile", "bca"])
+def test_offset_rater_is_consistent_not_in_agreement(ci):
+    res = _quiet(np.column_stack([S, S + 1]), ci=ci).to_pandas().set_index("type")
+    assert res.loc["ICC(C,1)", "icc"] == 1.0 and res.loc["ICC(C,k)", "icc"] == 1.0
+    assert 0 < res.loc["ICC(A,1)", "icc"] < 1
+    assert np.isinf(res.loc["ICC(C,1)", "f"]) and res.loc["ICC(C,1)", "pval"] == 0.0
+    assert res.loc["ICC(C,1)", "ci_low"] == 1.0 and res.loc["ICC(C,1)", "ci_high"] == 1.0
+    assert res.loc["ICC(A,1)", "ci_low"] < res.loc["ICC(A,1)", "icc"] < res.loc["ICC(A,1)", "ci_high"]
+
+
+@pytest.mark.parametrize("ci", ["f", "percentile", "bca"])
+def test_constant_judge_against_a_varying_human(ci):
+    # k = 2, one rater constant: MSR = MSE exactly, so ICC(A,·) = ICC(C,·) = 0 (not 5e-16).
+    res = _quiet(np.column_stack([S, np.full(40, 3.0)]), ci=ci).to_pandas().set_index("type")
+    for form in ("ICC(A,1)", "ICC(C,1)", "ICC(A,k)", "ICC(C,k)"):
+        assert res.loc[form, "icc"] == 0.0
+    assert res.loc["ICC(C,1)", "f"] == pytest.approx(1.0, abs=1e-12)
+    if ci != "f":  # every resample keeps the judge constant: the replicates are all 0
+        assert res.loc["ICC(C,1)", "ci_low"] == 0.0 == res.loc["ICC(C,1)", "ci_high"]
+        assert res.loc["ICC(C,1)", "ci_note"] == "degenerate"
+
+
+@pytest.mark.parametrize("ci", ["f", "percentile", "bca"])
+def test_every_rater_constant_is_undefined_where_0_over_0(ci):
+    res = _quiet(np.column_stack([np.full(40, 2.0), np.full(40, 3.0)]), ci=ci).to_pandas().set_index("type")
+    for form in ("ICC(C,1)", "ICC(C,k)", "ICC(1,k)"):  # 0/0 or x/0: MSR = 0
+        assert np.isnan(res.loc[form, "icc"]) and np.isnan(res.loc[form, "ci_low"])
+        assert res.loc[form, "ci_note"].startswith("ICC undefined: items do not differ (MSR = 0)")
+    assert res.loc["ICC(A,1)", "icc"] == 0.0 and res.loc["ICC(1,1)", "icc"] == -1.0  # defined
+
+
+@pytest.mark.parametrize("ci", ["f", "percentile", "bca"])
+def test_all_ratings_equal_is_nan_with_a_reason(ci):
+    res = _quiet(np.full((40, 3), 4.0), ci=ci)
+    for col in ("icc", "f", "pval", "ci_low", "ci_high"):
+        assert res[col].is_nan().all(), col
+    assert res["ci_note"].str.starts_with("ICC undefined: all ratings equal").all()
+    if ci != "f":
+        assert (res["n_valid"] == 0).all() and res["ci_note"].str.ends_with("NaN replicates 100.0 %").all()
+
+
+def test_cancelling_denominator_is_nan_whatever_the_row_order():
+    # ICC(A,k)'s denominator MSR + (MSC - MSE)/n is exactly 0 here; rounding made it
+    # +-8.6e16 depending on the order of the rows (found by hypothesis).
+    x = np.array([[2, 2, 4, 1], [1, 3, 3, 4], [4, 2, 1, 4], [4, 1, 2, 2], [1, 4, 1, 4], [3, 1, 1, 5],
+                  [2, 2, 5, 1], [2, 5, 1, 2], [1, 1, 4, 2]], float)
+    assert np.isnan(icc_batch(x)[4]) and np.isnan(icc_batch(x[::-1])[4])
+    res = _quiet(x)
+    assert res["ci_note"][4] == "ICC undefined: zero denominator"
+
+
+# --- CI notes, assumptions, new columns ---------------------------------------------------
+
+OLD_COLUMNS = ["type", "icc", "f", "df1", "df2", "pval", "ci_low", "ci_high", "ci_method", "confidence", "n_items",
+               "n_raters", "n_dropped", "n_boot", "n_boot_valid"]
+
+
+@pytest.mark.parametrize("ci", ["f", "bca"])
+def test_new_columns_come_last(ci):
+    res = intraclass_corr(SF, ci=ci, n_boot=200, seed=1)
+    assert res.columns[:len(OLD_COLUMNS)] == OLD_COLUMNS
+    assert res.columns[len(OLD_COLUMNS):] == ["n_valid", "ci_note", "ci_assumes"]
+    assert dict(res.schema) == ICC_SCHEMA
+
+
+def test_ci_assumes_and_notes():
+    f = intraclass_corr(SF)
+    assert f["ci_assumes"].to_list() == [F_ASSUMES[t] for t in ICC_TYPES]
+    assert set(f.filter(pl.col("type").str.contains("(A", literal=True))["ci_assumes"]) == {"raters random"}
+    assert set(f.filter(pl.col("type").str.contains("(C", literal=True))["ci_assumes"]) == {"raters fixed"}
+    assert set(f["ci_method"]) == {"F"} and f["n_valid"].is_null().all() and (f["ci_note"] == "").all()
+    boot = intraclass_corr(SF, ci="bca", n_boot=300, seed=1)
+    assert set(boot["ci_assumes"]) == {"resampled items"}
+    assert (boot["n_valid"] == boot["n_boot_valid"]).all()
+    assert boot["ci_note"].str.contains("too few items").all()  # 6 items
+    rng = np.random.default_rng(42)
+    x = rng.normal(size=(90, 1)) + rng.normal(size=(90, 3))
+    big = intraclass_corr(x, ci="percentile", n_boot=300, seed=1, clusters=np.repeat(np.arange(30), 3))
+    assert set(big["ci_assumes"]) == {"resampled clusters"} and (big["ci_note"] == "").all()
+    few = intraclass_corr(x, ci="percentile", n_boot=300, seed=1, clusters=np.repeat(np.arange(15), 6))
+    assert (few["ci_note"] == "too few clusters").all()
+
+
+def test_missing_ratings_policies():
+    x = SF.copy()
+    x[1, 2] = np.nan
+    for ci in ("f", "percentile"):
+        res = intraclass_corr(x, ci=ci, n_boot=100, seed=1)
+        assert res["n_dropped"][0] == 1 and res["n_items"][0] == 5
+    with pytest.raises(ValueError, match="nan_policy must be"):
+        intraclass_corr(x, nan_policy="propagate")
+    with pytest.raises(ValueError, match="clusters must label every row"):
+        intraclass_corr(x, ci="bca", clusters=[1, 2, 3])
+
+
+# --- the O(n) jackknife and the shared plan, seen from intraclass_corr ------------------------
+
+def test_bca_equals_the_generic_o_n2_jackknife():
+    from analysis.stats.bootstrap import bootstrap
+    from analysis.stats.icc import icc_from_mean_squares, mean_squares_from_sums, row_statistics
+
+    rng = np.random.default_rng(43)
+    x = np.clip(np.rint(rng.normal(3, 1, (120, 1)) + rng.normal(0, .8, (120, 3))), 1, 5)
+    clusters = rng.integers(0, 40, 120)
+    for cl in (None, clusters):
+        res = intraclass_corr(x, ci="bca", n_boot=400, seed=3, clusters=cl)
+        ref = bootstrap(row_statistics(x), lambda f, weights: icc_from_mean_squares(mean_squares_from_sums(weights @ f, 3)),
+                        n_boot=400, seed=3, clusters=cl)
+        np.testing.assert_allclose(res["ci_low"].to_numpy(), ref.ci_low, rtol=0, atol=1e-12)
+        np.testing.assert_allclose(res["ci_high"].to_numpy(), ref.ci_high, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("clusters", [None, np.repeat(np.arange(40), 2)], ids=["items", "clusters"])
+def test_plan_gives_the_seeded_table(clusters):
+    rng = np.random.default_rng(44)
+    tables = [rng.normal(size=(80, 1)) + rng.normal(size=(80, 2)) for _ in range(3)]  # 3 attributes
+    plan = ResamplePlan(80, 300, seed=5, clusters=clusters)
+    for x in tables:
+        for ci in ("bca", "percentile"):
+            assert intraclass_corr(x, ci=ci, plan=plan).equals(
+                intraclass_corr(x, ci=ci, n_boot=300, seed=5, clusters=clusters))
+
+
+def test_plan_must_fit_the_complete_items():
+    x = SF.copy()
+    x[0, 0] = np.nan
+    with pytest.raises(ValueError, match="build the plan on the complete items"):
+        intraclass_corr(x, ci="bca", plan=ResamplePlan(6, 100, seed=1))
+    with pytest.raises(ValueError, match="do not pass clusters"):
+        intraclass_corr(SF, ci="bca", plan=ResamplePlan(6, 100, seed=1), clusters=np.arange(6))

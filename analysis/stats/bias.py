@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from scipy import stats
 
-from analysis.stats.bootstrap import bootstrap
+from analysis.stats.bootstrap import ResamplePlan, bootstrap
 
 SIGN = "evaluator − reference"
 
@@ -36,9 +36,14 @@ def _differences(evaluator, reference) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _ratio_of_sums(units: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Mean difference of a resample from per-unit (count, sum) pairs."""
+    """Mean difference of a resample from per-unit (count, sum) pairs (generic path)."""
     sums = weights @ units
     return sums[:, 1] / sums[:, 0]
+
+
+def _mean_of_sums(sums: np.ndarray) -> np.ndarray:
+    """Mean difference from summed (count, sum of differences): ``bootstrap(sums=True)``."""
+    return sums[..., 1] / sums[..., 0]
 
 
 @dataclass(frozen=True)
@@ -57,22 +62,26 @@ class BiasResult:
     wilcoxon_pval: float
     n_zero_differences: int
     sign: str = SIGN
+    n_valid: int | None = None
+    ci_note: str = ""
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
-def mean_bias(evaluator, reference, *, n_boot: int = 2000, method: str = "bca", confidence: float = 0.95,
-              seed=None, clusters=None) -> BiasResult:
+def mean_bias(evaluator, reference, *, n_boot: int | None = None, method: str = "bca", confidence: float = 0.95,
+              seed=None, clusters=None, plan: ResamplePlan | None = None) -> BiasResult:
     """Signed mean difference ``mean(evaluator − reference)`` with a bootstrap CI.
 
     Parameters
     ----------
     evaluator, reference : array_like, shape (n,)
         Scores of the same n items.
-    n_boot, method, confidence, seed, clusters
-        Passed to :func:`analysis.stats.bootstrap.bootstrap` (BCa over items by default;
-        ``clusters`` resamples whole conversations).
+    n_boot, method, confidence, seed, clusters, plan
+        Passed to :func:`analysis.stats.bootstrap.bootstrap` (BCa over items by default,
+        2000 resamples; ``clusters`` resamples whole conversations; ``plan`` shares one
+        draw of resamples with other statistics). The mean is a statistic of the
+        per-unit sums ``(1, difference)``, so BCa's jackknife is O(n).
 
     Returns
     -------
@@ -80,22 +89,22 @@ def mean_bias(evaluator, reference, *, n_boot: int = 2000, method: str = "bca", 
         ``bias`` in points; ``t_*``: paired t test (``scipy.stats.ttest_rel``);
         ``wilcoxon_pval``: Wilcoxon signed-rank test (``zero_method="wilcox"``: the
         ``n_zero_differences`` tied pairs are dropped from that test only; NaN if all
-        differences are zero).
+        differences are zero); ``n_valid``: finite bootstrap replicates; ``ci_note``:
+        caveats of the interval (:mod:`analysis.stats.intervals`).
 
     Examples
     --------
     >>> r = mean_bias([4, 5, 5, 3, 4, 5], [3, 4, 5, 2, 4, 4], n_boot=999, seed=1)
-    >>> r.bias, r.sign
-    (0.6666666666666666, 'evaluator − reference')
+    >>> r.bias, r.sign, r.ci_note
+    (0.6666666666666666, 'evaluator − reference', 'too few items')
     """
     e, r = _differences(evaluator, reference)
     d = e - r
-    # Per-unit (count, sum of differences): resampling clusters is resampling their sums.
+    # Per-unit (count, sum of differences): a resample is counts @ units (per cluster
+    # when clusters are given), the jackknife total - units[i].
     units = np.column_stack([np.ones_like(d), d])
-    if clusters is not None:
-        _, codes = np.unique(np.asarray(clusters), return_inverse=True)
-        units = np.column_stack([np.bincount(codes), np.bincount(codes, d)]).astype(float)
-    res = bootstrap(units, _ratio_of_sums, n_boot=n_boot, method=method, confidence=confidence, seed=seed)
+    res = bootstrap(units, _mean_of_sums, sums=True, n_boot=n_boot, method=method, confidence=confidence,
+                    seed=seed, clusters=clusters, plan=plan)
     zeros = int((d == 0).sum())
     if np.all(d == d[0]):
         t_stat, t_p = (float("nan"), float("nan"))
@@ -106,7 +115,7 @@ def mean_bias(evaluator, reference, *, n_boot: int = 2000, method: str = "bca", 
     return BiasResult(n=int(d.size), bias=float(d.mean()), ci_low=float(res.ci_low), ci_high=float(res.ci_high),
                       ci_method={"bca": "BCa", "percentile": "percentile"}[method], confidence=confidence,
                       t_statistic=t_stat, t_df=int(d.size - 1), t_pval=t_p, wilcoxon_pval=w_p,
-                      n_zero_differences=zeros)
+                      n_zero_differences=zeros, n_valid=int(res.n_valid), ci_note=str(res.ci_note))
 
 
 @dataclass(frozen=True)
