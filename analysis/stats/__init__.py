@@ -7,7 +7,9 @@ numpy arrays and returns numbers, arrays or a small result object.
 Modules
 -------
 icc             the six McGraw & Wong (1996) ICC forms, F tests, F-based and bootstrap CIs
-bootstrap       seeded, vectorised, chunked bootstrap over items or clusters (percentile, BCa)
+bootstrap       seeded, vectorised bootstrap over items or clusters (percentile, BCa with scipy's
+                ties rule), a reusable resampling plan, a linear-time jackknife for sums
+intervals       the rules that flag intervals that cannot be trusted (ci_note)
 agreement       MAE, RMSE, within-1, kappas, Krippendorff's alpha, CCC, correlations
 bias            signed bias (evaluator - reference) with CI, Bland-Altman, MSE decomposition
 ceiling         leave-one-human-out: the evaluator against the human-human ceiling
@@ -16,6 +18,8 @@ proportions     Wilson and Clopper-Pearson intervals of a proportion
 gwet            Gwet's AC1 (nominal) and AC2 (weighted) with their variance (Gwet 2008, 2014)
 alt_test        the alternative annotator test: can a judge replace a human? (Calderon et al. 2025)
 disagreement    judge-human agreement split by how much the humans disagree (Elangovan et al. 2025)
+ppi             judge-assisted means and proportions (prediction-powered inference, PPI++)
+gtheory         variance components and D-studies (generalizability theory, Brennan 2001)
 """
 
 from analysis.stats.agreement import (
@@ -23,7 +27,8 @@ from analysis.stats.agreement import (
     quadratic_weighted_kappa, rmse, spearman, within_one_pct,
 )
 from analysis.stats.bias import BiasResult, BlandAltman, MSEDecomposition, bland_altman, mean_bias, mse_decomposition
-from analysis.stats.bootstrap import BootstrapResult, bootstrap, resample_indices
+from analysis.stats.bootstrap import BootstrapResult, ResamplePlan, bootstrap, resample_indices
+from analysis.stats.intervals import ci_note
 from analysis.stats.ceiling import human_ceiling
 from analysis.stats.classification import classification_metrics, majority_vote
 from analysis.stats.icc import ICC_TYPES, SHROUT_FLEISS, icc_batch, intraclass_corr, mean_squares
@@ -34,9 +39,11 @@ from analysis.stats.alt_test import (
     alt_test_sweep, benjamini_yekutieli, benjamini_yekutieli_adjusted,
 )
 from analysis.stats.disagreement import agreement_by_human_disagreement
+from analysis.stats.ppi import PPIResult, SampleSizePlan, ppi_mean, ppi_mean_grouped, ppi_sample_size, ppi_variance
+from analysis.stats.gtheory import GStudy, anova_components, d_study, g_coefficients, g_study, g_study_bootstrap, smallest_n
 
 __all__ = [
-    "Agreement", "BiasResult", "BlandAltman", "BootstrapResult", "ICC_TYPES", "MSEDecomposition", "SHROUT_FLEISS",
+    "Agreement", "BiasResult", "BlandAltman", "BootstrapResult", "ResamplePlan", "ci_note", "ICC_TYPES", "MSEDecomposition", "SHROUT_FLEISS",
     "agreement_summary", "bland_altman", "bootstrap", "classification_metrics", "clopper_pearson", "cohen_kappa",
     "fleiss_kappa", "human_ceiling", "icc_batch", "intraclass_corr", "krippendorff_alpha", "lin_ccc", "mae",
     "majority_vote", "mean_bias", "mean_squares", "mse_decomposition", "pearson", "quadratic_weighted_kappa",
@@ -45,4 +52,6 @@ __all__ = [
     "AltTestIndicators", "AltTestResult", "alt_test", "alt_test_arrays", "alt_test_from_indicators",
     "alt_test_indicators", "alt_test_sweep", "benjamini_yekutieli", "benjamini_yekutieli_adjusted",
     "agreement_by_human_disagreement",
+    "PPIResult", "SampleSizePlan", "ppi_mean", "ppi_mean_grouped", "ppi_sample_size", "ppi_variance",
+    "GStudy", "anova_components", "d_study", "g_coefficients", "g_study", "g_study_bootstrap", "smallest_n",
 ]
