@@ -8,11 +8,16 @@ byte-identical files.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import matplotlib
 
-matplotlib.use("Agg")  # batch rendering has no display
+if "ipykernel" not in sys.modules:
+    # Scripts and the CLI have no display. In a Jupyter kernel (JupyterLab, papermill) the
+    # kernel's inline backend stays, so `plt.show()` puts each figure into the notebook
+    # and its HTML; the files written by save_figure are the same bytes either way.
+    matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import seaborn as sns  # noqa: E402
 
