@@ -91,7 +91,7 @@ def test_off_scale_score_is_excluded(copy):
 
 def test_duplicated_rating_row_is_an_error_naming_the_file_and_row(copy):
     _edit_records(copy / H1, lambda r: r.insert(1, dict(r[0])))
-    with pytest.raises(DataError, match=r"H1_scores_n206_s42\.json: 207 rows, expected 206.*row 1 duplicates row 0"):
+    with pytest.raises(DataError, match=r"H1_scores_n206_s42\.json, record row 1: 207 rows, expected 206.*row 1 duplicates row 0"):
         load_bhh(copy.parent)
 
 

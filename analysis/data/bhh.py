@@ -42,12 +42,23 @@ Quirks of the real files, and what the loader does
 * Some answers have 2 evaluation runs, not 3: the missing run (``None`` in ``evals``)
   is excluded as "missing score".
 * A file with more or fewer rows than the validation set (e.g. a duplicated row) is an
-  error: the join by position would otherwise be wrong.
+  error naming the first row that does not line up: the join by position would
+  otherwise be wrong.
+* Scale: scores are whole points on 1-5 (every run of every evaluator, and the human
+  scores). A value off the range is "score outside the scale", a fraction (4.5) "score
+  is not a whole point": both excluded with the value in ``detail``. The authors'
+  fractional ``evaluation`` (the mean of runs) is derived, never read as a rating.
+* Files: every file under the folders read (``data/processed``, ``data/human_label``,
+  ``data/llm_answer``, ``data/llm_label``, ``data/llm_evaluator``) has audit rows; a
+  file that no item refers to (the 2,046-item test split, readmes, the review sets the
+  other evaluators chose, a stray file) is ``ignored`` with reason "not part of the
+  study", an evaluator not asked for with reason "evaluator not selected".
+* Text is UTF-8 with or without a BOM; other bytes are an error naming the byte offset.
 """
 
 from __future__ import annotations
 
-import json
+import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,8 +68,8 @@ import numpy as np
 import polars as pl
 
 from analysis.data.paths import dataset_dir
-from analysis.data.ratings import (REASON_MISSING, REASON_NO_CONSENSUS, Audit, DataError, make_ratings,
-                              parse_score)
+from analysis.data.ratings import (REASON_MISSING, REASON_NO_CONSENSUS, REASON_NOT_PART, Audit, DataError,
+                                   list_files, make_ratings, parse_score, read_json, read_text)
 
 DATASET = "bhh"
 VALIDATION_SET = "sampled_dataset_n_200_merged_n50-noSeed_156-s42"
@@ -100,7 +111,12 @@ EVALUATOR_DIR = "data/llm_evaluator"
 EVALUATION_SUBDIR = "n_200/merged"
 
 SCALE = (1, 5)
+INTEGER_SCALE = True
+"""Scores are whole points: a fraction read from a file is excluded (off the grid)."""
 N_EVAL_RUNS = 3
+READ_FOLDERS = ("data/processed", "data/human_label", "data/llm_answer", "data/llm_label", "data/llm_evaluator")
+"""The folders the loader reads; every file in them gets audit rows."""
+REASON_NOT_SELECTED = "evaluator not selected"
 _ANSWER_RE = re.compile(rf"^(?P<model>.+)-answers-{re.escape(VALIDATION_SET)}-(?P<ts>\d{{8}}-\d{{6}})\.json$")
 _LABEL_RE = re.compile(rf"^(?P<model>.+)-labeled-{re.escape(VALIDATION_SET)}-(?P<ts>\d{{8}}-\d{{6}}|merged_labels)\.json$")
 
@@ -140,30 +156,61 @@ def _constant(token: str) -> Any:
 
 
 def read_json_records(root: Path, rel: str) -> list[dict]:
-    """A JSON file holding a list of objects; errors name the file (and position)."""
-    path = root / rel
-    if not path.is_file():
-        raise DataError(rel, None, f"file not found under {root}")
-    text = path.read_text(encoding="utf-8")
-    try:
-        data = json.loads(text, parse_constant=_constant)
-    except json.JSONDecodeError as exc:
-        raise DataError(rel, f"line {exc.lineno} column {exc.colno}", f"malformed JSON: {exc.msg}") from None
+    """A JSON file holding a list of objects (UTF-8, optional BOM); errors name the file
+    (and the line and column, or the byte offset of a byte that is not UTF-8)."""
+    data = read_json(root, rel, parse_constant=_constant)
     if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
-        raise DataError(rel, None, "expected a JSON list of objects (one per validation item)")
+        bad = next((k for k, r in enumerate(data) if not isinstance(r, dict)), None) if isinstance(data, list) else None
+        raise DataError(rel, None if bad is None else f"row {bad}",
+                        "expected a JSON list of objects (one per validation item)")
     return data
 
 
-def _check_rows(rel: str, records: list, n_items: int) -> None:
+def _conversation(rec: dict) -> str | None:
+    """The conversation of a record as one string (the human score files flatten the
+    turns with " | "); None when the record carries none."""
+    got = rec.get("inputs") if isinstance(rec, dict) else None
+    if isinstance(got, list):
+        return " | ".join(map(str, got))
+    return got if isinstance(got, str) else None
+
+
+def _first_misaligned(records: list, inputs: list | None) -> tuple[int, str]:
+    """The first row of ``records`` that does not line up with the validation file, and how."""
+    refs = [(" | ".join(map(str, x)) if isinstance(x, list) else None) for x in (inputs or [])]
+    for k, rec in enumerate(records):
+        if k > 0 and rec == records[k - 1]:
+            return k, f"row {k} duplicates row {k - 1}"
+        if k >= len(refs):
+            break
+        got = _conversation(rec)
+        if got is None or got == refs[k]:
+            continue
+        if k + 1 < len(refs) and got == refs[k + 1]:
+            return k, f"row {k} holds validation row {k + 1}'s conversation: validation row {k} has no row here"
+        if k > 0 and got == refs[k - 1]:
+            return k, f"row {k} repeats validation row {k - 1}'s conversation (an extra row)"
+        if isinstance(rec.get("inputs"), list):
+            return k, f"row {k}'s conversation differs from validation row {k}"
+        # A flattened text that matches no neighbour is one of the corrupted texts of the
+        # human files: inconclusive, keep looking.
+    n = len(refs) if inputs is not None else None
+    if n is not None and len(records) < n:
+        return len(records), (f"rows 0-{len(records) - 1} line up; validation rows {len(records)}-{n - 1} have "
+                              f"no row here (the file ends early)")
+    if n is not None and len(records) > n:
+        return n, f"rows {n}-{len(records) - 1} are extra (rows 0-{n - 1} line up)"
+    return len(records), "the rows could not be matched to the validation file"
+
+
+def _check_rows(rel: str, records: list, n_items: int, inputs: list | None = None) -> None:
+    """Refuse a file whose row count differs from the validation set's, naming the first
+    row that does not line up (a duplicated, missing or extra row)."""
     if len(records) == n_items:
         return
-    hint = ""
-    for k in range(1, len(records)):
-        if records[k] == records[k - 1]:
-            hint = f"; row {k} duplicates row {k - 1}"
-            break
-    raise DataError(rel, None, f"{len(records)} rows, expected {n_items} (one per validation item, joined by "
-                               f"row position){hint}")
+    row, how = _first_misaligned(records, inputs)
+    raise DataError(rel, f"row {row}", f"{len(records)} rows, expected {n_items} (one per validation item, "
+                                       f"joined by row position); {how}")
 
 
 def _check_inputs(rel: str, records: list[dict], inputs: list, *, required: bool = True) -> None:
@@ -191,7 +238,7 @@ def _answer_files(root: Path) -> dict[str, tuple[str, int]]:
     for path in sorted(folder.glob("*.json")):
         m = _ANSWER_RE.match(path.name)
         if not m:
-            continue  # other data sets' answers (e.g. the 2,046-item test split)
+            continue  # other data sets' answers (e.g. the 2,046-item test split): audited as ignored
         prefix = m["model"]
         if prefix not in MODEL_NAMES:
             raise DataError(f"{ANSWER_DIR}/{path.name}", None,
@@ -280,7 +327,7 @@ def load_bhh(root: str | Path | None = None, *, evaluators: tuple[str, ...] | No
         audit.used(VALIDATION_FILE, f"row {i}", detail="validation item")
 
     consensus = read_json_records(base, CONSENSUS_FILE)
-    _check_rows(CONSENSUS_FILE, consensus, n)
+    _check_rows(CONSENSUS_FILE, consensus, n, inputs)
     _check_inputs(CONSENSUS_FILE, consensus, inputs)
     category = [r.get("label") or None for r in consensus]
     items = pl.DataFrame({
@@ -298,7 +345,7 @@ def load_bhh(root: str | Path | None = None, *, evaluators: tuple[str, ...] | No
     for name, (model, run) in sorted(answers.items(), key=lambda kv: kv[1]):
         rel = f"{ANSWER_DIR}/{name}"
         recs = read_json_records(base, rel)
-        _check_rows(rel, recs, n)
+        _check_rows(rel, recs, n, inputs)
         _check_inputs(rel, recs, inputs)
         for i in range(n):
             resp_rows.append((_response_id(model, run, i), _item_id(i), model, run, rel, i))
@@ -312,7 +359,7 @@ def load_bhh(root: str | Path | None = None, *, evaluators: tuple[str, ...] | No
         rows += _evaluations(base, evaluator, answers, n, inputs, category, audit)
 
     review = read_json_records(base, REVIEW_FILE)
-    _check_rows(REVIEW_FILE, review, n)
+    _check_rows(REVIEW_FILE, review, n, inputs)
     _check_inputs(REVIEW_FILE, review, inputs)
     reviewed = []
     for i, rec in enumerate(review):
@@ -327,13 +374,13 @@ def load_bhh(root: str | Path | None = None, *, evaluators: tuple[str, ...] | No
     human_used = {}
     for human, rel in HUMAN_SCORE_FILES.items():
         recs = read_json_records(base, rel)
-        _check_rows(rel, recs, n)
+        _check_rows(rel, recs, n, inputs)
         _check_inputs(rel, recs, inputs, required=False)
         for i, rec in enumerate(recs):
             record = f"row {i}"
             if "evaluation" not in rec:
                 raise DataError(rel, record, "no 'evaluation' field (the human score)")
-            score, reason = parse_score(rec["evaluation"], SCALE)
+            score, reason = parse_score(rec["evaluation"], SCALE, integer=INTEGER_SCALE)
             if reason == REASON_MISSING and category[i] is None:
                 reason = REASON_NO_CONSENSUS
             if reason:
@@ -355,6 +402,7 @@ def load_bhh(root: str | Path | None = None, *, evaluators: tuple[str, ...] | No
         "has_scores": [all(human_used.get((h, i), False) for h in HUMAN_SCORE_FILES) for i in range(n)],
     })
     rubric = _rubric(base, audit)
+    _account_for_files(base, audit, evaluators)
     own = {e: MODEL_NAMES.get(evaluation_prefix(base, e)) for e in evaluators}
     return BHHData(items=items, responses=responses, ratings=ratings, review_set=review_set,
                    crisis_labels=labels, rubric=rubric, audit=audit.to_frame(), evaluators=evaluators,
@@ -378,14 +426,14 @@ def _evaluations(base: Path, evaluator: str, answers: dict[str, tuple[str, int]]
     expected = {f"{prefix}-evaluation_{name[:-5]}_merged.json": name for name in answers}
     for path in sorted((base / folder).glob("*.json")):
         if path.name not in expected:
-            audit.excluded(f"{folder}/{path.name}", "file", "evaluates no answer file of the validation set",
-                           rater=evaluator)
+            audit.ignored(f"{folder}/{path.name}", REASON_NOT_PART, rater=evaluator,
+                          detail="evaluates no answer file of the validation set")
     rows = []
     for ev_name, answer_name in sorted(expected.items()):
         rel = f"{folder}/{ev_name}"
         model, run = answers[answer_name]
         recs = read_json_records(base, rel)
-        _check_rows(rel, recs, n)
+        _check_rows(rel, recs, n, inputs)
         _check_inputs(rel, recs, inputs)
         for i, rec in enumerate(recs):
             runs = rec.get("evals")
@@ -400,7 +448,7 @@ def _evaluations(base: Path, evaluator: str, answers: dict[str, tuple[str, int]]
                                    detail=f"'evals' holds {len(runs)} runs")
             for r, value in enumerate(runs, start=1):
                 record = f"row {i} run {r}"
-                score, reason = parse_score(value, SCALE)
+                score, reason = parse_score(value, SCALE, integer=INTEGER_SCALE)
                 if reason == REASON_MISSING and category[i] is None:
                     reason = REASON_NO_CONSENSUS
                 if reason:
@@ -416,7 +464,7 @@ def _crisis_labels(base: Path, n: int, inputs: list, consensus: list[dict], audi
     out = []
 
     def add(rel: str, rater: str, recs: list[dict]) -> None:
-        _check_rows(rel, recs, n)
+        _check_rows(rel, recs, n, inputs)
         for i, rec in enumerate(recs):
             label = rec.get("label") or None
             out.append((_item_id(i), rater, label, rel))
@@ -448,16 +496,40 @@ def _crisis_labels(base: Path, n: int, inputs: list, consensus: list[dict], audi
 
 
 def _rubric(base: Path, audit: Audit) -> pl.DataFrame:
-    path = base / RUBRIC_FILE
-    if not path.is_file():
-        raise DataError(RUBRIC_FILE, None, f"file not found under {base}")
+    text = read_text(base, RUBRIC_FILE)
     try:
-        rubric = pl.read_csv(path)
+        rubric = pl.read_csv(io.BytesIO(text.encode("utf-8")))
     except pl.exceptions.PolarsError as exc:
         raise DataError(RUBRIC_FILE, None, f"malformed CSV: {exc}") from None
     for i in range(rubric.height):
         audit.used(RUBRIC_FILE, f"row {i}", detail="rubric")
     return rubric
+
+
+def _account_for_files(base: Path, audit: Audit, evaluators: tuple[str, ...]) -> None:
+    """An ``ignored`` row for every file of the folders read that no audit row names."""
+    seen = {r["source_file"] for r in audit.rows}
+    for rel in list_files(base, READ_FOLDERS):
+        if rel in seen:
+            continue
+        parts = rel.split("/")
+        evaluator = parts[2] if rel.startswith(EVALUATOR_DIR + "/") and len(parts) > 3 else None
+        if evaluator is not None and evaluator not in evaluators and evaluator != "sampled":
+            audit.ignored(rel, REASON_NOT_SELECTED, rater=evaluator,
+                          detail=f"evaluators read: {', '.join(evaluators)}")
+        else:
+            audit.ignored(rel, REASON_NOT_PART, detail=_why_not_part(rel))
+
+
+def _why_not_part(rel: str) -> str | None:
+    name = rel.rsplit("/", 1)[-1]
+    if "n_2046" in name:
+        return "the 2,046-item test split (not the validation split)"
+    if rel.startswith("data/llm_evaluator/sampled/"):
+        return f"the review set of the paper (the humans' answers) is {REVIEW_FILE}"
+    if not name.endswith(".json"):
+        return "not a JSON data file of the validation split"
+    return "no item of the validation split refers to this file"
 
 
 def review_matrix(data: BHHData, raters: tuple[str, ...] = ("gpt-4o-mini", "gpt-5-nano", "meta-llama", "H1", "H2"),

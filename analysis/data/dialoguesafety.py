@@ -18,18 +18,34 @@ truncated carries that in ``reason`` (and the start of the answer in ``detail``)
 
 Every file's embedded item (``item`` for ChatGPT, the top level for the fine-tuned
 models) must equal ``test.json`` at its index; a mismatch is an error naming the file.
+
+Every file accounted for
+------------------------
+The loader lists every file under ``data/``, ``ChatGPT_gen/`` and
+``finetuned_model_predict/``, and each gets an audit row:
+
+* ``N.json`` of a run folder with ``N`` an item of ``test.json``: read, ``used`` (a
+  missing one is an error naming it);
+* ``N.json`` with ``N`` beyond ``test.json``'s last item, present in *every* run folder
+  of every system read: an item of the study that the reference file lacks, so its
+  prediction files are ``excluded`` with reason "item not in data/test.json" (never
+  skipped in silence: removing test.json's last item names the 30 files of item 799);
+* any other file (a stray ``800.json`` in some folders only, a README, files of a
+  system not asked for) is ``ignored``, with reason "not part of the study" or
+  "system not selected".
+
+Text is UTF-8 with or without a BOM; other bytes are an error naming the byte offset.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 
 from analysis.data.paths import dataset_dir
-from analysis.data.ratings import AUDIT_SCHEMA, DataError
+from analysis.data.ratings import AUDIT_SCHEMA, REASON_NOT_PART, DataError, list_files, read_json
 
 DATASET = "dialoguesafety"
 TEST_FILE = "data/test.json"
@@ -97,6 +113,8 @@ def _base(root: str | Path | None) -> Path:
     return dataset_dir(FOLDER, root)
 
 REASON_UNMAPPED = "answer maps to no category"
+REASON_NO_GOLD = "item not in data/test.json"
+REASON_NOT_SELECTED = "system not selected"
 REASON_TRUNCATED = "answer truncated at the token limit"
 
 
@@ -124,13 +142,13 @@ def map_answer(text: str) -> int:
 
 
 def _read(base: Path, rel: str):
-    path = base / rel
-    if not path.is_file():
-        raise DataError(rel, None, f"file not found under {base}")
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise DataError(rel, f"line {exc.lineno} column {exc.colno}", f"malformed JSON: {exc.msg}") from None
+    return read_json(base, rel)
+
+
+def _item_index(name: str) -> int | None:
+    """``"17.json"`` -> 17; None for any other file name."""
+    stem = name[:-5] if name.endswith(".json") else None
+    return int(stem) if stem is not None and stem.isdigit() and str(int(stem)) == stem else None
 
 
 def load_dialoguesafety(root: str | Path | None = None, *, systems: tuple[str, ...] | None = None) -> DialogueSafetyData:
@@ -146,6 +164,19 @@ def load_dialoguesafety(root: str | Path | None = None, *, systems: tuple[str, .
     if not isinstance(test, list) or not test:
         raise DataError(TEST_FILE, None, "expected a JSON list of test items")
     n = len(test)
+    runs_of = {system: [f"{folder}/{sub}" for sub in _run_folders(base / folder, folder.startswith(CHATGPT_DIR))]
+               for system, folder in chosen.items()}
+    # Indices beyond test.json that every run folder predicted are items the reference
+    # lacks (its last item removed, say); beyond that, a file is a stray.
+    beyond: dict[int, int] = {}
+    for run_dirs in runs_of.values():
+        for run_dir in run_dirs:
+            for p in (base / run_dir).iterdir():
+                k = _item_index(p.name) if p.is_file() else None
+                if k is not None and k >= n:
+                    beyond[k] = beyond.get(k, 0) + 1
+    n_run_dirs = sum(len(v) for v in runs_of.values())
+    lacking = sorted(k for k, c in beyond.items() if c == n_run_dirs)
     gold = []
     for i, t in enumerate(test):
         if not isinstance(t, dict) or t.get("label") not in range(len(CATEGORIES)):
@@ -155,10 +186,15 @@ def load_dialoguesafety(root: str | Path | None = None, *, systems: tuple[str, .
     rows = []
     for system, folder in chosen.items():
         chatgpt = folder.startswith(CHATGPT_DIR)
-        for run, sub in enumerate(_run_folders(base / folder, chatgpt), start=1):
+        for run, run_dir in enumerate(runs_of[system], start=1):
+            for k in lacking:
+                audit.append((f"{run_dir}/{k}.json", f"item {k}", system, "excluded", REASON_NO_GOLD,
+                              f"{TEST_FILE} has {n} items (0-{n - 1}); every run folder has {k}.json"))
             for i in range(n):
-                rel = f"{folder}/{sub}/{i}.json"
+                rel = f"{run_dir}/{i}.json"
                 d = _read(base, rel)
+                if not isinstance(d, dict):
+                    raise DataError(rel, f"item {i}", f"expected a JSON object, got a {type(d).__name__}")
                 item = d.get("item") if chatgpt else {k: d.get(k) for k in ("context", "response", "label")}
                 if item != test[i]:
                     raise DataError(rel, f"item {i}", "embedded item differs from data/test.json at this index")
@@ -166,7 +202,9 @@ def load_dialoguesafety(root: str | Path | None = None, *, systems: tuple[str, .
                     try:
                         choice = d["choices"][0]
                         answer, finish = choice["message"]["content"], choice.get("finish_reason")
-                    except (KeyError, IndexError, TypeError):
+                        if not isinstance(answer, str):
+                            raise TypeError
+                    except (KeyError, IndexError, TypeError, AttributeError):
                         raise DataError(rel, f"item {i}", "no choices[0].message.content in the answer") from None
                     predicted = map_answer(answer)
                 else:
@@ -180,6 +218,20 @@ def load_dialoguesafety(root: str | Path | None = None, *, systems: tuple[str, .
                 audit.append((rel, f"item {i}", system, "used", "; ".join(flags) or None,
                               repr(answer[:60]) if flags else None))
                 rows.append((i, system, run, predicted, gold[i], answer, finish, rel))
+    seen = {r[0] for r in audit}
+    chosen_folders = tuple(chosen.values())
+    for rel in list_files(base, ("data", CHATGPT_DIR, FINETUNED_DIR)):
+        if rel in seen:
+            continue
+        owner = next((s for s, f in found.items() if rel.startswith(f + "/")), None)
+        if owner is not None and not rel.startswith(tuple(f + "/" for f in chosen_folders)):
+            audit.append((rel, "file", owner, "ignored", REASON_NOT_SELECTED, f"systems read: {', '.join(chosen)}"))
+            continue
+        k = _item_index(rel.rsplit("/", 1)[-1])
+        detail = (f"{TEST_FILE} has {n} items (0-{n - 1}) and only {beyond.get(k, 0)} of the {n_run_dirs} run "
+                  f"folders have {k}.json" if k is not None and k >= n and owner is not None else
+                  "not a prediction file N.json of a run folder, nor data/test.json")
+        audit.append((rel, "file", owner, "ignored", REASON_NOT_PART, detail))
     predictions = pl.DataFrame(rows, schema={"item": pl.Int64, "system": pl.String, "run": pl.Int64,
                                              "predicted": pl.Int64, "gold": pl.Int64, "answer": pl.String,
                                              "finish_reason": pl.String, "source_file": pl.String}, orient="row")

@@ -13,10 +13,20 @@ Quirks of the real files, and what the loader does
   each of its 7 attributes with the cell's location.
 * Some human column names start with a space: names are stripped.
 * Empty cells: "empty cell"; a JSON object without an attribute: "missing key".
-* Human ratings include 0 and 6, outside the 1-5 scale: excluded as "score outside the
-  scale" by default; ``keep_off_scale=True`` keeps them, because the authors' published
-  numbers include them.
-* Values that are not numbers: "score is not a number".
+* Scale: whole points on 1-5. Human ratings include 0 and 6, outside the scale:
+  excluded as "score outside the scale" by default; ``keep_off_scale=True`` keeps them
+  (any rater's, a judge's 6 too), because the authors' published numbers include them,
+  and marks each such record ``used`` with reason "off-scale kept (authors' choice)" and
+  the value in ``detail``. A fraction (4.5) is excluded as "score is not a whole point"
+  either way: no rater of the paper gives one.
+* A conversation of the human file that a judge's file lacks (a removed row): one audit
+  row ``excluded`` with reason "conversation not in this file" and record ``ConvID N``.
+* Values that are not numbers: "score is not a number"; null, ``"NaN"`` or an empty
+  string: "missing score".
+* Files: every file under ``MentalAlign-70k/`` has audit rows; a file that is not one
+  of the workbooks read (a stray workbook, Excel's ``~$`` lock file) is ``ignored`` with
+  reason "not part of the study", a judge's workbook not asked for with reason "judge
+  not selected".
 
 Ratings: ``item_id`` = ``ma-<ConvID>``, ``response_id`` = ``ma-<ConvID>/<source>``,
 ``answer_model`` = the source column (``original``, ``claude``, ``ds_llama``, ...; see
@@ -27,6 +37,7 @@ Ratings: ``item_id`` = ``ma-<ConvID>``, ``response_id`` = ``ma-<ConvID>/<source>
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,8 +45,8 @@ from pathlib import Path
 import polars as pl
 
 from analysis.data.paths import dataset_dir
-from analysis.data.ratings import (AUDIT_SCHEMA, REASON_MISSING, REASON_NOT_NUMBER, REASON_OFF_SCALE, DataError,
-                              make_ratings)
+from analysis.data.ratings import (AUDIT_SCHEMA, REASON_KEPT_OFF_SCALE, REASON_NOT_PART, REASON_OFF_GRID,
+                                   REASON_OFF_SCALE, DataError, list_files, make_ratings, parse_score, read_text)
 
 DATASET = "mentalalign"
 FOLDER = "mentalbench-align"
@@ -73,6 +84,9 @@ OWN_FAMILY = {"claude": "claude", "gpt-4o": "gpt4o", "gemini": "gemini", "o4-min
 """Judge -> the response source of its own model family (excluded from its analysis)."""
 
 SCALE = (1, 5)
+INTEGER_SCALE = True
+REASON_NOT_SELECTED = "judge not selected"
+REASON_CONV_MISSING = "conversation not in this file"
 REASON_EMPTY = "empty cell"
 REASON_MALFORMED = "malformed JSON"
 REASON_MISSING_KEY = "missing key"
@@ -138,17 +152,16 @@ def _parse_cell(value) -> tuple[dict | None, str | None, str | None]:
     return obj, None, detail
 
 
-def _score(value) -> tuple[float | None, str | None]:
-    if isinstance(value, bool) or value is None:
-        return None, REASON_MISSING if value is None else REASON_NOT_NUMBER
-    if isinstance(value, (int, float)):
-        return float(value), None
-    if isinstance(value, str):
-        try:
-            return float(value.strip()), None
-        except ValueError:
-            return None, REASON_NOT_NUMBER
-    return None, REASON_NOT_NUMBER
+def _score(value, keep_off_scale: bool) -> tuple[float | None, str | None, bool]:
+    """(score, reason it is excluded, kept off the scale) for one attribute's value."""
+    score, why = parse_score(value, (-math.inf, math.inf))
+    if why is not None:
+        return None, why, False
+    if INTEGER_SCALE and score != math.floor(score):
+        return None, REASON_OFF_GRID, False
+    if SCALE[0] <= score <= SCALE[1]:
+        return score, None, False
+    return (score, None, True) if keep_off_scale else (None, REASON_OFF_SCALE, False)
 
 
 def _base(root: str | Path | None) -> Path:
@@ -183,10 +196,12 @@ def load_mentalalign(root: str | Path | None = None, *, keep_off_scale: bool = F
         Judges to read; default: every one found (:func:`discover_judges`).
     """
     base = _base(root)
-    judges = discover_judges(base) if judges is None else tuple(judges)
+    found = discover_judges(base)
+    judges = found if judges is None else tuple(judges)
     rows: list[tuple] = []
     audit: list[tuple] = []
     sources_seen = None
+    conversations: dict[str, tuple[str, list[str]]] = {}
     for rater, rel in (("human", HUMAN_FILE), *((j, judge_file(j)) for j in judges)):
         header, data = _read_sheet(base, rel)
         if header[:2] != ["ConvID", "context"]:
@@ -208,6 +223,7 @@ def load_mentalalign(root: str | Path | None = None, *, keep_off_scale: bool = F
             if conv in seen_conv:
                 raise DataError(rel, f"row {r}", f"ConvID {conv} repeats row {seen_conv[conv]}")
             seen_conv[conv] = r
+            conversations.setdefault(rel, (rater, []))[1].append(conv)
             for j, source in enumerate(sources):
                 cell = f"{_column_letter(j + 2)}{r}"
                 obj, reason, detail = _parse_cell(row[j + 2] if j + 2 < len(row) else None)
@@ -219,15 +235,41 @@ def load_mentalalign(root: str | Path | None = None, *, keep_off_scale: bool = F
                     if attr not in obj:
                         audit.append((rel, record, rater, "excluded", REASON_MISSING_KEY, detail))
                         continue
-                    score, why = _score(obj[attr])
-                    if why is None and not (SCALE[0] <= score <= SCALE[1]) and not keep_off_scale:
-                        why = REASON_OFF_SCALE
+                    score, why, kept = _score(obj[attr], keep_off_scale)
                     if why:
                         audit.append((rel, record, rater, "excluded", why, repr(obj[attr])))
                         continue
-                    note = detail if SCALE[0] <= score <= SCALE[1] else "outside 1-5, kept (keep_off_scale)"
-                    audit.append((rel, record, rater, "used", None, note))
+                    if kept:
+                        audit.append((rel, record, rater, "used", REASON_KEPT_OFF_SCALE,
+                                      f"{obj[attr]!r} outside {SCALE[0]}-{SCALE[1]}"
+                                      + (f"; {detail}" if detail else "")))
+                    else:
+                        audit.append((rel, record, rater, "used", None, detail))
                     rows.append((f"ma-{conv}", f"ma-{conv}/{source}", source, attr, rater, kind, score, rel, record))
+    # A conversation of the human file that a judge's file lacks (a removed row) is named,
+    # not left to vanish from the pairs in silence.
+    human_convs = conversations.get(HUMAN_FILE, ("human", []))[1]
+    for rel, (rater, convs) in conversations.items():
+        if rel == HUMAN_FILE:
+            continue
+        have = set(convs)
+        for conv in human_convs:
+            if conv not in have:
+                audit.append((rel, f"ConvID {conv}", rater, "excluded", REASON_CONV_MISSING,
+                              f"{HUMAN_FILE} has conversation {conv}; this file has no row for it"))
+    read = {HUMAN_FILE, *(judge_file(j) for j in judges)}
+    for rel in list_files(base, (SUBFOLDER,)):
+        if rel in read:
+            continue
+        name = rel.rsplit("/", 1)[-1]
+        if (rel.startswith(JUDGE_DIR + "/") and name.endswith(JUDGE_SUFFIX) and not name.startswith("~$")
+                and name[: -len(JUDGE_SUFFIX)] in found):
+            audit.append((rel, "file", name[: -len(JUDGE_SUFFIX)], "ignored", REASON_NOT_SELECTED,
+                          f"judges read: {', '.join(judges)}"))
+        else:
+            audit.append((rel, "file", None, "ignored", REASON_NOT_PART,
+                          "Excel's lock file of an open workbook" if name.startswith("~$") else
+                          f"not {HUMAN_FILE} nor a judge's workbook {JUDGE_DIR}/<judge>{JUDGE_SUFFIX}"))
     ratings = make_ratings(pl.DataFrame(rows, schema=[
         "item_id", "response_id", "answer_model", "attribute", "rater", "rater_kind", "score", "source_file",
         "source_record"], orient="row").with_columns(
@@ -257,7 +299,7 @@ def published_icc(root: str | Path | None = None) -> pl.DataFrame:
     def num(text: str) -> float:
         return float(text.replace("*", "").replace("−", "-").strip())
 
-    for line in (base / rel).read_text(encoding="utf-8").splitlines():
+    for line in read_text(base, rel).splitlines():
         cells = [c.strip().replace("*", "") for c in line.strip().strip("|").split("|")]
         if len(cells) != 8 or cells[2] not in ATTRIBUTES:
             continue

@@ -24,14 +24,43 @@ source_record  where in that file (row index, cell, run), for tracing a number b
 
 Audit schema (:data:`AUDIT_SCHEMA`)
 -----------------------------------
-dataset, source_file, record, rater, status (``used`` | ``excluded``), reason (null
-when used), detail (the offending value, or a note).
+dataset, source_file, record, rater, status, reason, detail (the offending value, or a
+note). ``status`` is one of
+
+* ``used`` with ``reason`` null: the record is in the ratings as read;
+* ``used`` with a reason: used, but by a rule the reader must know about, e.g.
+  :data:`REASON_KEPT_OFF_SCALE` (a value outside the scale kept because the authors'
+  published numbers include it) or an answer mapped by a stated rule;
+* ``excluded`` with a reason: read, and left out of the ratings;
+* ``ignored`` with a reason: a file in a folder the loader reads that is not part of
+  the study (:data:`REASON_NOT_PART`: no item refers to it, e.g. a stray ``800.json``,
+  another split's files, a README), or that the caller did not select. One row per
+  file, record ``"file"``.
+
+A record that cannot be used *or* excluded safely (a file that cannot be parsed, rows
+that do not line up) is a :class:`DataError` naming the file and record: the load stops.
+
+Scale rules (:func:`parse_score`)
+---------------------------------
+Every built-in study rates on a closed integer scale (1-5). A value that is not a
+number, is missing, lies off the range or off the integer grid (4.5 on an integer
+scale) is excluded with its reason. Means over evaluation runs are fractional by
+construction: they are derived by :func:`to_matrix`, never read as ratings.
+
+Reading files (:func:`read_text`, :func:`read_json`)
+----------------------------------------------------
+Text is decoded as UTF-8 with an optional byte-order mark (``utf-8-sig``: BOM-prefixed
+exports are common); bytes that are not UTF-8 are a :class:`DataError` naming the file
+and the byte offset.
 """
 
 from __future__ import annotations
 
+import codecs
+import json
 import math
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 import numpy as np
@@ -70,6 +99,11 @@ REASON_MISSING = "missing score"
 REASON_NOT_NUMBER = "score is not a number"
 REASON_OFF_SCALE = "score outside the scale"
 REASON_NO_CONSENSUS = "item has no consensus crisis label"
+REASON_OFF_GRID = "score is not a whole point (the scale is integer)"
+REASON_KEPT_OFF_SCALE = "off-scale kept (authors' choice)"
+REASON_NOT_PART = "not part of the study"
+
+STATUSES = ("used", "excluded", "ignored")
 
 
 class DataError(ValueError):
@@ -82,13 +116,21 @@ class DataError(ValueError):
         super().__init__(f"{where}: {message}")
 
 
-def parse_score(value: Any, scale: tuple[float, float] = (1, 5)) -> tuple[float | None, str | None]:
+def parse_score(value: Any, scale: tuple[float, float] = (1, 5), *,
+                integer: bool = False) -> tuple[float | None, str | None]:
     """Parse one raw score into a float on ``scale``, or say why it cannot be used.
 
     Accepts ints, floats and numeric strings (the Between Help and Harm files mix
     them). Returns ``(score, None)`` for a usable score and ``(None, reason)``
     otherwise, with ``reason`` one of :data:`REASON_MISSING`,
-    :data:`REASON_NOT_NUMBER`, :data:`REASON_OFF_SCALE`. Booleans are not numbers.
+    :data:`REASON_NOT_NUMBER`, :data:`REASON_OFF_SCALE` and, with ``integer=True``
+    (a scale of whole points), :data:`REASON_OFF_GRID`. Booleans are not numbers.
+    The range is checked before the grid, so 7.5 on 1-5 is "outside the scale".
+
+    Examples
+    --------
+    >>> parse_score("4", integer=True), parse_score(4.5, integer=True), parse_score(6)
+    ((4.0, None), (None, 'score is not a whole point (the scale is integer)'), (None, 'score outside the scale'))
     """
     if value is None:
         return None, REASON_MISSING
@@ -113,7 +155,53 @@ def parse_score(value: Any, scale: tuple[float, float] = (1, 5)) -> tuple[float 
     low, high = scale
     if number < low or number > high:
         return None, REASON_OFF_SCALE
+    if integer and number != math.floor(number):
+        return None, REASON_OFF_GRID
     return number, None
+
+
+def read_text(base: Path, rel: str) -> str:
+    """The text of ``base / rel``, decoded as UTF-8 with or without a byte-order mark.
+
+    Raises
+    ------
+    DataError
+        When the file is missing (record None, "file not found"), or holds bytes that
+        are not UTF-8 (record ``"byte N"``: the offset of the first bad byte in the file,
+        counting the BOM when there is one).
+    """
+    path = Path(base) / rel
+    if not path.is_file():
+        raise DataError(rel, None, f"file not found under {base}")
+    data = path.read_bytes()
+    skip = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
+    try:
+        return data[skip:].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        offset = skip + exc.start
+        raise DataError(rel, f"byte {offset}", f"not UTF-8 text (byte 0x{data[offset]:02x} at offset {offset}; "
+                                                f"save the file as UTF-8)") from None
+
+
+def read_json(base: Path, rel: str, **kwargs: Any) -> Any:
+    """A JSON file (UTF-8, optional BOM); errors name the file and the line and column."""
+    text = read_text(base, rel)
+    try:
+        return json.loads(text, **kwargs)
+    except json.JSONDecodeError as exc:
+        raise DataError(rel, f"line {exc.lineno} column {exc.colno}", f"malformed JSON: {exc.msg}") from None
+
+
+def list_files(base: Path, folders: Iterable[str]) -> list[str]:
+    """Every file under ``base/<folder>`` (recursively) for each folder that exists, as
+    paths relative to ``base``, sorted; hidden files (``.DS_Store``, editors' swap files)
+    included, because a loader must account for every file it could have read."""
+    out: set[str] = set()
+    for folder in folders:
+        root = Path(base) / folder
+        if root.is_dir():
+            out.update(p.relative_to(base).as_posix() for p in root.rglob("*") if p.is_file())
+    return sorted(out)
 
 
 @dataclass
@@ -123,10 +211,21 @@ class Audit:
     dataset: str
     rows: list[dict[str, str | None]] = field(default_factory=list)
 
-    def used(self, source_file: str, record: str, rater: str | None = None, detail: str | None = None) -> None:
+    def used(self, source_file: str, record: str, rater: str | None = None, detail: str | None = None,
+             reason: str | None = None) -> None:
+        """A used record; ``reason`` names the rule it was used by, if any (e.g.
+        :data:`REASON_KEPT_OFF_SCALE`)."""
         self.rows.append(
             dict(dataset=self.dataset, source_file=str(source_file), record=str(record), rater=rater,
-                 status="used", reason=None, detail=detail)
+                 status="used", reason=reason, detail=detail)
+        )
+
+    def ignored(self, source_file: str, reason: str = REASON_NOT_PART, rater: str | None = None,
+                detail: str | None = None) -> None:
+        """A file the loader did not read, with why (one row per file, record ``"file"``)."""
+        self.rows.append(
+            dict(dataset=self.dataset, source_file=str(source_file), record="file", rater=rater,
+                 status="ignored", reason=reason, detail=detail)
         )
 
     def excluded(self, source_file: str, record: str, reason: str, rater: str | None = None,

@@ -18,27 +18,63 @@ process. It writes
 A failing notebook does not stop the others; the run ends with a summary of what failed
 and a non-zero exit status. Every file is written to a temporary name and renamed, so a
 reader never sees a half-written file.
+
+Check first, fail once
+----------------------
+Before any notebook starts, :func:`check_arguments` checks every argument and the data
+root: ``--n-boot`` and ``--jobs`` at least 1, every study known, the data root and each
+study's folder present and holding data (its evaluators are found), every
+``--evaluator`` among them. A problem is one line (``ValueError`` or
+``FileNotFoundError``; the CLI prints ``error: ...`` and exits with status 2).
+
+No stale results, no half-written files, one render at a time
+-------------------------------------------------------------
+* Before the jobs run, the previous results of every planned notebook are removed: its
+  ``.ipynb``/``.html``, and the tables and figures of the folders the planned notebooks
+  write (each such folder is written only by notebooks of this plan). A notebook that
+  fails therefore leaves no result of an earlier run in its place; the index marks it
+  FAILED with the error's last line.
+* Each report gets a ``<notebook>.run.json`` beside it (status, seed, bootstrap
+  resamples, data, time), so the index says with which parameters reports of earlier
+  runs were made.
+* SIGINT or SIGTERM stops the running notebooks (their process groups), removes every
+  temporary file under the reports and figures folders, marks the unfinished notebooks
+  "interrupted" in the index and returns 130. Temporary files an earlier, killed render
+  left are removed when the next one starts. A rerun starts from clean folders.
+* A lock file (``.render.lock``, holding the PID) in the reports and figures folders
+  keeps two renders from writing into the same folder at once: the second refuses
+  with one line. A lock whose process is gone is stale and is taken over.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import html
+import json
 import os
+import signal
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from analysis import __version__
-from analysis.data.paths import PROJECT_ROOT, data_root as resolve_data_root
+from analysis.data.paths import DATA_ROOT_ENV, PROJECT_ROOT, data_root as resolve_data_root
 from analysis.studies.registry import STUDIES, get_study
 
 STUDY_LEVEL = "(study)"
 """The evaluator column of a job rendered once per study."""
+
+LOCK_NAME = ".render.lock"
+TMP_GLOB = ".*.tmp*"
+"""Every temporary file of a render (``.<name>.tmp``, ``.<name>.tmp.ipynb``, ``.<name>.<fmt>.tmp``)."""
+FIGURE_SUFFIXES = (".pdf", ".svg", ".png")
+INTERRUPTED = 130
 
 
 @dataclass
@@ -61,8 +97,20 @@ def _atomic_write(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+class _Terminated(BaseException):
+    """SIGTERM in a notebook's process: unwind (so papermill shuts its kernel down) and keep nothing."""
+
+
+def _terminate(signum, frame):
+    raise _Terminated(signum)
+
+
 def execute_one(notebook_path: str, out_ipynb: str, params: dict, cwd: str) -> None:
-    """Run one notebook with papermill and write it and its HTML atomically."""
+    """Run one notebook with papermill and write it and its HTML atomically.
+
+    A notebook that fails is kept (it shows where it failed); one that is stopped
+    (SIGTERM from an interrupted render) leaves no file.
+    """
     import nbformat
     import papermill as pm
     from nbconvert import HTMLExporter
@@ -70,35 +118,86 @@ def execute_one(notebook_path: str, out_ipynb: str, params: dict, cwd: str) -> N
     out = Path(out_ipynb)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp.ipynb")
+    signal.signal(signal.SIGTERM, _terminate)
+    stopped = False
     try:
         pm.execute_notebook(notebook_path, str(tmp), parameters=params, cwd=cwd, progress_bar=False,
                             kernel_name="python3", language="python", log_output=False)
+    except _Terminated:
+        stopped = True
+        raise
     finally:
         if tmp.exists():
-            # Keep the partially executed notebook: it shows where it failed.
-            os.replace(tmp, out)
+            if stopped:
+                tmp.unlink()
+            else:
+                # Keep the partially executed notebook: it shows where it failed.
+                os.replace(tmp, out)
     nb = nbformat.read(out, as_version=4)
     body, _ = HTMLExporter().from_notebook_node(nb)
     _atomic_write(out.with_suffix(".html"), body)
 
 
+class _Runner:
+    """Runs jobs in child process groups and can stop them all (on SIGINT/SIGTERM)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.procs: set[subprocess.Popen] = set()
+        self.stopped = False
+
+    def stop(self) -> None:
+        with self.lock:
+            self.stopped = True
+            procs = list(self.procs)
+        for proc in procs:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        for proc in procs:
+            try:
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+    def run(self, job: Job, notebooks_dir: Path) -> Job:
+        t0 = time.perf_counter()
+        src = notebooks_dir / f"{job.notebook}.ipynb"
+        out = job.report_dir / f"{job.notebook}.ipynb"
+        job.outputs = [out, out.with_suffix(".html")]
+        # A separate interpreter per job: kernels, matplotlib state and memory stay isolated.
+        # Its own session: a Ctrl-C at the terminal reaches the render only, which then
+        # stops the whole group (the kernel too) and cleans up.
+        cmd = [sys.executable, "-c",
+               "import json,sys; from analysis.reporting.render import execute_one; "
+               "execute_one(sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), sys.argv[4])",
+               str(src), str(out), json.dumps(job.params), str(notebooks_dir)]
+        with self.lock:
+            if self.stopped:
+                job.ok, job.error = False, "interrupted before it started"
+                return job
+            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                    start_new_session=True)
+            self.procs.add(proc)
+        try:
+            _, stderr = proc.communicate()
+        finally:
+            with self.lock:
+                self.procs.discard(proc)
+        job.seconds = time.perf_counter() - t0
+        job.ok = proc.returncode == 0
+        if self.stopped and not job.ok:
+            job.error = "interrupted"
+        elif not job.ok:
+            lines = [ln for ln in (stderr or "").strip().splitlines() if ln.strip()]
+            job.error = "\n".join(lines[-15:])
+        return job
+
+
 def _run_job(job: Job, notebooks_dir: Path) -> Job:
-    t0 = time.perf_counter()
-    src = notebooks_dir / f"{job.notebook}.ipynb"
-    out = job.report_dir / f"{job.notebook}.ipynb"
-    # A separate interpreter per job: kernels, matplotlib state and memory stay isolated.
-    cmd = [sys.executable, "-c",
-           "import json,sys; from analysis.reporting.render import execute_one; "
-           "execute_one(sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), sys.argv[4])",
-           str(src), str(out), __import__("json").dumps(job.params), str(notebooks_dir)]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    job.seconds = time.perf_counter() - t0
-    job.ok = proc.returncode == 0
-    if not job.ok:
-        lines = [ln for ln in (proc.stderr or "").strip().splitlines() if ln.strip()]
-        job.error = "\n".join(lines[-15:])
-    job.outputs = [out, out.with_suffix(".html")]
-    return job
+    return _Runner().run(job, notebooks_dir)
 
 
 def plan(datasets, evaluators, *, data_root, n_boot, seed, reports_dir: Path, figures_dir: Path) -> list[Job]:
@@ -124,9 +223,181 @@ def plan(datasets, evaluators, *, data_root, n_boot, seed, reports_dir: Path, fi
     return jobs
 
 
+def check_arguments(datasets, evaluators=None, *, data_root=None, jobs: int = 2, n_boot: int = 2000) -> Path | None:
+    """Check every argument of a render before anything runs; returns the data root
+    (None when no study reads real data).
+
+    Raises
+    ------
+    ValueError
+        ``n_boot`` or ``jobs`` below 1, an unknown study, a study folder holding no data,
+        an unknown evaluator (the message lists the ones found).
+    FileNotFoundError
+        A data root, or a study's folder under it, that does not exist.
+    """
+    for name, value, what in (("--n-boot", n_boot, "bootstrap resamples"), ("--jobs", jobs, "notebooks at a time")):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be a whole number >= 1 ({what}), got {value!r}")
+    if not datasets:
+        raise ValueError("no study to render")
+    specs = [get_study(d) for d in datasets]
+    real = [s for s in specs if s.source is not None]
+    root = resolve_data_root(data_root) if real else None
+    if real and not root.is_dir():
+        raise FileNotFoundError(f"data root {root} does not exist (pass --data-root, or set "
+                                f"${DATA_ROOT_ENV}, to the folder holding {', '.join(s.source.folder + '/' for s in real)})")
+    for key, spec in zip(datasets, specs):
+        if spec.source is not None:
+            folder = root / spec.source.folder
+            if not folder.is_dir() and not _other_layout(spec, root):
+                raise FileNotFoundError(f"{spec.name}: {folder} does not exist: the data root {root} lacks the study's "
+                                        f"folder {spec.source.folder}/ (clone {spec.source.repository} there, or run "
+                                        f"`python -m analysis fetch`)")
+            if folder.is_dir() and not any(folder.iterdir()):
+                raise ValueError(f"{spec.name}: {folder} is empty: no data to render")
+        found = spec.evaluators(root if spec.source is not None else None)
+        if not found:
+            raise ValueError(f"{spec.name}: no {spec.evaluator_parameter}s found in the data"
+                             + (f" under {root / spec.source.folder}" if spec.source is not None else ""))
+        chosen = evaluators.get(key, ()) if isinstance(evaluators, dict) else (evaluators or ())
+        for ev in chosen:
+            if ev not in found:
+                raise ValueError(f"{spec.name}: unknown {spec.evaluator_parameter} {ev!r}; "
+                                 f"found in the data: {', '.join(found)}")
+    return root
+
+
+def _other_layout(spec, root: Path) -> bool:
+    """A study read from another layout than its source folder (Between Help and Harm's
+    Hugging Face export) is there when its evaluators are found."""
+    try:
+        return bool(spec.discover(root))
+    except (OSError, ValueError):
+        return False
+
+
+@contextlib.contextmanager
+def render_lock(*folders: Path):
+    """Hold ``.render.lock`` (with this process's PID) in each folder; refuse with one line
+    (RuntimeError) when a live render holds one. A lock whose PID is gone is stale and taken over."""
+    taken: list[Path] = []
+    try:
+        for folder in dict.fromkeys(Path(f).resolve() for f in folders):
+            folder.mkdir(parents=True, exist_ok=True)
+            lock = folder / LOCK_NAME
+            for _ in range(2):
+                try:
+                    fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+                except FileExistsError:
+                    pid = _lock_pid(lock)
+                    if pid is not None and pid != os.getpid() and _alive(pid):
+                        raise RuntimeError(f"another render (pid {pid}) is writing into {folder}; wait for it to "
+                                           f"finish, or remove {lock} if that process is not a render") from None
+                    with contextlib.suppress(FileNotFoundError):
+                        lock.unlink()  # stale: its render is gone
+                    continue
+                with os.fdopen(fd, "w") as fh:
+                    fh.write(f"{os.getpid()}\n")
+                taken.append(lock)
+                break
+            else:
+                raise RuntimeError(f"could not take the render lock {lock}")
+        yield
+    finally:
+        for lock in taken:
+            if _lock_pid(lock) == os.getpid():
+                with contextlib.suppress(FileNotFoundError):
+                    lock.unlink()
+
+
+def _lock_pid(lock: Path) -> int | None:
+    try:
+        return int(lock.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_temporary_files(*folders: Path) -> list[Path]:
+    """Delete every temporary file of a render under ``folders`` (an interrupted render's
+    leftovers); returns what was removed."""
+    removed = []
+    for folder in folders:
+        if Path(folder).is_dir():
+            for p in Path(folder).rglob(TMP_GLOB):
+                if p.is_file():
+                    with contextlib.suppress(FileNotFoundError):
+                        p.unlink()
+                        removed.append(p)
+    return removed
+
+
+def clear_previous_results(jobs: list[Job]) -> None:
+    """Remove the earlier results of every planned job: its notebook, HTML and run record,
+    and the tables and figures of the folders the plan's notebooks write (each folder is
+    written only by notebooks of one scope, all of which are planned together)."""
+    tables, figures = set(), set()
+    for j in jobs:
+        for suffix in (".ipynb", ".html", ".run.json"):
+            with contextlib.suppress(FileNotFoundError):
+                (j.report_dir / f"{j.notebook}{suffix}").unlink()
+        tables.add(j.report_dir / "tables")
+        if j.params.get("figures_dir"):
+            figures.add(Path(j.params["figures_dir"]))
+    for folder in tables:
+        for p in folder.glob("*.csv") if folder.is_dir() else ():
+            p.unlink()
+    for folder in figures:
+        for p in folder.iterdir() if folder.is_dir() else ():
+            if p.is_file() and p.suffix in FIGURE_SUFFIXES:
+                p.unlink()
+
+
+def _why(error: str) -> str:
+    """The line of a failure that says why: the last ``SomeError: message`` line, else the last line."""
+    lines = [ln.strip() for ln in error.splitlines() if ln.strip()]
+    for ln in reversed(lines):
+        head = ln.split(":", 1)[0]
+        if ":" in ln and (head.endswith(("Error", "Exception", "Interrupt")) or head == "error"):
+            return ln
+    return lines[-1] if lines else "unknown error"
+
+
+def _record_run(job: Job, *, seed: int, n_boot: int, data_root, started: dt.datetime) -> None:
+    status = "ok" if job.ok else ("interrupted" if job.error.startswith("interrupted") else "failed")
+    record = dict(status=status, seed=seed, n_boot=n_boot, data=str(data_root) if data_root else "demo",
+                  started=started.isoformat(timespec="seconds"), seconds=round(job.seconds, 1),
+                  error=_why(job.error) if not job.ok else "")
+    if job.report_dir.is_dir() or job.ok:
+        _atomic_write(job.report_dir / f"{job.notebook}.run.json", json.dumps(record, indent=1))
+
+
+def _earlier_status(nb: Path) -> str:
+    try:
+        rec = json.loads(nb.with_suffix(".run.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return "from an earlier run (parameters not recorded)"
+    text = (f"from an earlier run ({html.escape(str(rec.get('started')))}: seed {html.escape(str(rec.get('seed')))}, "
+            f"{html.escape(str(rec.get('n_boot')))} bootstrap resamples, data {html.escape(str(rec.get('data')))})")
+    if rec.get("status") != "ok":
+        text = f"<span class='fail'>{html.escape(str(rec.get('status')).upper())}</span> {text}: " \
+               f"{html.escape(str(rec.get('error')))}"
+    return text
+
+
 def write_index(jobs: list[Job], *, reports_dir: Path, figures_dir: Path, seed: int, n_boot: int,
                 data_root, started: dt.datetime, seconds: float) -> Path:
-    """``reports/index.html``: every rendered notebook, table and figure, with provenance."""
+    """``reports/index.html``: every rendered notebook, table and figure, with provenance;
+    a failed notebook with why it failed, reports of earlier runs with their parameters."""
     def rel(p: Path) -> str:
         return html.escape(os.path.relpath(p, reports_dir))
 
@@ -148,14 +419,21 @@ def write_index(jobs: list[Job], *, reports_dir: Path, figures_dir: Path, seed: 
     earlier = [((nb.parent.name, STUDY_LEVEL), nb) for nb in reports_dir.glob("*/*.ipynb")]
     earlier += [((nb.parent.parent.name, nb.parent.name), nb) for nb in reports_dir.glob("*/*/*.ipynb")]
     for key, nb in earlier:
+        if nb.name.startswith("."):
+            continue
         if key not in by_key or not any(j.notebook == nb.stem for j in by_key[key]):
             by_key.setdefault(key, []).append(Job(key[0], key[1], nb.stem, {}, nb.parent, ok=None,
                                                   outputs=[nb, nb.with_suffix(".html")]))
     for (ds, ev), js in sorted(by_key.items()):
         parts.append(f"<h2>{html.escape(ds)} / {html.escape(ev)}</h2><table><tr><th>notebook</th><th>status</th></tr>")
         for j in sorted(js, key=lambda j: j.notebook):
-            status = ("ok" if j.ok else "<span class='fail'>FAILED</span>") + f" ({j.seconds:.0f} s)" \
-                if j.ok is not None else "from an earlier run"
+            if j.ok is None:
+                status = _earlier_status(j.outputs[0])
+            elif j.ok:
+                status = f"ok ({j.seconds:.0f} s)"
+            else:
+                label = "INTERRUPTED" if j.error.startswith("interrupted") else "FAILED"
+                status = f"<span class='fail'>{label}</span> ({j.seconds:.0f} s): {html.escape(_why(j.error))}"
             links = " ".join(f"<a href='{rel(p)}'>{p.suffix[1:]}</a>" for p in j.outputs if p.exists())
             parts.append(f"<tr><td>{html.escape(j.notebook)} {links}</td><td>{status}</td></tr>")
         parts.append("</table>")
@@ -174,31 +452,81 @@ def write_index(jobs: list[Job], *, reports_dir: Path, figures_dir: Path, seed: 
     return index
 
 
+class _Interrupt(KeyboardInterrupt):
+    """SIGTERM, handled as Ctrl-C is."""
+
+
+def _raise_interrupt(signum, frame):
+    raise _Interrupt(f"signal {signum}")
+
+
 def render(datasets, evaluators=None, *, data_root=None, jobs: int = 2, n_boot: int = 2000, seed: int = 20261124,
            reports_dir: Path | None = None, figures_dir: Path | None = None,
            notebooks_dir: Path | None = None, progress: bool = True) -> int:
+    """Render the notebooks of ``datasets`` (see the module docstring); 0 when every
+    notebook ran, 1 when some failed, 130 when interrupted. Bad arguments raise before
+    anything is written (:func:`check_arguments`); a concurrent render into the same
+    folders raises RuntimeError."""
     from tqdm import tqdm
 
+    root = check_arguments(datasets, evaluators, data_root=data_root, jobs=jobs, n_boot=n_boot)
     reports_dir = Path(reports_dir or PROJECT_ROOT / "reports").resolve()
     figures_dir = Path(figures_dir or PROJECT_ROOT / "figures").resolve()
     notebooks_dir = Path(notebooks_dir or PROJECT_ROOT / "notebooks").resolve()
-    real = [d for d in datasets if get_study(d).source is not None]
-    root = resolve_data_root(data_root) if real else None
+    missing = sorted({nb.name for d in datasets for nb in get_study(d).notebooks
+                      if not (notebooks_dir / f"{nb.name}.ipynb").is_file()})
+    if missing:
+        raise FileNotFoundError(f"notebooks {', '.join(missing)} not found in {notebooks_dir}")
     todo = plan(datasets, evaluators, data_root=root, n_boot=n_boot, seed=seed,
                 reports_dir=reports_dir, figures_dir=figures_dir)
-    started = dt.datetime.now(dt.timezone.utc)
-    t0 = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = [pool.submit(_run_job, j, notebooks_dir) for j in todo]
-        for fut in tqdm(as_completed(futures), total=len(futures), desc="rendering", unit="notebook",
-                        disable=not progress, file=sys.stderr):
-            j = fut.result()
-            if not j.ok:
-                tqdm.write(f"FAILED {j.study}/{j.evaluator}/{j.notebook}", file=sys.stderr)
-    seconds = time.perf_counter() - t0
-    index = write_index(todo, reports_dir=reports_dir, figures_dir=figures_dir, seed=seed, n_boot=n_boot,
-                        data_root=root, started=started, seconds=seconds)
+    with render_lock(reports_dir, figures_dir):
+        remove_temporary_files(reports_dir, figures_dir)
+        started = dt.datetime.now(dt.timezone.utc)
+        t0 = time.perf_counter()
+        runner = _Runner()
+        in_main = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGTERM, _raise_interrupt) if in_main else None
+        interrupted = False
+        pool = ThreadPoolExecutor(max_workers=jobs)
+        try:
+            clear_previous_results(todo)
+            futures = [pool.submit(runner.run, j, notebooks_dir) for j in todo]
+            for fut in tqdm(as_completed(futures), total=len(futures), desc="rendering", unit="notebook",
+                            disable=not progress, file=sys.stderr):
+                j = fut.result()
+                _record_run(j, seed=seed, n_boot=n_boot, data_root=root, started=started)
+                if not j.ok:
+                    tqdm.write(f"FAILED {j.study}/{j.evaluator}/{j.notebook}", file=sys.stderr)
+        except KeyboardInterrupt:
+            interrupted = True
+            runner.stop()
+        finally:
+            try:
+                pool.shutdown(wait=True, cancel_futures=True)
+            except KeyboardInterrupt:  # a second Ctrl-C while the children stop
+                interrupted = True
+                runner.stop()
+                pool.shutdown(wait=True, cancel_futures=True)
+            if in_main:
+                signal.signal(signal.SIGTERM, previous)
+            remove_temporary_files(reports_dir, figures_dir)
+        if interrupted:
+            for j in todo:
+                if j.ok is None or (not j.ok and not j.error):
+                    j.ok, j.error = False, "interrupted"
+                if not j.ok and j.error.startswith("interrupted"):
+                    # A notebook cut short is no result: remove what it wrote of itself.
+                    for p in j.outputs:
+                        with contextlib.suppress(FileNotFoundError):
+                            p.unlink()
+        seconds = time.perf_counter() - t0
+        index = write_index(todo, reports_dir=reports_dir, figures_dir=figures_dir, seed=seed, n_boot=n_boot,
+                            data_root=root, started=started, seconds=seconds)
     failed = [j for j in todo if not j.ok]
+    if interrupted:
+        print(f"interrupted: {len(todo) - len(failed)}/{len(todo)} notebooks finished; no temporary file left; "
+              f"rerun to render the rest; index: {index}", file=sys.stderr)
+        return INTERRUPTED
     print(f"rendered {len(todo) - len(failed)}/{len(todo)} notebooks in {seconds:.1f} s "
           f"({jobs} at a time); index: {index}")
     for j in failed:
@@ -229,6 +557,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     a = build_parser().parse_args(argv)
+    # Cheap checks first, so a bad number never waits for the data to be scanned.
+    check_arguments(["demo"], None, jobs=a.jobs, n_boot=a.n_boot)
     datasets = list(STUDIES) if a.study == "all" else [get_study(a.study).key]
     evaluators = a.evaluator
     if a.evaluator and a.study == "all":
@@ -241,6 +571,7 @@ def main(argv: list[str] | None = None) -> int:
                              + "; ".join(f"{ds}: {', '.join(found[ds])}" for ds in datasets))
         datasets = [ds for ds in datasets if evaluators[ds]]
     elif a.evaluator:
+        check_arguments(datasets, None, data_root=a.data_root, jobs=a.jobs, n_boot=a.n_boot)
         for ev in a.evaluator:
             get_study(a.study).check_evaluator(ev, a.data_root)
     return render(datasets, evaluators, data_root=a.data_root, jobs=a.jobs, n_boot=a.n_boot, seed=a.seed,
