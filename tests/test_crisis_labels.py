@@ -522,3 +522,27 @@ def test_command_on_bhh_labels(shared_data_root, tmp_path):
     t = pl.read_csv(out)
     assert t.height == 12 and (t["scoring"] == "accuracy").all() and (t["epsilon"] == 0.15).all()
     assert not math.isnan(t["advantage_probability"].sum())
+
+
+# ---------------------------------------------------------------------------------
+# Gwet's AC1/AC2 in the scored studies' agreement table
+
+def test_agreement_table_gwet_columns_equal_a_two_rater_brute_force():
+    from analysis.studies.registry import load_study
+    from analysis.studies.scored import agreement_table
+
+    study = load_study("demo")
+    scores = study.review_scores()
+    t = agreement_table(scores, [("gpt-4o-mini", "H1"), ("H1", "H2"), ("jury", "human_mean")])
+    assert t.columns[-2:] == ["gwet_ac1", "gwet_ac2_quadratic"]
+    grid = np.arange(1, 6)
+    for row in t.iter_rows(named=True):
+        # rounded half up to 1-5, as the QWK column
+        a = np.clip(np.floor(scores.column(row["rater_a"]) + 0.5), 1, 5).astype(int)
+        b = np.clip(np.floor(scores.column(row["rater_b"]) + 0.5), 1, 5).astype(int)
+        for col, w in (("gwet_ac1", np.eye(5)), ("gwet_ac2_quadratic", 1 - (grid[:, None] - grid[None, :]) ** 2 / 16)):
+            # two raters: pa = mean weight of the pair of scores; pi_k = share of the 2n scores in k
+            pa = np.mean([w[x - 1, y - 1] for x, y in zip(a, b)])
+            pi = np.array([(np.sum(a == k) + np.sum(b == k)) / (2 * len(a)) for k in grid])
+            pe = w.sum() / (5 * 4) * np.sum(pi * (1 - pi))
+            assert row[col] == pytest.approx((pa - pe) / (1 - pe), abs=1e-12), (row["rater_a"], row["rater_b"], col)

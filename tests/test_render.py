@@ -59,7 +59,8 @@ def test_tables_have_the_documented_columns(demo_run):
     tables = demo_run[0] / "reports" / "demo" / "gpt-5-nano" / "tables"
     cols = {name: pl.read_csv(tables / f"{name}.csv").columns for name in
             ("agreement", "icc", "bias", "category_appropriateness")}
-    assert cols["agreement"] == ["rater_a", "rater_b", "n", "mae", "rmse", "within1_pct", "qwk", "kripp_alpha"]
+    assert cols["agreement"] == ["rater_a", "rater_b", "n", "mae", "rmse", "within1_pct", "qwk", "kripp_alpha",
+                                 "gwet_ac1", "gwet_ac2_quadratic"]
     assert cols["icc"] == ["rater_a", "rater_b", "type", "icc", "ci_low", "ci_high", "ci_method", "n"]
     assert cols["bias"] == ["evaluator", "reference", "category", "n", "bias", "ci_low", "ci_high"]
     assert cols["category_appropriateness"][:9] == ["category", "answer_model", "n_items", "n_scores", "mean",

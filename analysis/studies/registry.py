@@ -210,7 +210,9 @@ STUDIES: dict[str, StudySpec] = {spec.name: spec for spec in (
                           "data CC BY-NC 4.0"),
         load=_load_bhh, discover=_discover_bhh,
         scale=Scale(1, 5, integer=True), references=("H1", "H2"), evaluator_parameter="evaluator",
-        notebooks=_SCORED_NOTEBOOKS, jury=bhh.PAPER_EVALUATORS,
+        notebooks=(*_SCORED_NOTEBOOKS, Notebook("07_crisis_labels", "study", "crisis-label agreement of 4 humans "
+                                                "and 3 LLM labellers; the alternative annotator test")),
+        jury=bhh.PAPER_EVALUATORS,
         display_names={"meta-llama": "Llama-4-Scout"},
     ),
     StudySpec(

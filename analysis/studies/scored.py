@@ -18,6 +18,7 @@ import polars as pl
 
 from analysis.stats import agreement
 from analysis.stats.bias import mean_bias
+from analysis.stats.gwet import gwet_ac1, gwet_ac2
 from analysis.studies.evaluators import JURY
 from analysis.stats.icc import intraclass_corr
 from analysis.data.ratings import RatingMatrix, to_matrix
@@ -89,18 +90,29 @@ def evaluator_pairs(scores: ReviewScores, evaluator: str, humans: Sequence[str])
 
 
 def agreement_table(scores: ReviewScores, pairs: Sequence[tuple[str, str]]) -> pl.DataFrame:
-    """MAE, RMSE (points), within-1 (%), QWK and Krippendorff's alpha (interval) per pair."""
+    """MAE, RMSE (points), within-1 (%), QWK, Krippendorff's alpha (interval), Gwet's AC1 and
+    AC2 (quadratic weights) per pair.
+
+    QWK, ``gwet_ac1`` and ``gwet_ac2_quadratic`` are computed on the scores rounded half up
+    to the 1-5 grid (an LLM evaluator's mean of runs, 3.5, counts as 4), with all five
+    points as categories; MAE, RMSE, within-1 and alpha use the scores as they are.
+    """
+    grid = list(range(1, 6))
     rows = []
     for a, b in pairs:
         x, y = scores.column(a), scores.column(b)
+        rounded = np.column_stack([agreement.round_half_up(x, grid), agreement.round_half_up(y, grid)])
         rows.append(dict(
             rater_a=a, rater_b=b, n=len(x), mae=agreement.mae(x, y), rmse=agreement.rmse(x, y),
             within1_pct=agreement.within_one_pct(x, y), qwk=agreement.quadratic_weighted_kappa(x, y),
             kripp_alpha=agreement.krippendorff_alpha(np.column_stack([x, y]), level="interval"),
+            gwet_ac1=gwet_ac1(rounded, categories=grid).coefficient,
+            gwet_ac2_quadratic=gwet_ac2(rounded, weights="quadratic", categories=grid).coefficient,
         ))
     return pl.DataFrame(rows, schema={"rater_a": pl.String, "rater_b": pl.String, "n": pl.Int64, "mae": pl.Float64,
                                       "rmse": pl.Float64, "within1_pct": pl.Float64, "qwk": pl.Float64,
-                                      "kripp_alpha": pl.Float64})
+                                      "kripp_alpha": pl.Float64, "gwet_ac1": pl.Float64,
+                                      "gwet_ac2_quadratic": pl.Float64})
 
 
 def icc_table(scores: ReviewScores, pairs: Sequence[tuple[str, str]], *, n_boot: int = 2000, seed: int = 0,
