@@ -14,10 +14,11 @@ Quirks of the real files, and what the loader does
 * Some human column names start with a space: names are stripped.
 * Empty cells: "empty cell"; a JSON object without an attribute: "missing key".
 * Scale: whole points on 1-5. Human ratings include 0 and 6, outside the scale:
-  excluded as "score outside the scale" by default; ``keep_off_scale=True`` keeps them
-  (any rater's, a judge's 6 too), because the authors' published numbers include them,
-  and marks each such record ``used`` with reason "off-scale kept (authors' choice)" and
-  the value in ``detail``. A fraction (4.5) is excluded as "score is not a whole point"
+  excluded as "score outside the scale" by default; ``keep_off_scale=True`` keeps 0 and
+  6 (:data:`KEPT_RANGE`; any rater's, a judge's 6 too), because the authors' published
+  numbers include them, and marks each such record ``used`` with reason "off-scale kept
+  (authors' choice)" and the value in ``detail``. Values further off (7, 9) are
+  excluded either way. A fraction (4.5) is excluded as "score is not a whole point"
   either way: no rater of the paper gives one.
 * A conversation of the human file that a judge's file lacks (a removed row): one audit
   row ``excluded`` with reason "conversation not in this file" and record ``ConvID N``.
@@ -85,6 +86,9 @@ OWN_FAMILY = {"claude": "claude", "gpt-4o": "gpt4o", "gemini": "gemini", "o4-min
 
 SCALE = (1, 5)
 INTEGER_SCALE = True
+KEPT_RANGE = (0, 6)
+"""What ``keep_off_scale`` keeps: the off-scale values of the authors' data, 0 and 6 (one
+point beyond each end); 7, 9 or -1 are no one's choice and stay excluded."""
 REASON_NOT_SELECTED = "judge not selected"
 REASON_CONV_MISSING = "conversation not in this file"
 REASON_EMPTY = "empty cell"
@@ -161,7 +165,9 @@ def _score(value, keep_off_scale: bool) -> tuple[float | None, str | None, bool]
         return None, REASON_OFF_GRID, False
     if SCALE[0] <= score <= SCALE[1]:
         return score, None, False
-    return (score, None, True) if keep_off_scale else (None, REASON_OFF_SCALE, False)
+    if keep_off_scale and KEPT_RANGE[0] <= score <= KEPT_RANGE[1]:
+        return score, None, True
+    return None, REASON_OFF_SCALE, False
 
 
 def _base(root: str | Path | None) -> Path:
