@@ -18,9 +18,18 @@ from __future__ import annotations
 import argparse
 import sys
 
+import importlib
+
 from analysis import __version__
 from analysis.data.paths import DATA_ROOT_ENV
 from analysis.studies.registry import STUDIES
+
+
+COMMANDS: dict[str, tuple[str, str]] = {
+    "alt-test": ("analysis.reporting.alt_test_command",
+                 "can a judge replace a human annotator? the alternative annotator test for every evaluator"),
+}
+"""Commands with a parser of their own: name -> (module with ``main(argv)``, one-line help)."""
 
 
 def _summary(args: argparse.Namespace) -> int:
@@ -112,6 +121,9 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--seed", type=int, default=20261124, help="seed of the demo data")
     e.set_defaults(func=_export)
 
+    for name, (_, help_) in COMMANDS.items():
+        sub.add_parser(name, help=f"{help_} (python -m analysis {name} --help)", add_help=False)
+
     st = sub.add_parser("studies", help="the built-in studies, as a markdown table (from the study registry)")
     st.set_defaults(func=_studies)
 
@@ -128,6 +140,9 @@ def main(argv: list[str] | None = None) -> int:
         # bench and render have parsers of their own: hand them their arguments as they are.
         if argv and argv[0] in ("bench", "render"):
             return int((_bench if argv[0] == "bench" else _render)(argparse.Namespace(rest=argv[1:])) or 0)
+        if argv and argv[0] in COMMANDS:
+            module, help_ = COMMANDS[argv[0]]
+            return int(importlib.import_module(module).main(argv[1:]) or 0)
         args = build_parser().parse_args(argv)
         return int(args.func(args) or 0)
     except (FileNotFoundError, ValueError, RuntimeError) as exc:

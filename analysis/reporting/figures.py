@@ -51,3 +51,40 @@ def save_figure(fig: plt.Figure, name: str, figures_dir: str | os.PathLike[str])
         os.replace(tmp, final)
         paths.append(final)
     return paths
+
+
+COLUMN_WIDTH = 3.5
+"""Inches: one journal column."""
+FULL_WIDTH = 7.0
+"""Inches: the full text width."""
+
+
+def forest_plot(data, *, label: str = "evaluator", measure: str = "measure", xlabel: str = "estimate",
+                reference: float | None = None, reference_label: str | None = None,
+                width: float = FULL_WIDTH, title: str | None = None) -> plt.Figure:
+    """Estimates with their intervals, one row per ``label``, one marker per ``measure``.
+
+    ``data`` is a polars frame with columns ``label``, ``measure``, ``estimate``,
+    ``ci_low``, ``ci_high``. ``reference`` draws a vertical line (e.g. the human–human
+    ceiling). Colours come from the colour-blind-safe palette of :func:`set_theme`.
+    """
+    labels = list(dict.fromkeys(data[label].to_list()))
+    measures = list(dict.fromkeys(data[measure].to_list()))
+    height = max(1.6, 0.32 * len(labels) * max(1, len(measures)) ** 0.5 + 0.9)
+    fig, ax = plt.subplots(figsize=(width, height), layout="constrained")
+    palette = sns.color_palette("colorblind", len(measures))
+    step = 0.6 / max(1, len(measures))
+    for k, (m, colour) in enumerate(zip(measures, palette)):
+        sub = data.filter(data[measure] == m)
+        ys = [labels.index(v) + (k - (len(measures) - 1) / 2) * step for v in sub[label].to_list()]
+        est, lo, hi = (sub[c].to_numpy().astype(float) for c in ("estimate", "ci_low", "ci_high"))
+        ax.errorbar(est, ys, xerr=[est - lo, hi - est], fmt="o", ms=4, capsize=2.5, color=colour, label=m)
+    if reference is not None:
+        ax.axvline(reference, color="0.35", ls="--", lw=1, label=reference_label)
+    ax.set_yticks(range(len(labels)), labels)
+    ax.invert_yaxis()
+    ax.set_xlabel(xlabel)
+    if title:
+        ax.set_title(title, fontsize=10)
+    ax.legend(loc="best", fontsize=8, frameon=True)
+    return fig

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import polars as pl
 
+from analysis.reporting.display import enable as enable_table_display
 from analysis.reporting.figures import set_theme
 from analysis.studies.registry import Study, get_study, load_study
 
@@ -15,7 +16,8 @@ def open_study(study: str, evaluator: str | None = None, *, data_root=None, seed
     """What every notebook does after its parameters cell.
 
     Fails at once on an unknown study or evaluator (listing the ones in the data), sets
-    the project's plotting theme and table display, loads the study, and returns it with
+    the project's plotting theme and table display (formatted HTML tables,
+    :mod:`analysis.reporting.display`), loads the study, and returns it with
     the folder its tables go to (``<output_dir>/tables``). ``evaluator`` is ``None`` for
     notebooks rendered once per study.
     """
@@ -23,6 +25,7 @@ def open_study(study: str, evaluator: str | None = None, *, data_root=None, seed
     if evaluator is not None:
         spec.check_evaluator(evaluator, data_root or None)
     set_theme()
+    enable_table_display()
     pl.Config.set_tbl_rows(100)
     pl.Config.set_fmt_str_lengths(120)
     loaded = load_study(study, data_root=data_root or None, seed=seed)

@@ -186,7 +186,10 @@ def _discover_dialoguesafety(root):
     return tuple(dialoguesafety.discover_systems(root))
 
 
+_OVERVIEW = Notebook("00_overview", "study", "every evaluator against the references: headline table and forest plot")
+
 _SCORED_NOTEBOOKS = (
+    _OVERVIEW,
     Notebook("01_data_audit", "study", "records read, used and excluded; items per category; score distributions"),
     Notebook("02_reliability", "evaluator", "agreement, ICC(A,1)/ICC(C,1), human ceiling and verdict"),
     Notebook("03_bias", "evaluator", "bias overall and per category, Bland–Altman, MSE decomposition, self-preference"),
@@ -224,6 +227,7 @@ STUDIES: dict[str, StudySpec] = {spec.name: spec for spec in (
         load=_load_mentalalign, discover=mentalalign.discover_judges,
         scale=Scale(1, 5, integer=True), references=("human",), evaluator_parameter="judge",
         notebooks=(
+            _OVERVIEW,
             Notebook("05_mentalalign_data", "study", "audit, human table, bias of every judge"),
             Notebook("05_judge_alignment", "evaluator", "system- and response-level ICC, bias, Bland–Altman"),
         ),
@@ -238,8 +242,8 @@ STUDIES: dict[str, StudySpec] = {spec.name: spec for spec in (
                           "MIT"),
         load=_load_dialoguesafety, discover=_discover_dialoguesafety,
         scale=Scale(labels=dialoguesafety.CATEGORIES), references=("gold",), evaluator_parameter="system",
-        notebooks=(Notebook("06_dialogue_safety", "evaluator",
-                            "metrics against gold over runs, per-category recall, confusion, label bias"),),
+        notebooks=(_OVERVIEW, Notebook("06_dialogue_safety", "evaluator",
+                                       "metrics against gold over runs, per-category recall, confusion, label bias")),
     ),
 )}
 
@@ -247,6 +251,7 @@ ALIASES: dict[str, str] = {alias: spec.name for spec in STUDIES.values() for ali
 
 
 _NOMINAL_NOTEBOOKS = (
+    _OVERVIEW,
     Notebook("06_dialogue_safety", "evaluator",
              "metrics against the reference over runs, per-category recall, confusion, label bias"),
 )

@@ -1,0 +1,139 @@
+"""How tables look in the notebooks and their HTML: formatted, not printed text.
+
+:func:`enable` (called by :func:`analysis.reporting.notebook.open_study`) makes every
+polars DataFrame shown as a cell's result render through :func:`format_table`:
+numbers rounded as a paper prints them (3 decimals; percentages 1), each interval
+``*ci_low``/``*ci_high`` merged into one ``[low, high]`` column beside its estimate,
+units in the headers (``bias (points)``), missing values as ``–``, and no dtype rows or
+``shape:`` lines. Tables longer than :data:`LONG_TABLE` rows become searchable,
+sortable tables (itables, offline: the library is embedded in the notebook on first use)
+instead of being cut with ``…``. The CSV files written by
+:func:`analysis.reporting.tables.write_table` keep every digit.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+
+import polars as pl
+
+DECIMALS = 3
+PCT_DECIMALS = 1
+LONG_TABLE = 40
+"""Tables with more rows than this are shown as searchable tables, not cut."""
+
+UNITS = {
+    "bias": "bias (points)", "mae": "MAE (points)", "rmse": "RMSE (points)", "within1_pct": "within 1 point (%)",
+    "mse": "MSD (points²)", "bias_sq": "bias² (points²)", "scale": "scale (points²)",
+    "correlation": "correlation term (points²)", "human_mean": "human mean (points)",
+    "judge_mean": "judge mean (points)", "mean": "mean", "n": "n", "n_items": "items", "n_records": "records",
+    "agreement_pct": "agreement (%)", "pct_le2": "score ≤ 2 (%)", "pct_eq1": "score = 1 (%)",
+}
+"""Column -> header with its unit; columns not listed keep their names."""
+
+_itables_ready = False
+
+
+def _fmt(x, decimals: int) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "–"
+    if isinstance(x, float):
+        if math.isinf(x):
+            return "∞" if x > 0 else "−∞"
+        text = f"{x:.{decimals}f}"
+        # -0.000 is a zero that rounding made negative: print it as 0.
+        return text[1:] if text.startswith("-") and float(text) == 0 else text
+    return str(x)
+
+
+def _decimals(name: str) -> int:
+    return PCT_DECIMALS if "pct" in name or name.endswith("_share") else DECIMALS
+
+
+def tidy_for_display(df: pl.DataFrame) -> pl.DataFrame:
+    """The table as shown: intervals merged into ``[low, high]`` columns, numbers rounded to
+    text, units in the headers. Every value is a string."""
+    cols = df.columns
+    out: dict[str, list[str]] = {}
+    skip = set()
+    for c in cols:
+        if c in skip:
+            continue
+        if c.endswith("ci_low") and c[: -len("ci_low")] + "ci_high" in cols:
+            prefix = c[: -len("ci_low")]
+            hi = prefix + "ci_high"
+            d = _decimals(prefix)
+            out[f"{prefix.rstrip('_').replace('_', ' ') + ' ' if prefix else ''}95% CI"] = [
+                "–" if a is None or b is None or (isinstance(a, float) and math.isnan(a))
+                else f"[{_fmt(a, d)}, {_fmt(b, d)}]" for a, b in zip(df[c].to_list(), df[hi].to_list())]
+            skip.add(hi)
+            continue
+        values = df[c].to_list()
+        d = _decimals(c)
+        out[UNITS.get(c, c)] = [_fmt(v, d) if not isinstance(v, bool) else ("yes" if v else "no") for v in values]
+    return pl.DataFrame(out, schema={k: pl.String for k in out}) if out else pl.DataFrame()
+
+
+def format_table(df: pl.DataFrame, *, title: str | None = None) -> str:
+    """HTML of ``df`` as a paper prints it (see the module docstring)."""
+    shown = tidy_for_display(df)
+    if df.height > LONG_TABLE:
+        return _searchable(shown, title)
+    from great_tables import GT
+
+    gt = GT(shown).sub_missing(missing_text="–").tab_options(table_font_size="13px", data_row_padding="2px")
+    if title:
+        gt = gt.tab_header(title=title)
+    note = f"{df.height} rows × {df.width} columns"
+    return gt.tab_source_note(note).as_raw_html()
+
+
+def _searchable(shown: pl.DataFrame, title: str | None) -> str:
+    global _itables_ready
+    from itables import to_html_datatable
+
+    parts = []
+    if not _itables_ready:
+        # Offline: the DataTables bundle is embedded once per notebook (in the output of the
+        # first long table), so the HTML works from file:// with no network.
+        parts.append(_itables_offline_init())
+        _itables_ready = True
+    if title:
+        parts.append(f"<h4>{html.escape(title)}</h4>")
+    parts.append(to_html_datatable(shown.to_pandas(), connected=False, classes="display compact",
+                                   lengthMenu=[20, 50, 200, -1], pageLength=20,
+                                   layout={"topStart": "pageLength", "topEnd": "search", "bottomStart": "info",
+                                           "bottomEnd": "paging"}))
+    parts.append(f"<p><small>{shown.height} rows × {shown.width} columns; search, sort or page; the CSV file has every "
+                 f"row and digit.</small></p>")
+    return "\n".join(parts)
+
+
+def _itables_offline_init() -> str:
+    """What ``itables.init_notebook_mode(connected=False)`` displays, as one HTML string."""
+    from itables import javascript as js
+    from itables import options as opt
+    from itables.utils import read_package_file
+
+    init = read_package_file("html/init_datatables.html")
+    init = js.replace_value(
+        init, "import { set_or_remove_dark_class } from '" + js.UNPKG_DT_BUNDLE_URL_NO_VERSION + "';",
+        "const { set_or_remove_dark_class } = await window." + js._itables_underscore_version() + ";")
+    return init + js.generate_init_offline_itables_html(opt.dt_bundle)
+
+
+def enable() -> None:
+    """Show polars DataFrames through :func:`format_table` in this IPython kernel (no-op
+    outside IPython)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython comes with the notebooks extra
+        return
+    ip = get_ipython()
+    if ip is None:
+        return
+    ip.display_formatter.formatters["text/html"].for_type(pl.DataFrame, lambda df: format_table(df))
+    # The plain-text form is what papermill logs and what `print` shows: keep it readable.
+    pl.Config.set_tbl_hide_dataframe_shape(True)
+    pl.Config.set_tbl_hide_column_data_types(True)

@@ -1,0 +1,165 @@
+"""One table per study: every evaluator against the references, side by side.
+
+For a scored study (demo, Between Help and Harm, a user's scored study) each row is one
+evaluator (and the jury) against the mean of the references (``human_mean``) on the
+items every rater scored:
+
+* ``icc_a1`` (absolute agreement: can it replace a human rater?) and ``icc_c1``
+  (consistency: does it rank the answers the same way?), each with a BCa bootstrap
+  interval over items (fixed, named raters: see :mod:`analysis.stats.icc`);
+* ``bias`` = evaluator − reference mean, points on the scale, with its BCa interval;
+* ``mae`` in points;
+* the human–human ceiling (ICC(A,1) of the first two references) and the
+  leave-one-human-out verdict (:func:`analysis.stats.ceiling.human_ceiling`);
+* ``run_icc_a1``: run-to-run ICC(A,1) of the evaluator (one run against another).
+
+The columns come from :data:`COLUMNS`, a list of functions ``f(context, evaluator) ->
+dict``; a new column (the alternative annotator test's verdict, a judge-assisted
+estimate, a D-study coefficient) is one more function in that list.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import polars as pl
+
+from analysis.stats.agreement import mae
+from analysis.stats.bias import mean_bias
+from analysis.stats.ceiling import human_ceiling
+from analysis.stats.icc import intraclass_corr
+from analysis.studies.evaluators import run_reliability
+from analysis.studies.scored import HUMAN_MEAN, ReviewScores
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every column function sees: the loaded study, its review matrix, and the
+    bootstrap settings (each column seeds its own resamples from ``seed``)."""
+
+    study: object
+    scores: ReviewScores
+    n_boot: int
+    seed: int
+
+
+def _icc(ctx: Context, evaluator: str) -> dict:
+    x = np.column_stack([ctx.scores.column(evaluator), ctx.scores.column(HUMAN_MEAN)])
+    res = intraclass_corr(x, ci="bca", n_boot=ctx.n_boot, seed=ctx.seed)
+    out = {"n": x.shape[0]}
+    for form, name in (("ICC(A,1)", "icc_a1"), ("ICC(C,1)", "icc_c1")):
+        row = res.filter(pl.col("type") == form).row(0, named=True)
+        out |= {name: row["icc"], f"{name}_ci_low": row["ci_low"], f"{name}_ci_high": row["ci_high"]}
+    return out
+
+
+def _bias(ctx: Context, evaluator: str) -> dict:
+    r = mean_bias(ctx.scores.column(evaluator), ctx.scores.column(HUMAN_MEAN), n_boot=ctx.n_boot, seed=ctx.seed)
+    return {"bias": r.bias, "bias_ci_low": r.ci_low, "bias_ci_high": r.ci_high,
+            "mae": mae(ctx.scores.column(evaluator), ctx.scores.column(HUMAN_MEAN))}
+
+
+def _ceiling(ctx: Context, evaluator: str) -> dict:
+    refs = ctx.study.spec.references
+    if len(refs) != 2:
+        return {"human_icc_a1": None, "delta_icc_a1": None, "delta_icc_a1_ci_low": None,
+                "delta_icc_a1_ci_high": None, "verdict": None}
+    h1, h2 = ctx.scores.column(refs[0]), ctx.scores.column(refs[1])
+    hh = intraclass_corr(np.column_stack([h1, h2]), ci="f").filter(pl.col("type") == "ICC(A,1)")["icc"][0]
+    c = human_ceiling(ctx.scores.column(evaluator), h1, h2, n_boot=ctx.n_boot, seed=ctx.seed)
+    row = c.filter((pl.col("metric") == "icc_a1") & (pl.col("reference") == "mean")).row(0, named=True)
+    return {"human_icc_a1": float(hh), "delta_icc_a1": row["delta"], "delta_icc_a1_ci_low": row["ci_low"],
+            "delta_icc_a1_ci_high": row["ci_high"], "verdict": row["verdict"]}
+
+
+def _runs(ctx: Context, evaluator: str) -> dict:
+    ratings = ctx.study.data.ratings
+    runs = ratings.filter(pl.col("rater").is_in(list(ctx.study.evaluators)))["eval_run"]
+    if runs.len() == 0 or runs.max() < 2:
+        return {"run_icc_a1": None, "run_icc_a1_ci_low": None, "run_icc_a1_ci_high": None}
+    rel = run_reliability(ratings, evaluator, jury=ctx.study.jury, n_boot=ctx.n_boot, seed=ctx.seed, ci="bca")
+    row = rel.filter((pl.col("type") == "ICC(A,1)") & (pl.col("ci_method") == "BCa")).row(0, named=True)
+    return {"run_icc_a1": row["icc"], "run_icc_a1_ci_low": row["ci_low"], "run_icc_a1_ci_high": row["ci_high"]}
+
+
+COLUMNS: list[Callable[[Context, str], dict]] = [_icc, _bias, _ceiling, _runs]
+"""The overview's column groups, in order; append a function to add columns."""
+
+
+def overview_table(study, *, n_boot: int = 2000, seed: int = 0) -> pl.DataFrame:
+    """One row per evaluator (and the jury) of a scored study; see the module docstring."""
+    ctx = Context(study=study, scores=study.review_scores(), n_boot=n_boot, seed=seed)
+    rows = []
+    for e in study.names:
+        row = {"evaluator": e}
+        for column in COLUMNS:
+            row |= column(ctx, e)
+        rows.append(row)
+    return pl.DataFrame(rows, infer_schema_length=None)
+
+
+def forest_data(table: pl.DataFrame) -> pl.DataFrame:
+    """The overview in long form for the forest plot: evaluator, measure, estimate, CI."""
+    parts = []
+    for m, label in (("icc_a1", "ICC(A,1)"), ("icc_c1", "ICC(C,1)")):
+        parts.append(table.select("evaluator", pl.lit(label).alias("measure"), pl.col(m).alias("estimate"),
+                                  pl.col(f"{m}_ci_low").alias("ci_low"), pl.col(f"{m}_ci_high").alias("ci_high")))
+    return pl.concat(parts)
+
+
+def alignment_overview(study, *, n_boot: int = 2000, seed: int = 0) -> pl.DataFrame:
+    """MentalAlign-70k: one row per judge × attribute, response level, clean variant
+    (off-scale ratings excluded): ICC(A,1) and ICC(C,1) with cluster-bootstrap BCa
+    intervals over conversations, and bias = judge − human (points) with its interval."""
+    from analysis.data.mentalalign import ATTRIBUTES
+    from analysis.studies.mentalalign import bias_row, judge_pairs
+
+    clean = study.data.ratings.filter(pl.col("score").is_between(1, 5))
+    rows = []
+    for judge in study.evaluators:
+        for attribute in ATTRIBUTES:
+            p = judge_pairs(clean, judge, attribute)
+            x = np.column_stack([p.judge, p.human])
+            res = intraclass_corr(x, ci="bca", n_boot=n_boot, seed=seed, clusters=p.conversation)
+            row = {"evaluator": judge, "attribute": attribute, "n": x.shape[0]}
+            for form, name in (("ICC(A,1)", "icc_a1"), ("ICC(C,1)", "icc_c1")):
+                r = res.filter(pl.col("type") == form).row(0, named=True)
+                row |= {name: r["icc"], f"{name}_ci_low": r["ci_low"], f"{name}_ci_high": r["ci_high"]}
+            b = bias_row(p, n_boot=n_boot, seed=seed)
+            row |= {"bias": b["bias"], "bias_ci_low": b["ci_low"], "bias_ci_high": b["ci_high"]}
+            rows.append(row)
+    return pl.DataFrame(rows)
+
+
+def classification_overview(study, *, n_boot: int = 2000, seed: int = 0) -> pl.DataFrame:
+    """A nominal study (DialogueSafety, a user's labelled study): one row per system:
+    Cohen's κ and accuracy against the reference (mean and SD over runs), and κ of the
+    majority vote with its BCa interval over items."""
+    from analysis.data.dialoguesafety import SAFE
+    from analysis.studies.dialoguesafety import metrics_table, run_matrix
+
+    labels = study.spec.scale.labels
+    safe = SAFE if study.name == "dialoguesafety" else None
+    rows = []
+    for system in study.evaluators:
+        gold, runs = run_matrix(study.data.predictions, system)
+        m = metrics_table(gold, runs, n_boot=n_boot, seed=seed, labels=labels, safe=safe)
+        get = {r["metric"]: r for r in m.iter_rows(named=True)}
+        rows.append({"evaluator": system, "n": int(len(gold)), "runs": int(runs.shape[1]),
+                     "kappa": get["cohen_kappa"]["mean"], "kappa_sd": get["cohen_kappa"]["sd"],
+                     "accuracy": get["accuracy"]["mean"], "accuracy_sd": get["accuracy"]["sd"],
+                     "majority_kappa": get["majority_cohen_kappa"]["mean"],
+                     "majority_kappa_ci_low": get["majority_cohen_kappa"]["ci_low"],
+                     "majority_kappa_ci_high": get["majority_cohen_kappa"]["ci_high"]})
+    return pl.DataFrame(rows)
+
+
+def study_overview(study, *, n_boot: int = 2000, seed: int = 0) -> pl.DataFrame:
+    """The overview table of any study: scored (with a review set), MentalAlign-70k, or nominal."""
+    if study.spec.scale.kind == "nominal":
+        return classification_overview(study, n_boot=n_boot, seed=seed)
+    if study.name == "mentalalign":
+        return alignment_overview(study, n_boot=n_boot, seed=seed)
+    return overview_table(study, n_boot=n_boot, seed=seed)

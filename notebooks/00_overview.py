@@ -1,0 +1,81 @@
+# %% [markdown]
+# # 00 · Overview: every evaluator of the study against the references
+#
+# One row per evaluator (LLM judge, the jury, or system), the headline numbers side by
+# side, and one forest plot of all of them on one axis: the table and figure a paper
+# needs. Rendered once per study.
+#
+# * **Scored studies** (Between Help and Harm, the demo, a user's scored study): against
+#   the mean of the references (`human_mean`) on the items every rater scored.
+#   `icc_a1` = ICC(A,1), absolute agreement (can the evaluator replace a human rater?);
+#   `icc_c1` = ICC(C,1), consistency (does it rank answers the same way?); both with BCa
+#   bootstrap intervals over items, the interval for named, fixed raters. `bias` =
+#   evaluator − human mean, **points on the scale** (positive: more lenient), with its
+#   BCa interval; `mae` in points. `human_icc_a1`: the human–human ceiling (ICC(A,1) of
+#   the two references); `delta_icc_a1` and `verdict`: leave-one-human-out — does the
+#   evaluator agree with a human as well as the other human does? `run_icc_a1`:
+#   run-to-run ICC(A,1) of one evaluation run against another.
+# * **MentalAlign-70k**: one row per judge × attribute, response level, off-scale ratings
+#   excluded; intervals from a cluster bootstrap over conversations.
+# * **Nominal studies** (DialogueSafety, a user's labelled study): Cohen's κ and accuracy
+#   against the reference, mean and SD over runs, and κ of the majority vote with its BCa
+#   interval over items.
+
+# %% tags=["parameters"]
+study = "demo"  # str: a built-in study (demo, bhh, mentalalign, dialoguesafety) or a study file (.toml)
+data_root = ""  # str: data root of the real data sets ("" = $CRISIS_JUDGE_DATA_ROOT or data/raw)
+n_boot = 2000  # int: bootstrap resamples per interval
+seed = 20261124  # int: seed of every resample (and of the demo data)
+output_dir = "../reports/demo"  # str: tables go to <output_dir>/tables
+figures_dir = "../figures/demo"  # str: figures go here (PDF, SVG, PNG)
+
+# %%
+import matplotlib.pyplot as plt
+import polars as pl
+
+from analysis.reporting.figures import COLUMN_WIDTH, FULL_WIDTH, forest_plot, save_figure
+from analysis.reporting.notebook import open_study
+from analysis.reporting.tables import write_table
+from analysis.studies.overview import study_overview
+
+s = open_study(study, data_root=data_root, seed=seed, output_dir=output_dir)
+print(f"{s.spec.title}: {len(s.names)} evaluators ({', '.join(s.names)}); references: "
+      f"{', '.join(s.spec.references)}; scale: {s.spec.scale.describe()}")
+
+# %% [markdown]
+# ## The overview table
+
+# %%
+overview = study_overview(s, n_boot=n_boot, seed=seed)
+write_table(overview, "overview", s.tables_dir)
+overview
+
+# %% [markdown]
+# ## All evaluators on one axis
+# Scored studies: ICC(A,1) and ICC(C,1) against the human mean with 95% BCa intervals; the
+# dashed line is the human–human ICC(A,1). MentalAlign-70k: response-level ICC(A,1) per
+# judge × attribute. Nominal studies: κ of the majority vote.
+
+# %%
+if s.spec.scale.kind == "nominal":
+    long = overview.select("evaluator", pl.lit("Cohen's κ (majority vote)").alias("measure"),
+                           pl.col("majority_kappa").alias("estimate"), pl.col("majority_kappa_ci_low").alias("ci_low"),
+                           pl.col("majority_kappa_ci_high").alias("ci_high"))
+    fig = forest_plot(long, xlabel="Cohen's κ against the reference", width=COLUMN_WIDTH,
+                      title=f"{s.spec.title}: agreement with the reference")
+elif s.name == "mentalalign":
+    long = overview.select((pl.col("evaluator") + " · " + pl.col("attribute")).alias("evaluator"),
+                           pl.lit("ICC(A,1)").alias("measure"), pl.col("icc_a1").alias("estimate"),
+                           pl.col("icc_a1_ci_low").alias("ci_low"), pl.col("icc_a1_ci_high").alias("ci_high"))
+    fig = forest_plot(long, xlabel="ICC(A,1), judge vs human (response level)", width=FULL_WIDTH,
+                      title="MentalAlign-70k: every judge and attribute")
+else:
+    long = pl.concat([overview.select("evaluator", pl.lit(label).alias("measure"), pl.col(m).alias("estimate"),
+                                      pl.col(f"{m}_ci_low").alias("ci_low"), pl.col(f"{m}_ci_high").alias("ci_high"))
+                      for m, label in (("icc_a1", "ICC(A,1)"), ("icc_c1", "ICC(C,1)"))])
+    ceiling = overview["human_icc_a1"].drop_nulls()
+    fig = forest_plot(long, xlabel="ICC with the human mean (95% BCa CI)", width=FULL_WIDTH,
+                      reference=float(ceiling[0]) if ceiling.len() else None,
+                      reference_label="human–human ICC(A,1)", title=f"{s.spec.title}: evaluators against the humans")
+save_figure(fig, "overview_forest", figures_dir)
+plt.show()
