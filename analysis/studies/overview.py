@@ -163,3 +163,39 @@ def study_overview(study, *, n_boot: int = 2000, seed: int = 0) -> pl.DataFrame:
     if study.name == "mentalalign":
         return alignment_overview(study, n_boot=n_boot, seed=seed)
     return overview_table(study, n_boot=n_boot, seed=seed)
+
+
+SYNTHESIS_STUDIES = ("bhh", "mentalalign", "dialoguesafety")
+
+
+def synthesis_table(studies, *, n_boot: int = 2000, seed: int = 0) -> pl.DataFrame:
+    """How far LLM judges agree with humans on each built-in benchmark, in comparable terms.
+
+    One row per study × evaluator (× attribute for MentalAlign-70k) × measure: ICC(A,1)
+    and ICC(C,1) against the human reference for scored studies (Between Help and Harm:
+    against the mean of H1 and H2 on the review set; MentalAlign-70k: against the one
+    human expert, response level, clean variant, per attribute), Cohen's κ of the
+    majority vote against gold for labelled studies, each with its bootstrap interval;
+    ``human_ceiling`` is the human–human value of the same measure where the study has
+    two humans (ICC(A,1) of H1 vs H2), else null.
+    """
+    parts = []
+    for study in studies:
+        table = study_overview(study, n_boot=n_boot, seed=seed)
+        title = study.spec.title
+        if study.spec.scale.kind == "nominal":
+            parts.append(table.select(pl.lit(title).alias("study"), "evaluator", pl.lit(None, pl.String).alias("attribute"),
+                                      pl.lit("Cohen's κ").alias("measure"), pl.col("majority_kappa").alias("estimate"),
+                                      pl.col("majority_kappa_ci_low").alias("ci_low"),
+                                      pl.col("majority_kappa_ci_high").alias("ci_high"), "n",
+                                      pl.lit(None, pl.Float64).alias("human_ceiling")))
+            continue
+        attribute = pl.col("attribute") if "attribute" in table.columns else pl.lit(None, pl.String)
+        ceiling = pl.col("human_icc_a1") if "human_icc_a1" in table.columns else pl.lit(None, pl.Float64)
+        for m, label in (("icc_a1", "ICC(A,1)"), ("icc_c1", "ICC(C,1)")):
+            parts.append(table.select(pl.lit(title).alias("study"), "evaluator", attribute.alias("attribute"),
+                                      pl.lit(label).alias("measure"), pl.col(m).alias("estimate"),
+                                      pl.col(f"{m}_ci_low").alias("ci_low"), pl.col(f"{m}_ci_high").alias("ci_high"),
+                                      "n", (ceiling if m == "icc_a1" else pl.lit(None, pl.Float64))
+                                      .cast(pl.Float64).alias("human_ceiling")))
+    return pl.concat(parts, how="vertical_relaxed")

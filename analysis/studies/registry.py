@@ -305,9 +305,14 @@ def user_study(path: str | Path) -> StudySpec:
         notebooks=_NOMINAL_NOTEBOOKS if sf.nominal else _SCORED_NOTEBOOKS, jury=sf.jury, path=file)
 
 
+SYNTHESIS = Notebook("09_synthesis", "study", "the built-in benchmarks in comparable terms: one table, one figure")
+"""The cross-study notebook: rendered once, into ``reports/synthesis/``, when every
+built-in study with real data is rendered (``render --study all``)."""
+
+
 def notebook_names() -> tuple[str, ...]:
-    """Every notebook of every study, once, sorted."""
-    return tuple(sorted({nb.name for spec in STUDIES.values() for nb in spec.notebooks}))
+    """Every notebook of every study, and the synthesis, once, sorted."""
+    return tuple(sorted({nb.name for spec in STUDIES.values() for nb in spec.notebooks} | {SYNTHESIS.name}))
 
 
 def repositories() -> dict[str, str]:

@@ -1,0 +1,65 @@
+# %% [markdown]
+# # 09 · Synthesis: how far LLM judges agree with humans, across the benchmarks
+#
+# The three built-in benchmarks in comparable terms, each with its bootstrap interval:
+#
+# * **Between Help and Harm** (appropriateness 1–5): each LLM evaluator and the jury
+#   against the mean of the two humans on the review set, ICC(A,1) (absolute agreement)
+#   and ICC(C,1) (consistency); the human–human ICC(A,1) is the ceiling.
+# * **MentalAlign-70k** (7 attributes, 1–5): each judge against the human expert, one
+#   row per attribute, response level, off-scale ratings excluded; cluster bootstrap over
+#   conversations. One human: no human–human ceiling.
+# * **DialogueSafety** (8 labels): Cohen's κ of each system's majority vote against the
+#   gold label, BCa interval over items.
+#
+# ICC and κ are both chance-corrected agreement on a −1…1 scale, but they are not the
+# same statistic: compare judges within a benchmark, and benchmarks only roughly.
+
+# %% tags=["parameters"]
+study = "all"  # str: always "all" (the built-in benchmarks with real data)
+data_root = ""  # str: data root holding the three data sets
+n_boot = 2000  # int: bootstrap resamples per interval
+seed = 20261124  # int: seed of every resample
+output_dir = "../reports/synthesis"  # str: tables go to <output_dir>/tables
+figures_dir = "../figures/synthesis"  # str: figures go here
+
+# %%
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import polars as pl
+
+from analysis.reporting.figures import FULL_WIDTH, forest_plot, save_figure
+from analysis.reporting.notebook import open_study
+from analysis.reporting.tables import write_table
+from analysis.studies.overview import SYNTHESIS_STUDIES, synthesis_table
+
+studies = [open_study(name, data_root=data_root, seed=seed, output_dir=output_dir) for name in SYNTHESIS_STUDIES]
+tables_dir = Path(output_dir) / "tables"
+
+# %% [markdown]
+# ## The table
+
+# %%
+synthesis = synthesis_table(studies, n_boot=n_boot, seed=seed)
+write_table(synthesis, "synthesis", tables_dir)
+synthesis
+
+# %% [markdown]
+# ## One figure
+# Points: estimates; bars: 95% bootstrap intervals. Dashed: the human–human ICC(A,1) of
+# Between Help and Harm.
+
+# %%
+rows = synthesis.with_columns(
+    (pl.col("study") + ": " + pl.col("evaluator")
+     + pl.when(pl.col("attribute").is_not_null()).then(" · " + pl.col("attribute")).otherwise(pl.lit("")))
+    .alias("evaluator"))
+ceiling = synthesis["human_ceiling"].drop_nulls()
+fig = forest_plot(rows.select("evaluator", "measure", "estimate", "ci_low", "ci_high"),
+                  xlabel="agreement with the human reference (ICC or Cohen's κ)", width=FULL_WIDTH,
+                  reference=float(ceiling[0]) if ceiling.len() else None,
+                  reference_label="human–human ICC(A,1), Between Help and Harm",
+                  title="LLM judges against humans, three benchmarks")
+save_figure(fig, "synthesis_forest", figures_dir)
+plt.show()
