@@ -11,7 +11,7 @@ DATA_ROOT ?=
 
 JOBS   ?= 2
 
-.PHONY: venv demo report test bench bench-mentalalign lab lock sync clean
+.PHONY: venv demo report test bench bench-mentalalign lab lock sync clean figures
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] >= (3, 11), "Python 3.11+ is required, found " + sys.version'
@@ -32,6 +32,12 @@ DATASET ?= bhh
 report: $(STAMP)
 	@test -n "$(DATA_ROOT)" || { echo "usage: make report DATA_ROOT=path/to/data-root [DATASET=bhh|mentalalign|dialoguesafety|all]"; exit 2; }
 	$(PY) -m analysis render --dataset $(DATASET) --data-root $(DATA_ROOT) --seed $(SEED) --n-boot $(N_BOOT) --jobs $(JOBS)
+
+# The paper set (figures at 3.5 and 7 in, LaTeX tables) without Jupyter:
+# make figures [STUDY=demo|bhh|mentalalign|dialoguesafety|all] [DATA_ROOT=../shared/data]
+STUDY ?= demo
+figures: $(STAMP)
+	$(PY) -m analysis figures --study $(STUDY) $(if $(DATA_ROOT),--data-root $(DATA_ROOT),) --seed $(SEED) --n-boot $(N_BOOT)
 
 test: $(STAMP)
 	$(PY) -m pytest

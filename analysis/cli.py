@@ -28,6 +28,7 @@ from analysis.studies.registry import STUDIES
 COMMANDS: dict[str, tuple[str, str]] = {
     "alt-test": ("analysis.reporting.alt_test_command",
                  "can a judge replace a human annotator? the alternative annotator test for every evaluator"),
+    "figures": ("analysis.reporting.paper", "the paper set of figures and LaTeX tables, without Jupyter"),
 }
 """Commands with a parser of their own: name -> (module with ``main(argv)``, one-line help)."""
 

@@ -29,6 +29,11 @@ UNITS = {
     "correlation": "correlation term (points²)", "human_mean": "human mean (points)",
     "judge_mean": "judge mean (points)", "mean": "mean", "n": "n", "n_items": "items", "n_records": "records",
     "agreement_pct": "agreement (%)", "pct_le2": "score ≤ 2 (%)", "pct_eq1": "score = 1 (%)",
+    "icc_a1": "ICC(A,1)", "icc_c1": "ICC(C,1)", "human_icc_a1": "human–human ICC(A,1)",
+    "delta_icc_a1": "Δ ICC(A,1) vs the other human", "run_icc_a1": "run-to-run ICC(A,1)",
+    "majority_kappa": "κ (majority vote)", "kappa": "κ (mean of runs)", "kappa_sd": "κ SD",
+    "cohen_kappa": "Cohen's κ", "gwet_ac1": "Gwet AC1", "gwet_ac2_quadratic": "Gwet AC2 (quadratic)",
+    "kripp_alpha": "Krippendorff α", "qwk": "QWK",
 }
 """Column -> header with its unit; columns not listed keep their names."""
 
@@ -64,7 +69,9 @@ def tidy_for_display(df: pl.DataFrame) -> pl.DataFrame:
             prefix = c[: -len("ci_low")]
             hi = prefix + "ci_high"
             d = _decimals(prefix)
-            out[f"{prefix.rstrip('_').replace('_', ' ') + ' ' if prefix else ''}95% CI"] = [
+            name = prefix.rstrip("_")
+            short = UNITS.get(name, name.replace("_", " ")).split(" (")[0] if name else ""
+            out[f"{short + ' ' if short else ''}95% CI"] = [
                 "–" if a is None or b is None or (isinstance(a, float) and math.isnan(a))
                 else f"[{_fmt(a, d)}, {_fmt(b, d)}]" for a, b in zip(df[c].to_list(), df[hi].to_list())]
             skip.add(hi)

@@ -88,3 +88,51 @@ def forest_plot(data, *, label: str = "evaluator", measure: str = "measure", xla
         ax.set_title(title, fontsize=10)
     ax.legend(loc="best", fontsize=8, frameon=True)
     return fig
+
+
+def bland_altman_plot(panels, *, width: float = FULL_WIDTH, ncols: int | None = None, seed: int = 0,
+                      unit: str = "points", reference: str = "human mean") -> plt.Figure:
+    """Bland–Altman panels: ``panels`` maps a title to a
+    :class:`analysis.stats.bias.BlandAltman`. x: mean of the two methods; y: evaluator −
+    reference ({unit}); dashed: mean difference and 95% limits of agreement, shaded: their
+    95% CIs. Points are jittered by ±0.04 (a seeded generator) so tied integer scores show."""
+    import numpy as np
+
+    items = list(panels.items())
+    ncols = ncols or min(3, len(items))
+    nrows = -(-len(items) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(width, 2.4 * nrows + 0.4), sharex=True, sharey=True,
+                             layout="constrained", squeeze=False)
+    rng = np.random.default_rng(seed)
+    for ax, (title, ba) in zip(axes.ravel(), items):
+        ax.scatter(ba.means + rng.uniform(-0.04, 0.04, len(ba.means)),
+                   ba.differences + rng.uniform(-0.04, 0.04, len(ba.differences)), s=6, alpha=0.5)
+        for value, (lo, hi) in ((ba.bias, ba.bias_ci), (ba.loa_lower, ba.loa_lower_ci), (ba.loa_upper, ba.loa_upper_ci)):
+            ax.axhline(value, ls="--", color="k", lw=0.8)
+            ax.axhspan(lo, hi, color="0.5", alpha=0.2, lw=0)
+        ax.axhline(0, color="0.6", lw=0.5)
+        ax.set_title(f"{title}: {ba.bias:+.2f} [{ba.loa_lower:+.2f}, {ba.loa_upper:+.2f}]", fontsize=8)
+    for ax in axes.ravel()[len(items):]:
+        ax.axis("off")
+    fig.supxlabel(f"mean of evaluator and {reference} ({unit})", fontsize=9)
+    fig.supylabel(f"evaluator − {reference} ({unit})", fontsize=9)
+    return fig
+
+
+def heatmap(wide, *, index: str, value_label: str, vmin=None, vmax=None, center=None, fmt: str = ".2f",
+            width: float = FULL_WIDTH, title: str | None = None, row_labels=None) -> plt.Figure:
+    """A annotated heatmap of a wide polars frame (rows ``index``, one column per column
+    label) in a colour-blind-safe, perceptually uniform map: ``cividis`` for magnitudes,
+    the diverging ``vlag`` (blue–white–red, safe for red–green colour blindness) when
+    ``center`` is given."""
+    frame = wide.drop(index).to_pandas().set_axis(row_labels or wide[index].to_list())
+    fig, ax = plt.subplots(figsize=(width, 0.38 * len(frame) + 1.4), layout="constrained")
+    sns.heatmap(frame, annot=True, fmt=fmt, vmin=vmin, vmax=vmax, center=center,
+                cmap="vlag" if center is not None else "cividis", cbar_kws={"label": value_label}, ax=ax,
+                annot_kws={"fontsize": 7})
+    ax.set(xlabel="", ylabel="")
+    ax.tick_params(axis="x", labelrotation=30)
+    plt.setp(ax.get_xticklabels(), ha="right", rotation_mode="anchor")
+    if title:
+        ax.set_title(title, fontsize=10)
+    return fig

@@ -1,0 +1,186 @@
+"""``python -m analysis figures``: the paper set of figures and tables, without Jupyter.
+
+For a study it writes, into ``--out`` (default ``figures/<study>/paper``):
+
+* ``overview_forest_{column,full}``: every evaluator against the references (ICC(A,1),
+  ICC(C,1) with BCa intervals; κ for labelled studies), one journal column (3.5 in) and
+  full width (7 in);
+* scored studies with categories: ``category_heatmap_<evaluator>``: mean score per
+  category × answer model as the evaluator (default: the jury) scores it;
+* scored studies: ``bland_altman``: every evaluator against the human mean;
+* ``--study all``: also ``synthesis_forest`` across the three benchmarks;
+* ``overview.csv`` and ``overview.tex`` (LaTeX, booktabs, numbers rounded as a paper
+  prints them, CIs in brackets) and the same for the synthesis.
+
+Every figure is written in each ``--format`` (pdf, svg, png); PDFs embed their fonts
+(TrueType, ``pdf.fonttype`` 42) and carry no creation date, so files are byte-identical
+across runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import polars as pl
+
+from analysis.data.paths import PROJECT_ROOT
+
+FORMATS = ("pdf", "svg", "png")
+
+
+def latex_table(frame: pl.DataFrame, *, caption: str, label: str) -> str:
+    """A booktabs LaTeX table of ``frame`` as :func:`analysis.reporting.display.tidy_for_display`
+    shows it (rounded, intervals as ``[low, high]``, units in the headers)."""
+    from analysis.reporting.display import tidy_for_display
+
+    shown = tidy_for_display(frame)
+
+    def esc(s: str) -> str:
+        for a, b in (("\\", r"\textbackslash{}"), ("&", r"\&"), ("%", r"\%"), ("_", r"\_"), ("#", r"\#"),
+                     ("–", "--"), ("−", "$-$"), ("κ", r"$\kappa$"), ("²", r"$^2$"), ("≤", r"$\leq$"),
+                     ("∞", r"$\infty$")):
+            s = s.replace(a, b)
+        return s
+
+    cols = shown.columns
+    align = "".join("l" if shown[c].str.contains(r"^[\d\.\-–\[\], ]+$").not_().any() else "r" for c in cols)
+    lines = [r"\begin{table}[ht]", r"\centering", r"\small", rf"\caption{{{esc(caption)}}}", rf"\label{{{label}}}",
+             rf"\begin{{tabular}}{{{align}}}", r"\toprule", " & ".join(esc(c) for c in cols) + r" \\", r"\midrule"]
+    lines += [" & ".join(esc(v) for v in row) + r" \\" for row in shown.iter_rows()]
+    lines += [r"\bottomrule", r"\end{tabular}", r"\end{table}"]
+    return "\n".join(lines) + "\n"
+
+
+def _save(fig, name: str, out: Path, formats) -> list[Path]:
+    import os
+
+    import matplotlib.pyplot as plt
+
+    from analysis.reporting.figures import DPI, _METADATA
+
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for fmt in formats:
+        final, tmp = out / f"{name}.{fmt}", out / f".{name}.{fmt}.tmp"
+        # No tight bounding box: the page is exactly the figure's size (3.5 or 7 in wide);
+        # constrained layout keeps the labels inside it.
+        fig.savefig(tmp, format=fmt, dpi=DPI, metadata=_METADATA[fmt])
+        os.replace(tmp, final)
+        paths.append(final)
+    plt.close(fig)
+    return paths
+
+
+def _write(frame: pl.DataFrame, name: str, out: Path, *, caption: str) -> list[Path]:
+    from analysis.reporting.tables import write_table
+
+    csv = write_table(frame, name, out)
+    tex = out / f"{name}.tex"
+    tex.write_text(latex_table(frame, caption=caption, label=f"tab:{name}"), encoding="utf-8")
+    return [csv, tex]
+
+
+def paper_set(study: str, *, data_root=None, out=None, formats=FORMATS, n_boot: int = 2000,
+              seed: int = 20261124) -> list[Path]:
+    """Write the paper set of ``study`` (or of every real study and the synthesis, for
+    ``all``); returns the files written."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from analysis.reporting.figures import COLUMN_WIDTH, FULL_WIDTH, bland_altman_plot, forest_plot, heatmap, set_theme
+    from analysis.stats.bias import bland_altman
+    from analysis.studies.overview import SYNTHESIS_STUDIES, study_overview, synthesis_table
+    from analysis.studies.registry import get_study, load_study
+    from analysis.studies.scored import HUMAN_MEAN
+
+    set_theme()
+    written: list[Path] = []
+    if study == "all":
+        studies = [load_study(name, data_root=data_root, seed=seed) for name in SYNTHESIS_STUDIES]
+        base = Path(out) if out else PROJECT_ROOT / "figures" / "synthesis" / "paper"
+        table = synthesis_table(studies, n_boot=n_boot, seed=seed)
+        written += _write(table, "synthesis", base, caption="LLM judges against human references on three "
+                          "benchmarks: ICC(A,1), ICC(C,1) and Cohen's kappa with 95% bootstrap intervals.")
+        rows = table.with_columns((pl.col("study") + ": " + pl.col("evaluator") + pl.when(
+            pl.col("attribute").is_not_null()).then(" · " + pl.col("attribute")).otherwise(pl.lit(""))).alias("evaluator"))
+        ceiling = table["human_ceiling"].drop_nulls()
+        fig = forest_plot(rows.select("evaluator", "measure", "estimate", "ci_low", "ci_high"), width=FULL_WIDTH,
+                          xlabel="agreement with the human reference (ICC or Cohen's κ)",
+                          reference=float(ceiling[0]) if ceiling.len() else None,
+                          reference_label="human–human ICC(A,1), Between Help and Harm")
+        written += _save(fig, "synthesis_forest", base, formats)
+        for name in SYNTHESIS_STUDIES:
+            written += paper_set(name, data_root=data_root, out=None, formats=formats, n_boot=n_boot, seed=seed)
+        return written
+
+    spec = get_study(study)
+    s = load_study(study, data_root=data_root, seed=seed)
+    base = Path(out) if out else PROJECT_ROOT / "figures" / spec.name / "paper"
+    overview = study_overview(s, n_boot=n_boot, seed=seed)
+    written += _write(overview, "overview", base, caption=f"{spec.title}: every evaluator against the references "
+                      "(95% bootstrap intervals in brackets).")
+    if spec.scale.kind == "nominal":
+        long = overview.select("evaluator", pl.lit("Cohen's κ (majority vote)").alias("measure"),
+                               pl.col("majority_kappa").alias("estimate"), pl.col("majority_kappa_ci_low").alias("ci_low"),
+                               pl.col("majority_kappa_ci_high").alias("ci_high"))
+        xlabel, ref = "Cohen's κ against the reference", None
+    elif spec.name == "mentalalign":
+        long = overview.select((pl.col("evaluator") + " · " + pl.col("attribute")).alias("evaluator"),
+                               pl.lit("ICC(A,1)").alias("measure"), pl.col("icc_a1").alias("estimate"),
+                               pl.col("icc_a1_ci_low").alias("ci_low"), pl.col("icc_a1_ci_high").alias("ci_high"))
+        xlabel, ref = "ICC(A,1), judge vs human (response level)", None
+    else:
+        long = pl.concat([overview.select("evaluator", pl.lit(label).alias("measure"), pl.col(m).alias("estimate"),
+                                          pl.col(f"{m}_ci_low").alias("ci_low"), pl.col(f"{m}_ci_high").alias("ci_high"))
+                          for m, label in (("icc_a1", "ICC(A,1)"), ("icc_c1", "ICC(C,1)"))])
+        ceiling = overview["human_icc_a1"].drop_nulls()
+        xlabel, ref = "ICC with the human mean (95% BCa CI)", float(ceiling[0]) if ceiling.len() else None
+    for suffix, width in (("column", COLUMN_WIDTH), ("full", FULL_WIDTH)):
+        fig = forest_plot(long, xlabel=xlabel, width=width, reference=ref,
+                          reference_label="human–human ICC(A,1)" if ref is not None else None)
+        written += _save(fig, f"overview_forest_{suffix}", base, formats)
+    if spec.scale.kind == "ordinal" and spec.name != "mentalalign":
+        scores = s.review_scores()
+        panels = {e: bland_altman(scores.column(e), scores.column(HUMAN_MEAN)) for e in s.names}
+        written += _save(bland_altman_plot(panels, seed=seed, unit=f"points, {spec.scale.describe()}"),
+                         "bland_altman", base, formats)
+        ratings = s.data.ratings
+        if ratings["category"].drop_nulls().len() and ratings["answer_model"].drop_nulls().len():
+            from analysis.studies.appropriateness import category_appropriateness
+
+            evaluator = "jury" if s.jury else s.evaluators[0]
+            cells = category_appropriateness(ratings, evaluator, jury=s.jury, n_boot=n_boot, seed=seed)
+            n_items = dict(cells.group_by("category").agg(pl.col("n_items").max()).iter_rows())
+            wide = cells.pivot(on="answer_model", index="category", values="mean").sort("category")
+            fig = heatmap(wide, index="category", value_label=f"mean score ({spec.scale.describe()})",
+                          vmin=spec.scale.low, vmax=spec.scale.high,
+                          row_labels=[f"{c} (n={n_items[c]})" for c in wide["category"]],
+                          title=f"{spec.title}: appropriateness as {evaluator} scores it")
+            written += _save(fig, f"category_heatmap_{evaluator}", base, formats)
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m analysis figures", description=__doc__.splitlines()[0])
+    parser.add_argument("--study", required=True, metavar="STUDY",
+                        help="a built-in study, a study file (.toml), or 'all' (every real study and the synthesis)")
+    parser.add_argument("--data-root", default=None, help="data root of the real data sets")
+    parser.add_argument("--out", default=None, help="output folder (default: figures/<study>/paper)")
+    parser.add_argument("--format", default="pdf,svg,png",
+                        help="comma-separated formats among pdf, svg, png (default: all three)")
+    parser.add_argument("--n-boot", type=int, default=2000, help="bootstrap resamples per interval (default: 2000)")
+    parser.add_argument("--seed", type=int, default=20261124, help="seed of every resample (default: 20261124)")
+    a = parser.parse_args(argv)
+    formats = tuple(f.strip() for f in a.format.split(",") if f.strip())
+    bad = [f for f in formats if f not in FORMATS]
+    if bad or not formats:
+        raise ValueError(f"--format: unknown format(s) {bad}; choose among {', '.join(FORMATS)}")
+    if a.n_boot < 1:
+        raise ValueError("--n-boot must be at least 1")
+    files = paper_set(a.study, data_root=a.data_root, out=a.out, formats=formats, n_boot=a.n_boot, seed=a.seed)
+    for f in files:
+        print(f)
+    print(f"{len(files)} files written", file=sys.stderr)
+    return 0
