@@ -31,10 +31,10 @@ figures_dir = "../figures/demo"  # str: figures go here (PDF, SVG, PNG)
 
 # %%
 import matplotlib.pyplot as plt
-import polars as pl
 
-from analysis.reporting.figures import COLUMN_WIDTH, FULL_WIDTH, forest_plot, save_figure
+from analysis.reporting.figures import FULL_WIDTH, save_figure
 from analysis.reporting.notebook import open_study
+from analysis.reporting.paper import overview_forest
 from analysis.reporting.tables import write_table
 from analysis.studies.overview import study_overview
 
@@ -57,25 +57,6 @@ overview
 # judge × attribute. Nominal studies: κ of the majority vote.
 
 # %%
-if s.spec.scale.kind == "nominal":
-    long = overview.select("evaluator", pl.lit("Cohen's κ (majority vote)").alias("measure"),
-                           pl.col("majority_kappa").alias("estimate"), pl.col("majority_kappa_ci_low").alias("ci_low"),
-                           pl.col("majority_kappa_ci_high").alias("ci_high"))
-    fig = forest_plot(long, xlabel="Cohen's κ against the reference", width=COLUMN_WIDTH,
-                      title=f"{s.spec.title}: agreement with the reference")
-elif s.name == "mentalalign":
-    long = overview.select((pl.col("evaluator") + " · " + pl.col("attribute")).alias("evaluator"),
-                           pl.lit("ICC(A,1)").alias("measure"), pl.col("icc_a1").alias("estimate"),
-                           pl.col("icc_a1_ci_low").alias("ci_low"), pl.col("icc_a1_ci_high").alias("ci_high"))
-    fig = forest_plot(long, xlabel="ICC(A,1), judge vs human (response level)", width=FULL_WIDTH,
-                      title="MentalAlign-70k: every judge and attribute")
-else:
-    long = pl.concat([overview.select("evaluator", pl.lit(label).alias("measure"), pl.col(m).alias("estimate"),
-                                      pl.col(f"{m}_ci_low").alias("ci_low"), pl.col(f"{m}_ci_high").alias("ci_high"))
-                      for m, label in (("icc_a1", "ICC(A,1)"), ("icc_c1", "ICC(C,1)"))])
-    ceiling = overview["human_icc_a1"].drop_nulls()
-    fig = forest_plot(long, xlabel="ICC with the human mean (95% BCa CI)", width=FULL_WIDTH,
-                      reference=float(ceiling[0]) if ceiling.len() else None,
-                      reference_label="human–human ICC(A,1)", title=f"{s.spec.title}: evaluators against the humans")
+fig = overview_forest(s, overview, width=FULL_WIDTH)
 save_figure(fig, "overview_forest", figures_dir)
 plt.show()

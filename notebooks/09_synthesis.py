@@ -27,10 +27,10 @@ figures_dir = "../figures/synthesis"  # str: figures go here
 from pathlib import Path
 
 import matplotlib.pyplot as plt
-import polars as pl
 
-from analysis.reporting.figures import FULL_WIDTH, forest_plot, save_figure
+from analysis.reporting.figures import FULL_WIDTH, save_figure
 from analysis.reporting.notebook import open_study
+from analysis.reporting.paper import synthesis_forest
 from analysis.reporting.tables import write_table
 from analysis.studies.overview import SYNTHESIS_STUDIES, synthesis_table
 
@@ -51,15 +51,6 @@ synthesis
 # Between Help and Harm.
 
 # %%
-rows = synthesis.with_columns(
-    (pl.col("study") + ": " + pl.col("evaluator")
-     + pl.when(pl.col("attribute").is_not_null()).then(" · " + pl.col("attribute")).otherwise(pl.lit("")))
-    .alias("evaluator"))
-ceiling = synthesis["human_ceiling"].drop_nulls()
-fig = forest_plot(rows.select("evaluator", "measure", "estimate", "ci_low", "ci_high"),
-                  xlabel="agreement with the human reference (ICC or Cohen's κ)", width=FULL_WIDTH,
-                  reference=float(ceiling[0]) if ceiling.len() else None,
-                  reference_label="human–human ICC(A,1), Between Help and Harm",
-                  title="LLM judges against humans, three benchmarks")
+fig = synthesis_forest(synthesis, width=FULL_WIDTH)
 save_figure(fig, "synthesis_forest", figures_dir)
 plt.show()

@@ -82,6 +82,49 @@ def _write(frame: pl.DataFrame, name: str, out: Path, *, caption: str) -> list[P
     return [csv, tex]
 
 
+def overview_forest(study, overview: pl.DataFrame, *, width: float):
+    """The overview's forest plot: ICC(A,1) and ICC(C,1) against the human mean with the
+    human–human ceiling (scored studies), response-level ICC(A,1) per judge × attribute
+    (MentalAlign-70k), or κ of the majority vote (nominal studies)."""
+    from analysis.reporting.figures import forest_plot
+
+    spec = study.spec
+    if spec.scale.kind == "nominal":
+        long = overview.select("evaluator", pl.lit("Cohen's κ (majority vote)").alias("measure"),
+                               pl.col("majority_kappa").alias("estimate"), pl.col("majority_kappa_ci_low").alias("ci_low"),
+                               pl.col("majority_kappa_ci_high").alias("ci_high"))
+        return forest_plot(long, xlabel="Cohen's κ against the reference", width=width,
+                           title=f"{spec.title}: agreement with the reference")
+    if spec.name == "mentalalign":
+        long = overview.select((pl.col("evaluator") + " · " + pl.col("attribute")).alias("evaluator"),
+                               pl.lit("ICC(A,1)").alias("measure"), pl.col("icc_a1").alias("estimate"),
+                               pl.col("icc_a1_ci_low").alias("ci_low"), pl.col("icc_a1_ci_high").alias("ci_high"))
+        return forest_plot(long, xlabel="ICC(A,1), judge vs human (response level)", width=width,
+                           title="MentalAlign-70k: every judge and attribute")
+    long = pl.concat([overview.select("evaluator", pl.lit(label).alias("measure"), pl.col(m).alias("estimate"),
+                                      pl.col(f"{m}_ci_low").alias("ci_low"), pl.col(f"{m}_ci_high").alias("ci_high"))
+                      for m, label in (("icc_a1", "ICC(A,1)"), ("icc_c1", "ICC(C,1)"))])
+    ceiling = overview["human_icc_a1"].drop_nulls()
+    return forest_plot(long, xlabel="ICC with the human mean (95% BCa CI)", width=width,
+                       reference=float(ceiling[0]) if ceiling.len() else None,
+                       reference_label="human–human ICC(A,1) (one human vs the other)",
+                       title=f"{spec.title}: evaluators against the humans")
+
+
+def synthesis_forest(table: pl.DataFrame, *, width: float):
+    """The synthesis table as one forest plot (one row per study × evaluator × attribute)."""
+    from analysis.reporting.figures import forest_plot
+
+    rows = table.with_columns((pl.col("study") + ": " + pl.col("evaluator") + pl.when(
+        pl.col("attribute").is_not_null()).then(" · " + pl.col("attribute")).otherwise(pl.lit(""))).alias("evaluator"))
+    ceiling = table["human_ceiling"].drop_nulls()
+    return forest_plot(rows.select("evaluator", "measure", "estimate", "ci_low", "ci_high"), width=width,
+                       xlabel="agreement with the human reference (ICC or Cohen's κ)",
+                       reference=float(ceiling[0]) if ceiling.len() else None,
+                       reference_label="human–human ICC(A,1), Between Help and Harm",
+                       title="LLM judges against humans, three benchmarks")
+
+
 def paper_set(study: str, *, data_root=None, out=None, formats=FORMATS, n_boot: int = 2000,
               seed: int = 20261124) -> list[Path]:
     """Write the paper set of ``study`` (or of every real study and the synthesis, for
@@ -89,7 +132,7 @@ def paper_set(study: str, *, data_root=None, out=None, formats=FORMATS, n_boot: 
     import matplotlib
 
     matplotlib.use("Agg")
-    from analysis.reporting.figures import COLUMN_WIDTH, FULL_WIDTH, bland_altman_plot, forest_plot, heatmap, set_theme
+    from analysis.reporting.figures import COLUMN_WIDTH, FULL_WIDTH, bland_altman_plot, heatmap, set_theme
     from analysis.stats.bias import bland_altman
     from analysis.studies.overview import SYNTHESIS_STUDIES, study_overview, synthesis_table
     from analysis.studies.registry import get_study, load_study
@@ -103,13 +146,7 @@ def paper_set(study: str, *, data_root=None, out=None, formats=FORMATS, n_boot: 
         table = synthesis_table(studies, n_boot=n_boot, seed=seed)
         written += _write(table, "synthesis", base, caption="LLM judges against human references on three "
                           "benchmarks: ICC(A,1), ICC(C,1) and Cohen's kappa with 95% bootstrap intervals.")
-        rows = table.with_columns((pl.col("study") + ": " + pl.col("evaluator") + pl.when(
-            pl.col("attribute").is_not_null()).then(" · " + pl.col("attribute")).otherwise(pl.lit(""))).alias("evaluator"))
-        ceiling = table["human_ceiling"].drop_nulls()
-        fig = forest_plot(rows.select("evaluator", "measure", "estimate", "ci_low", "ci_high"), width=FULL_WIDTH,
-                          xlabel="agreement with the human reference (ICC or Cohen's κ)",
-                          reference=float(ceiling[0]) if ceiling.len() else None,
-                          reference_label="human–human ICC(A,1), Between Help and Harm")
+        fig = synthesis_forest(table, width=FULL_WIDTH)
         written += _save(fig, "synthesis_forest", base, formats)
         for name in SYNTHESIS_STUDIES:
             written += paper_set(name, data_root=data_root, out=None, formats=formats, n_boot=n_boot, seed=seed)
@@ -121,26 +158,8 @@ def paper_set(study: str, *, data_root=None, out=None, formats=FORMATS, n_boot: 
     overview = study_overview(s, n_boot=n_boot, seed=seed)
     written += _write(overview, "overview", base, caption=f"{spec.title}: every evaluator against the references "
                       "(95% bootstrap intervals in brackets).")
-    if spec.scale.kind == "nominal":
-        long = overview.select("evaluator", pl.lit("Cohen's κ (majority vote)").alias("measure"),
-                               pl.col("majority_kappa").alias("estimate"), pl.col("majority_kappa_ci_low").alias("ci_low"),
-                               pl.col("majority_kappa_ci_high").alias("ci_high"))
-        xlabel, ref = "Cohen's κ against the reference", None
-    elif spec.name == "mentalalign":
-        long = overview.select((pl.col("evaluator") + " · " + pl.col("attribute")).alias("evaluator"),
-                               pl.lit("ICC(A,1)").alias("measure"), pl.col("icc_a1").alias("estimate"),
-                               pl.col("icc_a1_ci_low").alias("ci_low"), pl.col("icc_a1_ci_high").alias("ci_high"))
-        xlabel, ref = "ICC(A,1), judge vs human (response level)", None
-    else:
-        long = pl.concat([overview.select("evaluator", pl.lit(label).alias("measure"), pl.col(m).alias("estimate"),
-                                          pl.col(f"{m}_ci_low").alias("ci_low"), pl.col(f"{m}_ci_high").alias("ci_high"))
-                          for m, label in (("icc_a1", "ICC(A,1)"), ("icc_c1", "ICC(C,1)"))])
-        ceiling = overview["human_icc_a1"].drop_nulls()
-        xlabel, ref = "ICC with the human mean (95% BCa CI)", float(ceiling[0]) if ceiling.len() else None
     for suffix, width in (("column", COLUMN_WIDTH), ("full", FULL_WIDTH)):
-        fig = forest_plot(long, xlabel=xlabel, width=width, reference=ref,
-                          reference_label="human–human ICC(A,1)" if ref is not None else None)
-        written += _save(fig, f"overview_forest_{suffix}", base, formats)
+        written += _save(overview_forest(s, overview, width=width), f"overview_forest_{suffix}", base, formats)
     if spec.scale.kind == "ordinal" and spec.name != "mentalalign":
         scores = s.review_scores()
         panels = {e: bland_altman(scores.column(e), scores.column(HUMAN_MEAN)) for e in s.names}
