@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
+import numpy as np
 import polars as pl
 
 JURY = "jury"
@@ -59,7 +60,10 @@ def response_scores(ratings: pl.DataFrame, evaluator: str, *, jury: Sequence[str
         .group_by([*_RESPONSE_KEYS, "rater"])
         .agg(pl.col("score").mean(), pl.len().alias("n_runs"))
     )
-    out = per_eval.group_by(_RESPONSE_KEYS).agg(
+    # Sorted, and aggregated in that order: the jury's mean then adds its members in one
+    # fixed order, so the same data give the same bits (a hash group-by's row order varies
+    # from run to run, and floating-point sums depend on the order).
+    out = per_eval.sort([*_RESPONSE_KEYS, "rater"]).group_by(_RESPONSE_KEYS, maintain_order=True).agg(
         pl.col("score").mean(), pl.col("n_runs").sum(), pl.col("rater").n_unique().alias("n_evaluators"))
     if evaluator == JURY:
         out = out.filter(pl.col("n_evaluators") == len(names))
@@ -74,6 +78,13 @@ def run_reliability(ratings: pl.DataFrame, evaluator: str, *, jury: Sequence[str
     ``n_dropped``). ICC(A,1) is the reliability of one run, ICC(A,k) of the mean of the
     k runs (what the paper's merged ``evaluation`` is). The bootstrap resamples items
     (conversations), the responses of one item moving together.
+
+    The columns are those of :func:`analysis.stats.icc.intraclass_corr` after
+    ``evaluator``, with ``n_valid``, ``ci_note`` and ``ci_assumes``. Runs *are* a random
+    sample of the evaluator's runs, so the F interval's ``"raters random"`` fits them;
+    but it treats the responses as independent, which they are not when an item has
+    several responses: its ``ci_assumes`` then reads ``"...; responses independent"``
+    and the cluster bootstrap (``"resampled clusters"``) is the interval to read.
     """
     from analysis.stats.icc import intraclass_corr
 
@@ -81,8 +92,13 @@ def run_reliability(ratings: pl.DataFrame, evaluator: str, *, jury: Sequence[str
     wide = runs.pivot(on="eval_run", index=["response_id", "item_id"], values="score").sort("response_id")
     run_cols = sorted((c for c in wide.columns if c not in ("response_id", "item_id")), key=int)
     x = wide.select(run_cols).to_numpy().astype(float)
+    # Clustering only matters among the complete responses the ICC uses.
+    complete = ~np.isnan(x).any(axis=1)
+    clustered = wide.filter(pl.Series(complete))["item_id"].is_duplicated().any()
     frames = []
     for method in ("f", ci):
         res = intraclass_corr(x, ci=method, n_boot=n_boot, seed=seed, clusters=wide["item_id"].to_list())
+        if method == "f" and clustered:
+            res = res.with_columns((pl.col("ci_assumes") + "; responses independent").alias("ci_assumes"))
         frames.append(res.with_columns(pl.lit(evaluator).alias("evaluator")))
     return pl.concat(frames).select("evaluator", pl.exclude("evaluator"))
