@@ -127,44 +127,6 @@ def test_cluster_bootstrap_of_mean_matches_explicit_loop():
     np.testing.assert_allclose(res.replicates, loop, rtol=1e-12)
 
 
-def test_two_stage_resamples_items_then_runs():
-    rng = np.random.default_rng(7)
-    n, r = 30, 3
-    y = rng.normal(size=(n, r))
-    run_counts = np.full(n, 3)
-    run_counts[:4] = 2
-    y[:4, 2] = np.nan  # padding beyond an item's runs is never drawn
-
-    def weights_out(y, weights):
-        return weights.reshape(weights.shape[0], -1)
-
-    res = bootstrap(y, weights_out, run_counts=run_counts, n_boot=400, seed=5, method="percentile",
-                    keep_replicates=True)
-    w = res.replicates.reshape(400, n, r)
-    assert (w[:, :4, 2] == 0).all()
-    idx = resample_indices(n, 400, seed=5)
-    item_counts = np.stack([np.bincount(i, minlength=n) for i in idx])
-    # Every drawn copy of item i draws run_counts[i] runs.
-    assert np.array_equal(w.sum(axis=2), item_counts * run_counts)
-    # Runs within items are really resampled (not all copies take every run once).
-    assert (w[item_counts == 1] != 1).any()
-
-
-def test_two_stage_mean_ci_is_seeded_and_chunk_invariant():
-    rng = np.random.default_rng(8)
-    y = rng.normal(size=(40, 3)) + rng.normal(size=(40, 1))
-    run_counts = np.full(40, 3)
-
-    def mean(y, weights):
-        return np.einsum("bnr,nr->b", weights, y) / weights.sum(axis=(1, 2))
-
-    a = bootstrap(y, mean, run_counts=run_counts, n_boot=500, seed=1)
-    b = bootstrap(y, mean, run_counts=run_counts, n_boot=500, seed=1, chunk_size=37)
-    assert a.ci_low == b.ci_low and a.ci_high == b.ci_high
-    assert a.estimate == pytest.approx(y.mean())
-    assert a.ci_low < y.mean() < a.ci_high
-
-
 def test_non_finite_replicates_are_counted_not_hidden():
     x = np.array([1.0, 1.0, 1.0, 1.0, 5.0])
 
@@ -346,8 +308,6 @@ def test_bias_sums_path_equals_generic_path(clusters):
 def test_sums_needs_one_two_dimensional_array():
     with pytest.raises(ValueError, match="sums=True needs"):
         bootstrap(SAMPLE, lambda s: s, sums=True)
-    with pytest.raises(ValueError, match="cannot be combined"):
-        bootstrap(np.ones((5, 2)), lambda s: s, sums=True, run_counts=[1] * 5)
 
 
 # --- a reusable resampling plan ----------------------------------------------------------

@@ -6,19 +6,14 @@ mean, weighted sums of squares, ...) evaluated on ``weights[b]`` is exactly the
 statistic of the resampled rows, but the whole batch of resamples is a matrix product
 instead of a Python loop, and unequal cluster sizes need no padding.
 
-Three resampling schemes:
+Two resampling schemes:
 
 * items (default): the ``n`` rows of ``data`` are drawn with replacement;
 * clusters: ``clusters`` labels the rows (e.g. the responses of one conversation);
   whole clusters are drawn with replacement and every row of a drawn cluster gets
-  the cluster's count (Davison & Hinkley 1997, sec. 3.8, strategy 1);
-* two-stage: items are drawn, then, inside every drawn copy of an item, its runs
-  (answer or evaluation runs) are drawn with replacement (Davison & Hinkley 1997,
-  sec. 3.8, strategy 2). Weights then have shape ``(B, n, r)``: how often run ``j``
-  of item ``i`` was drawn over all copies of item ``i``. This is exact for statistics
-  that are linear in the run-level data within an item (means, proportions);
-  statistics that need the run-level values of each *copy* separately cannot be
-  written on pooled weights.
+  the cluster's count (Davison & Hinkley 1997, sec. 3.8, strategy 1). Resampling only
+  the top level is what they recommend: also resampling the runs inside each drawn
+  item (their strategy 2) adds the within-item variance a second time.
 
 Statistics of sums (``sums=True``)
 ----------------------------------
@@ -198,31 +193,6 @@ def _counts(idx: np.ndarray, n: int, out: np.ndarray | None = None) -> np.ndarra
     return out
 
 
-def _two_stage_weights(item_idx: np.ndarray, run_counts: np.ndarray, rng_runs: np.random.Generator) -> np.ndarray:
-    """Run weights (B, n, r): items drawn by ``item_idx``, then runs within every copy."""
-    b, n = item_idx.shape
-    r = int(run_counts.max())
-    rc = run_counts[item_idx]  # runs available to each drawn copy, (B, n)
-    u = rng_runs.random((b, n, r))
-    run = np.minimum((u * rc[..., None]).astype(np.int64), rc[..., None] - 1)
-    valid = np.arange(r)[None, None, :] < rc[..., None]
-    flat = ((np.arange(b)[:, None, None] * n + item_idx[..., None]) * r + run)[valid]
-    return np.bincount(flat, minlength=b * n * r).reshape(b, n, r).astype(float)
-
-
-def _two_stage_chunk(n: int, n_boot: int, seed: np.random.SeedSequence, run_seed: np.random.SeedSequence,
-                     run_counts: np.ndarray, start: int, stop: int) -> np.ndarray:
-    """Two-stage weights of resamples ``start..stop-1``; runs of block j use their own stream."""
-    parts = []
-    for block in range(start // BLOCK, (stop - 1) // BLOCK + 1):
-        b0 = block * BLOCK
-        size = min(BLOCK, n_boot - b0)
-        idx = resample_indices(n, n_boot, seed, b0, b0 + size)
-        w = _two_stage_weights(idx, run_counts, _block_rng(run_seed, block))
-        parts.append(w[max(start, b0) - b0:min(stop, b0 + size) - b0])
-    return np.concatenate(parts, axis=0)
-
-
 def _as_tuple(data) -> tuple[np.ndarray, ...]:
     arrays = tuple(np.asarray(a, dtype=float) for a in (data if isinstance(data, (tuple, list)) else (data,)))
     n = arrays[0].shape[0]
@@ -375,15 +345,12 @@ class ResamplePlan:
         return f"ResamplePlan({self.n_rows} rows{clusters}, n_boot={self.n_boot}, seed entropy={self.seed.entropy})"
 
 
-def _jackknife(arrays, statistic, codes: np.ndarray, n_units: int, run_mask: np.ndarray | None,
-               chunk_size: int) -> np.ndarray:
+def _jackknife(arrays, statistic, codes: np.ndarray, n_units: int, chunk_size: int) -> np.ndarray:
     """Leave-one-unit-out values of the statistic, (n_units, *out_shape), chunked: O(n^2)."""
     out = []
     for s in range(0, n_units, chunk_size):
         left_out = np.arange(s, min(n_units, s + chunk_size))
         w = (codes[None, :] != left_out[:, None]).astype(float)  # (chunk, n)
-        if run_mask is not None:  # two-stage: every valid run of a kept item keeps weight 1
-            w = w[..., None] * run_mask[None]
         out.append(np.asarray(statistic(*arrays, weights=w), dtype=float))
     return np.concatenate(out, axis=0)
 
@@ -474,7 +441,6 @@ def bootstrap(
     confidence: float = 0.95,
     seed: int | np.random.SeedSequence | None = None,
     clusters: Sequence | None = None,
-    run_counts: Sequence[int] | None = None,
     chunk_size: int | None = None,
     keep_replicates: bool = False,
     sums: bool = False,
@@ -485,13 +451,11 @@ def bootstrap(
     Parameters
     ----------
     data : array or tuple of arrays
-        Arrays sharing axis 0, the resampling units (items, responses). For the
-        two-stage scheme, axis 1 of each array holds the runs of an item. With
+        Arrays sharing axis 0, the resampling units (items, responses). With
         ``sums=True``: one ``(n, m)`` array of per-row sufficient statistics.
     statistic : callable
         Generic path: ``statistic(*data, weights=w)`` returning an array of shape
-        ``(B, *out)`` for frequency weights ``w`` of shape ``(B, n)`` (two-stage:
-        ``(B, n, r)``); it is called once on ``ones((1, n))`` for the point estimate.
+        ``(B, *out)`` for frequency weights ``w`` of shape ``(B, n)``; it is called once on ``ones((1, n))`` for the point estimate.
         With ``sums=True``: ``statistic(S)`` for summed sufficient statistics ``S`` of
         shape ``(B, m)``, returning ``(B, *out)`` (see the module docstring).
     n_boot : int, optional
@@ -507,10 +471,6 @@ def bootstrap(
         Seed of the resamples (see module docstring for the block scheme).
     clusters : sequence, optional
         Cluster label of every row; whole clusters are resampled.
-    run_counts : sequence of int, optional
-        Two-stage scheme: number of valid runs of every item (runs must occupy the
-        first ``run_counts[i]`` positions of axis 1; the rest is padding). Not
-        combinable with ``clusters``, ``sums`` or ``plan``.
     chunk_size : int, optional
         Kept for backward compatibility. Resamples are generated and evaluated in the
         fixed blocks of :data:`BLOCK` resamples (which also bounds memory at
@@ -572,38 +532,22 @@ def bootstrap(
     if n < 2:
         raise ValueError(f"need at least 2 resampling units, got {n}")
 
-    two_stage = run_counts is not None
-    if two_stage and (clusters is not None or sums or plan is not None):
-        raise ValueError("clusters, sums and plan cannot be combined with run_counts (two-stage)")
     if sums and (len(arrays) != 1 or arrays[0].ndim != 2):
         raise ValueError("sums=True needs data to be one (n, m) array of per-row sufficient statistics")
-    if plan is None and not two_stage:
+    if plan is None:
         plan = ResamplePlan(n, n_boot, seed, clusters, cache_mib=0)
     elif plan is not None and plan.n_rows != n:
         raise ValueError(f"the plan resamples {plan.n_rows} rows but the data have {n}")
 
-    if two_stage:
-        seed = _resolve_seed(seed)
-        rc = np.asarray(run_counts, dtype=np.int64)
-        if rc.shape != (n,) or (rc < 1).any():
-            raise ValueError("run_counts must give at least one run for every item")
-        r = arrays[0].shape[1]
-        if rc.max() > r:
-            raise ValueError(f"run_counts exceed the runs axis of the data ({r})")
-        run_mask = (np.arange(r)[None, :] < rc[:, None]).astype(float)
-        run_seed = np.random.SeedSequence(seed.entropy, spawn_key=seed.spawn_key + (2**31,))
-        codes, n_units, unit = np.arange(n), n, "items"
-    else:
-        codes = plan.codes if plan.codes is not None else np.arange(n)
-        n_units, unit = plan.n_draw, plan.unit
+    codes = plan.codes if plan.codes is not None else np.arange(n)
+    n_units, unit = plan.n_draw, plan.unit
 
     if sums:
         per_unit = arrays[0] if plan.codes is None else _group_sums(arrays[0], plan.codes, plan.n_draw)
         total_row = np.ones((1, per_unit.shape[0])) @ per_unit
         estimate = np.asarray(statistic(total_row), dtype=float)[0]
     else:
-        base_w = run_mask[None] if two_stage else np.ones((1, n))
-        estimate = np.asarray(statistic(*arrays, weights=base_w), dtype=float)[0]
+        estimate = np.asarray(statistic(*arrays, weights=np.ones((1, n))), dtype=float)[0]
 
     # Every block of BLOCK resamples is drawn and evaluated on its own: BLAS kernels may
     # sum in a different order for a different number of rows, and results must be
@@ -612,10 +556,7 @@ def bootstrap(
     buffer = np.empty((min(BLOCK, n_boot), plan.n_draw)) if sums else None  # reused: never seen by the caller
     for s in range(0, n_boot, BLOCK):
         e = min(n_boot, s + BLOCK)
-        if two_stage:
-            reps[s:e] = np.asarray(statistic(*arrays, weights=_two_stage_chunk(n, n_boot, seed, run_seed, rc, s, e)),
-                                   dtype=float)
-        elif sums:
+        if sums:
             reps[s:e] = np.asarray(statistic(plan.block_counts(s // BLOCK, buffer) @ per_unit), dtype=float)
         else:
             reps[s:e] = np.asarray(statistic(*arrays, weights=plan.weights(s, e)), dtype=float)
@@ -637,9 +578,7 @@ def bootstrap(
         if sums:
             jack = _jackknife_sums(per_unit, total_row[0], statistic)
         else:
-            cells = n * (run_mask.shape[1] if two_stage else 1)
-            jack = _jackknife(arrays, statistic, codes, n_units, run_mask if two_stage else None,
-                              _default_chunk(cells))
+            jack = _jackknife(arrays, statistic, codes, n_units, _default_chunk(n))
         q_low, q_high, z0, accel = bca_levels(reps, estimate, jack, confidence)
 
     ci_low = quantile_linear(masked, q_low)
