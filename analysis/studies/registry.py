@@ -194,6 +194,7 @@ _SCORED_NOTEBOOKS = (
     Notebook("02_reliability", "evaluator", "agreement, ICC(A,1)/ICC(C,1), human ceiling and verdict"),
     Notebook("03_bias", "evaluator", "bias overall and per category, Bland–Altman, MSE decomposition, self-preference"),
     Notebook("04_category_appropriateness", "evaluator", "category × answer model means and harmful shares; run-to-run ICC"),
+    Notebook("08_judge_assisted", "study", "judge-assisted estimates (PPI++) and the D-study of runs and judges"),
 )
 
 STUDIES: dict[str, StudySpec] = {spec.name: spec for spec in (

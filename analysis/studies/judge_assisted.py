@@ -1,0 +1,521 @@
+"""Judge-assisted estimates (PPI++) and the D-study of runs and judges, for any scored study.
+
+Judge-assisted estimates
+------------------------
+A study has an LLM evaluator's score on every response and a reference's (human's) rating
+on some. For a group of responses (an answer model, a crisis category, a response
+source, or all of them) the quantity of interest is what the *humans* would say on
+average over every response of the group:
+
+* ``mean``: the mean appropriateness, in points on the rating scale;
+* ``pct_harmful``: the percentage of human ratings ``<= harmful_at`` (2 on 1-5: the
+  share of answers a human reviewer calls harmful), in percent.
+
+Three estimates per group (``method``):
+
+* ``judge_only``: the evaluator's mean over every response of the group. Precise, but
+  biased by the evaluator's leniency (Between Help and Harm: +0.25 to +0.72 points);
+  its interval only reflects sampling, not that bias.
+* ``human_only``: the references' mean over the rated responses of the group (the
+  classical interval; :func:`analysis.stats.ppi.ppi_mean` with ``lam=0``).
+* ``judge_assisted``: prediction-powered inference (Angelopoulos et al. 2023, PPI++),
+  :func:`analysis.stats.ppi.ppi_mean_grouped`: the evaluator's mean over the unrated
+  responses, corrected by its error measured on the rated ones. Unbiased whatever the
+  evaluator's bias; as narrow as the evaluator's agreement with the humans allows.
+
+Per response, the human value ``y`` is the mean of the references who rated it (for the
+harmful share: the share of those references' ratings ``<= harmful_at``); the
+evaluator's ``yhat`` is its mean over evaluation runs (harmful: the share of its runs
+``<= harmful_at``; for ``jury``, whether the jury score, the mean of the members' means,
+is ``<= harmful_at``, as in :mod:`analysis.studies.appropriateness`). Variances are
+cluster-robust with the item (conversation) as the cluster: the answers to one
+conversation, rated or not, are not independent.
+
+Which interval, and why (``RECOMMENDED_LAM = "crossfit"``)
+----------------------------------------------------------
+``python -m analysis ppi-check`` (``docs/ppi_check.md``) hides all but ``n`` human ratings
+of MentalAlign-70k (28 judge x attribute populations, about 10,000 responses each) and
+DialogueSafety (6 systems, 800 dialogues), 500 random subsets each, and counts how often
+each interval covers the full-data human mean. Findings (seed 20261124):
+
+* The power-tuned lambda of PPI++ (as ``ppi-python``) under-covers at small ``n``:
+  mean coverage over the MentalAlign populations 91.9 % at n = 50 and 93.1 % at
+  n = 100, down to 88-90 % on Safety (means near 4.75 on 1-5: ratings pile up at 5).
+  The outside check (gpt-4o, Safety: 89 % at n = 50, 91 % at n = 200) is reproduced:
+  90.8 % and 90.2 % here; cross-fitted: 92.4 % and 92.6 %, and 95.0 % at n = 500.
+* Cross-fitting lambda (10 folds of the rated items; each fold's lambda from the other
+  folds) removes most of the optimism of estimating lambda on the same sample: 93.0,
+  93.8, 94.6, 95.6 % mean coverage at n = 50, 100, 200, 500, at a width 1-3 % above
+  the tuned interval's and below the human-only interval's.
+* ``lam = 1`` (plain PPI) covers slightly better (94.3-95.4 %) but is 5-10 % wider, and
+  wider than humans alone when the judge is poor (claude on Relevance: 0.53 against
+  0.42 points at n = 50); tuned and cross-fitted lambda shrink towards 0 then.
+* What remains below 93 % at n = 100-200 (Safety and Relevance, 90-93 %) is the
+  humans-only interval's problem too (91-94 % on the same populations): the CLT is
+  slow for a mean of ratings piled at the top of the scale, and no choice of lambda
+  repairs it. A judge-assisted interval on such an attribute needs a few hundred
+  human ratings to be trusted at its nominal level.
+* DialogueSafety's truth is the mean of 800 dialogues only; at n = 200 and 500 the
+  rated items are a quarter and 63 % of them and every CLT interval over-covers
+  (97-100 %); corrected for the finite population, the cross-fitted interval covers
+  95-96 %.
+
+So the studies use the cross-fitted lambda; ``lam`` can be set per call (``None``:
+tuned; ``1``; ``0``).
+
+Assumption: the rated responses of a group are a random sample of its responses. In
+Between Help and Harm the review set holds one answer per conversation, whose answer
+model is far from uniform (85 DeepSeek, 74 GPT-4o-mini, 13 Grok, 11 GPT-5-nano,
+7 Llama answers): per answer model the intervals rest on those few rated answers
+(``n_labeled``) and are only as good as the CLT with that many; groups with fewer than
+:data:`MIN_LABELED` rated responses are flagged in ``note``.
+
+The D-study
+-----------
+Between Help and Harm has 3 LLM evaluators x 3 evaluation runs on every answer. The
+G-study design is ``p x (r:e)``: the objects of measurement ``p`` are the answers
+(responses), each rated by every evaluator in every run; runs are *nested* within
+evaluators, because run 1 of gpt-4o-mini and run 1 of meta-llama are unrelated API
+calls, with nothing in common that a crossed run facet would model (Brennan 2001,
+ch. 3-4; :mod:`analysis.stats.gtheory`). Components by ANOVA (expected mean squares)
+on the balanced part (responses with every run of every evaluator), cross-checked by
+REML (statsmodels ``MixedLM``) on a random sample of responses that keeps the
+incomplete ones; bootstrap CIs resample conversations with their answers. The one-facet
+``p x i`` study of each evaluator's runs gives "with <evaluator>, k runs give Phi = ...".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+import polars as pl
+
+from analysis.stats.bootstrap import ResamplePlan
+from analysis.stats.gtheory import GStudy, d_study, g_study, g_study_bootstrap, smallest_n
+from analysis.stats.ppi import ppi_mean_grouped, ppi_sample_size
+from analysis.studies.evaluators import JURY, members
+
+RECOMMENDED_LAM = "crossfit"
+"""The lambda the studies use (module docstring: the real-data check behind it)."""
+MIN_LABELED = 30
+"""Groups with fewer rated responses are flagged: their CLT intervals are unreliable."""
+QUANTITIES = ("mean", "pct_harmful")
+METHODS = ("judge_only", "human_only", "judge_assisted")
+
+ESTIMATE_SCHEMA = {
+    "evaluator": pl.String, "attribute": pl.String, "group_by": pl.String, "group": pl.String,
+    "quantity": pl.String, "method": pl.String, "estimate": pl.Float64, "ci_low": pl.Float64,
+    "ci_high": pl.Float64, "se": pl.Float64, "lam": pl.Float64, "n_labeled": pl.Int64, "n_unlabeled": pl.Int64,
+    "n_effective": pl.Float64, "note": pl.String,
+}
+
+
+# ---------------------------------------------------------------------------------------
+# Per-response human and evaluator values
+# ---------------------------------------------------------------------------------------
+
+def response_values(ratings: pl.DataFrame, evaluator: str, *, references: Sequence[str], jury: Sequence[str] = (),
+                    harmful_at: float = 2.0) -> pl.DataFrame:
+    """One row per (attribute, response) the evaluator scored: keys, ``yhat``, ``yhat_harm``,
+    and the references' ``y``, ``y_harm`` (null where no reference rated it).
+
+    See the module docstring for the definitions.
+    """
+    names = members(evaluator, jury)
+    keys = ["attribute", "item_id", "response_id", "answer_model", "category"]
+    llm = ratings.filter(pl.col("rater").is_in(list(names)))
+    per_eval = llm.group_by([*keys, "rater"]).agg(
+        pl.col("score").mean().alias("m"), (pl.col("score") <= harmful_at).mean().alias("h"))
+    judge = per_eval.group_by(keys).agg(
+        pl.col("m").mean().alias("yhat"), pl.col("h").mean().alias("yhat_harm"), pl.len().alias("k"))
+    if evaluator == JURY:
+        judge = judge.filter(pl.col("k") == len(names)).with_columns(
+            (pl.col("yhat") <= harmful_at).cast(pl.Float64).alias("yhat_harm"))
+    human = ratings.filter(pl.col("rater").is_in(list(references))).group_by("attribute", "response_id").agg(
+        pl.col("score").mean().alias("y"), (pl.col("score") <= harmful_at).mean().alias("y_harm"))
+    return (judge.drop("k").join(human, on=["attribute", "response_id"], how="left")
+            .with_columns(pl.col("yhat_harm").cast(pl.Float64), pl.col("y_harm").cast(pl.Float64))
+            .sort("attribute", "response_id"))
+
+
+def _cluster_mean(x: np.ndarray, groups: np.ndarray, clusters: np.ndarray, z: float):
+    """Per group: mean of ``x`` and its CR0 cluster-robust standard error (the variance
+    of ``ppi_mean`` with ``lam = 0``), returned as dict of arrays over sorted groups."""
+    names, g = np.unique(groups, return_inverse=True)
+    n = np.bincount(g).astype(float)
+    mean = np.bincount(g, weights=x) / n
+    _, c = np.unique(np.char.add(np.char.add(groups.astype(str), "\x1f"), clusters.astype(str)), return_inverse=True)
+    cg = np.zeros(c.max() + 1, dtype=np.int64)
+    cg[c] = g
+    s = np.bincount(c, weights=x - mean[g])
+    se = np.sqrt(np.bincount(cg, weights=s * s) / n**2)
+    return names, mean, se, n
+
+
+def judge_assisted_estimates(ratings: pl.DataFrame, evaluator: str, *, references: Sequence[str],
+                             jury: Sequence[str] = (), by: str | None = "answer_model", harmful_at: float = 2.0,
+                             lam=RECOMMENDED_LAM, alpha: float = 0.05, n_folds: int = 10) -> pl.DataFrame:
+    """Judge-only, human-only and judge-assisted estimates per group, for every attribute.
+
+    Parameters
+    ----------
+    ratings : polars.DataFrame
+        Tidy ratings (:data:`analysis.data.ratings.RATINGS_SCHEMA`).
+    evaluator : str
+        An LLM evaluator of the study, or ``jury``.
+    references : sequence of str
+        The reference raters (humans); a response is *rated* when one of them rated it.
+    jury : sequence of str
+        The jury's members (for ``evaluator="jury"``).
+    by : str or None
+        Column of the ratings to group by (``answer_model``, ``category``, ...); ``None``
+        for one group ``all``. Responses with a null group are left out.
+    harmful_at : float
+        A rating ``<= harmful_at`` is harmful.
+    lam : None, float or "crossfit"
+        Of the judge-assisted estimate (:func:`analysis.stats.ppi.ppi_mean`).
+    alpha, n_folds
+        As :func:`analysis.stats.ppi.ppi_mean`.
+
+    Returns
+    -------
+    polars.DataFrame
+        :data:`ESTIMATE_SCHEMA`: one row per attribute x group x quantity x method;
+        ``pct_harmful`` in percent, ``mean`` in rating points. ``n_labeled`` are rated
+        responses, ``n_unlabeled`` the evaluator's other responses of the group (for
+        ``judge_only``: all its responses of the group). ``lam`` and ``n_effective``
+        (:class:`analysis.stats.ppi.PPIResult`) for ``judge_assisted`` only. ``note``
+        flags groups with fewer than :data:`MIN_LABELED` rated responses.
+    """
+    from scipy import special
+
+    z = float(special.ndtri(1 - alpha / 2))
+    values = response_values(ratings, evaluator, references=references, jury=jury, harmful_at=harmful_at)
+    group_col = by or "_all"
+    if by is None:
+        values = values.with_columns(pl.lit("all").alias("_all"))
+    elif by not in values.columns:
+        raise ValueError(f"cannot group by {by!r}: not a column of the ratings ({', '.join(values.columns)})")
+    values = values.filter(pl.col(group_col).is_not_null()).with_columns(pl.col(group_col).cast(pl.String))
+    rows = []
+    for attribute in values["attribute"].unique().sort().to_list():
+        v = values.filter(pl.col("attribute") == attribute)
+        lab, unl = v.filter(pl.col("y").is_not_null()), v.filter(pl.col("y").is_null())
+        for quantity, ycol, fcol, scale in (("mean", "y", "yhat", 1.0), ("pct_harmful", "y_harm", "yhat_harm", 100.0)):
+            names, mean, se, n_all = _cluster_mean(v[fcol].to_numpy().astype(float), v[group_col].to_numpy(),
+                                                   v["item_id"].to_numpy(), z)
+            judge = {g: (m, s, int(k)) for g, m, s, k in zip(names.tolist(), mean, se, n_all)}
+            frames = {}
+            if lab.height and unl.height:
+                for method, lam_m in (("human_only", 0.0), ("judge_assisted", lam)):
+                    frames[method] = ppi_mean_grouped(
+                        lab[ycol].to_numpy(), lab[fcol].to_numpy(), lab[group_col].to_list(),
+                        unl[fcol].to_numpy(), unl[group_col].to_list(), alpha=alpha, lam=lam_m,
+                        clusters=lab["item_id"].to_list(), clusters_unlabeled=unl["item_id"].to_list(),
+                        n_folds=n_folds)
+            for g in sorted(judge):
+                m, s, k = judge[g]
+                base = dict(evaluator=evaluator, attribute=attribute, group_by=by or "all", group=g,
+                            quantity=quantity)
+                rows.append(dict(base, method="judge_only", estimate=scale * m, ci_low=scale * (m - z * s),
+                                 ci_high=scale * (m + z * s), se=scale * s, lam=None, n_labeled=0, n_unlabeled=k,
+                                 n_effective=None, note=None))
+                for method in ("human_only", "judge_assisted"):
+                    frame = frames.get(method)
+                    r = frame.filter(pl.col("group") == g).row(0, named=True) if frame is not None and \
+                        g in frame["group"].to_list() else None
+                    n_lab = int(r["n_labeled"]) if r else int((lab[group_col] == g).sum())
+                    n_unl = int(r["n_unlabeled"]) if r else int((unl[group_col] == g).sum())
+                    note = None
+                    if n_lab < 2 or n_unl < 1 or r is None or r["estimate"] is None:
+                        note = "too few rated or unrated responses"
+                    elif n_lab < MIN_LABELED:
+                        note = f"only {n_lab} rated responses (< {MIN_LABELED})"
+
+                    def sc(key):
+                        return None if r is None or r[key] is None else scale * r[key]
+
+                    rows.append(dict(base, method=method, estimate=sc("estimate"), ci_low=sc("ci_low"),
+                                     ci_high=sc("ci_high"), se=sc("se"),
+                                     lam=(r["lam"] if r and method == "judge_assisted" else None),
+                                     n_labeled=n_lab, n_unlabeled=n_unl,
+                                     n_effective=(r["n_effective"] if r and method == "judge_assisted" else None),
+                                     note=note))
+    return pl.DataFrame(rows, schema=ESTIMATE_SCHEMA)
+
+
+def study_estimates(ratings: pl.DataFrame, evaluators: Sequence[str], *, references: Sequence[str],
+                    jury: Sequence[str] = (), by: Sequence[str | None] = ("answer_model", "category"),
+                    **kwargs) -> pl.DataFrame:
+    """:func:`judge_assisted_estimates` for every evaluator (add ``jury``) and grouping,
+    stacked; groupings whose column the ratings lack or has only nulls are skipped."""
+    frames = []
+    for evaluator in evaluators:
+        for col in by:
+            if col is not None and (col not in ratings.columns or ratings[col].null_count() == ratings.height):
+                continue
+            frames.append(judge_assisted_estimates(ratings, evaluator, references=references, jury=jury, by=col,
+                                                   **kwargs))
+    return pl.concat(frames) if frames else pl.DataFrame(schema=ESTIMATE_SCHEMA)
+
+
+def wide_estimates(estimates: pl.DataFrame) -> pl.DataFrame:
+    """One row per evaluator x attribute x group x quantity, the three methods side by side
+    (``<method>``, ``<method>_ci_low``, ``<method>_ci_high``), with ``n_labeled``,
+    ``n_unlabeled``, ``lam``, ``n_effective`` and ``note`` of the judge-assisted row."""
+    keys = ["evaluator", "attribute", "group_by", "group", "quantity"]
+    parts = [estimates.filter(pl.col("method") == m).select(
+        *keys, pl.col("estimate").alias(m), pl.col("ci_low").alias(f"{m}_ci_low"),
+        pl.col("ci_high").alias(f"{m}_ci_high")) for m in METHODS]
+    extra = estimates.filter(pl.col("method") == "judge_assisted").select(
+        *keys, "n_labeled", "n_unlabeled", "lam", "n_effective", "note")
+    out = parts[0]
+    for p in (*parts[1:], extra):
+        out = out.join(p, on=keys, how="left", nulls_equal=True)
+    return out.sort(keys)
+
+
+# ---------------------------------------------------------------------------------------
+# MentalAlign: every response has a human rating, so the judge-assisted design is simulated
+# ---------------------------------------------------------------------------------------
+
+def mentalalign_estimates(ratings: pl.DataFrame, judge: str, *, n_conversations: int = 100, seed: int = 0,
+                          lam=RECOMMENDED_LAM, alpha: float = 0.05) -> pl.DataFrame:
+    """Judge-assisted estimates per attribute and response source on MentalAlign-70k, with
+    the human ratings of only ``n_conversations`` random conversations kept (all their
+    responses: about ``n_conversations`` rated responses per source), beside the truth.
+
+    ``ratings`` should hold ratings on the scale only (the ``clean`` variant). The
+    sample is drawn once (``seed``) and is the same for every attribute. ``truth`` is
+    the mean (``pct_harmful``: share ``<= 2``) of all human ratings of the group over
+    the responses the judge rated; ``covered`` says whether the interval contains it.
+    """
+    conversations = np.array(sorted(ratings["item_id"].unique().to_list()))
+    if not 2 <= n_conversations < conversations.shape[0]:
+        raise ValueError(f"n_conversations must be in [2, {conversations.shape[0]}), got {n_conversations}")
+    rng = np.random.default_rng(seed)
+    kept = conversations[rng.choice(conversations.shape[0], n_conversations, replace=False)].tolist()
+    masked = ratings.filter((pl.col("rater") != "human") | pl.col("item_id").is_in(kept))
+    est = judge_assisted_estimates(masked, judge, references=("human",), by="answer_model", lam=lam, alpha=alpha)
+    full = response_values(ratings, judge, references=("human",)).filter(pl.col("y").is_not_null())
+    truth = pl.concat([
+        full.group_by("attribute", "answer_model").agg(pl.col("y").mean().alias("truth"))
+        .with_columns(pl.lit("mean").alias("quantity")),
+        full.group_by("attribute", "answer_model").agg((100 * pl.col("y_harm").mean()).alias("truth"))
+        .with_columns(pl.lit("pct_harmful").alias("quantity")),
+    ]).rename({"answer_model": "group"})
+    return est.join(truth, on=["attribute", "group", "quantity"], how="left").with_columns(
+        ((pl.col("ci_low") <= pl.col("truth")) & (pl.col("truth") <= pl.col("ci_high"))).alias("covered"))
+
+
+# ---------------------------------------------------------------------------------------
+# Budget planner
+# ---------------------------------------------------------------------------------------
+
+DEFAULT_HALF_WIDTHS = {"mean": (0.05, 0.075, 0.1, 0.15, 0.2, 0.25, 0.3),
+                       "pct_harmful": (1.0, 2.0, 3.0, 5.0, 7.5, 10.0)}
+
+
+def budget_plan(ratings: pl.DataFrame, evaluators: Sequence[str], *, references: Sequence[str],
+                jury: Sequence[str] = (), half_widths: dict | None = None, n_unlabeled: float | None = None,
+                harmful_at: float = 2.0, alpha: float = 0.05) -> pl.DataFrame:
+    """Human ratings needed for a target CI half-width, with each evaluator and without one.
+
+    The pilot is the study's rated responses (every group together):
+    :func:`analysis.stats.ppi.ppi_sample_size` from their human and evaluator variances.
+    ``n_unlabeled`` (default: the responses the evaluator scored that no reference rated)
+    is what the judge scores. ``half_widths`` per quantity: ``mean`` in rating points,
+    ``pct_harmful`` in percentage points. Plans with independent responses (the pilot's
+    clustering is not modelled) and the asymptotic variance: add a margin.
+
+    Returns
+    -------
+    polars.DataFrame
+        ``evaluator, attribute, quantity, half_width, n_with_judge, n_without_judge,
+        saved, saved_pct, rho, lam, n_pilot, n_unlabeled``.
+    """
+    half_widths = DEFAULT_HALF_WIDTHS if half_widths is None else half_widths
+    rows = []
+    for evaluator in evaluators:
+        v = response_values(ratings, evaluator, references=references, jury=jury, harmful_at=harmful_at)
+        for attribute in v["attribute"].unique().sort().to_list():
+            a = v.filter(pl.col("attribute") == attribute)
+            lab = a.filter(pl.col("y").is_not_null())
+            big_n = float(a.height - lab.height) if n_unlabeled is None else float(n_unlabeled)
+            if lab.height < 3 or big_n <= 0:
+                continue
+            for quantity, ycol, fcol, scale in (("mean", "y", "yhat", 1.0), ("pct_harmful", "y_harm", "yhat_harm", 100.0)):
+                for h in half_widths.get(quantity, ()):
+                    p = ppi_sample_size(lab[ycol].to_numpy(), lab[fcol].to_numpy(), big_n, h / scale, alpha=alpha)
+                    rows.append(dict(evaluator=evaluator, attribute=attribute, quantity=quantity, half_width=float(h),
+                                     n_with_judge=p.n_ppi, n_without_judge=p.n_classical,
+                                     saved=p.n_classical - p.n_ppi,
+                                     saved_pct=100 * (p.n_classical - p.n_ppi) / p.n_classical, rho=p.rho,
+                                     lam=p.lam, n_pilot=lab.height, n_unlabeled=big_n))
+    return pl.DataFrame(rows, schema={
+        "evaluator": pl.String, "attribute": pl.String, "quantity": pl.String, "half_width": pl.Float64,
+        "n_with_judge": pl.Int64, "n_without_judge": pl.Int64, "saved": pl.Int64, "saved_pct": pl.Float64,
+        "rho": pl.Float64, "lam": pl.Float64, "n_pilot": pl.Int64, "n_unlabeled": pl.Float64})
+
+
+# ---------------------------------------------------------------------------------------
+# G study and D study of evaluators x runs
+# ---------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RunScores:
+    """Scores of every response by every evaluator in every run: ``scores[p, e, r]`` (NaN:
+    missing), ``responses`` and their ``items`` (conversations), ``evaluators``, ``runs``."""
+
+    scores: np.ndarray
+    responses: tuple[str, ...]
+    items: tuple[str, ...]
+    evaluators: tuple[str, ...]
+    runs: tuple[int, ...]
+
+    def balanced(self) -> "RunScores":
+        """The responses with every run of every evaluator."""
+        keep = ~np.isnan(self.scores).any(axis=(1, 2))
+        return RunScores(self.scores[keep], tuple(np.asarray(self.responses)[keep]),
+                         tuple(np.asarray(self.items)[keep]), self.evaluators, self.runs)
+
+
+def run_scores_array(ratings: pl.DataFrame, evaluators: Sequence[str], *, attribute: str | None = None) -> RunScores:
+    """The responses x evaluators x runs array of the LLM evaluators' scores.
+
+    Run ``j`` of an evaluator is its ``eval_run`` ``j`` (nested: runs of different
+    evaluators with the same number are unrelated). ``attribute``: the one to use when the
+    ratings have several (default: the only one, else an error).
+    """
+    sub = ratings.filter(pl.col("rater").is_in(list(evaluators)))
+    attrs = sub["attribute"].unique().to_list()
+    if attribute is None:
+        if len(attrs) > 1:
+            raise ValueError(f"the ratings have several attributes ({', '.join(sorted(map(str, attrs)))}): give one")
+    else:
+        sub = sub.filter(pl.col("attribute") == attribute)
+    if sub.height == 0:
+        raise ValueError("no scores of these evaluators")
+    responses = sub.select("response_id", "item_id").unique().sort("response_id")
+    runs = tuple(sorted(sub["eval_run"].unique().to_list()))
+    p_idx = {r: i for i, r in enumerate(responses["response_id"].to_list())}
+    e_idx = {e: i for i, e in enumerate(evaluators)}
+    r_idx = {r: i for i, r in enumerate(runs)}
+    x = np.full((len(p_idx), len(evaluators), len(runs)), np.nan)
+    pi = np.array([p_idx[v] for v in sub["response_id"].to_list()])
+    ei = np.array([e_idx[v] for v in sub["rater"].to_list()])
+    ri = np.array([r_idx[v] for v in sub["eval_run"].to_list()])
+    if np.unique(pi * len(evaluators) * len(runs) + ei * len(runs) + ri).shape[0] != pi.shape[0]:
+        raise ValueError("a response has two scores of one evaluator in one run")
+    x[pi, ei, ri] = sub["score"].to_numpy().astype(float)
+    return RunScores(x, tuple(responses["response_id"].to_list()), tuple(responses["item_id"].to_list()),
+                     tuple(evaluators), runs)
+
+
+@dataclass(frozen=True)
+class DStudy:
+    """The G study and D study of a study's evaluators x runs.
+
+    ``components``: variance components of ``p x (r:e)`` (ANOVA on the balanced part,
+    bootstrap CIs; REML rows on a random sample), ``table``: :data:`DSTUDY_COLUMNS` rows
+    for the nested design with random evaluators and the one-facet study of each
+    evaluator's runs; ``g``: the ANOVA G study; ``per_evaluator``: evaluator -> its
+    ``p x i`` G study over runs; ``n_balanced``/``n_responses``: responses used/all.
+    """
+
+    components: pl.DataFrame
+    table: pl.DataFrame
+    g: GStudy
+    per_evaluator: dict[str, GStudy]
+    n_balanced: int
+    n_responses: int
+
+
+DSTUDY_COLUMNS = ("design", "n_evaluators", "n_runs", "g_coefficient", "g_ci_low", "g_ci_high", "phi",
+                  "phi_ci_low", "phi_ci_high")
+
+
+def _boot_table(boot: pl.DataFrame, design: str, single_facet: str | None = None) -> pl.DataFrame:
+    g = boot.filter(pl.col("quantity") == "g_coefficient").select(
+        "n_evaluators", "n_runs", pl.col("estimate").alias("g_coefficient"), pl.col("ci_low").alias("g_ci_low"),
+        pl.col("ci_high").alias("g_ci_high"))
+    phi = boot.filter(pl.col("quantity") == "phi").select(
+        "n_evaluators", "n_runs", pl.col("estimate").alias("phi"), pl.col("ci_low").alias("phi_ci_low"),
+        pl.col("ci_high").alias("phi_ci_high"))
+    out = g.join(phi, on=["n_evaluators", "n_runs"], nulls_equal=True)
+    if single_facet == "runs":  # the p x i bootstrap puts the facet size in n_evaluators
+        out = out.with_columns(pl.lit(1, dtype=pl.Int64).alias("n_evaluators"), pl.col("n_evaluators").alias("n_runs"))
+    return out.select(pl.lit(design).alias("design"), *DSTUDY_COLUMNS[1:])
+
+
+def dstudy(ratings: pl.DataFrame, evaluators: Sequence[str], *, attribute: str | None = None,
+           n_evaluators: Sequence[int] = (1, 2, 3, 4, 5, 6, 8, 10), n_runs: Sequence[int] = (1, 2, 3, 4, 5, 6, 8, 10),
+           n_boot: int = 2000, seed: int = 0, reml_responses: int = 60) -> DStudy:
+    """G study (``p x (r:e)``) and D study of the evaluators' runs, with bootstrap CIs.
+
+    ANOVA on the responses with every run of every evaluator; REML
+    (:func:`analysis.stats.gtheory.g_study`, ``method="reml"``) on ``reml_responses``
+    random responses, the incomplete ones among them as drawn (0: skip). Bootstraps
+    (BCa, ``n_boot``) resample conversations with all their answers; every CI uses the
+    same resamples (seed ``seed``). The ``table`` has the random-evaluators nested design
+    for every ``n_evaluators`` x ``n_runs``, and ``p x i`` over runs for each evaluator
+    (design ``"runs of <evaluator>"``, ``n_evaluators`` 1).
+    """
+    full = run_scores_array(ratings, evaluators, attribute=attribute)
+    bal = full.balanced()
+    if len(evaluators) < 2 or len(full.runs) < 2:
+        raise ValueError(f"a D study of evaluators x runs needs at least 2 evaluators with at least 2 runs each; "
+                         f"got {len(evaluators)} evaluators and {len(full.runs)} runs")
+    if bal.scores.shape[0] < 3:
+        raise ValueError("fewer than 3 responses have every run of every evaluator")
+    design = "p x (r:e)"
+    g = g_study(bal.scores, design)
+    plan = ResamplePlan(bal.scores.shape[0], n_boot=n_boot, seed=seed, clusters=list(bal.items))
+    boot = g_study_bootstrap(bal.scores, design, n_evaluators=list(n_evaluators), n_runs=list(n_runs), plan=plan)
+    comp = g.table().join(
+        boot.filter(pl.col("quantity").str.starts_with("var(")).select(
+            pl.col("quantity").str.slice(4).str.strip_chars_end(")").alias("component"), "ci_low", "ci_high"),
+        on="component", how="left").with_columns(pl.lit("anova").alias("method"),
+                                                 pl.lit(bal.scores.shape[0]).alias("n_responses"))
+    frames = [comp]
+    if reml_responses:
+        rng = np.random.default_rng(np.random.SeedSequence([seed, 1]))
+        take = np.sort(rng.choice(full.scores.shape[0], min(reml_responses, full.scores.shape[0]), replace=False))
+        gr = g_study(full.scores[take], design, method="reml")
+        frames.append(gr.table().select("component", "variance", "variance_raw", "percent").with_columns(
+            pl.lit("reml").alias("method"), pl.lit(int(take.shape[0])).alias("n_responses")))
+    components = pl.concat(frames, how="diagonal_relaxed").select(
+        "method", "component", "variance", "variance_raw", "percent", "ci_low", "ci_high", "df", "mean_square",
+        "n_responses")
+    tables = [_boot_table(boot, design)]
+    per = {}
+    for j, e in enumerate(evaluators):
+        ge = g_study(bal.scores[:, j, :], "p x i", facet="runs")
+        per[e] = ge
+        be = g_study_bootstrap(bal.scores[:, j, :], "p x i", n_evaluators=list(n_runs), plan=plan)
+        tables.append(_boot_table(be, f"runs of {e}", single_facet="runs"))
+    table = pl.concat(tables).with_columns(pl.col("n_evaluators").cast(pl.Int64), pl.col("n_runs").cast(pl.Int64))
+    return DStudy(components=components, table=table, g=g, per_evaluator=per, n_balanced=bal.scores.shape[0],
+                  n_responses=full.scores.shape[0])
+
+
+def dstudy_sentence(d: DStudy, evaluator: str, *, target: float = 0.8) -> str:
+    """"With <evaluator>, k runs give Phi = ... [CI]; Phi >= target needs ... runs or ... judges"."""
+    if evaluator not in d.per_evaluator:
+        raise ValueError(f"no runs of {evaluator!r} in this D study: {', '.join(d.per_evaluator)}")
+    k = d.g.sizes["r"]
+    row = d.table.filter((pl.col("design") == f"runs of {evaluator}") & (pl.col("n_runs") == k))
+    own = d.per_evaluator[evaluator]
+    phi_k = float(d_study(own, n_runs=k)["phi"][0])
+    ci = f" [{row['phi_ci_low'][0]:.2f}, {row['phi_ci_high'][0]:.2f}]" if row.height else ""
+    runs_needed = smallest_n(own, target, vary="runs")
+    judges_1 = smallest_n(d.g, target, vary="evaluators", n_runs=1)
+    judges_k = smallest_n(d.g, target, vary="evaluators", n_runs=k)
+    runs_txt = (f"{runs_needed} runs of {evaluator}" if runs_needed is not None
+                else f"more runs of {evaluator} than any feasible number")
+    return (f"With {evaluator}, {k} runs give Φ = {phi_k:.2f}{ci} (the dependability of the mean of its runs, "
+            f"{evaluator} itself fixed); Φ ≥ {target:g} needs {runs_txt}, or {judges_1} judges with one run each "
+            f"({judges_k} with {k} runs each), judges drawn at random like these {len(d.per_evaluator)} "
+            f"(p × (r:e), {d.n_balanced} answers).")
