@@ -27,6 +27,8 @@ One folder per config, as the Hub stores them (``<config>/*.parquet``, also acce
     ``sampled_by`` (the evaluator whose lowest score chose it; ``gpt-4o-mini`` rows
     are the paper's review set).
 
+Scores are whole points on 1-5, as in the repository layout: a fraction or a value off
+the range is excluded with its reason (the merged ``score``, a mean of runs, is not read).
 The join is by ``response_id`` (a key, unlike answer text). A rating whose
 ``response_id`` is not in ``responses`` is excluded with reason "joins no response".
 The dataset card could not be read from this machine: column names follow the
@@ -40,7 +42,7 @@ from pathlib import Path
 
 import polars as pl
 
-from analysis.data.bhh import DATASET, EVALUATOR_PREFIX, MODEL_NAMES, SCALE, BHHData
+from analysis.data.bhh import DATASET, EVALUATOR_PREFIX, INTEGER_SCALE, MODEL_NAMES, SCALE, BHHData
 from analysis.data.ratings import REASON_MISSING, REASON_NO_CONSENSUS, Audit, DataError, make_ratings, parse_score
 
 HF_REPO = "arnaiztech/llms-mental-health-crisis-responses"
@@ -124,7 +126,7 @@ def load_bhh_hf(path: str | Path) -> BHHData:
             return
         model, arun, ex = key[rid]
         cat = categories.get(int(ex))
-        score, reason = parse_score(value, SCALE)
+        score, reason = parse_score(value, SCALE, integer=INTEGER_SCALE)
         if reason == REASON_MISSING and label_col and cat is None:
             reason = REASON_NO_CONSENSUS
         if reason:
