@@ -513,9 +513,13 @@ def dstudy_sentence(d: DStudy, evaluator: str, *, target: float = 0.8) -> str:
     runs_needed = smallest_n(own, target, vary="runs")
     judges_1 = smallest_n(d.g, target, vary="evaluators", n_runs=1)
     judges_k = smallest_n(d.g, target, vary="evaluators", n_runs=k)
-    runs_txt = (f"{runs_needed} runs of {evaluator}" if runs_needed is not None
+    def plural(n, word):
+        return f"{n} {word}" + ("" if n == 1 else "s")
+
+    runs_txt = (f"{plural(runs_needed, 'run')} of {evaluator}" if runs_needed is not None
                 else f"more runs of {evaluator} than any feasible number")
+    judges_txt = (f"{plural(judges_1, 'judge')} with one run each ({judges_k} with {k} runs each)"
+                  if judges_1 is not None else "more judges than any feasible number")
     return (f"With {evaluator}, {k} runs give Φ = {phi_k:.2f}{ci} (the dependability of the mean of its runs, "
-            f"{evaluator} itself fixed); Φ ≥ {target:g} needs {runs_txt}, or {judges_1} judges with one run each "
-            f"({judges_k} with {k} runs each), judges drawn at random like these {len(d.per_evaluator)} "
-            f"(p × (r:e), {d.n_balanced} answers).")
+            f"{evaluator} itself fixed); Φ ≥ {target:g} needs {runs_txt}, or {judges_txt}, judges drawn at "
+            f"random like these {len(d.per_evaluator)} (p × (r:e), {d.n_balanced} answers).")
