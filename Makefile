@@ -49,7 +49,11 @@ bench: $(STAMP)
 bench-mentalalign: $(STAMP)
 	$(PY) -m analysis bench mentalalign $(if $(DATA_ROOT),--data-root $(DATA_ROOT),)
 
+# JupyterLab with the project's settings: a double-click on a .py notebook opens it as a
+# notebook (jupytext's viewer), not as text (jupyter/overrides.json).
 lab: $(STAMP)
+	mkdir -p $(VENV)/share/jupyter/lab/settings
+	cp jupyter/overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 # Regenerate the paired .ipynb files after editing the .py notebooks.
