@@ -137,6 +137,7 @@ def _tables(root: Path) -> dict[str, str]:
             for p in sorted(root.rglob("*")) if p.is_file() and p.suffix in {".csv", ".pdf", ".svg", ".png"}}
 
 
+@pytest.mark.slow
 def test_interrupted_render_leaves_no_temporary_file_and_a_rerun_matches(tmp_path):
     interrupted, reference = tmp_path / "interrupted", tmp_path / "reference"
     proc = _render(interrupted)
