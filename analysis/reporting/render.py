@@ -51,7 +51,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
-import html
 import json
 import os
 import signal
@@ -65,7 +64,8 @@ from pathlib import Path
 
 from analysis import __version__
 from analysis.data.paths import DATA_ROOT_ENV, PROJECT_ROOT, data_root as resolve_data_root
-from analysis.studies.registry import STUDIES, get_study
+from analysis.studies.overview import SYNTHESIS_STUDIES
+from analysis.studies.registry import STUDIES, SYNTHESIS, get_study
 
 STUDY_LEVEL = "(study)"
 """The evaluator column of a job rendered once per study."""
@@ -220,6 +220,11 @@ def plan(datasets, evaluators, *, data_root, n_boot, seed, reports_dir: Path, fi
                 params = {spec.evaluator_parameter: ev} | common | dict(
                     output_dir=str(report_dir), figures_dir=str(figures_dir / ds / ev))
                 jobs.append(Job(ds, ev, nb.name, params, report_dir))
+    if set(SYNTHESIS_STUDIES) <= {get_study(k).name for k in datasets}:
+        # Every real benchmark in one run: the cross-study synthesis too.
+        params = dict(study="all", data_root=str(data_root) if data_root else "", n_boot=n_boot, seed=seed,
+                      output_dir=str(reports_dir / "synthesis"), figures_dir=str(figures_dir / "synthesis"))
+        jobs.append(Job("synthesis", STUDY_LEVEL, SYNTHESIS.name, params, reports_dir / "synthesis"))
     return jobs
 
 
@@ -372,84 +377,41 @@ def _why(error: str) -> str:
     return lines[-1] if lines else "unknown error"
 
 
+_COMMIT: dict[str, str] = {}
+
+
 def _record_run(job: Job, *, seed: int, n_boot: int, data_root, started: dt.datetime) -> None:
+    from analysis.reporting.index import git_commit
+
     status = "ok" if job.ok else ("interrupted" if job.error.startswith("interrupted") else "failed")
-    record = dict(status=status, seed=seed, n_boot=n_boot, data=str(data_root) if data_root else "demo",
+    study = job.params.get("study", job.study)
+    if job.params.get("data_root"):
+        data = str(job.params["data_root"])
+    elif str(study).endswith(".toml"):
+        data = f"study file {study}"
+    elif data_root and job.study != "demo":
+        data = str(data_root)
+    else:
+        data = "synthetic demo data generated from the seed"
+    record = dict(status=status, seed=seed, n_boot=n_boot, data=data,
                   started=started.isoformat(timespec="seconds"), seconds=round(job.seconds, 1),
+                  package_version=__version__, git_commit=_COMMIT.setdefault("sha", git_commit()),
                   error=_why(job.error) if not job.ok else "")
     if job.report_dir.is_dir() or job.ok:
         _atomic_write(job.report_dir / f"{job.notebook}.run.json", json.dumps(record, indent=1))
 
 
-def _earlier_status(nb: Path) -> str:
-    try:
-        rec = json.loads(nb.with_suffix(".run.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return "from an earlier run (parameters not recorded)"
-    text = (f"from an earlier run ({html.escape(str(rec.get('started')))}: seed {html.escape(str(rec.get('seed')))}, "
-            f"{html.escape(str(rec.get('n_boot')))} bootstrap resamples, data {html.escape(str(rec.get('data')))})")
-    if rec.get("status") != "ok":
-        text = f"<span class='fail'>{html.escape(str(rec.get('status')).upper())}</span> {text}: " \
-               f"{html.escape(str(rec.get('error')))}"
-    return text
-
-
 def write_index(jobs: list[Job], *, reports_dir: Path, figures_dir: Path, seed: int, n_boot: int,
                 data_root, started: dt.datetime, seconds: float) -> Path:
-    """``reports/index.html``: every rendered notebook, table and figure, with provenance;
-    a failed notebook with why it failed, reports of earlier runs with their parameters."""
-    def rel(p: Path) -> str:
-        return html.escape(os.path.relpath(p, reports_dir))
+    """Record the run of every finished job (``<notebook>.run.json``), then write
+    ``reports/index.html`` (:mod:`analysis.reporting.index`): per study the headline
+    table, the forest plot, provenance per run, what failed and why, and links."""
+    from analysis.reporting.index import write_index as write_study_index
 
-    parts = [
-        "<!doctype html><html><head><meta charset='utf-8'><title>crisis-judge-analysis reports</title>",
-        "<style>body{font-family:sans-serif;max-width:70em;margin:2em auto}td,th{padding:.2em .6em;"
-        "text-align:left;vertical-align:top}.fail{color:#b00}</style></head><body>",
-        "<h1>crisis-judge-analysis: rendered reports</h1><ul>",
-        f"<li>package version {html.escape(__version__)}</li>",
-        f"<li>run started {started.isoformat(timespec='seconds')} (UTC), took {seconds:.0f} s</li>",
-        f"<li>this run: seed {seed}, {n_boot} bootstrap resamples</li>",
-        f"<li>data: {html.escape(str(data_root)) if data_root else 'synthetic demo data generated from the seed'}"
-        "</li></ul>",
-    ]
-    by_key: dict[tuple[str, str], list[Job]] = {}
     for j in jobs:
-        by_key.setdefault((j.study, j.evaluator), []).append(j)
-    # Reports of earlier runs (another study, say) stay listed: the index covers reports/.
-    earlier = [((nb.parent.name, STUDY_LEVEL), nb) for nb in reports_dir.glob("*/*.ipynb")]
-    earlier += [((nb.parent.parent.name, nb.parent.name), nb) for nb in reports_dir.glob("*/*/*.ipynb")]
-    for key, nb in earlier:
-        if nb.name.startswith("."):
-            continue
-        if key not in by_key or not any(j.notebook == nb.stem for j in by_key[key]):
-            by_key.setdefault(key, []).append(Job(key[0], key[1], nb.stem, {}, nb.parent, ok=None,
-                                                  outputs=[nb, nb.with_suffix(".html")]))
-    for (ds, ev), js in sorted(by_key.items()):
-        parts.append(f"<h2>{html.escape(ds)} / {html.escape(ev)}</h2><table><tr><th>notebook</th><th>status</th></tr>")
-        for j in sorted(js, key=lambda j: j.notebook):
-            if j.ok is None:
-                status = _earlier_status(j.outputs[0])
-            elif j.ok:
-                status = f"ok ({j.seconds:.0f} s)"
-            else:
-                label = "INTERRUPTED" if j.error.startswith("interrupted") else "FAILED"
-                status = f"<span class='fail'>{label}</span> ({j.seconds:.0f} s): {html.escape(_why(j.error))}"
-            links = " ".join(f"<a href='{rel(p)}'>{p.suffix[1:]}</a>" for p in j.outputs if p.exists())
-            parts.append(f"<tr><td>{html.escape(j.notebook)} {links}</td><td>{status}</td></tr>")
-        parts.append("</table>")
-        sub = () if ev == STUDY_LEVEL else (ev,)
-        tables = sorted(reports_dir.joinpath(ds, *sub, "tables").glob("*.csv"))
-        if tables:
-            parts.append("<p>Tables: " + ", ".join(f"<a href='{rel(t)}'>{html.escape(t.name)}</a>" for t in tables) + "</p>")
-        figs = sorted(figures_dir.joinpath(ds, *sub).glob("*.png"))
-        if figs:
-            parts.append("<p>Figures: " + ", ".join(
-                f"<a href='{rel(f)}'>{html.escape(f.stem)}</a> (<a href='{rel(f.with_suffix('.pdf'))}'>pdf</a>, "
-                f"<a href='{rel(f.with_suffix('.svg'))}'>svg</a>)" for f in figs) + "</p>")
-    parts.append("</body></html>")
-    index = reports_dir / "index.html"
-    _atomic_write(index, "\n".join(parts))
-    return index
+        if j.ok is not None:
+            _record_run(j, seed=seed, n_boot=n_boot, data_root=data_root, started=started)
+    return write_study_index(reports_dir, figures_dir)
 
 
 class _Interrupt(KeyboardInterrupt):

@@ -116,7 +116,7 @@ def test_previous_results_are_removed_and_the_index_says_why_a_notebook_failed(t
     jobs[1].error = "Traceback (most recent call last):\n  ...\nRuntimeError: planted failure"
     index = write_index(jobs, reports_dir=reports, figures_dir=figures, seed=1, n_boot=50, data_root=None,
                         started=dt.datetime.now(dt.timezone.utc), seconds=1.0).read_text()
-    assert "<span class='fail'>FAILED</span> (0 s): RuntimeError: planted failure" in index
+    assert "FAILED: 03_bias / jury: RuntimeError: planted failure" in index
     assert "demo/jury/03_bias.html" not in index  # no link to a stale result
     assert "demo/gpt-5-nano/03_bias" not in index or "from an earlier run" in index
 
