@@ -1,7 +1,10 @@
-"""Agreement measures against sklearn, scipy, statsmodels, the krippendorff package and
-Krippendorff's (2011) published example."""
+"""Agreement measures against sklearn, statsmodels, the krippendorff package,
+Krippendorff's (2011) and Bland & Altman's (1986) published examples, a published Spearman
+example, and Lin's CCC in exact rational arithmetic."""
 
 from __future__ import annotations
+
+from fractions import Fraction
 
 import krippendorff
 import numpy as np
@@ -96,15 +99,61 @@ def test_fleiss_kappa_refuses_missing_labels():
         ag.fleiss_kappa([[1, None], [2, 2]])
 
 
-def test_correlations_match_scipy_and_ccc_by_formula():
+# Bland & Altman (1986, Lancet i, 307-310), Table 1: PEFR (l/min), first reading with the
+# Wright and the mini Wright meter; the paper prints r = 0.94 for these pairs (fig. 1).
+WRIGHT = [494, 395, 516, 434, 476, 557, 413, 442, 650, 433, 417, 656, 267, 478, 178, 423, 427]
+MINI = [512, 430, 520, 428, 500, 600, 364, 380, 658, 445, 432, 626, 260, 477, 259, 350, 451]
+
+
+def test_pearson_published_and_by_hand():
+    assert ag.pearson(WRIGHT, MINI) == pytest.approx(0.94, abs=0.005)  # printed to 2 decimals
+    # x deviations -2..2, y = 2, 1, 4, 3, 5 deviations -1, -2, 1, 0, 2: sum of products 8,
+    # sums of squares 10 and 10, r = 8 / 10.
+    assert ag.pearson([1, 2, 3, 4, 5], [2, 1, 4, 3, 5]) == pytest.approx(0.8, abs=1e-15)
+    assert np.isnan(ag.pearson([1, 2, 3], [2, 2, 2]))
+
+
+def test_spearman_published_example_and_ties_by_hand():
+    # Wikipedia, "Spearman's rank correlation coefficient", worked example (IQ against hours
+    # of television a week, 10 people, no ties): sum d^2 = 194, rho = 1 - 6*194/(10*99)
+    # = -29/165.
+    iq = [106, 100, 86, 101, 99, 103, 97, 113, 112, 110]
+    tv = [7, 27, 2, 50, 28, 29, 20, 12, 6, 17]
+    assert ag.spearman(iq, tv) == pytest.approx(-29 / 165, abs=1e-15)
+    # Ties get average ranks: x ranks 1, 2.5, 2.5, 4 and y ranks 1, 3, 2, 4; Pearson of the
+    # ranks = 4.5 / sqrt(4.5 * 5) = sqrt(0.9).
+    assert ag.spearman([1, 2, 2, 3], [1, 3, 2, 4]) == pytest.approx(np.sqrt(0.9), abs=1e-15)
+
+
+def _ccc_exact(x, y) -> Fraction:
+    """Lin (1989), eq. 3 written as 1 - (mean squared difference) / (its value under
+    independence), in exact rational arithmetic from sums of powers."""
+    n = len(x)
+    sx, sy = sum(map(Fraction, x)), sum(map(Fraction, y))
+    sxx, syy = sum(Fraction(a) ** 2 for a in x), sum(Fraction(b) ** 2 for b in y)
+    msd = sum((Fraction(a) - Fraction(b)) ** 2 for a, b in zip(x, y)) / n
+    vx, vy = sxx / n - (sx / n) ** 2, syy / n - (sy / n) ** 2
+    return 1 - msd / (vx + vy + (sx / n - sy / n) ** 2)
+
+
+def test_lin_ccc_by_hand_and_exact_arithmetic():
+    # y = x + 1 on 1..4: s_xy = s_x^2 = s_y^2 = 5/4, (mean shift)^2 = 1: 2.5 / 3.5 = 5/7.
+    assert ag.lin_ccc([1, 2, 3, 4], [2, 3, 4, 5]) == pytest.approx(5 / 7, abs=1e-15)
+    # y = 2x: s_x^2 = 5/4, s_y^2 = 5, s_xy = 5/2, means 2.5 and 5: 5 / (5/4 + 5 + 25/4) = 0.4.
+    assert ag.lin_ccc([1, 2, 3, 4], [2, 4, 6, 8]) == pytest.approx(0.4, abs=1e-15)
+    # The PEFR data: exact rational value 0.94274...; Lin's C_b form r * 2 / (v + 1/v + u^2)
+    # (Lin 1989, p. 258; v = s_x / s_y, u = (mean_x - mean_y) / sqrt(s_x s_y)) agrees.
+    exact = float(_ccc_exact(WRIGHT, MINI))
+    assert ag.lin_ccc(WRIGHT, MINI) == pytest.approx(exact, abs=1e-12)
+    x, y = np.array(WRIGHT, float), np.array(MINI, float)
+    v, u = x.std() / y.std(), (x.mean() - y.mean()) / np.sqrt(x.std() * y.std())
+    assert exact == pytest.approx(stats.pearsonr(x, y).statistic * 2 / (v + 1 / v + u**2), abs=1e-12)
+    assert exact < 0.9433  # below Pearson's 0.9433: the location and scale shifts cost agreement
     rng = np.random.default_rng(5)
-    x = rng.normal(3, 1, 80)
-    y = 0.5 + 0.8 * x + rng.normal(0, 0.5, 80)
-    assert ag.pearson(x, y) == pytest.approx(stats.pearsonr(x, y).statistic, abs=1e-12)
-    assert ag.spearman(x, y) == pytest.approx(stats.spearmanr(x, y).statistic, abs=1e-12)
-    sxy = np.cov(x, y, ddof=0)[0, 1]
-    assert ag.lin_ccc(x, y) == pytest.approx(2 * sxy / (x.var() + y.var() + (x.mean() - y.mean()) ** 2))
-    assert ag.lin_ccc(x, x + 1) < ag.pearson(x, x + 1) == pytest.approx(1.0)
+    for _ in range(5):
+        a = rng.integers(1, 6, 40).tolist()
+        b = rng.integers(1, 6, 40).tolist()
+        assert ag.lin_ccc(a, b) == pytest.approx(float(_ccc_exact(a, b)), abs=1e-12)
 
 
 def test_agreement_summary_has_every_measure():
