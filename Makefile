@@ -11,7 +11,7 @@ DATA_ROOT ?=
 
 JOBS   ?= 2
 
-.PHONY: venv demo report test bench bench-mentalalign lab lock sync clean figures
+.PHONY: venv demo report test test-all bench bench-mentalalign lab lock sync clean figures
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] >= (3, 11), "Python 3.11+ is required, found " + sys.version'
@@ -39,7 +39,13 @@ STUDY ?= demo
 figures: $(STAMP)
 	$(PY) -m analysis figures --study $(STUDY) $(if $(DATA_ROOT),--data-root $(DATA_ROOT),) --seed $(SEED) --n-boot $(N_BOOT)
 
+# Locally the tests marked slow (renders, simulations, long real-data checks) are left
+# out so that the suite stays under 10 minutes; CI (CI=true) runs them all, and so does
+# `make test-all`.
 test: $(STAMP)
+	$(PY) -m pytest $(if $(filter true,$(CI)),,-m "not slow")
+
+test-all: $(STAMP)
 	$(PY) -m pytest
 
 bench: $(STAMP)
