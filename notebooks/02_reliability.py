@@ -6,8 +6,9 @@
 #
 # * **ICC(A,1)**, absolute agreement of single ratings: penalises an evaluator that is
 #   systematically more lenient or harsher. **ICC(C,1)**, consistency: only asks whether it
-#   ranks the answers the same way. Each with the exact F-based interval (McGraw & Wong
-#   1996) and a BCa bootstrap interval over items (Efron 1987).
+#   ranks the answers the same way. Each with the F-based interval (McGraw & Wong
+#   1996) and a BCa bootstrap interval over items (Efron 1987); which one to read is
+#   below.
 # * **Agreement**: MAE and RMSE in points on the 1–5 scale (lower is better), within-1 =
 #   % of answers on which the two scores differ by at most 1 point, quadratic-weighted
 #   kappa on scores rounded half-up, Krippendorff's alpha (interval).
@@ -52,8 +53,16 @@ agree
 
 # %% [markdown]
 # ## ICC(A,1) and ICC(C,1) against H1, H2 and the human mean
-# `ci_method` F: exact interval of McGraw & Wong (1996); BCa: bootstrap over items,
-# `n_boot` resamples per pair, seeded with the notebook's `seed`.
+# Which interval to read: the evaluator and each human are *named, fixed* raters, so
+# read the **BCa** row (bootstrap over items, `ci_assumes` = `resampled items`;
+# `n_boot` resamples per pair, seeded with the notebook's `seed`). The F row of ICC(A,1)
+# (McGraw & Wong 1996, case 2A) assumes the raters are a random sample of raters
+# (`ci_assumes` = `raters random`): with a lenient evaluator it stays wide however many
+# items there are, so it answers another question; the F row of ICC(C,1) is exact for
+# fixed raters under normality (`raters fixed`). `ci_note` flags an interval that
+# cannot be trusted (`too few items` below 30, `NaN replicates x %`, `degenerate`);
+# `n_valid` counts the finite bootstrap replicates. Coverage of each interval, measured
+# by simulation: `docs/coverage.md`.
 
 # %%
 refs = list(s.spec.references)
@@ -72,7 +81,7 @@ for ax, icc_type in zip(axes, ["ICC(A,1)", "ICC(C,1)"]):
         m = sub.filter(pl.col("ci_method") == method)
         ys = [labels.index(p) + (k - 0.5) * 0.25 for p in m["pair"]]
         ax.errorbar(m["icc"], ys, xerr=[m["icc"] - m["ci_low"], m["ci_high"] - m["icc"]], fmt="o",
-                    capsize=3, label=f"{method} 95% CI")
+                    capsize=3, label=f"{method} 95% CI ({m['ci_assumes'][0]})")
     ax.set_yticks(range(len(labels)), labels)
     ax.axvline(0, color="grey", lw=0.8)
     ax.set_xlim(min(-0.05, float(sub["ci_low"].min()) - 0.05), 1.0)
@@ -89,7 +98,8 @@ plt.show()
 # the other human does. For MAE (points), positive means the evaluator is *further* from
 # that human than the other human is. `mean` averages the two references; its BCa
 # interval (bootstrap over items, evaluator and both humans resampled together) gives
-# the verdict.
+# the verdict. A `ci_note` (e.g. `too few items`) means the verdict rests on an
+# interval that is probably too narrow.
 
 # %%
 if len(refs) == 2:

@@ -37,8 +37,13 @@ scores = s.review_scores()
 
 # %% [markdown]
 # ## Signed bias, overall (`category` = `all`) and per crisis category
-# Categories with very few items have wide intervals; with fewer than 2 items no
-# interval is computed.
+# The evaluator and each human are named, fixed raters: the BCa bootstrap over items
+# is the interval for them (the t interval of the Bland–Altman section below assumes
+# normal differences). Categories with few items have wide intervals that are still
+# too narrow: below 30 items `ci_note` says `too few items` (the BCa interval covers
+# less than 95 % there, `docs/coverage.md`); with fewer than 2 items no interval is
+# computed. `n_valid`: finite bootstrap replicates; `n_dropped`: review items left out
+# for a missing score.
 
 # %%
 refs = (*s.spec.references, HUMAN_MEAN)
@@ -95,7 +100,9 @@ msd
 # its own model's answers − its mean score of the other models' answers; `gap_others` =
 # the same gap as the other two evaluators see it (the quality difference);
 # `self_preference` = `gap_self` − `gap_others`, points on 1–5, BCa interval from a
-# cluster bootstrap over items. The jury has no own model: no row.
+# cluster bootstrap over items (every answer to a drawn item comes along); `ci_note`
+# uses the cluster rules (`too few clusters` below 20 items). The jury has no own
+# model: no row.
 
 # %%
 sp = self_preference(data.ratings, evaluator, evaluators=s.evaluators, own_answer_model=s.own_answer_model,

@@ -10,7 +10,11 @@
 # * `pct_le2` / `pct_eq1`: % of scores ≤ 2 (inappropriate or harmful) and = 1 (harmful),
 #   with Wilson intervals. Wilson treats the scores of one item as independent; the
 #   cluster-bootstrap interval of `pct_le2` beside it does not, and is the one to trust
-#   when they differ.
+#   when they differ — except when `pct_le2_cluster_ci_note` says `degenerate` (a share
+#   of 0 % gives [0, 0]): then read Wilson's.
+# * `ci_note` flags the cluster-bootstrap interval of `mean` when it cannot be trusted:
+#   `too few clusters` below 20 items (as in most category × model cells), `degenerate`,
+#   `NaN replicates x %`; `n_valid` counts the finite bootstrap replicates.
 # * Run-to-run reliability of the evaluator: ICCs across its evaluation runs.
 #
 # For the `jury`, each answer has one score (mean of the three evaluators' means) and
@@ -69,25 +73,31 @@ if table is not None:
 
 # %% [markdown]
 # ## Harmful answers: % of scores ≤ 2 per category and answer model, with Wilson CIs
+# and the cluster-bootstrap CI with its `pct_le2_cluster_ci_note`.
 
 # %%
 if table is not None:
     display(table.select("category", "answer_model", "n_scores", "pct_le2", "pct_le2_ci_low", "pct_le2_ci_high",
-                         "pct_le2_cluster_ci_low", "pct_le2_cluster_ci_high", "pct_eq1", "pct_eq1_ci_low",
-                         "pct_eq1_ci_high"))
+                         "pct_le2_cluster_ci_low", "pct_le2_cluster_ci_high", "pct_le2_cluster_ci_note", "pct_eq1",
+                         "pct_eq1_ci_low", "pct_eq1_ci_high"))
 
 # %% [markdown]
 # ## Run-to-run reliability of the evaluator
 # ICC(A,1): agreement between two single evaluation runs of the same answer; ICC(A,k):
 # reliability of the mean of the k runs (the merged score used everywhere else). Answers
 # with a missing run are left out (`n_dropped`). F-based intervals, and BCa intervals
-# from a bootstrap over items (the 15 answers of one item move together).
+# from a bootstrap over items (the 15 answers of one item move together). Which to
+# read: the runs *are* a random sample of the evaluator's runs, which the F interval
+# assumes (`raters random`), but it also treats the answers as independent
+# (`ci_assumes` ends in `responses independent`) while the answers to one item are
+# alike; the cluster bootstrap (`resampled clusters`) respects that and is the interval
+# to read. `ci_note` and `n_valid` as above.
 
 # %%
 if data.ratings.filter(pl.col("rater").is_in(list(s.evaluators)))["eval_run"].max() > 1:
     rel = run_reliability(data.ratings, evaluator, jury=s.jury, n_boot=n_boot, seed=seed)
     write_table(rel, "run_reliability", tables_dir)
     display(rel.select("evaluator", "type", "icc", "ci_low", "ci_high", "ci_method", "n_items", "n_raters",
-                       "n_dropped"))
+                       "n_dropped", "n_valid", "ci_note", "ci_assumes"))
 else:
     print("skipped: one run per rating (no run column): run-to-run reliability needs repeated runs")

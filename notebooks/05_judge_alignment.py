@@ -49,12 +49,19 @@ authors = published_icc(data_root or None)
 
 # %% [markdown]
 # ## ICC at the system and the response level
-# `ci_method` F: exact F-based interval (McGraw & Wong 1996), which treats the 9 sources
-# (system level) or the responses as a random sample. BCa: cluster bootstrap over
-# conversations, every replicate kept (the authors discard replicates outside [0, 1],
-# which pushes their intervals up); at the system level it holds the 9 sources fixed and
-# so is much narrower than F. The bootstrap intervals are therefore not expected to match
-# the paper's: different resampling unit, no discarded replicates.
+# Which interval to read: the judge and the human are *named, fixed* raters, so read the
+# **BCa** rows: a cluster bootstrap over conversations (`ci_assumes` = `resampled
+# clusters`), every replicate kept (the authors discard replicates outside [0, 1], which
+# pushes their intervals up); at the system level it holds the 9 sources fixed and so is
+# much narrower than F. The bootstrap intervals are therefore not expected to match the
+# paper's: different resampling unit, no discarded replicates. `ci_method` F: the
+# F-based interval of McGraw & Wong (1996), which treats the 9 sources (system level) or
+# the responses as a random sample; for ICC(A,1) it also assumes the two raters are a
+# random sample of raters (`raters random`), and at the response level it ignores that
+# the 9 responses to a conversation are alike (`responses independent`: too narrow).
+# `ci_note` flags an interval that cannot be trusted (`too few clusters` below 20
+# conversations, `NaN replicates x %`, `degenerate`); `n_valid` counts the finite
+# bootstrap replicates and `n_dropped` the responses with only one of the two ratings.
 # `category_koo_li`: Koo & Li (2016) bands (poor < 0.5, moderate 0.5–0.75, good 0.75–0.9,
 # excellent > 0.9) of the CI's two bounds, e.g. "poor to good" when the interval spans
 # bands; `authors_label` is the paper's GR/MR/PR, set by tertiles of its CI widths.
@@ -64,7 +71,8 @@ tables = alignment_tables(data.ratings, judge, n_boot=n_boot, seed=seed, authors
 write_table(tables["icc"], "icc", tables_dir)
 write_table(tables["bias"], "bias", tables_dir)
 write_table(tables["bias_by_source"], "bias_by_source", tables_dir)
-tables["icc"].filter((pl.col("variant") == "clean") & (pl.col("ci_method") == "BCa"))
+tables["icc"].filter(pl.col("variant") == "clean").sort(["level", "attribute", "type", "ci_method"],
+                                                       maintain_order=True)
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True, layout="constrained")
@@ -88,7 +96,8 @@ plt.show()
 # %% [markdown]
 # ## Bias per attribute
 # Human mean, judge mean, bias = judge − human (points) with a BCa cluster-bootstrap CI
-# over conversations, and the mean squared difference with its decomposition
+# over conversations (the interval for this named judge against this human; `ci_note`
+# and `n_valid` as above), and the mean squared difference with its decomposition
 # (bias² + scale + correlation, points²).
 
 # %%

@@ -61,8 +61,10 @@ def test_tables_have_the_documented_columns(demo_run):
             ("agreement", "icc", "bias", "category_appropriateness")}
     assert cols["agreement"] == ["rater_a", "rater_b", "n", "mae", "rmse", "within1_pct", "qwk", "kripp_alpha",
                                  "gwet_ac1", "gwet_ac2_quadratic"]
-    assert cols["icc"] == ["rater_a", "rater_b", "type", "icc", "ci_low", "ci_high", "ci_method", "n"]
-    assert cols["bias"] == ["evaluator", "reference", "category", "n", "bias", "ci_low", "ci_high"]
+    assert cols["icc"] == ["rater_a", "rater_b", "type", "icc", "ci_low", "ci_high", "ci_method", "n", "n_valid",
+                           "ci_note", "ci_assumes", "n_dropped"]
+    assert cols["bias"] == ["evaluator", "reference", "category", "n", "bias", "ci_low", "ci_high", "n_valid",
+                            "ci_note", "n_dropped"]
     assert cols["category_appropriateness"][:9] == ["category", "answer_model", "n_items", "n_scores", "mean",
                                                     "ci_low", "ci_high", "pct_le2", "pct_le2_ci_low"]
     bias = pl.read_csv(tables / "bias.csv")
@@ -152,7 +154,7 @@ def test_mentalalign_notebook_renders_its_tables(shared_data_root, tmp_path):
     tables = tmp_path / "reports" / "mentalalign" / "gpt-4o" / "tables"
     icc = pl.read_csv(tables / "icc.csv")
     assert icc.columns == ["variant", "level", "attribute", "type", "icc", "ci_low", "ci_high", "ci_method", "n",
-                           "category_koo_li", "authors_label"]
+                           "category_koo_li", "authors_label", "n_valid", "ci_note", "ci_assumes", "n_dropped"]
     cell = icc.filter((pl.col("variant") == "as_published") & (pl.col("level") == "system")
                       & (pl.col("attribute") == "Empathy") & (pl.col("ci_method") == "F"))
     got = dict(cell.select("type", "icc").iter_rows())

@@ -69,8 +69,10 @@ def human_ceiling(evaluator: np.ndarray, h1: np.ndarray, h2: np.ndarray, *, n_bo
         Rows ``metric`` in (``icc_a1``, ``mae``) x ``reference`` in (``H1``, ``H2``,
         ``mean``): ``evaluator_vs_ref`` (A(E, ref); for ``mean`` the average over the
         two references), ``human_vs_ref`` (the other human's), ``delta`` =
-        evaluator − human, ``ci_low``, ``ci_high``, and ``verdict`` on the ICC(A,1)
-        ``mean`` row.
+        evaluator − human, ``ci_low``, ``ci_high``, ``n``, ``ci_method``, ``verdict`` on
+        the ICC(A,1) ``mean`` row, then ``n_valid`` (finite bootstrap replicates) and
+        ``ci_note`` (caveats of :mod:`analysis.stats.intervals`, e.g. ``too few items``
+        below 30 items: the verdict then rests on an optimistic interval).
 
     Examples
     --------
@@ -101,7 +103,8 @@ def human_ceiling(evaluator: np.ndarray, h1: np.ndarray, h2: np.ndarray, *, n_bo
             rows.append(dict(metric=metric, reference=ref, evaluator_vs_ref=evr, human_vs_ref=hvr,
                              delta=float(res.estimate[j]), ci_low=float(res.ci_low[j]),
                              ci_high=float(res.ci_high[j]), n=len(x), ci_method=method,
-                             verdict=_verdict(metric, res.ci_low[j], res.ci_high[j]) if ref == "mean" else None))
+                             verdict=_verdict(metric, res.ci_low[j], res.ci_high[j]) if ref == "mean" else None,
+                             n_valid=int(res.n_valid[j]), ci_note=str(res.ci_note[j])))
     return pl.DataFrame(rows)
 
 

@@ -21,6 +21,7 @@ import numpy as np
 import polars as pl
 
 from analysis.stats.bootstrap import bootstrap
+from analysis.stats.intervals import ci_note
 from analysis.stats.proportions import wilson_ci
 from analysis.studies.evaluators import JURY, run_scores, response_scores
 
@@ -30,6 +31,7 @@ CATEGORY_SCHEMA = {
     "pct_le2": pl.Float64, "pct_le2_ci_low": pl.Float64, "pct_le2_ci_high": pl.Float64,
     "pct_eq1": pl.Float64, "pct_eq1_ci_low": pl.Float64, "pct_eq1_ci_high": pl.Float64,
     "pct_le2_cluster_ci_low": pl.Float64, "pct_le2_cluster_ci_high": pl.Float64,
+    "n_valid": pl.Int64, "ci_note": pl.String, "pct_le2_cluster_ci_note": pl.String,
 }
 
 
@@ -63,7 +65,11 @@ def category_appropriateness(ratings: pl.DataFrame, evaluator: str, *, jury: Seq
         ``category, answer_model, n_items, n_scores, mean, ci_low, ci_high`` (points on
         1-5), ``pct_le2``/``pct_eq1`` (percent of scores <= 2 / == 1) with Wilson CIs
         (percent), and the cluster-bootstrap CI of ``pct_le2``. Items without a
-        category (no consensus label) are left out.
+        category (no consensus label) are left out. ``n_valid`` (finite bootstrap
+        replicates), ``ci_note`` (caveats of the cluster-bootstrap CI of the mean, by
+        the rules of :mod:`analysis.stats.intervals`: ``too few clusters`` below 20
+        items) and ``pct_le2_cluster_ci_note`` (the same for the share; a share of 0 %
+        gives the ``degenerate`` interval [0, 0], read Wilson's then).
     """
     scores = response_scores(ratings, evaluator, jury=jury) if evaluator == JURY else run_scores(ratings, evaluator)
     scores = scores.filter(pl.col("category").is_not_null())
@@ -80,9 +86,12 @@ def category_appropriateness(ratings: pl.DataFrame, evaluator: str, *, jury: Seq
         if n_items >= 2:
             res = bootstrap(feats, _weighted_means, n_boot=n_boot, method=method, confidence=confidence,
                             seed=np.random.SeedSequence([seed, j]), clusters=items)
-            lo, hi = res.ci_low, res.ci_high
+            lo, hi, n_valid, notes = res.ci_low, res.ci_high, int(res.n_valid[0]), res.ci_note.tolist()
         else:
             lo = hi = np.full(2, np.nan)
+            n_valid = None
+            notes = ci_note(lo, hi, estimate=[float(s.mean()), le2 / len(s)], n_units=n_items, unit="clusters",
+                            n_boot=n_boot, reasons="no interval below 2 items").tolist()
         w_le2, w_eq1 = wilson_ci(le2, len(s), confidence), wilson_ci(eq1, len(s), confidence)
         rows.append(dict(
             category=cat, answer_model=model, n_items=n_items, n_scores=len(s), mean=float(s.mean()),
@@ -90,5 +99,6 @@ def category_appropriateness(ratings: pl.DataFrame, evaluator: str, *, jury: Seq
             pct_le2=100 * le2 / len(s), pct_le2_ci_low=100 * w_le2[0], pct_le2_ci_high=100 * w_le2[1],
             pct_eq1=100 * eq1 / len(s), pct_eq1_ci_low=100 * w_eq1[0], pct_eq1_ci_high=100 * w_eq1[1],
             pct_le2_cluster_ci_low=100 * float(lo[1]), pct_le2_cluster_ci_high=100 * float(hi[1]),
+            n_valid=n_valid, ci_note=notes[0], pct_le2_cluster_ci_note=notes[1],
         ))
     return pl.DataFrame(rows, schema=CATEGORY_SCHEMA)

@@ -7,7 +7,17 @@ and the judge rated (pairwise deletion), which is what reproduces the published 
 
 Response level (not in the paper): the ICCs of the ~9,000 individual (human, judge)
 pairs, with a cluster bootstrap over conversations (the 9 responses to one conversation
-are not independent).
+are not independent). Its F interval treats the responses as independent and is
+labelled so (``ci_assumes`` ``"...; responses independent"``): under clustering it is
+too narrow (``docs/coverage.md``); read the cluster bootstrap.
+
+Which interval to read: the judge and the human are fixed raters, so the bootstrap
+rows (``ci_assumes`` ``"resampled clusters"``) answer "how well does this judge agree
+with the human on conversations like these?". The F rows of ICC(A,1) assume raters
+sampled at random (``"raters random"``, McGraw & Wong 1996 case 2A). Every ICC and bias
+table carries ``n_valid`` (finite bootstrap replicates), ``ci_note`` (the caveats of
+:mod:`analysis.stats.intervals`) and ``n_dropped`` (responses of the attribute with only
+one of the two ratings, left out: pairwise deletion).
 
 Bias: ``judge − human`` on the same pairs, in points on the 1-5 scale, with its
 cluster-bootstrap CI, the mean squared difference and its decomposition
@@ -24,6 +34,7 @@ import polars as pl
 from analysis.stats.bootstrap import bootstrap
 from analysis.data.mentalalign import OWN_FAMILY
 from analysis.stats.icc import icc_batch, intraclass_corr
+from analysis.stats.intervals import ci_note
 
 _A1, _C1 = 1, 2  # positions of ICC(A,1) and ICC(C,1) in analysis.stats.icc.ICC_TYPES
 
@@ -37,6 +48,12 @@ class JudgePairs:
     source: np.ndarray  # source code per pair, into ``sources``
     conversation: np.ndarray  # conversation id per pair
     sources: tuple[str, ...]
+    dropped_sources: tuple[str, ...] = ()  # answer model of every response left out for a missing rating
+
+    @property
+    def n_dropped(self) -> int:
+        """Responses with only one of the two ratings (pairwise deletion)."""
+        return len(self.dropped_sources)
 
 
 def judge_pairs(ratings: pl.DataFrame, judge: str, attribute: str, *, exclude_own_family: bool = True) -> JudgePairs:
@@ -44,7 +61,8 @@ def judge_pairs(ratings: pl.DataFrame, judge: str, attribute: str, *, exclude_ow
 
     ``exclude_own_family`` leaves out the responses of the judge's own model family, as
     the authors do, for the paper's judges (:data:`~analysis.data.mentalalign.OWN_FAMILY`);
-    a judge not in the paper has no known family and keeps every source.
+    a judge not in the paper has no known family and keeps every source. Responses with
+    only one of the two ratings are left out and listed by source in ``dropped_sources``.
     """
     if judge not in ratings["rater"].unique().to_list():
         raise ValueError(f"no ratings of judge {judge!r}; judges in the data: "
@@ -52,15 +70,17 @@ def judge_pairs(ratings: pl.DataFrame, judge: str, attribute: str, *, exclude_ow
     sub = ratings.filter((pl.col("attribute") == attribute) & pl.col("rater").is_in(["human", judge]))
     if exclude_own_family and OWN_FAMILY.get(judge):
         sub = sub.filter(pl.col("answer_model") != OWN_FAMILY[judge])
-    wide = (sub.pivot(on="rater", index=["response_id", "item_id", "answer_model"], values="score")
-            .drop_nulls([c for c in ("human", judge)]).sort("response_id"))
+    pivoted = sub.pivot(on="rater", index=["response_id", "item_id", "answer_model"], values="score")
+    wide = pivoted.drop_nulls([c for c in ("human", judge)]).sort("response_id")
     if "human" not in wide.columns or judge not in wide.columns or wide.height == 0:
         raise ValueError(f"no response has both a human and a {judge} rating of {attribute}")
     sources = tuple(sorted(wide["answer_model"].unique().to_list()))
     code = {s: i for i, s in enumerate(sources)}
     return JudgePairs(human=wide["human"].to_numpy().astype(float), judge=wide[judge].to_numpy().astype(float),
                  source=np.array([code[s] for s in wide["answer_model"]]),
-                 conversation=wide["item_id"].to_numpy(), sources=sources)
+                 conversation=wide["item_id"].to_numpy(), sources=sources,
+                 dropped_sources=tuple(pivoted.filter(pl.any_horizontal(pl.col("human", judge).is_null()))
+                                       .sort("response_id")["answer_model"].to_list()))
 
 
 def _conversation_sums(p: JudgePairs) -> np.ndarray:
@@ -93,6 +113,11 @@ def system_level_icc(p: JudgePairs, *, n_boot: int = 2000, seed: int = 0, method
     (as the paper's script does) shifts the interval upwards. This interval describes
     the uncertainty from the sample of conversations with the 9 sources fixed; the
     F-based interval treats the 9 sources as a sample of sources, hence much wider.
+
+    Columns ``type, icc, ci_low, ci_high, ci_method, n_valid, ci_note, ci_assumes,
+    level, n, n_dropped``. The bootstrap rows resample conversations: ``ci_assumes``
+    ``"resampled clusters"``, and ``ci_note`` follows the cluster rules (fewer than 20
+    conversations: ``too few clusters``).
     """
     means = source_means(p)
     f = intraclass_corr(means, ci="f").filter(pl.col("type").is_in(["ICC(C,1)", "ICC(A,1)"]))
@@ -100,34 +125,52 @@ def system_level_icc(p: JudgePairs, *, n_boot: int = 2000, seed: int = 0, method
     res = bootstrap(_conversation_sums(p),
                     lambda s, weights: icc_batch(_means_from_sums(weights @ s, n_src))[..., [_C1, _A1]],
                     n_boot=n_boot, method=method, seed=seed)
+    # The rows resampled are conversations (clusters of responses): the cluster rules apply.
+    notes = ci_note(res.ci_low, res.ci_high, estimate=res.estimate, n_units=res.n_units, unit="clusters",
+                    n_boot=res.n_boot, n_valid=res.n_valid)
     boot = pl.DataFrame({"type": ["ICC(C,1)", "ICC(A,1)"], "icc": res.estimate.tolist(),
                          "ci_low": res.ci_low.tolist(), "ci_high": res.ci_high.tolist(),
-                         "ci_method": [{"bca": "BCa", "percentile": "percentile"}[method]] * 2})
-    return pl.concat([f.select("type", "icc", "ci_low", "ci_high", "ci_method"), boot]).with_columns(
-        pl.lit("system").alias("level"), pl.lit(means.shape[0]).alias("n"))
+                         "ci_method": [{"bca": "BCa", "percentile": "percentile"}[method]] * 2,
+                         "n_valid": res.n_valid.tolist(), "ci_note": notes.tolist(),
+                         "ci_assumes": ["resampled clusters"] * 2},
+                        schema_overrides={"n_valid": pl.Int64})
+    return pl.concat([f.select("type", "icc", "ci_low", "ci_high", "ci_method", "n_valid", "ci_note", "ci_assumes"),
+                      boot]).with_columns(pl.lit("system").alias("level"), pl.lit(means.shape[0]).alias("n"),
+                                          pl.lit(p.n_dropped, dtype=pl.Int64).alias("n_dropped"))
 
 
 def response_level_icc(p: JudgePairs, *, n_boot: int = 2000, seed: int = 0, method: str = "bca") -> pl.DataFrame:
-    """ICC(C,1) and ICC(A,1) of the individual pairs; cluster bootstrap over conversations."""
+    """ICC(C,1) and ICC(A,1) of the individual pairs; cluster bootstrap over conversations.
+
+    The F rows treat the responses as independent, which they are not (9 responses per
+    conversation): their ``ci_assumes`` says so (``"raters random; responses
+    independent"``, ``"raters fixed; responses independent"``) and they are too narrow
+    under clustering; the bootstrap rows (``"resampled clusters"``) are the ones to read.
+    Columns as :func:`system_level_icc`.
+    """
     x = np.column_stack([p.human, p.judge])
     frames = []
     for ci in ("f", method):
         res = intraclass_corr(x, ci=ci, n_boot=n_boot, seed=seed, clusters=p.conversation if ci != "f" else None)
-        frames.append(res.filter(pl.col("type").is_in(["ICC(C,1)", "ICC(A,1)"])).select(
-            "type", "icc", "ci_low", "ci_high", "ci_method"))
-    return pl.concat(frames).with_columns(pl.lit("response").alias("level"), pl.lit(x.shape[0]).alias("n"))
+        res = res.filter(pl.col("type").is_in(["ICC(C,1)", "ICC(A,1)"]))
+        if ci == "f":
+            res = res.with_columns((pl.col("ci_assumes") + "; responses independent").alias("ci_assumes"))
+        frames.append(res.select("type", "icc", "ci_low", "ci_high", "ci_method", "n_valid", "ci_note", "ci_assumes"))
+    return pl.concat(frames).with_columns(pl.lit("response").alias("level"), pl.lit(x.shape[0]).alias("n"),
+                                          pl.lit(p.n_dropped, dtype=pl.Int64).alias("n_dropped"))
 
 
 def bias_row(p: JudgePairs, *, n_boot: int = 2000, seed: int = 0) -> dict:
     """Human mean, judge mean, bias = judge − human (points) with a cluster-bootstrap BCa
-    CI over conversations, MSE and its decomposition, on the pairs ``p``."""
+    CI over conversations, MSE and its decomposition, on the pairs ``p``; ``n_valid``
+    and ``ci_note`` of the interval, and ``n_dropped`` (responses with one rating only)."""
     from analysis.stats.bias import mean_bias, mse_decomposition
 
     b = mean_bias(p.judge, p.human, n_boot=n_boot, seed=seed, clusters=p.conversation)
     d = mse_decomposition(p.judge, p.human)
     return dict(human_mean=float(p.human.mean()), judge_mean=float(p.judge.mean()), bias=b.bias, ci_low=b.ci_low,
                 ci_high=b.ci_high, mse=d.mse, bias_sq=d.bias_sq, scale=d.scale, correlation=d.correlation,
-                n=int(p.human.size))
+                n=int(p.human.size), n_valid=b.n_valid, ci_note=b.ci_note, n_dropped=p.n_dropped)
 
 
 def human_table(ratings: pl.DataFrame) -> pl.DataFrame:
@@ -172,6 +215,10 @@ def alignment_tables(ratings_as_published: pl.DataFrame, judge: str, *, n_boot: 
     ``bias_by_source``: per response source, the bias (judge − human, points) with a BCa
     cluster-bootstrap CI over conversations and the mean squared difference.
 
+    The ``icc`` table ends with ``n_valid, ci_note, ci_assumes, n_dropped`` (see
+    :func:`system_level_icc`, :func:`response_level_icc`), ``bias`` and
+    ``bias_by_source`` with ``n_valid, ci_note, n_dropped``.
+
     ``ratings_as_published`` is :func:`~analysis.data.mentalalign.load_mentalalign`
     with ``keep_off_scale=True``; the clean variant drops its ratings outside 1-5
     (identical to loading with the default). Cell ``(variant v, attribute a)`` uses the
@@ -200,13 +247,16 @@ def alignment_tables(ratings_as_published: pl.DataFrame, judge: str, *, n_boot: 
                 by_source.append(dict(variant=variant, attribute=attribute, source=source,
                                       human_mean=float(p.human[m].mean()), judge_mean=float(p.judge[m].mean()),
                                       bias=b.bias, ci_low=b.ci_low, ci_high=b.ci_high,
-                                      mse=float(np.mean((p.judge[m] - p.human[m]) ** 2)), n=int(m.sum())))
+                                      mse=float(np.mean((p.judge[m] - p.human[m]) ** 2)), n=int(m.sum()),
+                                      n_valid=b.n_valid, ci_note=b.ci_note,
+                                      n_dropped=p.dropped_sources.count(source)))
     icc = pl.concat(icc_frames).with_columns(
         pl.struct("ci_low", "ci_high").map_elements(lambda r: koo_li_category(r["ci_low"], r["ci_high"]),
                                                     return_dtype=pl.String).alias("category_koo_li"),
         pl.col("attribute").replace_strict(labels, default=None, return_dtype=pl.String).alias("authors_label"),
     ).select("variant", "level", "attribute", "type", "icc", "ci_low", "ci_high", "ci_method", "n",
-             "category_koo_li", "authors_label")
+             "category_koo_li", "authors_label", "n_valid", "ci_note", "ci_assumes", "n_dropped")
     bias = pl.DataFrame(bias_rows).select("variant", "attribute", "human_mean", "judge_mean", "bias", "ci_low",
-                                          "ci_high", "mse", "n", "bias_sq", "scale", "correlation")
+                                          "ci_high", "mse", "n", "bias_sq", "scale", "correlation", "n_valid",
+                                          "ci_note", "n_dropped")
     return {"icc": icc, "bias": bias, "bias_by_source": pl.DataFrame(by_source)}

@@ -21,6 +21,7 @@ from analysis.stats.bias import mean_bias
 from analysis.stats.gwet import gwet_ac1, gwet_ac2
 from analysis.studies.evaluators import JURY
 from analysis.stats.icc import intraclass_corr
+from analysis.stats.intervals import ci_note
 from analysis.data.ratings import RatingMatrix, to_matrix
 
 HUMAN_MEAN = "human_mean"
@@ -117,7 +118,21 @@ def agreement_table(scores: ReviewScores, pairs: Sequence[tuple[str, str]]) -> p
 
 def icc_table(scores: ReviewScores, pairs: Sequence[tuple[str, str]], *, n_boot: int = 2000, seed: int = 0,
               types: Sequence[str] = ("ICC(A,1)", "ICC(C,1)")) -> pl.DataFrame:
-    """ICC per pair of raters, F-based and BCa bootstrap (over items) intervals."""
+    """ICC per pair of raters: the F-based interval and the BCa bootstrap over items, side by side.
+
+    Which interval to read: for a named evaluator against a named human the two raters
+    are *fixed*, and the BCa row (``ci_assumes`` ``"resampled items"``) is the interval
+    of that question. The F row of ICC(A,1) assumes raters sampled at random
+    (``"raters random"``, McGraw & Wong 1996 case 2A): with a lenient evaluator it
+    stays wide however many items there are (``docs/coverage.md``). The F row of
+    ICC(C,1) is exact for fixed raters under the normal model (``"raters fixed"``).
+
+    Columns: ``rater_a, rater_b, type, icc, ci_low, ci_high, ci_method, n``, then
+    ``n_valid`` (finite bootstrap replicates; null for F rows), ``ci_note`` (caveats by
+    the rules of :mod:`analysis.stats.intervals`, e.g. ``too few items`` below 30
+    items), ``ci_assumes`` and ``n_dropped`` (review items left out because a rater's
+    score is missing: :attr:`ReviewScores.n_dropped`, the same on every row).
+    """
     frames = []
     for a, b in pairs:
         x = np.column_stack([scores.column(a), scores.column(b)])
@@ -125,14 +140,23 @@ def icc_table(scores: ReviewScores, pairs: Sequence[tuple[str, str]], *, n_boot:
             res = intraclass_corr(x, ci=ci, n_boot=n_boot, seed=seed)
             frames.append(res.filter(pl.col("type").is_in(list(types))).select(
                 pl.lit(a).alias("rater_a"), pl.lit(b).alias("rater_b"), "type", "icc", "ci_low", "ci_high",
-                "ci_method", pl.col("n_items").alias("n")))
+                "ci_method", pl.col("n_items").alias("n"), "n_valid", "ci_note", "ci_assumes",
+                pl.lit(scores.n_dropped, dtype=pl.Int64).alias("n_dropped")))
     return pl.concat(frames)
 
 
 def bias_table(scores: ReviewScores, evaluators: Sequence[str], *, references: Sequence[str] = (HUMAN_MEAN,),
                n_boot: int = 2000, seed: int = 0, by_category: bool = True) -> pl.DataFrame:
     """Signed bias (evaluator - reference, points on 1-5) with BCa CI, overall (category
-    ``all``) and per crisis category. ``evaluators`` are used as given (add ``jury``)."""
+    ``all``) and per crisis category. ``evaluators`` are used as given (add ``jury``).
+
+    ``n_valid`` counts the finite bootstrap replicates and ``ci_note`` carries the
+    caveats of :mod:`analysis.stats.intervals`: a category with fewer than 30 items is
+    flagged ``too few items`` (its BCa interval is too narrow, ``docs/coverage.md``),
+    one with fewer than 2 items has no interval (``no interval below 2 items``).
+    ``n_dropped``: review items left out because a rater's score is missing (the same
+    on every row).
+    """
     rows = []
     cats = np.asarray(scores.categories, dtype=object)
     groups = [("all", np.ones(len(cats), bool))]
@@ -142,13 +166,18 @@ def bias_table(scores: ReviewScores, evaluators: Sequence[str], *, references: S
         for name, mask in groups:
             x, y = scores.column(e)[mask], scores.column(reference)[mask]
             if len(x) < 2:
-                rows.append(dict(evaluator=e, reference=reference, category=name, n=len(x),
-                                 bias=float(np.mean(x - y)) if len(x) else float("nan"),
-                                 ci_low=float("nan"), ci_high=float("nan")))
+                bias = float(np.mean(x - y)) if len(x) else float("nan")
+                rows.append(dict(evaluator=e, reference=reference, category=name, n=len(x), bias=bias,
+                                 ci_low=float("nan"), ci_high=float("nan"), n_valid=None,
+                                 ci_note=ci_note(float("nan"), float("nan"), estimate=bias, n_units=len(x),
+                                                 n_boot=n_boot, reasons="no interval below 2 items"),
+                                 n_dropped=scores.n_dropped))
                 continue
             r = mean_bias(x, y, n_boot=n_boot, seed=seed)
             rows.append(dict(evaluator=e, reference=reference, category=name, n=r.n, bias=r.bias,
-                             ci_low=r.ci_low, ci_high=r.ci_high))
+                             ci_low=r.ci_low, ci_high=r.ci_high, n_valid=r.n_valid, ci_note=r.ci_note,
+                             n_dropped=scores.n_dropped))
     return pl.DataFrame(rows, schema={"evaluator": pl.String, "reference": pl.String, "category": pl.String,
                                       "n": pl.Int64, "bias": pl.Float64, "ci_low": pl.Float64,
-                                      "ci_high": pl.Float64})
+                                      "ci_high": pl.Float64, "n_valid": pl.Int64, "ci_note": pl.String,
+                                      "n_dropped": pl.Int64})

@@ -28,6 +28,7 @@ import numpy as np
 import polars as pl
 
 from analysis.stats.bootstrap import bootstrap
+from analysis.stats.intervals import ci_note
 from analysis.studies.evaluators import response_scores
 
 
@@ -45,13 +46,16 @@ def self_preference(ratings: pl.DataFrame, evaluator: str, *, evaluators: Sequen
     polars.DataFrame
         Rows ``quantity`` in (``gap_self``, ``gap_others``, ``self_preference``) with
         ``estimate, ci_low, ci_high`` (points on 1-5), ``evaluator``, ``own_model``,
-        ``n_items``, ``n_responses``. Empty for ``jury``, and for an evaluator without an
-        own answer model.
+        ``n_items``, ``n_responses``, ``n_valid`` (finite bootstrap replicates) and
+        ``ci_note``: the caveats of :mod:`analysis.stats.intervals` with the cluster
+        rules, the items being clusters of responses (fewer than 20 items: ``too few
+        clusters``). Empty for ``jury``, and for an evaluator without an own answer model.
     """
     if evaluator not in evaluators or not own_answer_model.get(evaluator):
         return pl.DataFrame(schema={"evaluator": pl.String, "own_model": pl.String, "quantity": pl.String,
                                     "estimate": pl.Float64, "ci_low": pl.Float64, "ci_high": pl.Float64,
-                                    "n_items": pl.Int64, "n_responses": pl.Int64})
+                                    "n_items": pl.Int64, "n_responses": pl.Int64, "n_valid": pl.Int64,
+                                    "ci_note": pl.String})
     own = own_answer_model[evaluator]
     evaluators = list(evaluators)
     others = [e for e in evaluators if e != evaluator]
@@ -85,9 +89,13 @@ def self_preference(ratings: pl.DataFrame, evaluator: str, *, evaluators: Sequen
         return np.column_stack([g_self, g_others, g_self - g_others])
 
     res = bootstrap(data, stat, n_boot=n_boot, method=method, confidence=confidence, seed=seed)
+    # A row of `data` is an item with all its responses: the resampled units are clusters.
+    notes = ci_note(res.ci_low, res.ci_high, estimate=res.estimate, n_units=res.n_units, unit="clusters",
+                    n_boot=res.n_boot, n_valid=res.n_valid)
     return pl.DataFrame({
         "evaluator": [evaluator] * 3, "own_model": [own] * 3,
         "quantity": ["gap_self", "gap_others", "self_preference"],
         "estimate": res.estimate.tolist(), "ci_low": res.ci_low.tolist(), "ci_high": res.ci_high.tolist(),
         "n_items": [len(uniq)] * 3, "n_responses": [len(wide)] * 3,
-    })
+        "n_valid": res.n_valid.tolist(), "ci_note": notes.tolist(),
+    }, schema_overrides={"n_valid": pl.Int64, "ci_note": pl.String})
