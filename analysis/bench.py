@@ -7,6 +7,13 @@
 all of them) and checks that both give the same six ICCs on every resample. It exits
 non-zero if they disagree by more than 1e-9 or if the vectorised bootstrap misses its
 time target. Speed is checked here, never in a timed unit test.
+
+``python -m analysis bench all`` prints every target of the performance table (README,
+"Performance") with its figure, wall and CPU time, the peak memory and PASS/FAIL, and
+exits non-zero on a miss. Each line runs in its own Python process (``bench _line``), so
+its peak resident memory (``resource.getrusage``: the process and its children) is its
+own. ``--tiny`` runs every line on small sizes (what the tests use); ``--render`` adds
+the render of the three built-in studies (minutes).
 """
 
 from __future__ import annotations
@@ -129,6 +136,248 @@ def run_mentalalign(data_root, n_boot: int = 2000, seed: int = 20261124, paper_s
     return 0 if verdict == "PASS" else 1
 
 
+# --- bench all: every target of the performance table, each line in its own process ----
+
+TARGETS = {
+    "icc7": "100,000 items x 5 raters x 7 attributes, six ICCs, BCa, 1,000 resamples: <= 10 s, <= 1 GiB, "
+            "BCa <= 2x percentile",
+    "mentalalign": "MentalAlign whole analysis (read, 28 cells, both levels, both variants, per-source bias, "
+                   "2,000 resamples): >= 20x faster than the paper's 51 s, i.e. <= 2.55 s",
+    "stream": "user study of 10^7 rating rows (parquet), summary: <= 60 s, <= 2 GiB",
+    "pingouin": "six ICCs, 1,000 x 4, 2,000 resamples, vs the pingouin loop: >= 1,000x",
+    "render": "render of the three built-in studies, --jobs 2: <= 90 s",
+}
+PAPER_SECONDS = 51.0
+GIB = 2**30
+
+
+def write_large_study(out_dir, *, n_items: int = 500_000, n_evaluators: int = 6, n_runs: int = 3,
+                      seed: int = 20261124, chunk: int = 50_000, off_scale: float = 1e-4) -> "Path":
+    """Write a seeded scored user study: ``ratings.parquet`` and ``study.toml`` in ``out_dir``.
+
+    ``n_items`` responses (``r0000000``...), each rated once by the references H1 and H2
+    and ``n_runs`` times by each of ``n_evaluators`` judges (``judge-1``...; the jury is
+    the first three, when there are three): ``n_items * (2 + n_evaluators * n_runs)`` rows, 10^7 with the
+    defaults. Scores are a latent 1-5 quality plus a rater offset and noise, rounded and
+    clipped; a share ``off_scale`` of them is set to 0 or 6 (excluded and counted).
+    Written in chunks of ``chunk`` items, so generating never holds the whole table.
+    """
+    from pathlib import Path
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    raters = ["H1", "H2"] + [f"judge-{i + 1}" for i in range(n_evaluators)]
+    runs = [1, 1] + [n_runs] * n_evaluators
+    offset = np.array([0.0, 0.1] + list(np.linspace(-0.5, 0.5, n_evaluators)))
+    noise = np.array([0.6, 0.6] + list(np.linspace(0.5, 0.9, n_evaluators)))
+    categories = np.array(["suicidal_ideation", "self_harm", "anxiety", "substance_use", "no_crisis"])
+    writer = None
+    try:
+        for start in range(0, n_items, chunk):
+            m = min(chunk, n_items - start)
+            latent = rng.normal(3.2, 1.0, size=m)
+            items = np.char.add("r", np.char.zfill(np.arange(start, start + m).astype(str), 7))
+            cat = categories[rng.integers(0, len(categories), m)]
+            parts = [(name, run, np.clip(np.rint(latent + offset[r] + rng.normal(0, noise[r], m)), 1, 5))
+                     for r, (name, n_run) in enumerate(zip(raters, runs)) for run in range(1, n_run + 1)]
+            score = np.concatenate([s for _, _, s in parts])
+            bad = rng.random(score.size) < off_scale
+            score[bad] = np.where(rng.random(int(bad.sum())) < 0.5, 0.0, 6.0)
+            table = pa.table({"item": np.concatenate([items] * len(parts)),
+                              "rater": np.concatenate([np.full(m, name) for name, _, _ in parts]),
+                              "run": np.concatenate([np.full(m, run, dtype=np.int32) for _, run, _ in parts]),
+                              "score": score, "category": np.concatenate([cat] * len(parts))})
+            if writer is None:
+                writer = pq.ParquetWriter(out / "ratings.parquet", table.schema, compression="zstd")
+            writer.write_table(table, row_group_size=1_000_000)
+    finally:
+        if writer is not None:
+            writer.close()
+    jury = 'jury = ["judge-1", "judge-2", "judge-3"]\n' if n_evaluators >= 3 else ""
+    (out / "study.toml").write_text(
+        'name = "large-synthetic"\nratings = "ratings.parquet"\nscale = [1, 5]\ninteger = true\n'
+        'references = ["H1", "H2"]\n' + jury, encoding="utf-8")
+    return out / "study.toml"
+
+
+def _line_icc7(tiny: bool, seed: int) -> dict:
+    from analysis.stats.bootstrap import ResamplePlan
+
+    n, k, n_attr, n_boot = (2_000, 5, 7, 200) if tiny else (100_000, 5, 7, 1_000)
+    xs = [_ratings(n, k, seed + a) for a in range(n_attr)]
+    out = {}
+    for method in ("percentile", "bca"):
+        t0, c0 = time.perf_counter(), time.process_time()
+        plan = ResamplePlan(n, n_boot, seed)  # one draw shared by the 7 attributes
+        for x in xs:
+            intraclass_corr(x, ci=method, plan=plan)
+        out[method] = (time.perf_counter() - t0, time.process_time() - c0)
+    wall, cpu = out["bca"]
+    ratio = wall / out["percentile"][0]
+    return dict(wall=wall, cpu=cpu, ok=wall <= 10 and ratio <= 2, peak_limit=GIB,
+                figure=f"{n:,} x {k} x {n_attr} attributes, {n_boot} resamples: BCa {wall:.2f} s (CPU {cpu:.2f} s), "
+                       f"percentile {out['percentile'][0]:.2f} s, BCa/percentile {ratio:.2f}")
+
+
+def _line_mentalalign(data_root, tiny: bool, seed: int) -> dict:
+    from analysis.studies.mentalalign import alignment_tables
+    from analysis.studies.registry import load_study
+
+    n_boot = 200 if tiny else 2000
+    load_study("mentalalign", data_root=data_root)  # fills the parquet cache if it is cold (not timed)
+    t0, c0 = time.perf_counter(), time.process_time()
+    study = load_study("mentalalign", data_root=data_root)
+    t_read = time.perf_counter() - t0
+    for judge in study.evaluators:
+        alignment_tables(study.data.ratings, judge, n_boot=n_boot, seed=seed)
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    return dict(wall=wall, cpu=cpu, ok=wall <= PAPER_SECONDS / 20,
+                figure=f"{len(study.evaluators)} judges x 7 attributes x 2 variants, {n_boot} resamples: read "
+                       f"(parquet cache) {t_read:.2f} s + analysis {wall - t_read:.2f} s = {wall:.2f} s (CPU "
+                       f"{cpu:.2f} s), {PAPER_SECONDS / wall:.1f}x the paper's printed {PAPER_SECONDS:g} s. The "
+                       f"paper's reference is printed, not run: the authors' script cannot ship (it needs CSVs "
+                       f"its repository does not contain)")
+
+
+def _line_stream(tiny: bool, seed: int, workdir: str | None) -> dict:
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    from analysis.data.tidy_stream import count_rows, stream_summary
+
+    n_items = 2_000 if tiny else 500_000
+    with tempfile.TemporaryDirectory(dir=workdir) as tmp:
+        # Generated in a child process: its memory is not the summary's (the line's peak is
+        # this process's own).
+        subprocess.run([sys.executable, "-c", "import sys; from analysis.bench import write_large_study; "
+                        f"write_large_study(sys.argv[1], n_items={n_items}, seed={seed})", tmp], check=True)
+        study = Path(tmp) / "study.toml"
+        rows = count_rows(Path(tmp) / "ratings.parquet")
+        t0, c0 = time.perf_counter(), time.process_time()
+        tables = stream_summary(study, n_boot=200 if tiny else 2000, seed=seed)
+        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    n = int(tables["agreement"]["n"][0])
+    return dict(wall=wall, cpu=cpu, ok=wall <= 60, peak_limit=2 * GIB, own_peak_only=True,
+                figure=f"{rows:,} rating rows, {n:,} complete review items, {tables['icc'].height // 4} rater pairs: "
+                       f"{wall:.1f} s (CPU {cpu:.1f} s)")
+
+
+def _line_pingouin(tiny: bool, seed: int) -> dict:
+    import contextlib
+    import io
+    import re
+
+    buf = io.StringIO()
+    n, k, n_boot, m = (200, 4, 256, 20) if tiny else (1000, 4, 2000, 200)
+    t0, c0 = time.perf_counter(), time.process_time()
+    with contextlib.redirect_stdout(buf):
+        run(n, k, n_boot, seed, m, target_seconds=float("inf"))
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    speed = float(re.search(r"over the pingouin loop: (\d+)x", buf.getvalue()).group(1))
+    agree = "disagree" not in buf.getvalue()
+    return dict(wall=wall, cpu=cpu, ok=speed >= 1000 and agree,
+                figure=f"{n} x {k}, {n_boot} resamples: {speed:,.0f}x faster than the pingouin loop"
+                       + ("" if agree else "; ICCs DISAGREE with pingouin"))
+
+
+def _line_render(data_root, tiny: bool, seed: int) -> dict:
+    import subprocess
+    import tempfile
+
+    args = [sys.executable, "-m", "analysis", "render", "--study", "all", "--jobs", "2", "--seed", str(seed)]
+    if data_root:
+        args += ["--data-root", str(data_root)]
+    if tiny:
+        args += ["--n-boot", "50"]
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        proc = subprocess.run(args + ["--reports-dir", f"{tmp}/reports", "--figures-dir", f"{tmp}/figures"],
+                              capture_output=True, text=True)
+        wall = time.perf_counter() - t0
+    import resource
+
+    ch = resource.getrusage(resource.RUSAGE_CHILDREN)
+    ok = proc.returncode == 0
+    return dict(wall=wall, cpu=ch.ru_utime + ch.ru_stime, ok=ok and wall <= 90,
+                figure=f"render --study all --jobs 2: {wall:.0f} s" + ("" if ok else
+                                                                          f"; render failed: {proc.stderr[-300:]}"))
+
+
+def _run_line(name: str, data_root, tiny: bool, seed: int, workdir: str | None) -> dict:
+    """One line, in this process; reports its peak resident memory (self and children)."""
+    import json
+    import resource
+
+    if name == "icc7":
+        out = _line_icc7(tiny, seed)
+    elif name == "mentalalign":
+        out = _line_mentalalign(data_root, tiny, seed)
+    elif name == "stream":
+        out = _line_stream(tiny, seed, workdir)
+    elif name == "pingouin":
+        out = _line_pingouin(tiny, seed)
+    elif name == "render":
+        out = _line_render(data_root, tiny, seed)
+    else:
+        raise ValueError(f"unknown bench line {name!r}")
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux: KiB
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
+    out["peak"] = own if out.get("own_peak_only") else max(own, kids)
+    print(json.dumps(out))
+    return out
+
+
+def _mentalalign_available(data_root) -> tuple[bool, str]:
+    from analysis.data.mentalalign import FOLDER
+    from analysis.data.paths import data_root as resolve
+
+    root = resolve(data_root)
+    return (root / FOLDER).is_dir(), str(root / FOLDER)
+
+
+def run_all(*, data_root=None, tiny: bool = False, render: bool = False, seed: int = 20261124,
+            workdir: str | None = None) -> int:
+    """Print every target line: figure, peak memory, PASS/FAIL (SKIP without data); 1 on a miss."""
+    import json
+    import os
+    import subprocess
+
+    names = ["icc7", "mentalalign", "stream", "pingouin"] + (["render"] if render else [])
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"bench all{' (tiny sizes)' if tiny else ''}: {os.cpu_count()} cores, load average {load:.1f} at the start; "
+          f"each line in its own process; wall and CPU seconds, peak resident memory")
+    failed = False
+    for name in names:
+        print(f"- target: {TARGETS[name]}")
+        if name == "mentalalign":
+            ok, where = _mentalalign_available(data_root)
+            if not ok:
+                print(f"SKIP  mentalalign: no data at {where} (give --data-root)")
+                continue
+        cmd = [sys.executable, "-m", "analysis.bench", "_line", name, "--seed", str(seed)]
+        cmd += ["--tiny"] if tiny else []
+        cmd += ["--data-root", str(data_root)] if data_root else []
+        cmd += ["--workdir", workdir] if workdir else []
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        if proc.returncode != 0 or not proc.stdout.strip():
+            print(f"FAIL  {name}: the line crashed: {proc.stderr.strip()[-500:]}")
+            failed = True
+            continue
+        out = json.loads(proc.stdout.strip().splitlines()[-1])
+        limit = out.get("peak_limit")
+        mem_ok = limit is None or out["peak"] <= limit
+        verdict = "PASS" if out["ok"] and mem_ok else "FAIL"
+        failed |= verdict == "FAIL"
+        mem = f"peak {out['peak'] / 2**20:,.0f} MiB" + (f" (limit {limit / 2**30:g} GiB)" if limit else "")
+        print(f"{verdict}  {name}: {out['figure']}; {mem}")
+    return 1 if failed else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(argv or [])
     if argv[:1] == ["mentalalign"]:
@@ -138,6 +387,21 @@ def main(argv: list[str] | None = None) -> int:
         sub.add_argument("--seed", type=int, default=20261124)
         a = sub.parse_args(argv[1:])
         return run_mentalalign(a.data_root, a.n_boot, a.seed)
+    if argv[:1] in (["all"], ["_line"]):
+        sub = argparse.ArgumentParser(prog=f"python -m analysis bench {argv[0]}",
+                                      description="every target of the performance table, PASS/FAIL")
+        if argv[0] == "_line":
+            sub.add_argument("name", choices=sorted(TARGETS))
+        sub.add_argument("--data-root", default=None)
+        sub.add_argument("--seed", type=int, default=20261124)
+        sub.add_argument("--tiny", action="store_true", help="small sizes (a smoke test of the bench itself)")
+        sub.add_argument("--render", action="store_true", help="also time the render of the three studies (minutes)")
+        sub.add_argument("--workdir", default=None, help="where the 10^7-row study is generated (default: temp)")
+        a = sub.parse_args(argv[1:])
+        if argv[0] == "_line":
+            _run_line(a.name, a.data_root, a.tiny, a.seed, a.workdir)
+            return 0
+        return run_all(data_root=a.data_root, tiny=a.tiny, render=a.render, seed=a.seed, workdir=a.workdir)
     parser = argparse.ArgumentParser(prog="python -m analysis bench", description=__doc__.splitlines()[0])
     parser.add_argument("--n-items", type=int, default=1000)
     parser.add_argument("--k-raters", type=int, default=4)
@@ -151,4 +415,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

@@ -35,6 +35,13 @@ def compute_summary(dataset: str, *, data_root=None, seed: int = 20261124, n_boo
     """
     from analysis.reporting.render import check_arguments
 
+    if str(dataset).endswith(".toml"):
+        from analysis.data.tidy_stream import needs_streaming, stream_summary
+
+        # An ordinal user study of >= 1,000,000 rating rows (tidy_stream.STREAM_MIN_ROWS) is
+        # reduced by polars' streaming engine, never loaded whole (analysis.data.tidy_stream).
+        if needs_streaming(dataset):
+            return stream_summary(dataset, n_boot=n_boot, seed=seed)
     check_arguments([dataset], None, data_root=data_root, jobs=1, n_boot=n_boot)
     spec = get_study(dataset)
     study = load_study(dataset, data_root=data_root, seed=seed)

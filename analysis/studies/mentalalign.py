@@ -208,6 +208,101 @@ VARIANTS = ("as_published", "clean")
 excluded, everything else the same."""
 
 
+def _judge_cells(ratings_as_published: pl.DataFrame, judge: str) -> list[tuple[str, str, JudgePairs]]:
+    """``(variant, attribute, pairs)`` of every cell of one judge, from one pivot.
+
+    Each ``pairs`` equals ``judge_pairs(ratings, judge, attribute)`` on the variant's
+    ratings (tested): ``as_published`` as given, ``clean`` without the ratings outside
+    1-5, so a response whose two ratings are both off the scale is absent from the clean
+    cell and one with a single off-scale rating is a dropped response.
+    """
+    from analysis.data.mentalalign import ATTRIBUTES
+
+    if judge not in ratings_as_published["rater"].unique().to_list():
+        judge_pairs(ratings_as_published, judge, ATTRIBUTES[0])  # raises, naming the judges in the data
+    sub = ratings_as_published.filter(pl.col("rater").is_in(["human", judge]))
+    if OWN_FAMILY.get(judge):
+        sub = sub.filter(pl.col("answer_model") != OWN_FAMILY[judge])
+    wide = sub.pivot(on="rater", index=["attribute", "response_id", "item_id", "answer_model"], values="score")
+    if "human" not in wide.columns or judge not in wide.columns:
+        return [(v, a, judge_pairs(r, judge, a)) for v, r in
+                zip(VARIANTS, (ratings_as_published, ratings_as_published.filter(pl.col("score").is_between(1, 5))))
+                for a in ATTRIBUTES]
+    wide = wide.sort("attribute", "response_id").with_columns(
+        (pl.col("answer_model").rank("dense") - 1).alias("_src"))
+    parts = wide.partition_by("attribute", as_dict=True)
+    names = wide.select("_src", "answer_model").unique().sort("_src")["answer_model"].to_list()
+    cells = []
+    for variant in VARIANTS:
+        for attribute in ATTRIBUTES:
+            w = parts.get((attribute,))
+            if w is None:
+                judge_pairs(sub.head(0), judge, attribute)  # raises: no pair of this attribute
+            h = w["human"].to_numpy().astype(float)
+            j = w[judge].to_numpy().astype(float)
+            if variant == "clean":
+                with np.errstate(invalid="ignore"):
+                    h = np.where((h >= 1) & (h <= 5), h, np.nan)
+                    j = np.where((j >= 1) & (j <= 5), j, np.nan)
+            both = ~np.isnan(h) & ~np.isnan(j)
+            dropped = (~np.isnan(h) | ~np.isnan(j)) & ~both
+            if not both.any():
+                raise ValueError(f"no response has both a human and a {judge} rating of {attribute}")
+            src = w["_src"].to_numpy()
+            present, code = np.unique(src[both], return_inverse=True)
+            cells.append((variant, attribute, JudgePairs(
+                human=h[both], judge=j[both], source=code.ravel(), conversation=w["item_id"].to_numpy()[both],
+                sources=tuple(names[s] for s in present),
+                dropped_sources=tuple(names[s] for s in src[dropped]))))
+    return cells
+
+
+def _cell_units(p: JudgePairs, conv: np.ndarray, n_conv: int) -> np.ndarray:
+    """Per-conversation sufficient statistics of one cell, ``(n_conv, 3 S + 5)``.
+
+    Columns, each a sum over the cell's pairs of one conversation: by source the pair
+    counts, the human scores and the judge scores (the source means of the system level,
+    the bias and the bias by source), then the
+    :func:`~analysis.stats.icc.row_statistics` of the (human, judge) pairs (the mean
+    squares of the response level). ``conv``: the conversation number of every pair
+    among the judge's sorted conversations; a conversation without a pair here is a row
+    of zeros.
+    """
+    from analysis.stats.icc import row_statistics
+
+    n_src = len(p.sources)
+    flat = conv * n_src + p.source
+    size = n_conv * n_src
+    system = [np.bincount(flat, w, size).reshape(-1, n_src) for w in (None, p.human, p.judge)]
+    rows = row_statistics(np.column_stack([p.human, p.judge]))
+    response = np.stack([np.bincount(conv, rows[:, c], n_conv) for c in range(rows.shape[1])], axis=1)
+    return np.concatenate([*system, response], axis=1).astype(float)
+
+
+def _cells_statistic(sums: np.ndarray, groups: list[tuple[int, np.ndarray, np.ndarray]], n_out: int) -> np.ndarray:
+    """Every statistic of every cell from summed :func:`_cell_units`: ``(..., n_out)``.
+
+    Per cell, in this order: system-level ICC(C,1), ICC(A,1); response-level ICC(A,1),
+    ICC(C,1); bias (judge − human); the bias of each source. Cells with the same number
+    of sources are computed together (``groups``: number of sources, the cells' columns
+    ``(C, 3 S + 5)``, their outputs ``(C, 5 + S)``).
+    """
+    from analysis.stats.icc import icc_from_mean_squares, mean_squares_from_sums
+
+    out = np.empty(sums.shape[:-1] + (n_out,))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for n_src, columns, outputs in groups:
+            g = sums[..., columns]  # (..., C, 3 S + 5)
+            count, human, judge = g[..., :n_src], g[..., n_src:2 * n_src], g[..., 2 * n_src:3 * n_src]
+            system = icc_batch(np.stack([human / count, judge / count], axis=-1))[..., [_C1, _A1]]
+            response = icc_from_mean_squares(mean_squares_from_sums(g[..., 3 * n_src:], 2))[..., [_A1, _C1]]
+            bias = (judge.sum(axis=-1) - human.sum(axis=-1)) / count.sum(axis=-1)
+            by_source = (judge - human) / count
+            out[..., outputs.ravel()] = np.concatenate([system, response, bias[..., None], by_source],
+                                                       axis=-1).reshape(out.shape[:-1] + (outputs.size,))
+    return out
+
+
 def alignment_tables(ratings_as_published: pl.DataFrame, judge: str, *, n_boot: int = 2000, seed: int = 0,
                      authors: pl.DataFrame | None = None) -> dict[str, pl.DataFrame]:
     """``icc``, ``bias`` and ``bias_by_source`` tables of one judge, both variants.
@@ -221,35 +316,92 @@ def alignment_tables(ratings_as_published: pl.DataFrame, judge: str, *, n_boot: 
 
     ``ratings_as_published`` is :func:`~analysis.data.mentalalign.load_mentalalign`
     with ``keep_off_scale=True``; the clean variant drops its ratings outside 1-5
-    (identical to loading with the default). Cell ``(variant v, attribute a)`` uses the
-    seed ``SeedSequence([seed, v, a])``.
-    """
-    from analysis.stats.bias import mean_bias
-    from analysis.data.mentalalign import ATTRIBUTES
+    (identical to loading with the default).
 
-    clean = ratings_as_published.filter(pl.col("score").is_between(1, 5))
+    One resampling plan for every interval of the judge: the ``n_boot`` resamples of the
+    judge's conversations (those with a pair in any cell, sorted) are drawn once from
+    ``seed`` (:class:`~analysis.stats.bootstrap.ResamplePlan`), and every bootstrap
+    interval of the three tables (both levels, the bias and the bias of each source, 7
+    attributes x 2 variants) is computed on those same resamples, in one vectorised
+    bootstrap of the per-conversation sums of :func:`_cell_units` with the O(n)
+    jackknife of a statistic of sums. The intervals are jointly consistent (a difference
+    between two cells can be bootstrapped from the same replicates). A drawn
+    conversation without a pair in a cell (e.g. one lacking a source's response)
+    contributes nothing to that cell: the resampled design is the judge's sample of
+    conversations. Point estimates and F rows are those of :func:`system_level_icc`,
+    :func:`response_level_icc` and :func:`bias_row`; the BCa bounds equal those of
+    :func:`analysis.stats.bootstrap.bootstrap` run cell by cell on the same plan (tested).
+    """
+    from analysis.stats.bias import mse_decomposition
+    from analysis.stats.bootstrap import ResamplePlan
+    from analysis.stats.intervals import SEPARATOR
+
     labels = {} if authors is None else {
         a: lab for j, a, lab in authors.select("judge", "attribute", "authors_label").iter_rows() if j == judge}
+    cells = _judge_cells(ratings_as_published, judge)
+    # Conversation numbers in sorted order (polars: np.unique on 10^5 strings is slow).
+    labels_all = pl.Series(np.concatenate([p.conversation for _, _, p in cells]), dtype=pl.String)
+    conv = (labels_all.rank("dense") - 1).to_numpy().astype(np.int64)
+    n_conv = int(conv.max()) + 1
+    units, groups, col, at, slices = [], {}, 0, 0, []
+    bounds = np.cumsum([0] + [p.conversation.size for _, _, p in cells])
+    for c, (_, _, p) in enumerate(cells):
+        n_src = len(p.sources)
+        units.append(_cell_units(p, conv[bounds[c]:bounds[c + 1]], n_conv))
+        cols, outs = groups.setdefault(n_src, ([], []))
+        cols.append(np.arange(col, col + 3 * n_src + 5))
+        outs.append(np.arange(at, at + 5 + n_src))
+        slices.append(slice(at, at + 5 + n_src))
+        col, at = col + 3 * n_src + 5, at + 5 + n_src
+    groups = [(n_src, np.stack(cols), np.stack(outs)) for n_src, (cols, outs) in groups.items()]
+    # Each conversation is its own cluster: the intervals carry the cluster rules
+    # (``ci_note`` "too few clusters" below 20 conversations).
+    plan = ResamplePlan(n_conv, n_boot, seed, clusters=np.arange(n_conv), cache_mib=0)
+    res = bootstrap(np.concatenate(units, axis=1), lambda s: _cells_statistic(s, groups, at), sums=True, plan=plan,
+                    method="bca")
+    ci_columns = ("type", "icc", "ci_low", "ci_high", "ci_method", "n_valid", "ci_note", "ci_assumes")
     icc_frames, bias_rows, by_source = [], [], []
-    for v, (variant, ratings) in enumerate(zip(VARIANTS, (ratings_as_published, clean))):
-        for a, attribute in enumerate(ATTRIBUTES):
-            cell_seed = np.random.SeedSequence([seed, v, a])
-            p = judge_pairs(ratings, judge, attribute)
-            for frame in (system_level_icc(p, n_boot=n_boot, seed=cell_seed),
-                          response_level_icc(p, n_boot=n_boot, seed=cell_seed)):
-                icc_frames.append(frame.with_columns(pl.lit(variant).alias("variant"),
-                                                     pl.lit(attribute).alias("attribute")))
-            bias_rows.append(dict(variant=variant, attribute=attribute, **bias_row(p, n_boot=n_boot, seed=cell_seed)))
-            for s, source in enumerate(p.sources):
-                m = p.source == s
-                b = mean_bias(p.judge[m], p.human[m], n_boot=n_boot, clusters=p.conversation[m],
-                              seed=np.random.SeedSequence([seed, v, a, 1 + s]))
-                by_source.append(dict(variant=variant, attribute=attribute, source=source,
-                                      human_mean=float(p.human[m].mean()), judge_mean=float(p.judge[m].mean()),
-                                      bias=b.bias, ci_low=b.ci_low, ci_high=b.ci_high,
-                                      mse=float(np.mean((p.judge[m] - p.human[m]) ** 2)), n=int(m.sum()),
-                                      n_valid=b.n_valid, ci_note=b.ci_note,
-                                      n_dropped=p.dropped_sources.count(source)))
+    for c, ((variant, attribute, p), sl) in enumerate(zip(cells, slices)):
+        est, low, high, valid, note = (np.asarray(a)[sl] for a in (res.estimate, res.ci_low, res.ci_high,
+                                                                   res.n_valid, res.ci_note))
+        x = np.column_stack([p.human, p.judge])
+        n_src = len(p.sources)
+        counts, sums_h, sums_j = np.split(units[c][:, :3 * n_src].sum(axis=0), 3)
+        means = np.column_stack([sums_h / counts, sums_j / counts])
+        for level, f_rows, idx, types in (("system", intraclass_corr(means, ci="f"), [0, 1], ["ICC(C,1)", "ICC(A,1)"]),
+                                          ("response", intraclass_corr(x, ci="f"), [2, 3], ["ICC(A,1)", "ICC(C,1)"])):
+            f_rows = f_rows.filter(pl.col("type").is_in(["ICC(C,1)", "ICC(A,1)"]))
+            if level == "response":
+                f_rows = f_rows.with_columns((pl.col("ci_assumes") + "; responses independent").alias("ci_assumes"))
+            f_icc = dict(zip(f_rows["type"].to_list(), f_rows["icc"].to_list()))
+            # As intraclass_corr: the reason an ICC is undefined goes before the interval's notes.
+            why = {t: txt.split(SEPARATOR)[0] if level == "response" and txt.startswith("ICC undefined") else ""
+                   for t, txt in zip(f_rows["type"].to_list(), f_rows["ci_note"].to_list())}
+            boot = pl.DataFrame({
+                "type": types,
+                "icc": [f_icc[t] for t in types] if level == "response" else est[idx].tolist(),
+                "ci_low": low[idx].tolist(), "ci_high": high[idx].tolist(), "ci_method": ["BCa"] * 2,
+                "n_valid": valid[idx].tolist(),
+                "ci_note": [SEPARATOR.join(s for s in (why[t], str(txt)) if s) for t, txt in zip(types, note[idx])],
+                "ci_assumes": ["resampled clusters"] * 2}, schema_overrides={"n_valid": pl.Int64})
+            icc_frames.append(pl.concat([f_rows.select(*ci_columns), boot]).with_columns(
+                pl.lit(level).alias("level"), pl.lit(means.shape[0] if level == "system" else x.shape[0]).alias("n"),
+                pl.lit(p.n_dropped, dtype=pl.Int64).alias("n_dropped"), pl.lit(variant).alias("variant"),
+                pl.lit(attribute).alias("attribute")))
+        dec = mse_decomposition(p.judge, p.human)
+        bias_rows.append(dict(variant=variant, attribute=attribute, human_mean=float(p.human.mean()),
+                              judge_mean=float(p.judge.mean()), bias=float(np.mean(p.judge - p.human)),
+                              ci_low=float(low[4]), ci_high=float(high[4]), mse=dec.mse, n=int(p.human.size),
+                              bias_sq=dec.bias_sq, scale=dec.scale, correlation=dec.correlation,
+                              n_valid=int(valid[4]), ci_note=str(note[4]), n_dropped=p.n_dropped))
+        for s, source in enumerate(p.sources):
+            m = p.source == s
+            by_source.append(dict(variant=variant, attribute=attribute, source=source,
+                                  human_mean=float(p.human[m].mean()), judge_mean=float(p.judge[m].mean()),
+                                  bias=float(np.mean(p.judge[m] - p.human[m])), ci_low=float(low[5 + s]),
+                                  ci_high=float(high[5 + s]), mse=float(np.mean((p.judge[m] - p.human[m]) ** 2)),
+                                  n=int(m.sum()), n_valid=int(valid[5 + s]), ci_note=str(note[5 + s]),
+                                  n_dropped=p.dropped_sources.count(source)))
     icc = pl.concat(icc_frames).with_columns(
         pl.struct("ci_low", "ci_high").map_elements(lambda r: koo_li_category(r["ci_low"], r["ci_high"]),
                                                     return_dtype=pl.String).alias("category_koo_li"),

@@ -362,7 +362,12 @@ class Study:
 def load_study(name: str, *, data_root=None, seed: int = 20261124) -> Study:
     """Load a study's data; ``tables_dir`` is left as ``tables``."""
     spec = get_study(name)
-    data = spec.load(spec.data_root(data_root) if spec.source else None, seed)
+    from analysis.data.cache import cached_load
+
+    # Built-in studies come from the parquet cache while their source files are unchanged
+    # (analysis.data.cache); generated and user studies are loaded as they are.
+    data = cached_load(spec.name, spec.data_root(data_root) if spec.source else None,
+                       lambda root: spec.load(root, seed), seed=seed)
     found = (getattr(data, "evaluators", None) or getattr(data, "judges", None)
              or getattr(data, "systems", None) or spec.discover(spec.data_root(data_root)))
     return Study(spec=spec, data=data, evaluators=tuple(found), tables_dir=Path("tables"))

@@ -1,0 +1,475 @@
+"""Large user studies: the ``summary`` of a tidy ratings file too big to hold in memory.
+
+A user study of 10^7 rating rows read row by row (:func:`analysis.data.tidy.load_tidy`
+parses every score in Python and keeps an audit row per rating) needs several GiB and
+minutes. Every number of the scored summary depends on the ratings only through the
+per-item scores of each rater (the mean of its runs), so this module lets polars'
+streaming engine reduce the file to that ``n_items x raters`` matrix
+(``pl.scan_parquet(...).group_by("item").agg(...).collect(engine="streaming")``, one
+pass, bounded memory), and computes the summary from the matrix:
+
+* the ICCs and the bias with one :class:`~analysis.stats.bootstrap.ResamplePlan` over
+  items: a resample's sums of the per-item sufficient statistics (counts, centred
+  scores, their squares and cross products: :func:`analysis.stats.icc.row_statistics`
+  summed over items is a function of them) give every pair's mean squares and every
+  bias at once; BCa's jackknife is O(n) (``bootstrap(sums=True)``);
+* the agreement coefficients from the pair's frequency tables (:func:`agreement_row`):
+  quadratic kappa, Gwet's AC1/AC2 from the 5 x 5 table of rounded scores, Krippendorff's
+  interval alpha from the coincidence matrix of the distinct values.
+
+The tables equal those of the in-memory ``summary`` (same columns; same resamples,
+since every pair there is bootstrapped with the same seed over the same items; numbers
+equal to rounding, tested).
+
+When: :func:`needs_streaming` — an ordinal study whose ratings file has at least
+:data:`STREAM_MIN_ROWS` rows (read from the parquet metadata; counted in one streaming
+pass for CSV). Nominal studies always take the in-memory path.
+
+Validation (as :mod:`analysis.data.tidy`): required columns, safe rater names, empty
+items, runs that are not whole numbers >= 1, several attributes without a choice,
+references without a usable rating, no evaluator, jury members that are not
+evaluators, an item in several clusters/categories/sources, and duplicated ratings
+(one rater, one item, one run twice) are errors (:class:`~analysis.data.tidy.StudyFileError`);
+scores that are missing, not numbers, off the scale or off the integer grid are excluded
+and counted per reason in the audit. The only difference: exclusions are counted, not
+listed row by row (``validate`` lists them). Text scores are parsed by polars (leading
+and trailing blanks ignored; ``na``, ``nan``, ``null``, ``none`` and empty are missing).
+Runs are numbered 1-62 here (a bit mask per item and rater detects a repeated run).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import polars as pl
+
+from analysis.data.ratings import REASON_MISSING, REASON_NOT_NUMBER, REASON_OFF_SCALE, RatingMatrix
+from analysis.data.tidy import (JURY, REASON_OFF_GRID, STANDARD_COLUMNS, REQUIRED_COLUMNS, StudyFile,
+                                StudyFileError, _safe, read_study_file)
+from analysis.stats import agreement
+from analysis.stats.bootstrap import ResamplePlan, bootstrap
+from analysis.stats.gwet import gwet_weights
+from analysis.stats.icc import icc_from_mean_squares, intraclass_corr, mean_squares_from_sums
+from analysis.stats.intervals import SEPARATOR
+
+STREAM_MIN_ROWS = 1_000_000
+"""Ratings files with at least this many rows take the streaming path (about 300 MB of
+memory in the in-memory loader per million rows)."""
+
+HUMAN_MEAN = "human_mean"
+GRID = (1, 2, 3, 4, 5)
+MAX_RUN = 62
+
+
+def count_rows(path: str | Path) -> int:
+    """Rows of a ratings file: parquet metadata, or one streaming pass over a CSV."""
+    path = Path(path)
+    if path.suffix.lower() == ".parquet":
+        return int(pl.scan_parquet(path).select(pl.len()).collect().item())
+    return int(pl.scan_csv(path, infer_schema=False).select(pl.len()).collect(engine="streaming").item())
+
+
+def needs_streaming(study_path: str | Path, *, min_rows: int = STREAM_MIN_ROWS) -> bool:
+    """True for an ordinal study whose ratings file has at least ``min_rows`` rows."""
+    sf = read_study_file(study_path)
+    if sf.nominal or not sf.ratings.is_file():
+        return False
+    try:
+        return count_rows(sf.ratings) >= min_rows
+    except (pl.exceptions.PolarsError, OSError):
+        return False  # the in-memory loader names what is wrong with the file
+
+
+@dataclass(frozen=True)
+class StreamedStudy:
+    """A large ordinal study reduced to its review matrix.
+
+    ``matrix``: the review items (items a reference rated) that every rater scored, rows
+    sorted by item, columns the references then the evaluators (each the mean of its
+    runs), as :func:`analysis.data.ratings.to_matrix` makes them; ``n_dropped``: review
+    items without a complete set of scores; ``audit``: records per status and reason in
+    the shape of :func:`analysis.data.ratings.audit_summary`.
+    """
+
+    study: StudyFile
+    matrix: RatingMatrix
+    evaluators: tuple[str, ...]
+    n_review: int
+    n_dropped: int
+    n_rows: int
+    audit: pl.DataFrame
+
+    @property
+    def jury(self) -> tuple[str, ...]:
+        return self.study.jury if self.study.jury and all(j in self.evaluators for j in self.study.jury) else ()
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return (*self.evaluators, JURY) if self.jury else self.evaluators
+
+
+def _score_columns(score: pl.Expr, dtype: pl.DataType, study: StudyFile) -> tuple[pl.Expr, pl.Expr]:
+    """The score as a float (null when excluded) and the reason it is excluded (null when used)."""
+    if dtype == pl.String:
+        text = score.str.strip_chars()
+        missing = text.is_null() | (text == "") | text.str.to_lowercase().is_in(["na", "nan", "null", "none"])
+        number = text.cast(pl.Float64, strict=False)
+        missing = missing | number.is_nan().fill_null(False)
+        not_number = ~missing & (number.is_null() | number.is_infinite())
+    elif dtype == pl.Boolean:
+        number = pl.lit(None, pl.Float64)
+        missing = score.is_null()
+        not_number = ~missing
+    else:
+        number = score.cast(pl.Float64)
+        missing = score.is_null() | number.is_nan()
+        not_number = ~missing & number.is_infinite()
+    off_scale = (number < study.low) | (number > study.high)
+    off_grid = (number != number.round(0)) if study.integer else pl.lit(False)
+    reason = (pl.when(missing).then(pl.lit(REASON_MISSING)).when(not_number).then(pl.lit(REASON_NOT_NUMBER))
+              .when(off_scale).then(pl.lit(REASON_OFF_SCALE)).when(off_grid).then(pl.lit(REASON_OFF_GRID))
+              .otherwise(pl.lit(None, pl.String)))
+    return number, reason
+
+
+def _run_column(run: pl.Expr, dtype: pl.DataType) -> tuple[pl.Expr, pl.Expr]:
+    """The run as an integer (empty: 1) and whether it is not a whole number >= 1."""
+    if dtype == pl.String:
+        text = run.str.strip_chars()
+        empty = text.is_null() | (text == "")
+        number = text.cast(pl.Float64, strict=False)
+    else:
+        empty = run.is_null()
+        number = run.cast(pl.Float64)
+    bad = ~empty & (number.is_null() | (number != number.floor()) | (number < 1) | (number > MAX_RUN))
+    return pl.when(empty | bad).then(1).otherwise(number).cast(pl.Int64), bad.fill_null(True)
+
+
+def stream_study(study: StudyFile | str | Path) -> StreamedStudy:
+    """Validate and reduce a large ordinal study in two streaming passes (see the module docstring)."""
+    study = study if isinstance(study, StudyFile) else read_study_file(study)
+    if study.nominal:
+        raise ValueError(f"{study.name}: nominal studies are loaded in memory (analysis.data.tidy.load_tidy)")
+    path, rel = study.ratings, study.ratings.name
+    if not path.is_file():
+        raise StudyFileError(study.path, [f"key 'ratings': {path} not found"])
+    csv = path.suffix.lower() != ".parquet"
+    lf = pl.scan_csv(path, infer_schema=False, encoding="utf8-lossy") if csv else pl.scan_parquet(path)
+    try:
+        schema = lf.collect_schema()
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        raise StudyFileError(study.path, [f"{rel}: cannot be read: {exc}"]) from None
+    errors, select = [], []
+    for std in STANDARD_COLUMNS:
+        col = study.columns.get(std, std)
+        if col in schema:
+            select.append(pl.col(col).alias(std))
+        elif std in study.columns:
+            errors.append(f"key 'columns.{std}': column {col!r} is not in {rel} (columns: {', '.join(schema)})")
+        elif std in REQUIRED_COLUMNS:
+            errors.append(f"{rel}: required column {std!r} missing (columns: {', '.join(schema)}; map yours "
+                          f"under [columns])")
+        else:
+            select.append(pl.lit(None, pl.String).alias(std))
+    if errors:
+        raise StudyFileError(study.path, errors)
+    where = "row" if csv else "parquet row"
+    lf = lf.select(select).with_row_index("row", offset=2 if csv else 1)
+    dtypes = lf.collect_schema()
+    value, reason = _score_columns(pl.col("score"), dtypes["score"], study)
+    run, bad_run = _run_column(pl.col("run"), dtypes["run"])
+    text = [pl.col(c).cast(pl.String) for c in ("item", "rater", "category", "cluster", "source", "attribute")]
+    lf = lf.with_columns(*text).with_columns(value.alias("value"), reason.alias("reason"), run.alias("run"),
+                                             bad_run.alias("bad_run"))
+
+    # Pass 1: row checks and exclusion counts.
+    reasons = (REASON_MISSING, REASON_NOT_NUMBER, REASON_OFF_SCALE, REASON_OFF_GRID)
+    attrs = sorted(lf.select(pl.col("attribute").drop_nulls().unique()).collect(engine="streaming")
+                   .to_series().to_list())
+    if study.attribute is not None:
+        if study.attribute not in attrs:
+            errors.append(f"key 'attribute': {study.attribute!r} not in the file's attributes {attrs}")
+        lf = lf.filter(pl.col("attribute") == study.attribute)
+    elif len(attrs) > 1:
+        errors.append(f"{rel}: several attributes {attrs}; choose one with attribute = \"...\" in the study file")
+    checks = lf.select(
+        pl.len().alias("n_rows"), pl.col("row").filter(pl.col("bad_run")).min().alias("bad_run"),
+        pl.col("bad_run").sum().alias("n_bad_run"),
+        pl.col("row").filter(pl.col("item").is_null()).min().alias("null_item"),
+        pl.col("item").is_null().sum().alias("n_null_item"),
+        pl.col("row").filter(pl.col("rater").is_null()).min().alias("null_rater"),
+        *[(pl.col("reason") == r).sum().alias(r) for r in reasons],
+    ).collect(engine="streaming").row(0, named=True)
+    if checks["null_rater"] is not None:
+        errors.append(f"{rel} {where} {checks['null_rater']}: empty rater")
+    if checks["null_item"] is not None:
+        errors.append(f"{rel} {where} {checks['null_item']}: empty item ({checks['n_null_item']} rows)")
+    if checks["bad_run"] is not None:
+        errors.append(f"{rel} {where} {checks['bad_run']}: run is not a whole number from 1 to {MAX_RUN} "
+                      f"({checks['n_bad_run']} rows)")
+    raters_all = (lf.group_by("rater").agg(pl.col("row").min(), pl.col("reason").is_null().sum().alias("used"))
+                  .collect(engine="streaming").drop_nulls("rater").sort("row"))
+    for r, first in raters_all.select("rater", "row").iter_rows():
+        if not _safe(r):
+            errors.append(f"{rel} {where} {first}: rater name {r!r} is not a safe name (letters, digits, _ . + @ -)")
+        elif r == JURY:
+            errors.append(f"{rel}: rater name 'jury' is reserved for the jury evaluator")
+    present = sorted(raters_all.filter(pl.col("used") > 0)["rater"].to_list())
+    for ref in study.references:
+        if ref not in present:
+            errors.append(f"key 'references': {ref!r} has no usable rating in {rel} (raters found: "
+                          f"{', '.join(present)})")
+    evaluators = tuple(r for r in present if r not in study.references)
+    if not evaluators:
+        errors.append(f"{rel}: no evaluator (every rater is a reference)")
+    for j in study.jury:
+        if j not in evaluators:
+            errors.append(f"key 'jury': {j!r} is not an evaluator of {rel} (evaluators: {', '.join(evaluators)})")
+    for e in study.own_source:
+        if e not in evaluators:
+            errors.append(f"key 'own_source.{e}': not an evaluator of {rel}")
+    if errors:
+        raise StudyFileError(study.path, errors)
+
+    # Pass 2: per item, each rater's sum and count of used scores and its runs over all
+    # rows, as a bit mask (a run seen twice carries into the next bit, so the mask has
+    # fewer bits set than rows): duplicates are errors even when a copy is excluded.
+    raters = (*study.references, *evaluators)
+    everyone = (*raters, *(r for r in raters_all["rater"].to_list() if r not in raters))
+    code = pl.col("rater").replace_strict(list(everyone), list(range(len(everyone))), default=None,
+                                          return_dtype=pl.Int64)
+    bit = pl.lit(1, pl.Int64).bitwise_left_shift(pl.col("run") - 1) if hasattr(pl.Expr, "bitwise_left_shift") \
+        else pl.lit(2, pl.Int64).pow(pl.col("run") - 1).cast(pl.Int64)
+    ok = pl.col("reason").is_null()
+    rc = pl.col("rc")
+    per_item = lf.with_columns(code.alias("rc"), bit.alias("bit")).group_by("item").agg(
+        *[pl.when((rc == i) & ok).then(pl.col("value")).sum().alias(f"s{i}") for i in range(len(raters))],
+        *[((rc == i) & ok).sum().alias(f"n{i}") for i in range(len(raters))],
+        *[(rc == i).sum().alias(f"a{i}") for i in range(len(everyone))],
+        *[pl.when(rc == i).then(pl.col("bit")).sum().alias(f"b{i}") for i in range(len(everyone))],
+        *[pl.when(ok).then(pl.col(c)).min().alias(f"{c}_min") for c in ("cluster", "category", "source")],
+        *[pl.when(ok).then(pl.col(c)).max().alias(f"{c}_max") for c in ("cluster", "category", "source")],
+        *[(ok & pl.col(c).is_null()).sum().alias(f"{c}_nulls") for c in ("cluster", "category", "source")],
+        ok.sum().alias("n"),
+    ).sort("item").collect(engine="streaming")
+    every = per_item.select([f"a{i}" for i in range(len(everyone))]).to_numpy().astype(np.int64)
+    masks = per_item.select([f"b{i}" for i in range(len(everyone))]).to_numpy().astype(np.uint64)
+    bits = np.zeros(masks.shape, dtype=np.int64)
+    for shift in range(MAX_RUN):
+        bits += ((masks >> np.uint64(shift)) & np.uint64(1)).astype(np.int64)
+    dup = np.argwhere(bits != every)
+    if dup.size:
+        i, r = dup[0]
+        item, rater = per_item["item"][int(i)], everyone[int(r)]
+        rows = (lf.filter((pl.col("item") == item) & (pl.col("rater") == rater))
+                .select("row", "run").collect(engine="streaming"))
+        runs = rows.group_by("run").agg(pl.col("row").sort()).filter(pl.col("row").list.len() > 1).sort("run")
+        run_no, dup_rows = runs.row(0)
+        errors.append(f"{rel} {where}s {', '.join(map(str, dup_rows))}: rater {rater!r} rates item {item!r} twice "
+                      f"in run {run_no} ({len(dup)} item x rater cells have a repeated run)")
+    counts = per_item.select([f"n{i}" for i in range(len(raters))]).to_numpy().astype(np.int64)
+    for col in ("cluster", "category", "source"):
+        multi = per_item.filter((pl.col(f"{col}_min") != pl.col(f"{col}_max"))
+                                | ((pl.col(f"{col}_nulls") > 0) & (pl.col(f"{col}_nulls") < pl.col("n"))
+                                   & pl.col(f"{col}_min").is_not_null()))
+        if multi.height:
+            errors.append(f"{rel}: item {multi['item'][0]!r} has several {col} values ({multi.height} items do)")
+    if errors:
+        raise StudyFileError(study.path, errors)
+    for e in evaluators:
+        e_col, ref_cols = raters.index(e), [raters.index(r) for r in study.references]
+        if not ((counts[:, e_col] > 0) & (counts[:, ref_cols] > 0).any(axis=1)).any():
+            raise StudyFileError(study.path, [f"{rel}: evaluator {e!r} rates no item that a reference rates"])
+
+    sums = per_item.select([f"s{i}" for i in range(len(raters))]).to_numpy().astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = np.where(counts > 0, sums / counts, np.nan)
+    reviewed = (counts[:, :len(study.references)] > 0).any(axis=1)
+    complete = reviewed & (counts > 0).all(axis=1)
+    clusters = per_item.select(pl.coalesce("cluster_min", "item")).to_series().to_numpy()[complete]
+    matrix = RatingMatrix(values=np.ascontiguousarray(means[complete]), index=tuple(per_item["item"].filter(
+        pl.Series(complete)).to_list()), raters=raters, clusters=tuple(clusters.tolist()))
+    n_excluded = {r: int(checks[r]) for r in reasons if checks[r]}
+    audit = pl.DataFrame({
+        "dataset": [study.name] * (1 + len(n_excluded)), "source_file": [rel] * (1 + len(n_excluded)),
+        "status": ["used"] + ["excluded"] * len(n_excluded), "reason": [None, *n_excluded],
+        "n_records": [int(checks["n_rows"]) - sum(n_excluded.values()), *n_excluded.values()]},
+        schema={"dataset": pl.String, "source_file": pl.String, "status": pl.String, "reason": pl.String,
+                "n_records": pl.UInt32}).sort(["dataset", "source_file", "status", "reason"], nulls_last=False)
+    return StreamedStudy(study=study, matrix=matrix, evaluators=evaluators, n_review=int(reviewed.sum()),
+                         n_dropped=int(reviewed.sum() - complete.sum()), n_rows=int(checks["n_rows"]), audit=audit)
+
+
+def review_columns(s: StreamedStudy) -> tuple[np.ndarray, tuple[str, ...]]:
+    """The review matrix with ``jury`` (mean of its members) and ``human_mean`` (mean of the
+    references) appended, as :func:`analysis.studies.scored.review_scores` builds it."""
+    values, names = s.matrix.values, s.matrix.raters
+    extra, extra_names = [], []
+    if s.jury:
+        extra.append(values[:, [names.index(j) for j in s.jury]].mean(axis=1))
+        extra_names.append(JURY)
+    extra.append(values[:, :len(s.study.references)].mean(axis=1))
+    extra_names.append(HUMAN_MEAN)
+    return np.column_stack([values, *extra]), (*names, *extra_names)
+
+
+def _kappa(conf: np.ndarray, w: np.ndarray) -> float:
+    """``1 - sum(w O) / sum(w E)`` (Cohen 1968), disagreement weights ``w``."""
+    n = conf.sum()
+    expected = np.outer(conf.sum(axis=1), conf.sum(axis=0)) / n
+    denom = (w * expected).sum()
+    return float("nan") if denom == 0 else float(1.0 - (w * conf).sum() / denom)
+
+
+def _gwet_two_raters(conf: np.ndarray, w: np.ndarray) -> float:
+    """Gwet's AC1/AC2 of two raters with every item rated by both, from their ``q x q``
+    table (Gwet 2014, eq. 2.15-2.17): an item rated (k, l) agrees ``w[k, l]``,
+    ``pi_k`` = share of all ratings in k, ``pe = sum(w) / (q (q - 1)) sum pi (1 - pi)``."""
+    n, q = conf.sum(), conf.shape[0]
+    pa = float((w * conf).sum() / n)
+    pi = (conf.sum(axis=1) + conf.sum(axis=0)) / (2 * n)
+    pe = float(w.sum()) / (q * (q - 1)) * float((pi * (1.0 - pi)).sum())
+    return (pa - pe) / (1.0 - pe)
+
+
+def _alpha_interval(x: np.ndarray, y: np.ndarray) -> float:
+    """Krippendorff's interval alpha of two complete raters from the coincidence matrix of
+    the distinct values: each item adds 1 to ``o[x, y]`` and ``o[y, x]`` (Krippendorff 2011)."""
+    values, codes = np.unique(np.concatenate([x, y]), return_inverse=True)
+    v = values.size
+    a, b = codes[:x.size], codes[x.size:]
+    c = np.bincount(a * v + b, minlength=v * v).reshape(v, v).astype(float)
+    o = c + c.T
+    n_c = o.sum(axis=1)
+    d = (values[:, None] - values[None, :]) ** 2
+    d_e = (np.outer(n_c, n_c) * d).sum() / (n_c.sum() - 1)
+    return float("nan") if d_e == 0 else float(1.0 - (o * d).sum() / d_e)
+
+
+def agreement_row(x: np.ndarray, y: np.ndarray) -> dict:
+    """MAE, RMSE, within-1, QWK, Krippendorff's interval alpha, Gwet's AC1 and quadratic AC2
+    of one pair, as :func:`analysis.studies.scored.agreement_table` defines them, in O(n)
+    (QWK and AC on the scores rounded half up to 1-5, from their 5 x 5 table)."""
+    ra, rb = agreement.round_half_up(x, GRID) - 1, agreement.round_half_up(y, GRID) - 1
+    q = len(GRID)
+    conf = np.bincount(ra * q + rb, minlength=q * q).reshape(q, q).astype(float)
+    i, j = np.meshgrid(np.arange(q), np.arange(q), indexing="ij")
+    return dict(n=len(x), mae=agreement.mae(x, y), rmse=agreement.rmse(x, y),
+                within1_pct=agreement.within_one_pct(x, y), qwk=_kappa(conf, ((i - j) ** 2).astype(float)),
+                kripp_alpha=_alpha_interval(x, y), gwet_ac1=_gwet_two_raters(conf, np.eye(q)),
+                gwet_ac2_quadratic=_gwet_two_raters(conf, gwet_weights(list(GRID), "quadratic")))
+
+
+def pair_intervals(values: np.ndarray, names: Sequence[str], pairs: Sequence[tuple[str, str]],
+                   bias_pairs: Sequence[tuple[str, str]], *, n_boot: int, seed, n_dropped: int = 0,
+                   types: Sequence[str] = ("ICC(A,1)", "ICC(C,1)")) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The ``icc`` and ``bias`` tables of :func:`analysis.studies.scored.icc_table` and
+    :func:`~analysis.studies.scored.bias_table` (``by_category=False``), every BCa interval
+    on one plan of ``n_boot`` resamples of the items drawn from ``seed``.
+
+    Per item, with ``c`` the mean of all the scores (centring, for the precision of the
+    sums of squares): 1, ``x_r - c`` and ``(x_r - c)^2`` of each rater, ``(x_a - c)(x_b - c)``
+    of each ICC pair, and ``x_e - x_h`` of each bias pair. A pair's
+    :func:`~analysis.stats.icc.row_statistics` summed over a resample are
+    ``(n, S_a, S_b, S_aa + S_bb, (S_aa + 2 S_ab + S_bb) / 4)``.
+    """
+    from analysis.stats.intervals import ci_note  # noqa: F401  (documented rules, via bootstrap)
+
+    n = values.shape[0]
+    col = {r: i for i, r in enumerate(names)}
+    used = sorted({col[r] for p in pairs for r in p})
+    c = float(values[:, used].mean())
+    centred = values - c
+    k = len(used)
+    pos = {r: i for i, r in enumerate(used)}
+    units = [np.ones((n, 1)), centred[:, used], centred[:, used] ** 2,
+             np.column_stack([centred[:, col[a]] * centred[:, col[b]] for a, b in pairs]),
+             np.column_stack([values[:, col[e]] - values[:, col[r]] for e, r in bias_pairs])]
+    per_unit = np.concatenate(units, axis=1)
+    del units, centred
+    ia = np.array([pos[col[a]] for a, _ in pairs])
+    ib = np.array([pos[col[b]] for _, b in pairs])
+    n_pairs = len(pairs)
+
+    def statistic(s):
+        cnt = s[..., :1]
+        lin, sq = s[..., 1:1 + k], s[..., 1 + k:1 + 2 * k]
+        cross = s[..., 1 + 2 * k:1 + 2 * k + n_pairs]
+        d = s[..., 1 + 2 * k + n_pairs:]
+        sums = np.stack([np.broadcast_to(cnt, cross.shape), lin[..., ia], lin[..., ib], sq[..., ia] + sq[..., ib],
+                         (sq[..., ia] + 2 * cross + sq[..., ib]) / 4], axis=-1)
+        icc = icc_from_mean_squares(mean_squares_from_sums(sums, 2))  # (..., pairs, 6)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.concatenate([icc[..., 1], icc[..., 2], d / cnt], axis=-1)
+
+    plan = ResamplePlan(n, n_boot, seed, cache_mib=0)
+    res = bootstrap(per_unit, statistic, sums=True, plan=plan, method="bca")
+    del per_unit
+    form = {"ICC(A,1)": 0, "ICC(C,1)": 1}
+    frames = []
+    for p, (a, b) in enumerate(pairs):
+        x = values[:, [col[a], col[b]]]
+        f = intraclass_corr(x, ci="f").filter(pl.col("type").is_in(list(types)))
+        why = {t: txt.split(SEPARATOR)[0] if txt.startswith("ICC undefined") else ""
+               for t, txt in zip(f["type"].to_list(), f["ci_note"].to_list())}
+        t_list = f["type"].to_list()
+        at = [form[t] * n_pairs + p for t in t_list]
+        boot = pl.DataFrame({
+            "rater_a": [a] * len(t_list), "rater_b": [b] * len(t_list), "type": t_list, "icc": f["icc"].to_list(),
+            "ci_low": res.ci_low[at].tolist(), "ci_high": res.ci_high[at].tolist(), "ci_method": ["BCa"] * len(t_list),
+            "n": [n] * len(t_list), "n_valid": res.n_valid[at].tolist(),
+            "ci_note": [SEPARATOR.join(s for s in (why[t], str(res.ci_note[i])) if s) for t, i in zip(t_list, at)],
+            "ci_assumes": ["resampled items"] * len(t_list), "n_dropped": [n_dropped] * len(t_list)},
+            schema_overrides={"n": pl.Int64, "n_valid": pl.Int64, "n_dropped": pl.Int64})
+        frames.append(f.select(pl.lit(a).alias("rater_a"), pl.lit(b).alias("rater_b"), "type", "icc", "ci_low",
+                               "ci_high", "ci_method", pl.col("n_items").alias("n"), "n_valid", "ci_note",
+                               "ci_assumes", pl.lit(n_dropped, dtype=pl.Int64).alias("n_dropped")))
+        frames.append(boot)
+    rows = []
+    for q, (e, r) in enumerate(bias_pairs):
+        i = 2 * n_pairs + q
+        d = values[:, col[e]] - values[:, col[r]]
+        rows.append(dict(evaluator=e, reference=r, category="all", n=n, bias=float(d.mean()),
+                         ci_low=float(res.ci_low[i]), ci_high=float(res.ci_high[i]), n_valid=int(res.n_valid[i]),
+                         ci_note=str(res.ci_note[i]), n_dropped=n_dropped))
+    bias = pl.DataFrame(rows, schema={"evaluator": pl.String, "reference": pl.String, "category": pl.String,
+                                      "n": pl.Int64, "bias": pl.Float64, "ci_low": pl.Float64,
+                                      "ci_high": pl.Float64, "n_valid": pl.Int64, "ci_note": pl.String,
+                                      "n_dropped": pl.Int64})
+    return pl.concat(frames), bias
+
+
+def stream_summary(study_path: str | Path, *, n_boot: int = 2000, seed: int = 20261124) -> dict[str, pl.DataFrame]:
+    """The tables of ``python -m analysis summary --study FILE`` (``audit``, ``agreement``,
+    ``icc``, ``bias``, ``_meta``) for a large ordinal study, through :func:`stream_study`."""
+    s = stream_study(study_path)
+    values, names = review_columns(s)
+    humans = s.study.references
+    refs = [*humans, HUMAN_MEAN]
+    pairs = [(e, h) for e in s.names for h in refs]
+    pairs += [(humans[i], humans[j]) for i in range(len(humans)) for j in range(i + 1, len(humans))]
+    col = {r: i for i, r in enumerate(names)}
+    agreement_rows = [dict(rater_a=a, rater_b=b, **agreement_row(values[:, col[a]], values[:, col[b]]))
+                      for a, b in pairs]
+    icc, bias = pair_intervals(values, names, pairs, [(e, HUMAN_MEAN) for e in s.names], n_boot=n_boot,
+                               seed=seed, n_dropped=s.n_dropped)
+    return {
+        "audit": s.audit,
+        "agreement": pl.DataFrame(agreement_rows, schema={
+            "rater_a": pl.String, "rater_b": pl.String, "n": pl.Int64, "mae": pl.Float64, "rmse": pl.Float64,
+            "within1_pct": pl.Float64, "qwk": pl.Float64, "kripp_alpha": pl.Float64, "gwet_ac1": pl.Float64,
+            "gwet_ac2_quadratic": pl.Float64}),
+        "icc": icc, "bias": bias,
+        "_meta": pl.DataFrame({"header": [
+            f"{values.shape[0]} review items scored by every rater ({s.n_dropped} review items without a complete "
+            f"set of scores left out); {s.n_rows} rating rows read by the streaming path"],
+            "scale": [f"bias = evaluator - reference, points on {s.study.low:g}–{s.study.high:g}"
+                      + (" (integers)" if s.study.integer else "")]}),
+    }
+
+
+__all__ = ["STREAM_MIN_ROWS", "StreamedStudy", "agreement_row", "count_rows", "needs_streaming", "pair_intervals",
+           "review_columns", "stream_study", "stream_summary"]
