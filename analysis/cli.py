@@ -29,6 +29,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "alt-test": ("analysis.reporting.alt_test_command",
                  "can a judge replace a human annotator? the alternative annotator test for every evaluator"),
     "figures": ("analysis.reporting.paper", "the paper set of figures and LaTeX tables, without Jupyter"),
+    "coverage": ("analysis.coverage",
+                 "coverage of the package's confidence intervals by simulation (writes docs/coverage.md)"),
     "audit": ("analysis.reporting.audit_command", "every input record of a study and what became of it"),
     "ppi-check": ("analysis.reporting.ppi_check",
                   "coverage of judge-assisted (PPI++) intervals on real data where a human rated everything"),

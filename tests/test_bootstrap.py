@@ -239,7 +239,7 @@ def test_bca_undefined_where_scipy_is_undefined():
 
 
 def test_constant_statistic_is_degenerate_not_nan():
-    zeros = np.zeros(40)
+    zeros = np.zeros(60)  # above MIN_ITEMS: only the degenerate note applies
     for method in ("bca", "percentile"):
         res = bootstrap(zeros, wmean, n_boot=300, seed=2, method=method)
         assert res.ci_low == 0.0 and res.ci_high == 0.0
@@ -247,14 +247,14 @@ def test_constant_statistic_is_degenerate_not_nan():
 
 
 def test_nan_replicates_are_noted():
-    x = np.arange(40.0)
+    x = np.arange(60.0)  # above MIN_ITEMS
 
     def nan_without_unit_0(x, weights):  # undefined in resamples that miss unit 0
         return np.where(weights[:, 0] > 0, wmean(x, weights), np.nan)
 
     res = bootstrap(x, nan_without_unit_0, n_boot=400, seed=1, method="percentile")
     share = 1 - res.n_valid / 400
-    assert 0.25 < share < 0.5  # P(unit 0 missed) = (39/40)^40 = 0.36
+    assert 0.25 < share < 0.5  # P(unit 0 missed) = (59/60)^60 = 0.36
     assert res.ci_note == f"NaN replicates {100 * share:.1f} %"
     small = bootstrap(x[:10], nan_without_unit_0, n_boot=400, seed=1, method="percentile")
     assert small.ci_note.startswith("too few items; NaN replicates ")

@@ -12,7 +12,7 @@ from analysis.stats.intervals import MIN_CLUSTERS, MIN_ITEMS, SEPARATOR, ci_note
 
 
 def test_thresholds_are_the_documented_ones():
-    assert (MIN_ITEMS, MIN_CLUSTERS, SEPARATOR) == (30, 20, "; ")
+    assert (MIN_ITEMS, MIN_CLUSTERS, SEPARATOR) == (50, 50, "; ")
     for name in ("MIN_ITEMS", "MIN_CLUSTERS", "too few items", "too few clusters", "NaN replicates",
                  "degenerate", "interval undefined"):
         assert name in intervals.__doc__, name
@@ -23,7 +23,7 @@ def test_thresholds_are_the_documented_ones():
     (dict(n_units=MIN_ITEMS - 1, n_boot=1000, n_valid=1000), "too few items"),
     (dict(n_units=MIN_CLUSTERS, unit="clusters", n_boot=1000, n_valid=1000), ""),
     (dict(n_units=MIN_CLUSTERS - 1, unit="clusters", n_boot=1000, n_valid=1000), "too few clusters"),
-    (dict(n_units=25, unit="clusters", n_boot=1000, n_valid=1000), ""),  # 25 clusters are enough
+    (dict(n_units=25, unit="clusters", n_boot=1000, n_valid=1000), "too few clusters"),  # 25: coverage ~92 %
     (dict(n_units=100, n_boot=2000, n_valid=1999), "NaN replicates <0.1 %"),
     (dict(n_units=100, n_boot=2000, n_valid=1900), "NaN replicates 5.0 %"),
     (dict(n_units=100, n_boot=2000, n_valid=0), "NaN replicates 100.0 %"),
