@@ -13,6 +13,8 @@ from analysis.stats import agreement
 from analysis.data.bhh import EVALUATOR_PREFIX, load_bhh, review_matrix
 from analysis.data.ratings import RATINGS_SCHEMA
 
+pytestmark = pytest.mark.real_data
+
 
 @pytest.fixture(scope="module")
 def bhh(shared_data_root):

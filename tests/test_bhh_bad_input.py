@@ -48,17 +48,20 @@ def _edit_records(path, fn) -> None:
     _rewrite(path, json.dumps(recs))
 
 
+@pytest.mark.real_data
 def test_pristine_copy_loads(pristine):
     data = load_bhh(pristine.parent)
     assert review_matrix(data)[0].shape == (190, 6)
 
 
+@pytest.mark.real_data
 def test_missing_file_names_the_file(copy):
     (copy / H2).unlink()
     with pytest.raises(DataError, match=r"H2_scores_n206_s42\.json.*file not found"):
         load_bhh(copy.parent)
 
 
+@pytest.mark.real_data
 def test_truncated_json_names_the_file_and_position(copy):
     text = (copy / NANO).read_text()
     _rewrite(copy / NANO, text[: len(text) // 2])
@@ -66,6 +69,7 @@ def test_truncated_json_names_the_file_and_position(copy):
         load_bhh(copy.parent)
 
 
+@pytest.mark.real_data
 def test_non_numeric_score_is_excluded_with_its_location(copy):
     _edit_records(copy / H1, lambda r: r[0].__setitem__("evaluation", "abc"))
     data = load_bhh(copy.parent)
@@ -77,6 +81,7 @@ def test_non_numeric_score_is_excluded_with_its_location(copy):
     assert values.shape[0] == 189 and dropped == 1  # the item is left out, and counted
 
 
+@pytest.mark.real_data
 def test_off_scale_score_is_excluded(copy):
     _edit_records(copy / NANO, lambda r: r[5].__setitem__("evals", [7, 4, "4"]))
     data = load_bhh(copy.parent)
@@ -89,24 +94,28 @@ def test_off_scale_score_is_excluded(copy):
     assert sorted(kept["eval_run"].to_list()) == [2, 3] and kept["score"].to_list() == [4.0, 4.0]
 
 
+@pytest.mark.real_data
 def test_duplicated_rating_row_is_an_error_naming_the_file_and_row(copy):
     _edit_records(copy / H1, lambda r: r.insert(1, dict(r[0])))
     with pytest.raises(DataError, match=r"H1_scores_n206_s42\.json, record row 1: 207 rows, expected 206.*row 1 duplicates row 0"):
         load_bhh(copy.parent)
 
 
+@pytest.mark.real_data
 def test_shifted_rows_are_refused(copy):
     _edit_records(copy / NANO, lambda r: r.__setitem__(slice(3, 5), [r[4], r[3]]))
     with pytest.raises(DataError, match=r"record row 3: conversation differs .* not aligned"):
         load_bhh(copy.parent)
 
 
+@pytest.mark.real_data
 def test_missing_field_is_a_data_error_not_a_key_error(copy):
     _edit_records(copy / H2, lambda r: r[7].pop("evaluation"))
     with pytest.raises(DataError, match=r"H2_scores_n206_s42\.json, record row 7: no 'evaluation' field"):
         load_bhh(copy.parent)
 
 
+@pytest.mark.real_data
 def test_review_answer_that_joins_nothing_is_an_error(copy):
     rel = "data/llm_evaluator/sampled/sampled_lowest_scores_n200.json"
     _edit_records(copy / rel, lambda r: r[2].__setitem__("sampled_from", "gpt-4o-mini-evaluation_nothing_merged.json"))
@@ -114,6 +123,7 @@ def test_review_answer_that_joins_nothing_is_an_error(copy):
         load_bhh(copy.parent)
 
 
+@pytest.mark.real_data
 def test_unknown_evaluator_lists_the_valid_ones(copy):
     with pytest.raises(ValueError, match="unknown evaluator 'gpt-9'; found in the data: gpt-4o-mini, gpt-5-nano, meta-llama"):
         load_bhh(copy.parent, evaluators=("gpt-9",))

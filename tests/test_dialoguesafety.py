@@ -34,6 +34,7 @@ def ds(shared_data_root):
     return load_dialoguesafety(shared_data_root)
 
 
+@pytest.mark.real_data
 def test_gold_and_predictions(ds):
     assert ds.items.height == 800
     assert ds.items.group_by("gold").len().sort("gold")["len"].to_list() == [53, 5, 355, 5, 2, 11, 2, 367]
@@ -42,6 +43,7 @@ def test_gold_and_predictions(ds):
     assert ds.audit.height == 800 + 24_000  # test items + one row per prediction file
 
 
+@pytest.mark.real_data
 def test_truncated_and_unmapped_answers_are_audited(ds):
     flagged = dict(ds.audit.filter(pl.col("reason").is_not_null()).group_by("rater").len().iter_rows())
     assert flagged == {"chatgpt-0301-zero": 91, "chatgpt-0301-few": 4, "chatgpt-0613-zero": 1}
@@ -51,6 +53,7 @@ def test_truncated_and_unmapped_answers_are_audited(ds):
 
 
 @pytest.mark.parametrize("system", list(TABLE2))
+@pytest.mark.real_data
 def test_reproduces_table2(ds, system):
     gold, runs = run_matrix(ds.predictions, system)
     table = {m: (mean, sd) for m, mean, sd, *_ in metrics_table(gold, runs, n_boot=100, seed=1).iter_rows()}
@@ -60,6 +63,7 @@ def test_reproduces_table2(ds, system):
         assert 100 * got_sd == pytest.approx(sd, abs=0.1 + 1e-9), (system, name)
 
 
+@pytest.mark.real_data
 def test_metrics_table_has_the_required_rows(ds):
     gold, runs = run_matrix(ds.predictions, "bert-base")
     table = metrics_table(gold, runs, n_boot=200, seed=2)
@@ -96,6 +100,7 @@ def test_answer_mapping_majority_vote_and_exact_interval():
     assert (low, high) == pytest.approx(proportion_confint(3, 11, method="beta"))
 
 
+@pytest.mark.real_data
 def test_embedded_item_mismatch_names_the_file(dialoguesafety_dir, tmp_path):
     dst = tmp_path / "dialogue-safety"
     shutil.copytree(dialoguesafety_dir, dst, copy_function=os.link, ignore=shutil.ignore_patterns("image"))

@@ -56,6 +56,7 @@ def clean(shared_data_root):
     return load_mentalalign(shared_data_root)
 
 
+@pytest.mark.real_data
 def test_published_tables_were_parsed(published):
     icc, bias, human = published
     assert len(icc) == 28 and len(bias) == 28 and len(human) == 9
@@ -63,6 +64,7 @@ def test_published_tables_were_parsed(published):
     assert bias[("claude", "Guidance")] == (3.742, 3.990, 0.248, 0.923)
 
 
+@pytest.mark.real_data
 def test_loader_accounts_for_every_cell(clean, as_published):
     assert dict(clean.ratings.schema) == RATINGS_SCHEMA
     for data in (clean, as_published):
@@ -81,43 +83,89 @@ def test_loader_accounts_for_every_cell(clean, as_published):
 
 @pytest.mark.parametrize("judge", JUDGES)
 @pytest.mark.parametrize("attribute", ATTRIBUTES)
+@pytest.mark.real_data
 def test_system_level_icc_reproduces_the_paper(as_published, published, judge, attribute):
     c1, a1 = published[0][(judge, attribute)]
     means = source_means(judge_pairs(as_published.ratings, judge, attribute))
     assert means.shape == (9, 2)
     icc = icc_batch(means)
-    assert icc[2] == pytest.approx(c1, abs=0.005)  # ICC(C,1)
-    assert icc[1] == pytest.approx(a1, abs=0.005)  # ICC(A,1)
+    # Two causes of the gap, both measured on these 28 cells. (1) The paper prints 3
+    # decimals: +/- 0.0005. (2) The authors' source means differ from ours by up to
+    # ~0.0015 points: the bias table below shows the same size of gap on the human mean
+    # (max 0.0014), which is where the ~57-66 responses per cell that lack one of the two
+    # ratings or carry an unreadable one (dropped here pairwise, ``n_dropped``) are
+    # handled differently by their pipeline. Moving all 18 source means by up to 0.0015
+    # moves ICC(C,1) by up to 0.0065 and ICC(A,1) by up to 0.0042 in these cells (most in
+    # Safety and Relevance, whose means are close together); the largest gaps measured are
+    # 0.0038 (C,1; gpt-4o Safety) and 0.0020 (A,1; gemini Safety), mean 0.0010 and
+    # 0.0007. The tolerances sit just above the measured gaps, inside that bound.
+    assert icc[2] == pytest.approx(c1, abs=0.004)  # ICC(C,1)
+    assert icc[1] == pytest.approx(a1, abs=0.0025)  # ICC(A,1)
 
 
 @pytest.mark.parametrize("judge", JUDGES)
 @pytest.mark.parametrize("attribute", ATTRIBUTES)
+@pytest.mark.real_data
 def test_bias_table_reproduces_the_paper(as_published, published, judge, attribute):
     human_mean, judge_mean, bias, mse = published[1][(judge, attribute)]
     row = bias_row(judge_pairs(as_published.ratings, judge, attribute), n_boot=200, seed=1)
-    assert row["human_mean"] == pytest.approx(human_mean, abs=0.002)
-    assert row["judge_mean"] == pytest.approx(judge_mean, abs=0.002)
+    # Printed to 3 decimals (+/- 0.0005), and computed by the authors on a set of pairs
+    # that differs from ours in a few of the ~60 responses per cell with a missing or
+    # unreadable rating (see the ICC test): measured over the 28 cells, human mean up to
+    # 0.0014 (ours lower on average by 0.0004), judge mean up to 0.0006, bias (judge -
+    # human) up to 0.0015. The MSE gap is one-sided: ours is larger in all 28 cells, by
+    # 0.0007-0.0033 (mean 0.0019), what 1-2 pairs of a 4-point disagreement (16 / 8,936 =
+    # 0.0018 each) left out by the authors would give; the tolerances allow that and no more.
+    assert row["human_mean"] == pytest.approx(human_mean, abs=0.0015)
+    assert row["judge_mean"] == pytest.approx(judge_mean, abs=0.001)
     assert row["bias"] == pytest.approx(bias, abs=0.002)
-    assert row["mse"] == pytest.approx(mse, abs=0.005)
+    assert mse - 0.0005 <= row["mse"] <= mse + 0.0035
     assert row["ci_low"] < row["bias"] < row["ci_high"]
 
 
+@pytest.mark.real_data
 def test_human_table_reproduces_the_paper(as_published, published):
     table = {r[0]: r[2:9] for r in human_table(as_published.ratings).iter_rows()}
+    human = as_published.ratings.filter(pl.col("rater") == "human")
+    counts = {(m, a): (n, z) for m, a, n, z in human.group_by("answer_model", "attribute").agg(
+        pl.len(), (pl.col("score") == 0).sum()).iter_rows()}
     for source, expected in published[2].items():
         for attr, got, want in zip(ATTRIBUTES, table[source], expected):
             if (source, attr) == ("qwen_3", "Guidance"):
-                # Published 3.07; the data give 2.76, consistent with that row's own average 3.64.
-                assert got == pytest.approx(2.76, abs=0.005)
-                continue
-            assert got == pytest.approx(want, abs=0.01 + 1e-9), (source, attr)
+                continue  # a known difference: test_qwen_3_guidance_is_a_known_difference
+            # Printed to 2 decimals: +/- 0.005. Beyond that, only the sources whose human
+            # ratings include the off-scale 0 (qwen_2 140, qwen_3 70, original 14, ds_qwen 7
+            # over the 7 attributes) differ, always with ours lower (up to 0.0079, qwen_2
+            # Empathy): the authors' mean is higher by at most the weight of one 0 among the
+            # n ratings (mean / (n - 1), 0.0044 at n ~ 1,000), as if one fewer 0 were counted.
+            n, zeros = counts[(source, attr)]
+            low = 0.005 + (got / (n - 1) if zeros else 0.0)
+            assert want - low - 1e-9 <= got <= want + 0.005 + 1e-9, (source, attr, got, want)
 
 
+@pytest.mark.real_data
+def test_qwen_3_guidance_is_a_known_difference(as_published, published):
+    # Known difference (README, "Known differences"): the paper prints 3.07 for Qwen-3-4B's
+    # Guidance; the data give 2.76. The paper's own row average, 3.64, is the mean of the
+    # row with 2.76 ((2.76 + 3.32 + 4.08 + 4.46 + 3.62 + 3.20 + 4.07) / 7 = 3.644) and not
+    # with 3.07 (3.689): the printed cell, not the data, is off.
+    published_row = published[2]["qwen_3"]
+    assert published_row[0] == 3.07
+    got = dict(zip(ATTRIBUTES, {r[0]: r[2:9] for r in human_table(as_published.ratings).iter_rows()}["qwen_3"]))
+    assert got["Guidance"] == pytest.approx(2.76, abs=0.005)
+    assert got["Guidance"] != pytest.approx(3.07, abs=0.25)
+    with_ours = (got["Guidance"] + sum(published_row[1:])) / 7
+    with_published = sum(published_row) / 7
+    assert round(with_ours, 2) == 3.64 and round(with_published, 2) != 3.64
+
+
+@pytest.mark.real_data
 def test_clean_variant_equals_the_default_loader(as_published, clean):
     filtered = as_published.ratings.filter(pl.col("score").is_between(1, 5))
     assert filtered.write_csv() == clean.ratings.write_csv()
 
 
+@pytest.mark.real_data
 def test_published_icc_parser(shared_data_root, published):
     from analysis.data.mentalalign import published_icc
 
@@ -136,13 +184,8 @@ def test_koo_li_category():
 
 
 @pytest.fixture
-def ma_copy(mentalalign_dir, tmp_path):
-    import os
-    import shutil
-
-    dst = tmp_path / "mentalbench-align"
-    shutil.copytree(mentalalign_dir, dst, copy_function=os.link)
-    return dst
+def ma_copy(real_data_copy):
+    return real_data_copy("mentalbench-align")
 
 
 def _edit_human(path, fn):
@@ -154,6 +197,7 @@ def _edit_human(path, fn):
     wb.save(path)
 
 
+@pytest.mark.real_data
 def test_missing_judge_file_names_it(ma_copy):
     # Judges come from the data: without its workbook gemini is not a judge of the copy,
     # and asking for it by name is an error naming the file.
@@ -165,6 +209,7 @@ def test_missing_judge_file_names_it(ma_copy):
         load_mentalalign(ma_copy.parent, judges=("gemini",))
 
 
+@pytest.mark.real_data
 def test_duplicated_conversation_and_bad_cells(ma_copy):
     path = ma_copy / "MentalAlign-70k/Human_Judge/Human_judge.xlsx"
 
