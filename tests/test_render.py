@@ -116,6 +116,7 @@ def demo_run_notebooks():
     return PROJECT_ROOT / "notebooks"
 
 
+@pytest.mark.real_data
 def test_real_data_tables_reproduce_the_authors(shared_data_root, tmp_path):
     status = render(["bhh"], ["gpt-4o-mini"], data_root=shared_data_root, jobs=2, n_boot=N_BOOT, seed=3,
                     reports_dir=tmp_path / "reports", figures_dir=tmp_path / "figures", progress=False)
@@ -147,6 +148,7 @@ def test_real_data_tables_reproduce_the_authors(shared_data_root, tmp_path):
     assert means[("no_crisis", "gpt-4o-mini")] == pytest.approx(4.6170, abs=5e-5)
 
 
+@pytest.mark.real_data
 def test_mentalalign_notebook_renders_its_tables(shared_data_root, tmp_path):
     status = render(["mentalalign"], ["gpt-4o"], data_root=shared_data_root, jobs=1, n_boot=N_BOOT, seed=5,
                     reports_dir=tmp_path / "reports", figures_dir=tmp_path / "figures", progress=False)
@@ -172,11 +174,13 @@ def test_mentalalign_notebook_renders_its_tables(shared_data_root, tmp_path):
         assert (tmp_path / "figures" / "mentalalign" / "gpt-4o" / f"{fig}.pdf").is_file()
 
 
+@pytest.mark.real_data
 def test_unknown_judge_fails_at_once(shared_data_root):
     with pytest.raises(ValueError, match="unknown judge 'gpt-9'; found in the data: claude, gemini, gpt-4o, o4-mini"):
         render_main(["--dataset", "mentalalign", "--evaluator", "gpt-9", "--data-root", str(shared_data_root)])
 
 
+@pytest.mark.real_data
 def test_dialoguesafety_notebook_renders_its_tables(shared_data_root, tmp_path):
     status = render(["dialoguesafety"], ["roberta-large"], data_root=shared_data_root, jobs=1, n_boot=N_BOOT,
                     seed=5, reports_dir=tmp_path / "reports", figures_dir=tmp_path / "figures", progress=False)
