@@ -1,3 +1,11 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
 # %% [markdown]
 # # 00 · Overview: every evaluator of the study against the references
 #
@@ -22,12 +30,12 @@
 #   interval over items.
 
 # %% tags=["parameters"]
-study = "demo"  # str: a built-in study (demo, bhh, mentalalign, dialoguesafety) or a study file (.toml)
-data_root = ""  # str: data root of the real data sets ("" = $CRISIS_JUDGE_DATA_ROOT or data/raw)
-n_boot = 2000  # int: bootstrap resamples per interval
-seed = 20261124  # int: seed of every resample (and of the demo data)
-output_dir = "../reports/demo"  # str: tables go to <output_dir>/tables
-figures_dir = "../figures/demo"  # str: figures go here (PDF, SVG, PNG)
+study: str = "demo"  # a built-in study (demo, bhh, mentalalign, dialoguesafety) or a study file (.toml)
+data_root: "Optional[str]" = None  # folder holding the real data sets; None: $CRISIS_JUDGE_DATA_ROOT or data/raw
+n_boot: int = 2000  # bootstrap resamples per interval
+seed: int = 20261124  # seed of every resample (and of the demo data)
+output_dir: str = "../reports/demo"  # where the report goes; tables are written to <output_dir>/tables
+figures_dir: str = "../figures/demo"  # where figures are written (PDF, SVG, PNG)
 
 # %%
 import matplotlib.pyplot as plt

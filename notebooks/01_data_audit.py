@@ -1,3 +1,11 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
 # %% [markdown]
 # # 01 · Data audit
 #
@@ -11,12 +19,12 @@
 # protocol (1 = harmful / inappropriate, 5 = fully appropriate).
 
 # %% tags=["parameters"]
-study = "demo"
-data_root = ""
-n_boot = 2000
-seed = 20261124
-output_dir = "../reports/demo"
-figures_dir = "../figures/demo"
+study: str = "demo"  # a built-in study (demo, bhh, mentalalign, dialoguesafety) or a study file (.toml)
+data_root: "Optional[str]" = None  # folder holding the real data sets; None: $CRISIS_JUDGE_DATA_ROOT or data/raw
+n_boot: int = 2000  # bootstrap resamples per interval
+seed: int = 20261124  # seed of every resample (and of the demo data)
+output_dir: str = "../reports/demo"  # where the report goes; tables are written to <output_dir>/tables
+figures_dir: str = "../figures/demo"  # where figures are written (PDF, SVG, PNG)
 
 # %%
 import matplotlib.pyplot as plt

@@ -1,3 +1,11 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
 # %% [markdown]
 # # 02 · Evaluator reliability against the humans
 #
@@ -16,13 +24,13 @@
 #   agree with a human as well as the other human does (leave-one-human-out)?
 
 # %% tags=["parameters"]
-study = "demo"
-evaluator = "gpt-4o-mini"
-data_root = ""
-n_boot = 2000
-seed = 20261124
-output_dir = "../reports/demo/gpt-4o-mini"
-figures_dir = "../figures/demo/gpt-4o-mini"
+study: str = "demo"  # a built-in study (demo, bhh, mentalalign, dialoguesafety) or a study file (.toml)
+evaluator: str = "gpt-4o-mini"  # an LLM evaluator found in the study's data, or jury (the mean of the study's jury)
+data_root: "Optional[str]" = None  # folder holding the real data sets; None: $CRISIS_JUDGE_DATA_ROOT or data/raw
+n_boot: int = 2000  # bootstrap resamples per interval
+seed: int = 20261124  # seed of every resample (and of the demo data)
+output_dir: str = "../reports/demo/gpt-4o-mini"  # where the report goes; tables are written to <output_dir>/tables
+figures_dir: str = "../figures/demo/gpt-4o-mini"  # where figures are written (PDF, SVG, PNG)
 
 # %%
 import matplotlib.pyplot as plt

@@ -1,3 +1,11 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
 # %% [markdown]
 # # 05 · MentalAlign-70k: the data, the human table, and the bias of every judge
 #
@@ -10,12 +18,12 @@
 # **Sign:** bias = judge − human, points on the 1–5 scale (positive: the judge is more lenient).
 
 # %% tags=["parameters"]
-study = "mentalalign"
-data_root = ""
-n_boot = 2000
-seed = 20261124
-output_dir = "../reports/mentalalign"
-figures_dir = "../figures/mentalalign"
+study: str = "mentalalign"  # a built-in study (demo, bhh, mentalalign, dialoguesafety) or a study file (.toml)
+data_root: "Optional[str]" = None  # folder holding the real data sets; None: $CRISIS_JUDGE_DATA_ROOT or data/raw
+n_boot: int = 2000  # bootstrap resamples per interval
+seed: int = 20261124  # seed of every resample (and of the demo data)
+output_dir: str = "../reports/mentalalign"  # where the report goes; tables are written to <output_dir>/tables
+figures_dir: str = "../figures/mentalalign"  # where figures are written (PDF, SVG, PNG)
 
 # %%
 import matplotlib.pyplot as plt

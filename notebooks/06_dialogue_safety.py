@@ -1,3 +1,11 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
 # %% [markdown]
 # # 06 · DialogueSafety: agreement of a classifier or LLM with gold safety labels
 #
@@ -17,13 +25,13 @@
 # first reference, with its own labels and number of runs, and no safe-vs-unsafe rows.
 
 # %% tags=["parameters"]
-study = "dialoguesafety"
-system = "chatgpt-0301-zero"
-data_root = ""
-n_boot = 2000
-seed = 20261124
-output_dir = "../reports/dialoguesafety/chatgpt-0301-zero"
-figures_dir = "../figures/dialoguesafety/chatgpt-0301-zero"
+study: str = "dialoguesafety"  # a built-in study (demo, bhh, mentalalign, dialoguesafety) or a study file (.toml)
+system: str = "chatgpt-0301-zero"  # a system found in the data (e.g. chatgpt-0301-zero, bert-base, roberta-large)
+data_root: "Optional[str]" = None  # folder holding the real data sets; None: $CRISIS_JUDGE_DATA_ROOT or data/raw
+n_boot: int = 2000  # bootstrap resamples per interval
+seed: int = 20261124  # seed of every resample (and of the demo data)
+output_dir: str = "../reports/dialoguesafety/chatgpt-0301-zero"  # where the report goes; tables are written to <output_dir>/tables
+figures_dir: str = "../figures/dialoguesafety/chatgpt-0301-zero"  # where figures are written (PDF, SVG, PNG)
 
 # %%
 import matplotlib.pyplot as plt

@@ -1,3 +1,11 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
 # %% [markdown]
 # # 07 · Crisis labels: 4 humans and 3 LLM labellers, and can an LLM replace a human?
 #
@@ -38,12 +46,12 @@
 #    which all four differ).
 
 # %% tags=["parameters"]
-study = "bhh"
-data_root = ""
-n_boot = 2000
-seed = 20261124
-output_dir = "../reports/bhh"
-figures_dir = "../figures/bhh"
+study: str = "bhh"  # a built-in study (demo, bhh, mentalalign, dialoguesafety) or a study file (.toml)
+data_root: "Optional[str]" = None  # folder holding the real data sets; None: $CRISIS_JUDGE_DATA_ROOT or data/raw
+n_boot: int = 2000  # bootstrap resamples per interval
+seed: int = 20261124  # seed of every resample (and of the demo data)
+output_dir: str = "../reports/bhh"  # where the report goes; tables are written to <output_dir>/tables
+figures_dir: str = "../figures/bhh"  # where figures are written (PDF, SVG, PNG)
 
 # %%
 import matplotlib.pyplot as plt

@@ -1,3 +1,11 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
 # %% [markdown]
 # # 09 · Synthesis: how far LLM judges agree with humans, across the benchmarks
 #
@@ -16,12 +24,12 @@
 # same statistic: compare judges within a benchmark, and benchmarks only roughly.
 
 # %% tags=["parameters"]
-study = "all"  # str: always "all" (the built-in benchmarks with real data)
-data_root = ""  # str: data root holding the three data sets
-n_boot = 2000  # int: bootstrap resamples per interval
-seed = 20261124  # int: seed of every resample
-output_dir = "../reports/synthesis"  # str: tables go to <output_dir>/tables
-figures_dir = "../figures/synthesis"  # str: figures go here
+study: str = "all"  # a built-in study (demo, bhh, mentalalign, dialoguesafety) or a study file (.toml)
+data_root: "Optional[str]" = None  # folder holding the real data sets; None: $CRISIS_JUDGE_DATA_ROOT or data/raw
+n_boot: int = 2000  # bootstrap resamples per interval
+seed: int = 20261124  # seed of every resample (and of the demo data)
+output_dir: str = "../reports/synthesis"  # where the report goes; tables are written to <output_dir>/tables
+figures_dir: str = "../figures/synthesis"  # where figures are written (PDF, SVG, PNG)
 
 # %%
 from pathlib import Path

@@ -49,11 +49,17 @@ def test_jupyterlab_serves_the_py_notebook_as_a_notebook(tmp_path):
                 if proc.poll() is not None or time.monotonic() > deadline:
                     pytest.fail(f"JupyterLab did not start: {proc.stderr.read().decode()[-2000:]}")
                 time.sleep(0.5)
-        model = _get(f"{base}/api/contents/02_reliability.py?content=1", token)
-        assert model["type"] == "notebook", "the .py file must open as a notebook (jupytext)"
-        cells = model["content"]["cells"]
-        tagged = [c for c in cells if "parameters" in c.get("metadata", {}).get("tags", [])]
-        assert len(tagged) == 1 and "evaluator = " in "".join(tagged[0]["source"])
+        for py in sorted((ROOT / "notebooks").glob("*.py")):
+            for name in (py.name, py.with_suffix(".ipynb").name):
+                model = _get(f"{base}/api/contents/{name}?content=1", token)
+                assert model["type"] == "notebook", f"{name} must open as a notebook (jupytext)"
+                assert model["content"]["metadata"]["kernelspec"]["name"] == "python3", f"{name}: no kernelspec"
+                cells = model["content"]["cells"]
+                tagged = [c for c in cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+                assert len(tagged) == 1 and "study: str = " in "".join(tagged[0]["source"]), name
+        overrides = json.loads((ROOT / "jupyter" / "overrides.json").read_text())
+        viewers = overrides["@jupyterlab/docmanager-extension:plugin"]["defaultViewers"]
+        assert viewers["python"] == "Jupytext Notebook"  # what `make lab` installs: .py opens as a notebook
     finally:
         proc.terminate()
         try:

@@ -46,7 +46,30 @@ def test_one_parameters_cell_with_every_parameter(py):
     nb = jupytext.read(py)
     tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
     assert len(tagged) == 1
-    names = {line.split("=")[0].strip() for line in tagged[0].source.splitlines() if "=" in line}
+    names = {line.split("=")[0].split(":")[0].strip() for line in tagged[0].source.splitlines() if "=" in line}
     scope, who = _scope(py.stem)
     assert names == COMMON | who, f"{py.stem} (scope {scope}) parameters {sorted(names)}"
     assert jupytext.formats.guess_format(py.read_text(), ".py")[0] == "percent"
+
+
+@pytest.mark.parametrize("py", NOTEBOOKS, ids=lambda p: p.stem)
+def test_parameters_are_typed_with_help_and_the_kernelspec_is_kept(py):
+    """Each parameter reads ``name: type = value  # help`` as PARAMETERS declares it, so
+    papermill --help-notebook and JupyterLab show types and help; the paired notebook keeps
+    its kernelspec (papermill and JupyterLab need it)."""
+    import re
+
+    from papermill.translators import PythonTranslator
+
+    from analysis.reporting.notebook import PARAMETERS
+
+    cell = next(c for c in jupytext.read(py).cells if "parameters" in c.metadata.get("tags", []))
+    for line in cell.source.splitlines():
+        m = re.match(r'^(\w+): "?([\w\[\]]+)"? = (.+?)  # (.+)$', line)
+        assert m, f"{py.name}: parameter line without type or help: {line!r}"
+        assert (m.group(2), m.group(4)) == PARAMETERS[m.group(1)], f"{py.name}: {m.group(1)} differs from PARAMETERS"
+    inspected = PythonTranslator.inspect({"source": cell.source})
+    assert {p.name for p in inspected} == {ln.split(":")[0] for ln in cell.source.splitlines()}
+    assert all(p.inferred_type_name not in (None, "None") and p.help for p in inspected)
+    nb = nbformat.read(py.with_suffix(".ipynb"), as_version=4)
+    assert nb.metadata.get("kernelspec", {}).get("name") == "python3", f"{py.with_suffix('.ipynb').name}: no kernelspec"

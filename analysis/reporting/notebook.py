@@ -11,6 +11,22 @@ from analysis.reporting.figures import set_theme
 from analysis.studies.registry import Study, get_study, load_study
 
 
+PARAMETERS: dict[str, tuple[str, str]] = {
+    "study": ("str", "a built-in study (demo, bhh, mentalalign, dialoguesafety) or a study file (.toml)"),
+    "evaluator": ("str", "an LLM evaluator found in the study's data, or jury (the mean of the study's jury)"),
+    "judge": ("str", "a MentalAlign-70k judge found in the data (claude, gemini, gpt-4o, o4-mini, ...)"),
+    "system": ("str", "a system found in the data (e.g. chatgpt-0301-zero, bert-base, roberta-large)"),
+    "data_root": ("Optional[str]", "folder holding the real data sets; None: $CRISIS_JUDGE_DATA_ROOT or data/raw"),
+    "n_boot": ("int", "bootstrap resamples per interval"),
+    "seed": ("int", "seed of every resample (and of the demo data)"),
+    "output_dir": ("str", "where the report goes; tables are written to <output_dir>/tables"),
+    "figures_dir": ("str", "where figures are written (PDF, SVG, PNG)"),
+}
+"""Every notebook parameter: its type and one line of help, as the parameters cells state
+them (``name: type = value  # help``; papermill --help-notebook and JupyterLab show them);
+tests/test_notebooks.py keeps the cells equal to this."""
+
+
 def open_study(study: str, evaluator: str | None = None, *, data_root=None, seed: int = 20261124,
                output_dir=".") -> Study:
     """What every notebook does after its parameters cell.

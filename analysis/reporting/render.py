@@ -208,7 +208,7 @@ def plan(datasets, evaluators, *, data_root, n_boot, seed, reports_dir: Path, fi
         spec = get_study(key)
         ds = spec.name  # folder names; `key` (a name or a study file) is what the notebooks get
         chosen = evaluators.get(key, ()) if isinstance(evaluators, dict) else evaluators
-        common = dict(study=spec.key, data_root=str(data_root) if data_root and spec.source else "",
+        common = dict(study=spec.key, data_root=str(data_root) if data_root and spec.source else None,
                       n_boot=n_boot, seed=seed)
         for nb in spec.notebooks_of("study"):
             params = common | dict(output_dir=str(reports_dir / ds), figures_dir=str(figures_dir / ds))
@@ -222,7 +222,7 @@ def plan(datasets, evaluators, *, data_root, n_boot, seed, reports_dir: Path, fi
                 jobs.append(Job(ds, ev, nb.name, params, report_dir))
     if set(SYNTHESIS_STUDIES) <= {get_study(k).name for k in datasets}:
         # Every real benchmark in one run: the cross-study synthesis too.
-        params = dict(study="all", data_root=str(data_root) if data_root else "", n_boot=n_boot, seed=seed,
+        params = dict(study="all", data_root=str(data_root) if data_root else None, n_boot=n_boot, seed=seed,
                       output_dir=str(reports_dir / "synthesis"), figures_dir=str(figures_dir / "synthesis"))
         jobs.append(Job("synthesis", STUDY_LEVEL, SYNTHESIS.name, params, reports_dir / "synthesis"))
     return jobs
