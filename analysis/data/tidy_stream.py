@@ -185,24 +185,28 @@ def stream_study(study: StudyFile | str | Path) -> StreamedStudy:
     lf = lf.with_columns(*text).with_columns(value.alias("value"), reason.alias("reason"), run.alias("run"),
                                              bad_run.alias("bad_run"))
 
-    # Pass 1: row checks and exclusion counts.
+    # Pass 1: row checks, exclusion counts, attributes and raters (one scan, three results).
     reasons = (REASON_MISSING, REASON_NOT_NUMBER, REASON_OFF_SCALE, REASON_OFF_GRID)
-    attrs = sorted(lf.select(pl.col("attribute").drop_nulls().unique()).collect(engine="streaming")
-                   .to_series().to_list())
+    q_attrs = lf.select(pl.col("attribute").drop_nulls().unique())
     if study.attribute is not None:
-        if study.attribute not in attrs:
-            errors.append(f"key 'attribute': {study.attribute!r} not in the file's attributes {attrs}")
         lf = lf.filter(pl.col("attribute") == study.attribute)
-    elif len(attrs) > 1:
-        errors.append(f"{rel}: several attributes {attrs}; choose one with attribute = \"...\" in the study file")
-    checks = lf.select(
+    q_checks = lf.select(
         pl.len().alias("n_rows"), pl.col("row").filter(pl.col("bad_run")).min().alias("bad_run"),
         pl.col("bad_run").sum().alias("n_bad_run"),
         pl.col("row").filter(pl.col("item").is_null()).min().alias("null_item"),
         pl.col("item").is_null().sum().alias("n_null_item"),
         pl.col("row").filter(pl.col("rater").is_null()).min().alias("null_rater"),
         *[(pl.col("reason") == r).sum().alias(r) for r in reasons],
-    ).collect(engine="streaming").row(0, named=True)
+    )
+    q_raters = lf.group_by("rater").agg(pl.col("row").min(), pl.col("reason").is_null().sum().alias("used"))
+    attrs, checks, raters_all = pl.collect_all([q_attrs, q_checks, q_raters], engine="streaming")
+    attrs = sorted(attrs.to_series().to_list())
+    checks = checks.row(0, named=True)
+    raters_all = raters_all.drop_nulls("rater").sort("row")
+    if study.attribute is not None and study.attribute not in attrs:
+        errors.append(f"key 'attribute': {study.attribute!r} not in the file's attributes {attrs}")
+    elif study.attribute is None and len(attrs) > 1:
+        errors.append(f"{rel}: several attributes {attrs}; choose one with attribute = \"...\" in the study file")
     if checks["null_rater"] is not None:
         errors.append(f"{rel} {where} {checks['null_rater']}: empty rater")
     if checks["null_item"] is not None:
@@ -210,8 +214,6 @@ def stream_study(study: StudyFile | str | Path) -> StreamedStudy:
     if checks["bad_run"] is not None:
         errors.append(f"{rel} {where} {checks['bad_run']}: run is not a whole number from 1 to {MAX_RUN} "
                       f"({checks['n_bad_run']} rows)")
-    raters_all = (lf.group_by("rater").agg(pl.col("row").min(), pl.col("reason").is_null().sum().alias("used"))
-                  .collect(engine="streaming").drop_nulls("rater").sort("row"))
     for r, first in raters_all.select("rater", "row").iter_rows():
         if not _safe(r):
             errors.append(f"{rel} {where} {first}: rater name {r!r} is not a safe name (letters, digits, _ . + @ -)")
@@ -406,7 +408,14 @@ def pair_intervals(values: np.ndarray, names: Sequence[str], pairs: Sequence[tup
             return np.concatenate([icc[..., 1], icc[..., 2], d / cnt], axis=-1)
 
     plan = ResamplePlan(n, n_boot, seed, cache_mib=0)
-    res = bootstrap(per_unit, statistic, sums=True, plan=plan, method="bca")
+    try:  # one BLAS thread: on 2 busy cores a second thread spins more than it helps (measured)
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover
+        import contextlib
+
+        threadpool_limits = lambda **kw: contextlib.nullcontext()  # noqa: E731
+    with threadpool_limits(limits=1, user_api="blas"):
+        res = bootstrap(per_unit, statistic, sums=True, plan=plan, method="bca")
     del per_unit
     form = {"ICC(A,1)": 0, "ICC(C,1)": 1}
     frames = []
