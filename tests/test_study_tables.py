@@ -22,6 +22,7 @@ from analysis.data.ratings import RatingMatrix, make_ratings
 from analysis.stats.bootstrap import resample_indices
 from analysis.stats.ceiling import human_ceiling
 from analysis.stats.gwet import gwet_ac1, gwet_ac2
+from analysis.stats.intervals import MIN_ITEMS
 from analysis.studies.appropriateness import category_appropriateness
 from analysis.studies.mentalalign import (JudgePairs, koo_li_band, koo_li_category, response_level_icc,
                                           system_level_icc)
@@ -408,4 +409,4 @@ def test_bias_table_by_category_against_brute_force():
         reps = np.array([d[draw].mean() for draw in resample_indices(len(d), n_boot, seed)])
         jack = np.array([np.delete(d, i).mean() for i in range(len(d))])
         assert (row["ci_low"], row["ci_high"]) == pytest.approx(bca_interval(reps, d.mean(), jack), abs=EXACT)
-        assert ("too few items" in row["ci_note"]) == (len(d) < 30)
+        assert ("too few items" in row["ci_note"]) == (len(d) < MIN_ITEMS)
