@@ -135,8 +135,9 @@ def test_non_finite_replicates_are_counted_not_hidden():
             return wstd(x, weights) / wstd(x, weights)
 
     res = bootstrap(x, ratio, n_boot=500, seed=1, method="percentile")
-    # P(no 5.0 drawn) = 0.8^5 = 0.33: those resamples give 0/0.
-    assert 250 < res.n_valid < 400
+    # A resample gives 0/0 exactly when it draws no 5.0 (P = 0.8^5 = 0.33): the valid ones
+    # are those that draw unit 4, counted on the same seeded resamples.
+    assert res.n_valid == sum(bool((row == 4).any()) for row in resample_indices(5, 500, 1))
 
 
 @pytest.mark.parametrize("kwargs, msg", [

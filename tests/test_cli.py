@@ -25,6 +25,7 @@ def test_demo_summary_writes_identical_tables_for_the_same_seed(tmp_path, capsys
     assert set(bias["evaluator"]) == {"gpt-4o-mini", "gpt-5-nano", "meta-llama", "jury"}
 
 
+@pytest.mark.real_data
 def test_real_data_summary(shared_data_root, capsys):
     assert main(["summary", "--dataset", "bhh", "--data-root", str(shared_data_root), "--n-boot", "200"]) == 0
     assert "190 review items scored by every rater (16 review items" in capsys.readouterr().out

@@ -95,6 +95,7 @@ def test_a_hand_written_study_gives_the_built_in_tables(hand_written):
             assert got.equals(make(built_in, pairs_b)), (ev, make)
 
 
+@pytest.mark.slow
 def test_the_hand_written_study_renders_end_to_end(hand_written, tmp_path):
     path, _ = hand_written
     status = render([str(path)], ["judge-mini"], jobs=2, n_boot=50, seed=3, reports_dir=tmp_path / "reports",
@@ -109,6 +110,7 @@ def test_the_hand_written_study_renders_end_to_end(hand_written, tmp_path):
     assert (tmp_path / "reports" / "my-judges" / "tables" / "audit_summary.csv").is_file()
 
 
+@pytest.mark.slow
 def test_missing_columns_are_skipped_with_a_note(tmp_path):
     demo = generate_demo(seed=1, n_items=40)
     reviewed = demo.ratings.filter(pl.col("response_id").is_in(demo.review_set["response_id"].to_list())
@@ -124,6 +126,7 @@ def test_missing_columns_are_skipped_with_a_note(tmp_path):
     assert "skipped: one run per rating" in html
 
 
+@pytest.mark.slow
 def test_a_nominal_study_renders_the_classification_report(tmp_path):
     labels = ["safe", "unsafe", "unclear"]
     rows = []
@@ -237,6 +240,7 @@ def test_cli_validate_prints_problems_and_the_audit(tmp_path):
     assert proc.returncode == 2 and "error: key 'oops': unknown key" in proc.stdout
 
 
+@pytest.mark.slow
 def test_export_then_render_equals_the_built_in_demo(tmp_path):
     (path,) = export_study("demo", tmp_path / "export", seed=SEED)
     problems, data = validate(path)
