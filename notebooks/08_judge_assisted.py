@@ -41,7 +41,7 @@ figures_dir: str = "../figures/bhh"  # where figures are written (PDF, SVG, PNG)
 
 # %%
 import matplotlib.pyplot as plt
-import numpy as np
+from IPython.display import display
 import polars as pl
 
 from analysis.reporting.figures import save_figure
@@ -69,13 +69,13 @@ if has_refs:
     write_table(wide, "judge_assisted", s.tables_dir)
     display_cols = ["evaluator", "group", "quantity", "judge_only", "human_only", "judge_assisted",
                     "judge_assisted_ci_low", "judge_assisted_ci_high", "n_labeled", "n_effective", "note"]
-    print(wide.filter(pl.col("group_by") == "answer_model").select(display_cols))
+    display(wide.filter(pl.col("group_by") == "answer_model").select(display_cols))
 else:
     print("No reference ratings in this study: judge-assisted estimates skipped.")
 
 # %%
 if has_refs and "category" in wide["group_by"].to_list():
-    print(wide.filter(pl.col("group_by") == "category").select(display_cols))
+    display(wide.filter(pl.col("group_by") == "category").select(display_cols))
 
 # %% [markdown]
 # ## Forest plot: judge-only vs human-only vs judge-assisted, per answer model
@@ -121,7 +121,7 @@ else:
 if has_refs:
     budget = ja.budget_plan(ratings, evaluators, references=references, jury=s.jury)
     write_table(budget, "budget_plan", s.tables_dir)
-    print(budget.select("evaluator", "attribute", "quantity", "half_width", "n_with_judge", "n_without_judge",
+    display(budget.select("evaluator", "attribute", "quantity", "half_width", "n_with_judge", "n_without_judge",
                         "saved_pct", "rho"))
     quantities = budget["quantity"].unique().sort().to_list()
     fig, axes = plt.subplots(1, len(quantities), figsize=(5 * len(quantities), 3.8), squeeze=False)
@@ -157,7 +157,7 @@ if has_runs:
     write_table(dst.components, "gstudy_components", s.tables_dir)
     write_table(dst.table, "dstudy", s.tables_dir)
     print(f"{dst.n_balanced} of {dst.n_responses} answers have every run of every evaluator")
-    print(dst.components)
+    display(dst.components)
     for e in s.evaluators:
         print(ja.dstudy_sentence(dst, e))
 else:
