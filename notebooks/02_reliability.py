@@ -37,7 +37,7 @@ import matplotlib.pyplot as plt
 import polars as pl
 
 from analysis.stats.ceiling import human_ceiling
-from analysis.reporting.figures import save_figure
+from analysis.reporting.figures import FULL_WIDTH, forest_plot, save_figure
 from analysis.reporting.notebook import open_study
 from analysis.studies.scored import HUMAN_MEAN, agreement_table, evaluator_pairs, icc_table
 from analysis.reporting.tables import write_table
@@ -80,22 +80,11 @@ write_table(icc, "icc", tables_dir)
 icc
 
 # %%
-fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), sharex=True, sharey=True, layout="constrained")
-for ax, icc_type in zip(axes, ["ICC(A,1)", "ICC(C,1)"]):
-    sub = icc.filter(pl.col("type") == icc_type).with_columns(
-        (pl.col("rater_a") + " vs " + pl.col("rater_b")).alias("pair"))
-    labels = sub["pair"].unique(maintain_order=True).to_list()
-    for k, method in enumerate(["F", "BCa"]):
-        m = sub.filter(pl.col("ci_method") == method)
-        ys = [labels.index(p) + (k - 0.5) * 0.25 for p in m["pair"]]
-        ax.errorbar(m["icc"], ys, xerr=[m["icc"] - m["ci_low"], m["ci_high"] - m["icc"]], fmt="o",
-                    capsize=3, label=f"{method} 95% CI ({m['ci_assumes'][0]})")
-    ax.set_yticks(range(len(labels)), labels)
-    ax.axvline(0, color="grey", lw=0.8)
-    ax.set_xlim(min(-0.05, float(sub["ci_low"].min()) - 0.05), 1.0)
-    ax.set(title=icc_type, xlabel="ICC")
-axes[0].legend(loc="best", fontsize=8)
-fig.suptitle(f"{study}: {evaluator} vs humans (n = {icc['n'][0]} items)")
+long = icc.select((pl.col("rater_a") + " vs " + pl.col("rater_b")).alias("pair"),
+                  (pl.col("type") + ", " + pl.col("ci_method") + " (" + pl.col("ci_assumes") + ")").alias("measure"),
+                  pl.col("icc").alias("estimate"), "ci_low", "ci_high")
+fig = forest_plot(long, label="pair", xlabel="ICC (95% CI)", width=FULL_WIDTH,
+                  title=f"{study}: {evaluator} vs humans (n = {icc['n'][0]} items)")
 save_figure(fig, "icc_forest", figures_dir)
 plt.show()
 

@@ -29,11 +29,10 @@ figures_dir: str = "../figures/demo/gpt-4o-mini"  # where figures are written (P
 
 # %%
 import matplotlib.pyplot as plt
-import numpy as np
 import polars as pl
 
 from analysis.stats.bias import bland_altman, mse_decomposition
-from analysis.reporting.figures import save_figure
+from analysis.reporting.figures import COLUMN_WIDTH, bland_altman_plot, save_figure
 from analysis.reporting.notebook import open_study
 from analysis.studies.self_preference import self_preference
 from analysis.studies.scored import HUMAN_MEAN, bias_table
@@ -67,21 +66,8 @@ bias
 
 # %%
 ba = bland_altman(scores.column(evaluator), scores.column(HUMAN_MEAN))
-fig, ax = plt.subplots(figsize=(6, 4))
-rng = np.random.default_rng(seed)  # jitter only, so tied integer scores stay visible
-ax.scatter(ba.means + rng.uniform(-0.04, 0.04, len(ba.means)),
-           ba.differences + rng.uniform(-0.04, 0.04, len(ba.differences)), s=12, alpha=0.6)
-for value, (lo, hi), label in [
-    (ba.bias, ba.bias_ci, "mean difference"),
-    (ba.loa_lower, ba.loa_lower_ci, "lower LoA"),
-    (ba.loa_upper, ba.loa_upper_ci, "upper LoA"),
-]:
-    ax.axhline(value, ls="--", color="k", lw=1)
-    ax.axhspan(lo, hi, color="grey", alpha=0.2)
-    ax.text(ax.get_xlim()[1], value, f" {label} {value:+.2f}", va="center", fontsize=8)
-ax.axhline(0, color="grey", lw=0.6)
-ax.set(xlabel="mean of evaluator and human mean (1–5)", ylabel="evaluator − human mean (points)",
-       title=f"{study}: Bland–Altman, {evaluator}")
+fig = bland_altman_plot({f"{study}: {evaluator} vs human mean": ba}, width=COLUMN_WIDTH * 1.6, ncols=1, seed=seed,
+                        unit=f"points on {s.spec.scale.low:g}–{s.spec.scale.high:g}")
 save_figure(fig, "bland_altman", figures_dir)
 plt.show()
 print(ba)

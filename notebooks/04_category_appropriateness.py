@@ -41,11 +41,10 @@ figures_dir: str = "../figures/demo/gpt-4o-mini"  # where figures are written (P
 import matplotlib.pyplot as plt
 from IPython.display import display
 import polars as pl
-import seaborn as sns
 
 from analysis.studies.appropriateness import category_appropriateness
 from analysis.studies.evaluators import run_reliability
-from analysis.reporting.figures import save_figure
+from analysis.reporting.figures import heatmap, save_figure
 from analysis.reporting.notebook import open_study
 from analysis.reporting.tables import write_table
 
@@ -64,18 +63,17 @@ table
 
 # %% [markdown]
 # ## Heatmap of the mean score
-# Rows: crisis categories (with their number of items); columns: answer models. Lower
-# (red) is less appropriate.
+# Rows: crisis categories (with their number of items); columns: answer models. Darker
+# (blue) is less appropriate, lighter (yellow) more (cividis: readable with colour-vision deficiencies).
 
 # %%
 if table is not None:
     n_items = table.group_by("category").agg(pl.col("n_items").max())
     labels = {c: f"{c} (n={n})" for c, n in n_items.iter_rows()}
     wide = table.pivot(on="answer_model", index="category", values="mean").sort("category")
-    fig, ax = plt.subplots(figsize=(8, 4))
-    sns.heatmap(wide.drop("category").to_pandas().set_axis([labels[c] for c in wide["category"]]),
-                annot=True, fmt=".2f", vmin=s.spec.scale.low, vmax=s.spec.scale.high, cmap="RdYlGn", cbar_kws={"label": f"mean score ({s.spec.scale.describe()})"}, ax=ax)
-    ax.set(xlabel="answer model", ylabel="crisis category", title=f"{study}: appropriateness as scored by {evaluator}")
+    fig = heatmap(wide, index="category", value_label=f"mean score ({s.spec.scale.describe()})",
+                  vmin=s.spec.scale.low, vmax=s.spec.scale.high, row_labels=[labels[c] for c in wide["category"]],
+                  title=f"{study}: appropriateness as scored by {evaluator}")
     save_figure(fig, "category_heatmap", figures_dir)
     plt.show()
 

@@ -46,7 +46,7 @@ import polars as pl
 
 from analysis.stats.bias import bland_altman
 from analysis.data.mentalalign import ATTRIBUTES, published_icc
-from analysis.reporting.figures import save_figure
+from analysis.reporting.figures import bland_altman_plot, save_figure
 from analysis.studies.mentalalign import alignment_tables, judge_pairs
 from analysis.reporting.notebook import open_study
 from analysis.reporting.tables import write_table
@@ -125,18 +125,8 @@ tables["bias_by_source"].filter(pl.col("variant") == "clean").pivot(on="attribut
 
 # %%
 clean = data.ratings.filter(pl.col("score").is_between(1, 5))
-fig, axes = plt.subplots(2, 4, figsize=(14, 6), sharex=True, sharey=True, layout="constrained")
-rng = np.random.default_rng(seed)  # jitter only
-for ax, attribute in zip(axes.ravel(), ATTRIBUTES):
-    p = judge_pairs(clean, judge, attribute)
-    ba = bland_altman(p.judge, p.human)
-    ax.scatter(ba.means + rng.uniform(-0.15, 0.15, ba.n), ba.differences + rng.uniform(-0.15, 0.15, ba.n),
-               s=2, alpha=0.15)
-    for y in (ba.bias, ba.loa_lower, ba.loa_upper):
-        ax.axhline(y, ls="--", color="k", lw=0.8)
-    ax.set_title(f"{attribute}: {ba.bias:+.2f} [{ba.loa_lower:+.2f}, {ba.loa_upper:+.2f}]", fontsize=9)
-axes.ravel()[-1].axis("off")
-fig.supxlabel("mean of judge and human (1–5)")
-fig.supylabel("judge − human (points)")
+panels = {attribute: bland_altman((p := judge_pairs(clean, judge, attribute)).judge, p.human) for attribute in ATTRIBUTES}
+fig = bland_altman_plot(panels, ncols=4, seed=seed, unit="points, 1–5", reference="human", jitter=0.15,
+                        marker_size=2, alpha=0.15)
 save_figure(fig, "bland_altman", figures_dir)
 plt.show()

@@ -29,11 +29,10 @@ figures_dir: str = "../figures/mentalalign"  # where figures are written (PDF, S
 import matplotlib.pyplot as plt
 import numpy as np
 import polars as pl
-import seaborn as sns
 
 from analysis.data.mentalalign import ATTRIBUTES
 from analysis.data.ratings import audit_summary
-from analysis.reporting.figures import save_figure
+from analysis.reporting.figures import heatmap, save_figure
 from analysis.reporting.notebook import open_study
 from analysis.reporting.tables import write_table
 from analysis.studies.mentalalign import human_table, judge_pairs
@@ -59,11 +58,9 @@ clean = data.ratings.filter(pl.col("score").is_between(1, 5))
 heat = pl.DataFrame([dict(judge=j, attribute=a, bias=float(np.mean((lambda p: p.judge - p.human)(judge_pairs(clean, j, a)))))
                      for j in s.evaluators for a in ATTRIBUTES])
 write_table(heat, "bias_all_judges", tables_dir)
-fig, ax = plt.subplots(figsize=(8, 3.2))
 wide = heat.pivot(on="attribute", index="judge", values="bias")
-sns.heatmap(wide.drop("judge").to_pandas().set_axis(wide["judge"].to_list()), annot=True, fmt="+.2f", center=0,
-            cmap="RdBu_r", cbar_kws={"label": "judge − human (points)"}, ax=ax)
-ax.set(title="Bias of every LLM judge, MentalAlign-70k (clean)", xlabel="", ylabel="judge")
+fig = heatmap(wide, index="judge", value_label="judge − human (points)", center=0, fmt="+.2f",
+              title="Bias of every LLM judge, MentalAlign-70k (clean)")
 save_figure(fig, "bias_heatmap", figures_dir)
 plt.show()
 

@@ -36,11 +36,10 @@ figures_dir: str = "../figures/dialoguesafety/chatgpt-0301-zero"  # where figure
 # %%
 import matplotlib.pyplot as plt
 import polars as pl
-import seaborn as sns
 
 from analysis.stats.classification import majority_vote
 from analysis.data.dialoguesafety import SAFE
-from analysis.reporting.figures import save_figure
+from analysis.reporting.figures import heatmap, save_figure
 from analysis.reporting.notebook import open_study
 from analysis.data.ratings import audit_summary
 from analysis.studies.dialoguesafety import confusion, label_distribution, metrics_table, per_category_table, run_matrix
@@ -89,11 +88,11 @@ per_category
 
 # %%
 cm = confusion(gold, majority_vote(runs), n_classes=len(labels))
-fig, ax = plt.subplots(figsize=(8, 6))
 n_gold = per_category["n_gold"].to_list()
-sns.heatmap(cm, annot=True, fmt=".2f", cmap="Blues", vmin=0, vmax=1, ax=ax,
-            xticklabels=[*labels, "(none)"], yticklabels=[f"{c} (n={n})" for c, n in zip(labels, n_gold)])
-ax.set(xlabel="predicted", ylabel="gold", title=f"{s.spec.title}: {system}, majority of {runs.shape[1]} runs")
+frame = pl.DataFrame({"gold": list(labels)}).hstack(pl.DataFrame(cm, schema=[*labels, "(none)"], orient="row"))
+fig = heatmap(frame, index="gold", value_label="share of the gold items", vmin=0, vmax=1,
+              row_labels=[f"{c} (n={n})" for c, n in zip(labels, n_gold)],
+              title=f"{s.spec.title}: {system}, majority of {runs.shape[1]} runs (rows: gold; columns: predicted)")
 save_figure(fig, "confusion_matrix", figures_dir)
 plt.show()
 

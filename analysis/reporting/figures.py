@@ -91,11 +91,13 @@ def forest_plot(data, *, label: str = "evaluator", measure: str = "measure", xla
 
 
 def bland_altman_plot(panels, *, width: float = FULL_WIDTH, ncols: int | None = None, seed: int = 0,
-                      unit: str = "points", reference: str = "human mean") -> plt.Figure:
+                      unit: str = "points", reference: str = "human mean", jitter: float = 0.04,
+                      marker_size: float = 6, alpha: float = 0.5) -> plt.Figure:
     """Bland–Altman panels: ``panels`` maps a title to a
     :class:`analysis.stats.bias.BlandAltman`. x: mean of the two methods; y: evaluator −
     reference ({unit}); dashed: mean difference and 95% limits of agreement, shaded: their
-    95% CIs. Points are jittered by ±0.04 (a seeded generator) so tied integer scores show."""
+    95% CIs. Points are jittered by ±``jitter`` (a seeded generator) so tied integer scores
+    show; for thousands of points use a larger jitter, smaller markers and more transparency."""
     import numpy as np
 
     items = list(panels.items())
@@ -105,8 +107,8 @@ def bland_altman_plot(panels, *, width: float = FULL_WIDTH, ncols: int | None = 
                              layout="constrained", squeeze=False)
     rng = np.random.default_rng(seed)
     for ax, (title, ba) in zip(axes.ravel(), items):
-        ax.scatter(ba.means + rng.uniform(-0.04, 0.04, len(ba.means)),
-                   ba.differences + rng.uniform(-0.04, 0.04, len(ba.differences)), s=6, alpha=0.5)
+        ax.scatter(ba.means + rng.uniform(-jitter, jitter, len(ba.means)),
+                   ba.differences + rng.uniform(-jitter, jitter, len(ba.differences)), s=marker_size, alpha=alpha)
         for value, (lo, hi) in ((ba.bias, ba.bias_ci), (ba.loa_lower, ba.loa_lower_ci), (ba.loa_upper, ba.loa_upper_ci)):
             ax.axhline(value, ls="--", color="k", lw=0.8)
             ax.axhspan(lo, hi, color="0.5", alpha=0.2, lw=0)

@@ -163,7 +163,7 @@ def paper_set(study: str, *, data_root=None, out=None, formats=FORMATS, n_boot: 
     if spec.scale.kind == "ordinal" and spec.name != "mentalalign":
         scores = s.review_scores()
         panels = {e: bland_altman(scores.column(e), scores.column(HUMAN_MEAN)) for e in s.names}
-        written += _save(bland_altman_plot(panels, seed=seed, unit=f"points, {spec.scale.describe()}"),
+        written += _save(bland_altman_plot(panels, seed=seed, unit=f"points on {spec.scale.low:g}–{spec.scale.high:g}"),
                          "bland_altman", base, formats)
         ratings = s.data.ratings
         if ratings["category"].drop_nulls().len() and ratings["answer_model"].drop_nulls().len():
