@@ -124,6 +124,9 @@ if has_refs:
     display(budget.select("evaluator", "attribute", "quantity", "half_width", "n_with_judge", "n_without_judge",
                         "saved_pct", "rho"))
     quantities = budget["quantity"].unique().sort().to_list()
+if has_refs and not quantities:
+    print("No pilot to plan from (no evaluator rated items beside the references): budget figure skipped.")
+if has_refs and quantities:
     fig, axes = plt.subplots(1, len(quantities), figsize=(5 * len(quantities), 3.8), squeeze=False)
     for ax, quantity in zip(axes[0], quantities):
         q = budget.filter(pl.col("quantity") == quantity)
