@@ -21,7 +21,8 @@ def test_demo_summary_writes_identical_tables_for_the_same_seed(tmp_path, capsys
     for name in ("agreement", "icc", "bias", "audit", "truth"):
         assert (tmp_path / "a" / f"{name}.csv").read_bytes() == (tmp_path / "b" / f"{name}.csv").read_bytes()
     bias = pl.read_csv(tmp_path / "a" / "bias.csv")
-    assert bias.columns == ["evaluator", "reference", "category", "n", "bias", "ci_low", "ci_high"]
+    assert bias.columns == ["evaluator", "reference", "category", "n", "bias", "ci_low", "ci_high", "n_valid", "ci_note",
+                            "n_dropped"]
     assert set(bias["evaluator"]) == {"gpt-4o-mini", "gpt-5-nano", "meta-llama", "jury"}
 
 

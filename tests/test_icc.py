@@ -177,7 +177,7 @@ import polars as pl  # noqa: E402
 from analysis.stats.bootstrap import ResamplePlan  # noqa: E402
 from analysis.stats.icc import F_ASSUMES, ICC_SCHEMA  # noqa: E402
 
-S = np.random.default_rng(40).integers(1, 6, 40).astype(float)
+S = np.random.default_rng(40).integers(1, 6, 60).astype(float)
 
 
 def _quiet(x, **kw):
@@ -218,7 +218,7 @@ def test_offset_rater_is_consistent_not_in_agreement(ci):
 @pytest.mark.parametrize("ci", ["f", "percentile", "bca"])
 def test_constant_judge_against_a_varying_human(ci):
     # k = 2, one rater constant: MSR = MSE exactly, so ICC(A,·) = ICC(C,·) = 0 (not 5e-16).
-    res = _quiet(np.column_stack([S, np.full(40, 3.0)]), ci=ci).to_pandas().set_index("type")
+    res = _quiet(np.column_stack([S, np.full(60, 3.0)]), ci=ci).to_pandas().set_index("type")
     for form in ("ICC(A,1)", "ICC(C,1)", "ICC(A,k)", "ICC(C,k)"):
         assert res.loc[form, "icc"] == 0.0
     assert res.loc["ICC(C,1)", "f"] == pytest.approx(1.0, abs=1e-12)
@@ -229,7 +229,7 @@ def test_constant_judge_against_a_varying_human(ci):
 
 @pytest.mark.parametrize("ci", ["f", "percentile", "bca"])
 def test_every_rater_constant_is_undefined_where_0_over_0(ci):
-    res = _quiet(np.column_stack([np.full(40, 2.0), np.full(40, 3.0)]), ci=ci).to_pandas().set_index("type")
+    res = _quiet(np.column_stack([np.full(60, 2.0), np.full(60, 3.0)]), ci=ci).to_pandas().set_index("type")
     for form in ("ICC(C,1)", "ICC(C,k)", "ICC(1,k)"):  # 0/0 or x/0: MSR = 0
         assert np.isnan(res.loc[form, "icc"]) and np.isnan(res.loc[form, "ci_low"])
         assert res.loc[form, "ci_note"].startswith("ICC undefined: items do not differ (MSR = 0)")
@@ -238,7 +238,7 @@ def test_every_rater_constant_is_undefined_where_0_over_0(ci):
 
 @pytest.mark.parametrize("ci", ["f", "percentile", "bca"])
 def test_all_ratings_equal_is_nan_with_a_reason(ci):
-    res = _quiet(np.full((40, 3), 4.0), ci=ci)
+    res = _quiet(np.full((60, 3), 4.0), ci=ci)
     for col in ("icc", "f", "pval", "ci_low", "ci_high"):
         assert res[col].is_nan().all(), col
     assert res["ci_note"].str.starts_with("ICC undefined: all ratings equal").all()
@@ -281,10 +281,10 @@ def test_ci_assumes_and_notes():
     assert (boot["n_valid"] == boot["n_boot_valid"]).all()
     assert boot["ci_note"].str.contains("too few items").all()  # 6 items
     rng = np.random.default_rng(42)
-    x = rng.normal(size=(90, 1)) + rng.normal(size=(90, 3))
-    big = intraclass_corr(x, ci="percentile", n_boot=300, seed=1, clusters=np.repeat(np.arange(30), 3))
+    x = rng.normal(size=(180, 1)) + rng.normal(size=(180, 3))
+    big = intraclass_corr(x, ci="percentile", n_boot=300, seed=1, clusters=np.repeat(np.arange(60), 3))
     assert set(big["ci_assumes"]) == {"resampled clusters"} and (big["ci_note"] == "").all()
-    few = intraclass_corr(x, ci="percentile", n_boot=300, seed=1, clusters=np.repeat(np.arange(15), 6))
+    few = intraclass_corr(x, ci="percentile", n_boot=300, seed=1, clusters=np.repeat(np.arange(30), 6))
     assert (few["ci_note"] == "too few clusters").all()
 
 
