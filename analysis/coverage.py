@@ -62,7 +62,7 @@ replication with the batch's seed ``s`` (tested to 1e-12). Every batch of
 :data:`BATCH` replications has a seed of its own.
 
 Remedies the package applies where the bootstrap cannot hold (rules in
-:mod:`analysis.stats.intervals`): fewer than 30 items or 20 clusters, NaN replicates and
+:mod:`analysis.stats.intervals`): fewer than 50 items or 50 clusters (thresholds set from this simulation), NaN replicates and
 degenerate intervals get a ``ci_note``; for the C forms the F interval (exact under the
 normal model with raters fixed) and for the bias the t interval are the small-sample
 alternatives; for a proportion, Wilson's interval.
