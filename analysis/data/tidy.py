@@ -40,7 +40,6 @@ which are also rows of the audit with their reason. Nothing is dropped silently.
 
 from __future__ import annotations
 
-import math
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -49,14 +48,13 @@ from typing import Any
 
 import polars as pl
 
-from analysis.data.ratings import (AUDIT_SCHEMA, REASON_MISSING, REASON_NOT_NUMBER, REASON_OFF_SCALE, DataError,
+from analysis.data.ratings import (AUDIT_SCHEMA, REASON_MISSING, DataError, parse_score,
                                    make_ratings)
 
 STANDARD_COLUMNS = ("item", "rater", "score", "run", "category", "cluster", "source", "attribute")
 REQUIRED_COLUMNS = ("item", "rater", "score")
 KEYS = ("name", "ratings", "scale", "integer", "labels", "references", "jury", "attribute", "columns",
         "own_source", "title", "description")
-REASON_OFF_GRID = "score is not a whole point (the scale is integer)"
 REASON_UNKNOWN_LABEL = "label not in the study's labels"
 JURY = "jury"
 SAFE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.+@-]*$")
@@ -247,7 +245,10 @@ def _read_table(study: StudyFile) -> pl.DataFrame:
 
 
 def _parse(value: Any, study: StudyFile) -> tuple[float | None, str | None]:
-    """A score (or label index) and no reason, or None and the reason it is excluded."""
+    """A score (or label index) and no reason, or None and the reason it is excluded.
+
+    Scores follow the loaders' rules (:func:`analysis.data.ratings.parse_score`); a user's
+    CSV may also write a missing score as ``NA`` (R's export)."""
     if value is None:
         return None, REASON_MISSING
     if study.nominal:
@@ -255,29 +256,25 @@ def _parse(value: Any, study: StudyFile) -> tuple[float | None, str | None]:
         if text == "":
             return None, REASON_MISSING
         return (float(study.labels.index(text)), None) if text in study.labels else (None, REASON_UNKNOWN_LABEL)
-    if isinstance(value, bool):
-        return None, REASON_NOT_NUMBER
-    if isinstance(value, str):
-        text = value.strip()
-        if text == "" or text.lower() in {"na", "nan", "null", "none"}:
-            return None, REASON_MISSING
-        try:
-            number = float(text)
-        except ValueError:
-            return None, REASON_NOT_NUMBER
-    elif isinstance(value, (int, float)):
-        number = float(value)
-    else:
-        return None, REASON_NOT_NUMBER
-    if math.isnan(number):
+    if isinstance(value, str) and value.strip().lower() == "na":
         return None, REASON_MISSING
-    if not math.isfinite(number):
-        return None, REASON_NOT_NUMBER
-    if number < study.low or number > study.high:
-        return None, REASON_OFF_SCALE
-    if study.integer and number != round(number):
-        return None, REASON_OFF_GRID
-    return number, None
+    return parse_score(value, (study.low, study.high), integer=study.integer)
+
+
+def rater_checks(study: StudyFile, present, rel: str) -> tuple[tuple[str, ...], list[str]]:
+    """The study's evaluators (every rater with a usable rating that is not a reference,
+    sorted) and the errors of its rater keys: absent references, no evaluator, jury
+    members and ``own_source`` entries that are not evaluators."""
+    present = sorted(present)
+    errors = [f"key 'references': {ref!r} has no usable rating in {rel} (raters found: {', '.join(present)})"
+              for ref in study.references if ref not in present]
+    evaluators = tuple(r for r in present if r not in study.references)
+    if not evaluators:
+        errors.append(f"{rel}: no evaluator (every rater is a reference)")
+    errors += [f"key 'jury': {j!r} is not an evaluator of {rel} (evaluators: {', '.join(evaluators)})"
+               for j in study.jury if j not in evaluators]
+    errors += [f"key 'own_source.{e}': not an evaluator of {rel}" for e in study.own_source if e not in evaluators]
+    return evaluators, errors
 
 
 def load_tidy(study: StudyFile | str | Path, *, strict: bool = True) -> TidyData:
@@ -364,23 +361,12 @@ def load_tidy(study: StudyFile | str | Path, *, strict: bool = True) -> TidyData
                       f"{first['item']!r} twice in run {first['run']} ({dup.height} rows share such keys)")
     used = frame.filter(pl.col("reason").is_null())
     present = frozenset(used["rater"].drop_nulls().to_list())
-    for ref in study.references:
-        if ref not in present:
-            errors.append(f"key 'references': {ref!r} has no usable rating in {rel} "
-                          f"(raters found: {', '.join(sorted(present))})")
-    evaluators = tuple(sorted(r for r in present if r not in study.references))
-    if not evaluators:
-        errors.append(f"{rel}: no evaluator (every rater is a reference)")
+    evaluators, rater_errors = rater_checks(study, present, rel)
+    errors += rater_errors
     ref_items = set(used.filter(pl.col("rater").is_in(list(study.references)))["item"].to_list())
     for e in evaluators:
         if not ref_items & set(used.filter(pl.col("rater") == e)["item"].to_list()):
             errors.append(f"{rel}: evaluator {e!r} rates no item that a reference rates")
-    for j in study.jury:
-        if j not in evaluators:
-            errors.append(f"key 'jury': {j!r} is not an evaluator of {rel} (evaluators: {', '.join(evaluators)})")
-    for e in study.own_source:
-        if e not in evaluators:
-            errors.append(f"key 'own_source.{e}': not an evaluator of {rel}")
     # An item must stay in one cluster, one category and one source.
     for col in ("cluster", "category", "source"):
         multi = used.group_by("item").agg(pl.col(col).n_unique().alias("n")).filter(pl.col("n") > 1)

@@ -46,9 +46,9 @@ from typing import Sequence
 import numpy as np
 import polars as pl
 
-from analysis.data.ratings import REASON_MISSING, REASON_NOT_NUMBER, REASON_OFF_SCALE, RatingMatrix
-from analysis.data.tidy import (JURY, REASON_OFF_GRID, STANDARD_COLUMNS, REQUIRED_COLUMNS, StudyFile,
-                                StudyFileError, _safe, read_study_file)
+from analysis.data.ratings import REASON_MISSING, REASON_NOT_NUMBER, REASON_OFF_GRID, REASON_OFF_SCALE, RatingMatrix
+from analysis.data.tidy import (JURY, STANDARD_COLUMNS, REQUIRED_COLUMNS, StudyFile, StudyFileError, _safe,
+                                rater_checks, read_study_file)
 from analysis.stats import agreement
 from analysis.stats.bootstrap import ResamplePlan, bootstrap
 from analysis.stats.gwet import gwet_weights
@@ -219,20 +219,8 @@ def stream_study(study: StudyFile | str | Path) -> StreamedStudy:
             errors.append(f"{rel} {where} {first}: rater name {r!r} is not a safe name (letters, digits, _ . + @ -)")
         elif r == JURY:
             errors.append(f"{rel}: rater name 'jury' is reserved for the jury evaluator")
-    present = sorted(raters_all.filter(pl.col("used") > 0)["rater"].to_list())
-    for ref in study.references:
-        if ref not in present:
-            errors.append(f"key 'references': {ref!r} has no usable rating in {rel} (raters found: "
-                          f"{', '.join(present)})")
-    evaluators = tuple(r for r in present if r not in study.references)
-    if not evaluators:
-        errors.append(f"{rel}: no evaluator (every rater is a reference)")
-    for j in study.jury:
-        if j not in evaluators:
-            errors.append(f"key 'jury': {j!r} is not an evaluator of {rel} (evaluators: {', '.join(evaluators)})")
-    for e in study.own_source:
-        if e not in evaluators:
-            errors.append(f"key 'own_source.{e}': not an evaluator of {rel}")
+    evaluators, rater_errors = rater_checks(study, raters_all.filter(pl.col("used") > 0)["rater"].to_list(), rel)
+    errors += rater_errors
     if errors:
         raise StudyFileError(study.path, errors)
 
@@ -378,7 +366,6 @@ def pair_intervals(values: np.ndarray, names: Sequence[str], pairs: Sequence[tup
     :func:`~analysis.stats.icc.row_statistics` summed over a resample are
     ``(n, S_a, S_b, S_aa + S_bb, (S_aa + 2 S_ab + S_bb) / 4)``.
     """
-    from analysis.stats.intervals import ci_note  # noqa: F401  (documented rules, via bootstrap)
 
     n = values.shape[0]
     col = {r: i for i, r in enumerate(names)}

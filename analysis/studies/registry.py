@@ -268,24 +268,18 @@ def get_study(name: str) -> StudySpec:
     raise ValueError(f"unknown study {name!r}; built-in studies: {', '.join(STUDIES)}, or a study file (.toml)")
 
 
-def _tidy_loader(path: str, mtime: float):
-    from analysis.data.tidy import load_tidy
-
-    return load_tidy(path)
-
-
 _TIDY_CACHE: dict[tuple[str, float, float], Any] = {}
 
 
 def _load_tidy_cached(path: str):
     """Load a user study once per process (keyed by the files' modification times)."""
-    from analysis.data.tidy import read_study_file
+    from analysis.data.tidy import load_tidy, read_study_file
 
     sf = read_study_file(path)
     key = (str(sf.path), sf.path.stat().st_mtime, sf.ratings.stat().st_mtime if sf.ratings.is_file() else 0.0)
     if key not in _TIDY_CACHE:
         _TIDY_CACHE.clear()
-        _TIDY_CACHE[key] = _tidy_loader(str(sf.path), key[1])
+        _TIDY_CACHE[key] = load_tidy(sf)
     return _TIDY_CACHE[key]
 
 
