@@ -148,6 +148,8 @@ TARGETS = {
     "render": "render of the three built-in studies, --jobs 2: <= 90 s",
 }
 PAPER_SECONDS = 51.0
+BUILT_IN = ("bhh", "mentalalign", "dialoguesafety")
+"""The three benchmarks whose render is timed (the demo is not one of them)."""
 GIB = 2**30
 
 
@@ -289,7 +291,7 @@ def _line_render(data_root, tiny: bool, seed: int) -> dict:
     import subprocess
     import tempfile
 
-    args = [sys.executable, "-m", "analysis", "render", "--study", "all", "--jobs", "2", "--seed", str(seed)]
+    args = [sys.executable, "-m", "analysis", "render", "--study", *BUILT_IN, "--jobs", "2", "--seed", str(seed)]
     if data_root:
         args += ["--data-root", str(data_root)]
     if tiny:
@@ -304,7 +306,7 @@ def _line_render(data_root, tiny: bool, seed: int) -> dict:
     ch = resource.getrusage(resource.RUSAGE_CHILDREN)
     ok = proc.returncode == 0
     return dict(wall=wall, cpu=ch.ru_utime + ch.ru_stime, ok=ok and wall <= 90,
-                figure=f"render --study all --jobs 2: {wall:.0f} s" + ("" if ok else
+                figure=f"render --study {' '.join(BUILT_IN)} --jobs 2: {wall:.0f} s" + ("" if ok else
                                                                           f"; render failed: {proc.stderr[-300:]}"))
 
 

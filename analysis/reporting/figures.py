@@ -23,6 +23,8 @@ import seaborn as sns  # noqa: E402
 
 FORMATS = ("pdf", "svg", "png")
 DPI = 300
+SCREEN_DPI = 100
+"""Pixels per inch of a figure shown in a notebook (matplotlib's default figure dpi)."""
 
 _METADATA = {
     "pdf": {"CreationDate": None, "ModDate": None, "Creator": None, "Producer": None},
@@ -40,7 +42,14 @@ def set_theme() -> None:
 
 
 def save_figure(fig: plt.Figure, name: str, figures_dir: str | os.PathLike[str]) -> list[Path]:
-    """Write ``fig`` as ``<figures_dir>/<name>.{pdf,svg,png}`` atomically; return the paths."""
+    """Write ``fig`` as ``<figures_dir>/<name>.{pdf,svg,png}`` atomically; return the paths.
+
+    In a notebook (a kernel with matplotlib's inline backend) the figure is then shown
+    as the PNG just written, at :data:`SCREEN_DPI` on screen, and closed: the inline
+    backend would otherwise draw it a fourth time when the cell ends (a quarter of a
+    render's figure time), and what the notebook shows is byte for byte the file. A
+    ``plt.show()`` after it has nothing left to show.
+    """
     out = Path(figures_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = []
@@ -50,8 +59,22 @@ def save_figure(fig: plt.Figure, name: str, figures_dir: str | os.PathLike[str])
         fig.savefig(tmp, format=fmt, dpi=DPI, bbox_inches="tight", metadata=_METADATA[fmt])
         os.replace(tmp, final)
         paths.append(final)
+    if "inline" in matplotlib.get_backend():
+        from IPython.display import Image, display
+
+        png = (out / f"{name}.png").read_bytes()
+        width = int.from_bytes(png[16:20], "big")  # IHDR: the image's width in pixels
+        display(Image(data=png, format="png", width=round(width * SCREEN_DPI / DPI)))
+        plt.close(fig)
     return paths
 
+
+RASTERIZE_POINTS = 2000
+"""Bland–Altman panels with more points than this draw tied points once (sized by count)
+or, when they are not tied, keep their points as an embedded image in PDF and SVG."""
+MAX_BUBBLES = 400
+BUBBLE_AREA = 120.0
+"""Marker area (points²) of a panel's most frequent (mean, difference) pair."""
 
 COLUMN_WIDTH = 3.5
 """Inches: one journal column."""
@@ -97,7 +120,10 @@ def bland_altman_plot(panels, *, width: float = FULL_WIDTH, ncols: int | None = 
     :class:`analysis.stats.bias.BlandAltman`. x: mean of the two methods; y: evaluator −
     reference ({unit}); dashed: mean difference and 95% limits of agreement, shaded: their
     95% CIs. Points are jittered by ±``jitter`` (a seeded generator) so tied integer scores
-    show; for thousands of points use a larger jitter, smaller markers and more transparency."""
+    show; for thousands of points use a larger jitter, smaller markers and more transparency.
+    A panel of more than :data:`RASTERIZE_POINTS` points with at most :data:`MAX_BUBBLES`
+    distinct (mean, difference) pairs draws one marker per pair, its area proportional to
+    how many points it holds (the figure's title says so)."""
     import numpy as np
 
     items = list(panels.items())
@@ -106,18 +132,36 @@ def bland_altman_plot(panels, *, width: float = FULL_WIDTH, ncols: int | None = 
     fig, axes = plt.subplots(nrows, ncols, figsize=(width, 2.4 * nrows + 0.4), sharex=True, sharey=True,
                              layout="constrained", squeeze=False)
     rng = np.random.default_rng(seed)
+    bubbles = False
     for ax, (title, ba) in zip(axes.ravel(), items):
-        ax.scatter(ba.means + rng.uniform(-jitter, jitter, len(ba.means)),
-                   ba.differences + rng.uniform(-jitter, jitter, len(ba.differences)), s=marker_size, alpha=alpha)
+        points, counts = np.unique(np.column_stack([ba.means, ba.differences]), axis=0, return_counts=True)
+        if len(ba.means) > RASTERIZE_POINTS and len(points) <= MAX_BUBBLES:
+            # Thousands of tied pairs (integer scores: at most 25 distinct points on a
+            # 1-5 scale): one marker per distinct pair, its area proportional to the
+            # count, instead of a jittered cloud that takes seconds to draw 4 times.
+            ax.scatter(points[:, 0], points[:, 1], s=2 + BUBBLE_AREA * counts / counts.max(), alpha=0.5,
+                       edgecolors="k", linewidths=0.3)
+            bubbles = True
+        else:
+            # Many distinct points: jittered; above RASTERIZE_POINTS the points (only) are
+            # an embedded image in PDF and SVG (vectors would make files of megabytes).
+            ax.scatter(ba.means + rng.uniform(-jitter, jitter, len(ba.means)),
+                       ba.differences + rng.uniform(-jitter, jitter, len(ba.differences)), s=marker_size,
+                       alpha=alpha, rasterized=len(ba.means) > RASTERIZE_POINTS)
         for value, (lo, hi) in ((ba.bias, ba.bias_ci), (ba.loa_lower, ba.loa_lower_ci), (ba.loa_upper, ba.loa_upper_ci)):
             ax.axhline(value, ls="--", color="k", lw=0.8)
             ax.axhspan(lo, hi, color="0.5", alpha=0.2, lw=0)
         ax.axhline(0, color="0.6", lw=0.5)
-        ax.set_title(f"{title}: {ba.bias:+.2f} [{ba.loa_lower:+.2f}, {ba.loa_upper:+.2f}]", fontsize=8)
+        # Two lines: one line overlaps the next panel's title when there are four columns.
+        ax.set_title(f"{title}\n{ba.bias:+.2f} [{ba.loa_lower:+.2f}, {ba.loa_upper:+.2f}]", fontsize=8)
     for ax in axes.ravel()[len(items):]:
         ax.axis("off")
     fig.supxlabel(f"mean of evaluator and {reference} ({unit})", fontsize=9)
     fig.supylabel(f"evaluator − {reference} ({unit})", fontsize=9)
+    note = "panel titles: bias [95% limits of agreement]"
+    if bubbles:
+        note += "; marker area ∝ number of points there (largest: the panel's most frequent)"
+    fig.suptitle(note, fontsize=8)
     return fig
 
 

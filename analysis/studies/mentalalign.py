@@ -160,13 +160,18 @@ def response_level_icc(p: JudgePairs, *, n_boot: int = 2000, seed: int = 0, meth
                                           pl.lit(p.n_dropped, dtype=pl.Int64).alias("n_dropped"))
 
 
-def bias_row(p: JudgePairs, *, n_boot: int = 2000, seed: int = 0) -> dict:
+def bias_row(p: JudgePairs, *, n_boot: int = 2000, seed: int = 0, plan=None) -> dict:
     """Human mean, judge mean, bias = judge − human (points) with a cluster-bootstrap BCa
     CI over conversations, MSE and its decomposition, on the pairs ``p``; ``n_valid``
-    and ``ci_note`` of the interval, and ``n_dropped`` (responses with one rating only)."""
+    and ``ci_note`` of the interval, and ``n_dropped`` (responses with one rating only).
+    ``plan`` (a :class:`~analysis.stats.bootstrap.ResamplePlan` over ``p.conversation``)
+    reuses resamples already drawn; the result is bitwise the same."""
     from analysis.stats.bias import mean_bias, mse_decomposition
 
-    b = mean_bias(p.judge, p.human, n_boot=n_boot, seed=seed, clusters=p.conversation)
+    if plan is not None:
+        b = mean_bias(p.judge, p.human, plan=plan)
+    else:
+        b = mean_bias(p.judge, p.human, n_boot=n_boot, seed=seed, clusters=p.conversation)
     d = mse_decomposition(p.judge, p.human)
     return dict(human_mean=float(p.human.mean()), judge_mean=float(p.judge.mean()), bias=b.bias, ci_low=b.ci_low,
                 ci_high=b.ci_high, mse=d.mse, bias_sq=d.bias_sq, scale=d.scale, correlation=d.correlation,

@@ -29,6 +29,7 @@ import polars as pl
 from analysis.stats.agreement import mae
 from analysis.stats.bias import mean_bias
 from analysis.stats.ceiling import human_ceiling
+from analysis.stats.bootstrap import ResamplePlan
 from analysis.stats.icc import intraclass_corr
 from analysis.studies.evaluators import run_reliability
 from analysis.studies.scored import HUMAN_MEAN, ReviewScores
@@ -118,16 +119,21 @@ def alignment_overview(study, *, n_boot: int = 2000, seed: int = 0) -> pl.DataFr
 
     clean = study.data.ratings.filter(pl.col("score").is_between(1, 5))
     rows = []
+    plans: dict[bytes, ResamplePlan] = {}  # one draw per set of conversations (bitwise the same intervals)
     for judge in study.evaluators:
         for attribute in ATTRIBUTES:
             p = judge_pairs(clean, judge, attribute)
             x = np.column_stack([p.judge, p.human])
-            res = intraclass_corr(x, ci="bca", n_boot=n_boot, seed=seed, clusters=p.conversation)
+            key = p.conversation.tobytes()
+            if key not in plans:
+                plans = {key: ResamplePlan(len(x), n_boot, seed, clusters=p.conversation)}
+            plan = plans[key]
+            res = intraclass_corr(x, ci="bca", plan=plan)
             row = {"evaluator": judge, "attribute": attribute, "n": x.shape[0]}
             for form, name in (("ICC(A,1)", "icc_a1"), ("ICC(C,1)", "icc_c1")):
                 r = res.filter(pl.col("type") == form).row(0, named=True)
                 row |= {name: r["icc"], f"{name}_ci_low": r["ci_low"], f"{name}_ci_high": r["ci_high"]}
-            b = bias_row(p, n_boot=n_boot, seed=seed)
+            b = bias_row(p, plan=plan)
             row |= {"bias": b["bias"], "bias_ci_low": b["ci_low"], "bias_ci_high": b["ci_high"]}
             rows.append(row)
     return pl.DataFrame(rows)

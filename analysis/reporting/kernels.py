@@ -1,0 +1,280 @@
+"""Preloaded kernels for batch renders: a fresh kernel process per notebook, without
+paying for the imports each time.
+
+A notebook's kernel spends 2–3 s of CPU importing numpy, scipy, polars, matplotlib,
+statsmodels, great_tables and the package before its first line of analysis runs, and
+ipykernel about 1 s more to start: for the 30 notebooks of the three built-in studies
+that is about half of a render. :class:`KernelServer` imports those modules once, in
+a server process, and then *forks* it for every kernel a render asks for. Each
+notebook still runs in a process of its own, started for it, with an empty namespace:
+what it did not import itself it cannot use, and nothing one notebook does reaches
+another. The only difference from a kernel started from nothing is that the modules
+were already in ``sys.modules`` (imported, never used) when it started.
+
+How a kernel is asked for
+    jupyter_client starts a kernel by running the kernel spec's command;
+    :class:`PreloadedKernelManager` (what the render passes to papermill) runs the shim
+    ``_kernel_shim.py`` instead, which connects to the server's Unix socket and hands
+    it its standard streams, working directory, environment and connection file. The
+    server forks; the child takes those over and becomes the IPython kernel (the same
+    ``ipykernel`` entry point ``python -m ipykernel_launcher`` uses). The shim forwards
+    signals to it and exits when it exits. The notebook's kernelspec is unchanged
+    (``python3``).
+
+What is preloaded
+    ipykernel and every module the notebooks under
+    the notebooks folder import at their top level (read from their source with
+    :mod:`ast`, so the list follows the notebooks). Nothing is *run* in the server:
+    no polars query, no figure, no RNG draw. The inline matplotlib backend is left to
+    the kernel (:data:`FRESH_IN_KERNEL`).
+
+Safety
+    Forking a process that imported numpy (OpenBLAS) and polars is safe while no
+    thread pool of theirs has run work (the server never does). The child resets the
+    signal handlers, starts its own session, and exits when the shim's end of their
+    socket closes (the shim was killed); the shim exits when the kernel's end closes.
+    The server exits when its parent (the render) is gone. If the server cannot be
+    reached, the shim starts an ordinary kernel instead. ``render --fresh-kernels``
+    turns preloading off.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import importlib
+import json
+import os
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+from jupyter_client.manager import AsyncKernelManager
+
+SERVER_ENV = "CRISIS_JUDGE_KERNEL_SERVER"
+"""Environment variable holding the server's socket path (set by the render for its workers)."""
+
+SHIM = Path(__file__).with_name("_kernel_shim.py")
+
+BASE_MODULES = ("ipykernel.kernelapp", "ipykernel.ipkernel", "IPython", "great_tables", "itables")
+"""Imported in the server besides the notebooks' own imports (the kernel itself and
+what the table display loads on first use)."""
+
+INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
+FRESH_IN_KERNEL = ("matplotlib_inline.backend_inline",)
+"""Never kept preloaded: importing the inline backend inside the kernel is what hooks
+it into the kernel's shell (figures shown under their cell); imported in the server,
+without a shell, it would not be hooked and figures would not be shown."""
+
+
+def notebook_imports(notebooks_dir: Path) -> list[str]:
+    """Every module the percent-format notebooks in ``notebooks_dir`` import at their top
+    level, sorted (``import a.b`` and ``from a.b import c`` both give ``a.b``)."""
+    found: set[str] = set()
+    for path in sorted(Path(notebooks_dir).glob("*.py")):
+        try:
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+        except (OSError, SyntaxError):
+            continue
+        for node in tree.body:
+            if isinstance(node, ast.Import):
+                found.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                found.add(node.module)
+    return sorted(found)
+
+
+# --- the server ------------------------------------------------------------------------
+
+def _reap(signum, frame) -> None:
+    with contextlib.suppress(ChildProcessError):
+        while os.waitpid(-1, os.WNOHANG)[0] > 0:
+            pass
+
+
+def _recv_request(conn: socket.socket) -> tuple[dict, list[int]]:
+    msg, fds, _, _ = socket.recv_fds(conn, 1 << 16, 3)
+    if len(msg) < 4:
+        raise ConnectionError("short request")
+    size = struct.unpack("!I", msg[:4])[0]
+    body = msg[4:]
+    while len(body) < size:
+        chunk = conn.recv(size - len(body))
+        if not chunk:
+            raise ConnectionError("request cut short")
+        body += chunk
+    return json.loads(body), fds
+
+
+def _become_kernel(conn: socket.socket) -> None:
+    """In the forked child: take over the shim's request and run the IPython kernel."""
+    code = 1
+    try:
+        for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
+            signal.signal(sig, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        os.setsid()
+        request, fds = _recv_request(conn)
+        for target, fd in enumerate(fds):
+            os.dup2(fd, target)
+            os.close(fd)
+        os.chdir(request["cwd"])
+        os.environ.clear()
+        os.environ.update(request["env"])
+        os.environ.setdefault("MPLBACKEND", INLINE_BACKEND)
+        sys.argv = list(request["argv"])
+        if os.environ.get("JPY_PARENT_PID"):
+            # What an ordinary kernel reads from the environment when ipykernel is
+            # imported (here: in the server, before the environment was the kernel's).
+            sys.argv.append(f"--IPKernelApp.parent_handle={int(os.environ['JPY_PARENT_PID'])}")
+        conn.sendall(f"{os.getpid()}\n".encode())
+
+        def watch() -> None:
+            # The shim holds the other end: end of file means it is gone (killed), and the
+            # kernel must not outlive it.
+            with contextlib.suppress(OSError):
+                while conn.recv(4096):
+                    pass
+            os._exit(1)
+
+        threading.Thread(target=watch, name="shim-watch", daemon=True).start()
+        from ipykernel import kernelapp
+
+        kernelapp.launch_new_instance(argv=sys.argv[1:])
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 0
+    except BaseException:  # noqa: BLE001 - a child must never return into the server's loop
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        with contextlib.suppress(Exception):
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os._exit(code)
+
+
+def serve(socket_path: str, notebooks_dir: str, ready_fd: int | None = None) -> None:
+    """The server's main loop: preload, then fork one kernel per connection until the
+    parent process is gone (or SIGTERM)."""
+    os.environ["MPLBACKEND"] = INLINE_BACKEND  # before matplotlib reads it at import
+    failed = []
+    for name in (*BASE_MODULES, *notebook_imports(Path(notebooks_dir))):
+        try:
+            importlib.import_module(name)
+        except Exception as exc:  # noqa: BLE001 - a module that fails here fails in the notebook, as it should
+            failed.append(f"{name}: {exc}")
+    for name in FRESH_IN_KERNEL:
+        sys.modules.pop(name, None)
+    import gc
+
+    gc.collect()
+    gc.freeze()  # the children share these pages: keep the collector from touching them
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(socket_path)
+    listener.listen(16)
+    listener.settimeout(1.0)
+    signal.signal(signal.SIGCHLD, _reap)
+    parent = os.getppid()
+    if ready_fd is not None:
+        os.write(ready_fd, (json.dumps({"failed": failed}) + "\n").encode())
+        os.close(ready_fd)
+    while os.getppid() == parent:
+        try:
+            conn, _ = listener.accept()
+        except socket.timeout:
+            continue
+        pid = os.fork()
+        if pid == 0:
+            listener.close()
+            _become_kernel(conn)
+        conn.close()
+
+
+# --- the render's side -----------------------------------------------------------------
+
+class KernelServer:
+    """Start the kernel server for a render; use as a context manager.
+
+    Inside the ``with`` block, :attr:`env` holds the environment variable the workers
+    need (:data:`SERVER_ENV`); on exit the server is stopped. ``env`` is added to the
+    server's environment (thread limits: read by numpy and polars when they are
+    imported, which is in the server). Kernels it forked keep
+    running until their notebook ends (each belongs to its shim, not to the server).
+    """
+
+    def __init__(self, notebooks_dir: Path, env: dict[str, str] | None = None) -> None:
+        self.notebooks_dir = Path(notebooks_dir)
+        self.extra_env = dict(env or {})
+        self.proc: subprocess.Popen | None = None
+        self.failed: list[str] = []
+        self._ready: int | None = None
+        self._tmp: tempfile.TemporaryDirectory | None = None
+
+    @property
+    def env(self) -> dict[str, str]:
+        """What the workers need to reach the server; waits until it has imported its
+        modules (empty when it did not start: kernels are then started as usual)."""
+        if self._ready is not None:
+            with os.fdopen(self._ready) as fh:
+                line = fh.readline()
+            self._ready = None
+            if line:
+                self.failed = json.loads(line)["failed"]
+            else:
+                self._stop()
+        return {SERVER_ENV: self.socket_path} if self.proc else {}
+
+    def __enter__(self) -> "KernelServer":
+        """Start the server; it imports in the background until :attr:`env` is read."""
+        # A short path: Unix socket paths are limited to about 100 bytes.
+        self._tmp = tempfile.TemporaryDirectory(prefix="cjk-")
+        self.socket_path = os.path.join(self._tmp.name, "s")
+        read, write = os.pipe()
+        code = ("import sys; from analysis.reporting.kernels import serve; "
+                "serve(sys.argv[1], sys.argv[2], int(sys.argv[3]))")
+        self.proc = subprocess.Popen([sys.executable, "-c", code, self.socket_path, str(self.notebooks_dir),
+                                      str(write)], pass_fds=(write,), stdin=subprocess.DEVNULL,
+                                     start_new_session=True, env=os.environ | self.extra_env)
+        os.close(write)
+        self._ready = read
+        return self
+
+    def _stop(self) -> None:
+        if self._ready is not None:
+            os.close(self._ready)
+            self._ready = None
+        if self.proc is not None:
+            with contextlib.suppress(ProcessLookupError):
+                self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+            self.proc = None
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+
+    def __exit__(self, *exc) -> None:
+        self._stop()
+
+
+class PreloadedKernelManager(AsyncKernelManager):
+    """A kernel manager that asks the render's kernel server for the kernel (through
+    the shim) when :data:`SERVER_ENV` is set and the kernel is this Python's ipykernel;
+    otherwise it starts kernels as jupyter_client always does."""
+
+    def format_kernel_cmd(self, extra_arguments=None):
+        cmd = super().format_kernel_cmd(extra_arguments)
+        server = os.environ.get(SERVER_ENV)
+        if not server or "ipykernel_launcher" not in cmd or os.path.realpath(cmd[0]) != os.path.realpath(sys.executable):
+            return cmd
+        return [sys.executable, str(SHIM), server, os.path.realpath(self.connection_file)]
