@@ -335,3 +335,22 @@ def test_plan_must_fit_the_complete_items():
         intraclass_corr(x, ci="bca", plan=ResamplePlan(6, 100, seed=1))
     with pytest.raises(ValueError, match="do not pass clusters"):
         intraclass_corr(SF, ci="bca", plan=ResamplePlan(6, 100, seed=1), clusters=np.arange(6))
+
+
+def test_f_distribution_shortcuts_equal_scipy_stats_value_for_value():
+    """_f_sf/_f_ppf replace scipy.stats.f.sf/ppf in the F intervals (50x cheaper per call):
+    the same float on a grid that includes the edges (x <= 0, inf, NaN; dfs 0, negative,
+    NaN, inf)."""
+    from scipy import stats
+
+    from analysis.stats.icc import _f_ppf, _f_sf
+
+    xs = [0.0, -1.0, 1e-300, 0.5, 1.0, 3.7, 1e6, np.inf, np.nan]
+    dfs = [1, 2, 2.5, 9, 99, 1e5, 0, -1, np.nan, np.inf]
+    with np.errstate(all="ignore"):
+        for a in dfs:
+            for b in dfs:
+                for x in xs:
+                    assert np.array_equal(stats.f.sf(x, a, b), _f_sf(x, a, b), equal_nan=True), (x, a, b)
+                for q in (0.5, 0.975, 0.995):
+                    assert np.array_equal(stats.f.ppf(q, a, b), _f_ppf(q, a, b), equal_nan=True), (q, a, b)

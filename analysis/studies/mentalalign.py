@@ -33,7 +33,7 @@ import polars as pl
 
 from analysis.stats.bootstrap import bootstrap
 from analysis.data.mentalalign import OWN_FAMILY
-from analysis.stats.icc import icc_batch, intraclass_corr
+from analysis.stats.icc import ICC_SCHEMA, icc_batch, intraclass_corr
 from analysis.stats.intervals import ci_note
 
 _A1, _C1 = 1, 2  # positions of ICC(A,1) and ICC(C,1) in analysis.stats.icc.ICC_TYPES
@@ -378,8 +378,9 @@ def alignment_tables(ratings_as_published: pl.DataFrame, judge: str, *, n_boot: 
     with _one_blas_thread():
         res = bootstrap(np.concatenate(units, axis=1), lambda s: _cells_statistic(s, groups, at), sums=True,
                         plan=plan, method="bca")
-    ci_columns = ("type", "icc", "ci_low", "ci_high", "ci_method", "n_valid", "ci_note", "ci_assumes")
-    icc_frames, bias_rows, by_source = [], [], []
+    # Rows are assembled as dicts and become one frame at the end: a few polars
+    # operations per cell (filter, concat, with_columns) cost more than the bootstrap.
+    icc_rows, bias_rows, by_source = [], [], []
     for c, ((variant, attribute, p), sl) in enumerate(zip(cells, slices)):
         est, low, high, valid, note = (np.asarray(a)[sl] for a in (res.estimate, res.ci_low, res.ci_high,
                                                                    res.n_valid, res.ci_note))
@@ -387,26 +388,26 @@ def alignment_tables(ratings_as_published: pl.DataFrame, judge: str, *, n_boot: 
         n_src = len(p.sources)
         counts, sums_h, sums_j = np.split(units[c][:, :3 * n_src].sum(axis=0), 3)
         means = np.column_stack([sums_h / counts, sums_j / counts])
-        for level, f_rows, idx, types in (("system", intraclass_corr(means, ci="f"), [0, 1], ["ICC(C,1)", "ICC(A,1)"]),
-                                          ("response", intraclass_corr(x, ci="f"), [2, 3], ["ICC(A,1)", "ICC(C,1)"])):
-            f_rows = f_rows.filter(pl.col("type").is_in(["ICC(C,1)", "ICC(A,1)"]))
-            if level == "response":
-                f_rows = f_rows.with_columns((pl.col("ci_assumes") + "; responses independent").alias("ci_assumes"))
-            f_icc = dict(zip(f_rows["type"].to_list(), f_rows["icc"].to_list()))
+        for level, f_frame, idx, types in (("system", intraclass_corr(means, ci="f"), [0, 1], ["ICC(C,1)", "ICC(A,1)"]),
+                                           ("response", intraclass_corr(x, ci="f"), [2, 3], ["ICC(A,1)", "ICC(C,1)"])):
+            f_rows = [r for r in f_frame.iter_rows(named=True) if r["type"] in ("ICC(C,1)", "ICC(A,1)")]
+            common = dict(level=level, n=means.shape[0] if level == "system" else x.shape[0],
+                          n_dropped=p.n_dropped, variant=variant, attribute=attribute)
+            for r in f_rows:
+                icc_rows.append({key: r[key] for key in ("type", "icc", "ci_low", "ci_high", "ci_method", "n_valid",
+                                                         "ci_note")}
+                                | {"ci_assumes": r["ci_assumes"] + ("; responses independent" if level == "response"
+                                                                     else "")} | common)
+            f_icc = {r["type"]: r["icc"] for r in f_rows}
             # As intraclass_corr: the reason an ICC is undefined goes before the interval's notes.
-            why = {t: txt.split(SEPARATOR)[0] if level == "response" and txt.startswith("ICC undefined") else ""
-                   for t, txt in zip(f_rows["type"].to_list(), f_rows["ci_note"].to_list())}
-            boot = pl.DataFrame({
-                "type": types,
-                "icc": [f_icc[t] for t in types] if level == "response" else est[idx].tolist(),
-                "ci_low": low[idx].tolist(), "ci_high": high[idx].tolist(), "ci_method": ["BCa"] * 2,
-                "n_valid": valid[idx].tolist(),
-                "ci_note": [SEPARATOR.join(s for s in (why[t], str(txt)) if s) for t, txt in zip(types, note[idx])],
-                "ci_assumes": ["resampled clusters"] * 2}, schema_overrides={"n_valid": pl.Int64})
-            icc_frames.append(pl.concat([f_rows.select(*ci_columns), boot]).with_columns(
-                pl.lit(level).alias("level"), pl.lit(means.shape[0] if level == "system" else x.shape[0]).alias("n"),
-                pl.lit(p.n_dropped, dtype=pl.Int64).alias("n_dropped"), pl.lit(variant).alias("variant"),
-                pl.lit(attribute).alias("attribute")))
+            why = {r["type"]: r["ci_note"].split(SEPARATOR)[0]
+                   if level == "response" and r["ci_note"].startswith("ICC undefined") else "" for r in f_rows}
+            for t, i in zip(types, idx):
+                icc_rows.append(dict(type=t, icc=f_icc[t] if level == "response" else float(est[i]),
+                                     ci_low=float(low[i]), ci_high=float(high[i]), ci_method="BCa",
+                                     n_valid=int(valid[i]),
+                                     ci_note=SEPARATOR.join(s for s in (why[t], str(note[i])) if s),
+                                     ci_assumes="resampled clusters") | common)
         dec = mse_decomposition(p.judge, p.human)
         bias_rows.append(dict(variant=variant, attribute=attribute, human_mean=float(p.human.mean()),
                               judge_mean=float(p.judge.mean()), bias=float(np.mean(p.judge - p.human)),
@@ -421,7 +422,10 @@ def alignment_tables(ratings_as_published: pl.DataFrame, judge: str, *, n_boot: 
                                   ci_high=float(high[5 + s]), mse=float(np.mean((p.judge[m] - p.human[m]) ** 2)),
                                   n=int(m.sum()), n_valid=int(valid[5 + s]), ci_note=str(note[5 + s]),
                                   n_dropped=p.dropped_sources.count(source)))
-    icc = pl.concat(icc_frames).with_columns(
+    icc = pl.DataFrame(icc_rows, schema={**{c: ICC_SCHEMA[c] for c in ("type", "icc", "ci_low", "ci_high", "ci_method",
+                                                                       "n_valid", "ci_note", "ci_assumes")},
+                                         "level": pl.String, "n": pl.Int32, "n_dropped": pl.Int64,
+                                         "variant": pl.String, "attribute": pl.String}).with_columns(
         pl.struct("ci_low", "ci_high").map_elements(lambda r: koo_li_category(r["ci_low"], r["ci_high"]),
                                                     return_dtype=pl.String).alias("category_koo_li"),
         pl.col("attribute").replace_strict(labels, default=None, return_dtype=pl.String).alias("authors_label"),
