@@ -19,5 +19,31 @@ study tables -> notebooks -> render -> reports.
 
 __version__ = "0.2.0"
 
-from analysis.stats import *  # noqa: E402,F401,F403  (the public statistics API)
-from analysis.stats import __all__  # noqa: E402,F401
+# The statistics API is imported on first use (PEP 562), not with the package: a process
+# that only needs another part (a render worker, the CLI's --help) does not pay the
+# 2-3 s of scipy, statsmodels and polars imports.
+__all__ = [  # noqa: F822 (resolved by __getattr__)
+    "Agreement", "BiasResult", "BlandAltman", "BootstrapResult", "ResamplePlan", "ci_note", "ICC_TYPES",
+    "MSEDecomposition", "SHROUT_FLEISS", "agreement_summary", "bland_altman", "bootstrap", "classification_metrics",
+    "clopper_pearson", "cohen_kappa", "fleiss_kappa", "human_ceiling", "icc_batch", "intraclass_corr",
+    "krippendorff_alpha", "lin_ccc", "mae", "majority_vote", "mean_bias", "mean_squares", "mse_decomposition",
+    "pearson", "quadratic_weighted_kappa", "resample_indices", "rmse", "spearman", "wilson_ci", "within_one_pct",
+    "GwetResult", "gwet_ac", "gwet_ac1", "gwet_ac2", "gwet_weights",
+    "AltTestIndicators", "AltTestResult", "alt_test", "alt_test_arrays", "alt_test_from_indicators",
+    "alt_test_indicators", "alt_test_sweep", "benjamini_yekutieli", "benjamini_yekutieli_adjusted",
+    "agreement_by_human_disagreement",
+    "PPIResult", "SampleSizePlan", "ppi_mean", "ppi_mean_grouped", "ppi_sample_size", "ppi_variance",
+    "GStudy", "anova_components", "d_study", "g_coefficients", "g_study", "g_study_bootstrap", "smallest_n",
+]
+
+
+def __getattr__(name: str):
+    if name in __all__:
+        from analysis import stats
+
+        return getattr(stats, name)
+    raise AttributeError(f"module 'analysis' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

@@ -104,6 +104,26 @@ def authors_pairwise(bhh_dir) -> dict[str, dict[tuple[str, str], float]]:
 _UNMARKED = pytest.StashKey[list]()
 
 
+_CACHE_ENV = "CRISIS_JUDGE_CACHE_DIR"
+_cache_dir: list[str] = []
+
+
+def pytest_configure(config):
+    """The tests' loads go to a parquet cache of their own (removed at the end), never to
+    the developer's ``data/processed``: tests load copies of the data sets, and every new
+    copy is a new cache entry that would push the developer's entries out (each study
+    keeps two)."""
+    import tempfile
+
+    _cache_dir.append(tempfile.mkdtemp(prefix="crisis-judge-test-cache-"))
+    os.environ[_CACHE_ENV] = _cache_dir[0]
+
+
+def pytest_unconfigure(config):
+    if _cache_dir:
+        shutil.rmtree(_cache_dir.pop(), ignore_errors=True)
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
         used = sorted(REAL_DATA_FIXTURES.intersection(getattr(item, "fixturenames", ())))

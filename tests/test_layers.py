@@ -66,3 +66,19 @@ def test_the_public_statistics_api_is_importable_from_the_top():
 
     assert set(stats.__all__) <= set(dir(analysis))
     from analysis import bootstrap, cohen_kappa, intraclass_corr, mean_bias  # noqa: F401
+
+
+def test_the_package_names_the_statistics_api_lazily_and_completely():
+    """``analysis.__all__`` (resolved on first use, PEP 562) is exactly the statistics
+    API of ``analysis.stats``, and importing the package imports no statistics."""
+    import subprocess
+    import sys
+
+    import analysis
+    import analysis.stats
+
+    assert analysis.__all__ == analysis.stats.__all__
+    assert all(getattr(analysis, name) is getattr(analysis.stats, name) for name in analysis.__all__)
+    code = "import sys, analysis; print('analysis.stats' in sys.modules, 'scipy' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["False", "False"]

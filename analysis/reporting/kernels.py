@@ -232,7 +232,9 @@ class KernelServer:
         return {SERVER_ENV: self.socket_path} if self.proc else {}
 
     def __enter__(self) -> "KernelServer":
-        """Start the server; it imports in the background until :attr:`env` is read."""
+        """Start the server; it imports in the background until :attr:`env` is read.
+        :attr:`socket_path` is known at once (a shim that connects before the server
+        listens starts an ordinary kernel)."""
         # A short path: Unix socket paths are limited to about 100 bytes.
         self._tmp = tempfile.TemporaryDirectory(prefix="cjk-")
         self.socket_path = os.path.join(self._tmp.name, "s")

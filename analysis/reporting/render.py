@@ -64,9 +64,9 @@ from pathlib import Path
 
 from analysis import __version__
 from analysis.data.paths import DATA_ROOT_ENV, PROJECT_ROOT, data_root as resolve_data_root
-from analysis.studies.overview import SYNTHESIS_STUDIES
-from analysis.reporting.kernels import KernelServer
-from analysis.studies.registry import STUDIES, SYNTHESIS, get_study
+from analysis.reporting.kernels import SERVER_ENV, KernelServer
+from analysis.reporting.render_worker import _atomic_write, execute_one  # noqa: F401 (execute_one is re-exported)
+from analysis.studies.registry import STUDIES, SYNTHESIS, SYNTHESIS_STUDIES, get_study
 
 STUDY_LEVEL = "(study)"
 """The evaluator column of a job rendered once per study."""
@@ -91,90 +91,6 @@ class Job:
     outputs: list[Path] = field(default_factory=list)
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
-class _Terminated(BaseException):
-    """SIGTERM in a notebook's process: unwind (so papermill shuts its kernel down) and keep nothing."""
-
-
-def _terminate(signum, frame):
-    raise _Terminated(signum)
-
-
-_EXPORTER: dict = {}
-
-
-def execute_one(notebook_path: str, out_ipynb: str, params: dict, cwd: str) -> None:
-    """Run one notebook with papermill and write it and its HTML atomically.
-
-    A notebook that fails is kept (it shows where it failed); one that is stopped
-    (SIGTERM from an interrupted render) leaves no file. Its kernel is a fresh process;
-    inside a render whose kernel server runs (:mod:`analysis.reporting.kernels`) it is
-    forked from the server with the notebooks' modules already imported.
-    """
-    import nbformat
-    import papermill as pm
-    from nbconvert import HTMLExporter
-
-    from analysis.reporting.kernels import PreloadedKernelManager
-
-    out = Path(out_ipynb)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp.ipynb")
-    signal.signal(signal.SIGTERM, _terminate)
-    stopped = False
-    try:
-        # Written once at the end (or where it failed), not after every cell: nobody
-        # reads the temporary file while it runs, and an interrupted one is discarded.
-        pm.execute_notebook(notebook_path, str(tmp), parameters=params, cwd=cwd, progress_bar=False,
-                            kernel_name="python3", language="python", log_output=False,
-                            request_save_on_cell_execute=False, kernel_manager_class=PreloadedKernelManager)
-    except _Terminated:
-        stopped = True
-        raise
-    finally:
-        if tmp.exists():
-            if stopped:
-                tmp.unlink()
-            else:
-                # Keep the partially executed notebook: it shows where it failed.
-                os.replace(tmp, out)
-    nb = nbformat.read(out, as_version=4)
-    if "html" not in _EXPORTER:  # one per worker: its templates load once (0.3 s)
-        _EXPORTER["html"] = HTMLExporter()
-    body, _ = _EXPORTER["html"].from_notebook_node(nb)
-    _atomic_write(out.with_suffix(".html"), body)
-
-
-def worker_main() -> None:
-    """A render worker: runs the jobs it reads on stdin (one JSON object per line) one
-    after another with :func:`execute_one` and answers each with one JSON line.
-
-    One worker per job slot lives for the whole render, so papermill, nbconvert and the
-    package are imported once per slot, not once per notebook (3–4 s of CPU each).
-    Anything else written to standard output (kernels' banners) goes to standard error,
-    so the answers stay parseable.
-    """
-    import traceback
-
-    answers = os.fdopen(os.dup(1), "w", buffering=1)
-    os.dup2(2, 1)
-    signal.signal(signal.SIGTERM, _terminate)
-    for line in sys.stdin:
-        job = json.loads(line)
-        try:
-            execute_one(job["src"], job["out"], job["params"], job["cwd"])
-            answer = {"ok": True, "error": ""}
-        except Exception:  # noqa: BLE001 - the notebook's error is the job's result
-            answer = {"ok": False, "error": traceback.format_exc()}
-        answers.write(json.dumps(answer) + "\n")
-
-
 class _Worker:
     """One :func:`worker_main` process in a session of its own (so a Ctrl-C at the
     terminal reaches the render only, which then stops it); its standard error goes to
@@ -185,7 +101,7 @@ class _Worker:
 
         self.log = tempfile.TemporaryFile(mode="w+", prefix="render-worker-")
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", "from analysis.reporting.render import worker_main; worker_main()"],
+            [sys.executable, "-c", "from analysis.reporting.render_worker import worker_main; worker_main()"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log, text=True, bufsize=1,
             start_new_session=True, env=os.environ | env)
 
@@ -240,6 +156,11 @@ class _Runner:
                 with contextlib.suppress(ProcessLookupError, PermissionError):
                     os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
+
+    def start(self, n: int) -> None:
+        """Start ``n`` workers now (they are otherwise started with their first job)."""
+        with self.lock:
+            self.idle.extend(_Worker(self.env) for _ in range(n))
 
     def close(self) -> None:
         """End the idle workers (after the last job)."""
@@ -571,8 +492,14 @@ def render(datasets, evaluators=None, *, data_root=None, jobs: int = 2, n_boot: 
         todo = longest_first(todo)
         limits = thread_limits(jobs)
         server = None if fresh_kernels else stack.enter_context(KernelServer(notebooks_dir, env=limits))
-        load_once(datasets, root, seed)  # while the kernel server imports
-        runner = _Runner(limits | (server.env if server else {}))
+        runner = _Runner(limits | ({SERVER_ENV: server.socket_path} if server else {}))
+        # The workers import papermill and nbconvert, and the data is loaded, while the
+        # server imports; kernels are asked for once it is ready (a server that failed
+        # leaves the shims to start ordinary kernels).
+        runner.start(min(jobs, len(todo)))
+        load_once(datasets, root, seed)
+        if server is not None:
+            server.env
         in_main = threading.current_thread() is threading.main_thread()
         previous = signal.signal(signal.SIGTERM, _raise_interrupt) if in_main else None
         interrupted = False

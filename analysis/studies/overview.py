@@ -32,6 +32,7 @@ from analysis.stats.ceiling import human_ceiling
 from analysis.stats.bootstrap import ResamplePlan
 from analysis.stats.icc import intraclass_corr
 from analysis.studies.evaluators import run_reliability
+from analysis.studies.registry import SYNTHESIS_STUDIES  # noqa: F401 (the notebooks import it from here)
 from analysis.studies.scored import HUMAN_MEAN, ReviewScores
 
 
@@ -169,9 +170,6 @@ def study_overview(study, *, n_boot: int = 2000, seed: int = 0) -> pl.DataFrame:
     if study.name == "mentalalign":
         return alignment_overview(study, n_boot=n_boot, seed=seed)
     return overview_table(study, n_boot=n_boot, seed=seed)
-
-
-SYNTHESIS_STUDIES = ("bhh", "mentalalign", "dialoguesafety")
 
 
 def synthesis_table(studies, *, n_boot: int = 2000, seed: int = 0) -> pl.DataFrame:

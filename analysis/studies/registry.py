@@ -303,6 +303,8 @@ def user_study(path: str | Path) -> StudySpec:
 SYNTHESIS = Notebook("09_synthesis", "study", "the built-in benchmarks in comparable terms: one table, one figure")
 """The cross-study notebook: rendered once, into ``reports/synthesis/``, when every
 built-in study with real data is rendered (``render --study all``)."""
+SYNTHESIS_STUDIES = ("bhh", "mentalalign", "dialoguesafety")
+"""The studies the synthesis puts side by side (the built-in benchmarks with real data)."""
 
 
 def notebook_names() -> tuple[str, ...]:
@@ -359,9 +361,11 @@ def load_study(name: str, *, data_root=None, seed: int = 20261124) -> Study:
     from analysis.data.cache import cached_load
 
     # Built-in studies come from the parquet cache while their source files are unchanged
-    # (analysis.data.cache); generated and user studies are loaded as they are.
+    # (analysis.data.cache); generated and user studies are loaded as they are. The
+    # built-in loaders only read files: the seed is no part of their entry (with it, every
+    # seed a user renders with was a cold load, and pushed the others out).
     data = cached_load(spec.name, spec.data_root(data_root) if spec.source else None,
-                       lambda root: spec.load(root, seed), seed=seed)
+                       lambda root: spec.load(root, seed), seed=None)
     found = (getattr(data, "evaluators", None) or getattr(data, "judges", None)
              or getattr(data, "systems", None) or spec.discover(spec.data_root(data_root)))
     return Study(spec=spec, data=data, evaluators=tuple(found), tables_dir=Path("tables"))
