@@ -37,9 +37,13 @@ Safety
 
 Examples
 --------
->>> from analysis.data.cache import cache_root
+>>> import os
+>>> from analysis.data.cache import CACHE_DIR_ENV, cache_root
+>>> saved = os.environ.pop(CACHE_DIR_ENV, None)  # the tests set one of their own
 >>> cache_root().name
 'processed'
+>>> if saved is not None:
+...     os.environ[CACHE_DIR_ENV] = saved
 """
 
 from __future__ import annotations
