@@ -120,7 +120,8 @@ tables["bias_by_source"].filter(pl.col("variant") == "clean").pivot(on="attribut
 
 # %% [markdown]
 # ## Bland–Altman per attribute (response level, clean variant)
-# Each point is one response (jittered: scores are integers); y = judge − human. Dashed:
+# Scores are integers, so the ~9,000 responses of an attribute fall on at most 25 points:
+# one marker per point, its area proportional to the number of responses there; y = judge − human. Dashed:
 # mean difference and 95% limits of agreement.
 
 # %%
