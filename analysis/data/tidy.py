@@ -57,6 +57,15 @@ KEYS = ("name", "ratings", "scale", "integer", "labels", "references", "jury", "
         "own_source", "title", "description")
 REASON_UNKNOWN_LABEL = "label not in the study's labels"
 JURY = "jury"
+"""The name of the jury evaluator: the mean of a study's jury members."""
+
+
+def active_jury(jury: tuple[str, ...], evaluators: tuple[str, ...]) -> tuple[str, ...]:
+    """The jury a study uses: its declared members when every one of them is among the
+    evaluators found in the data, else none (a partial jury would be another jury)."""
+    return tuple(jury) if jury and all(j in evaluators for j in jury) else ()
+
+
 SAFE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.+@-]*$")
 """Study and rater names become folder names and HTML text: letters, digits and ``_ . + @ -``
 (no ``/``, no spaces, no ``..``, no control characters, nothing HTML would interpret)."""

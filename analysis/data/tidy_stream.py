@@ -47,7 +47,7 @@ import numpy as np
 import polars as pl
 
 from analysis.data.ratings import REASON_MISSING, REASON_NOT_NUMBER, REASON_OFF_GRID, REASON_OFF_SCALE, RatingMatrix
-from analysis.data.tidy import (JURY, STANDARD_COLUMNS, REQUIRED_COLUMNS, StudyFile, StudyFileError, _safe,
+from analysis.data.tidy import (JURY, active_jury, STANDARD_COLUMNS, REQUIRED_COLUMNS, StudyFile, StudyFileError, _safe,
                                 rater_checks, read_study_file)
 from analysis.stats import agreement
 from analysis.stats.bootstrap import ResamplePlan, bootstrap
@@ -104,7 +104,7 @@ class StreamedStudy:
 
     @property
     def jury(self) -> tuple[str, ...]:
-        return self.study.jury if self.study.jury and all(j in self.evaluators for j in self.study.jury) else ()
+        return active_jury(self.study.jury, self.evaluators)
 
     @property
     def names(self) -> tuple[str, ...]:

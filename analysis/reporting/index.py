@@ -198,9 +198,6 @@ def write_index(reports_dir: Path, figures_dir: Path) -> Path:
             f"<p>Studies: {toc or 'none yet'}. Each section states the run it comes from. Sign and unit: bias = "
             "evaluator − reference, points on the study's scale; ICC and κ unitless; intervals 95% bootstrap.</p>"
             + "\n".join(sections) + "</body></html>")
-    index = reports_dir / "index.html"
-    reports_dir.mkdir(parents=True, exist_ok=True)
-    tmp = index.with_name(".index.html.tmp")
-    tmp.write_text(page, encoding="utf-8")
-    os.replace(tmp, index)
-    return index
+    from analysis.reporting.tables import write_text_atomic
+
+    return write_text_atomic(reports_dir / "index.html", page)

@@ -217,10 +217,9 @@ class KernelServer:
         self._ready: int | None = None
         self._tmp: tempfile.TemporaryDirectory | None = None
 
-    @property
-    def env(self) -> dict[str, str]:
-        """What the workers need to reach the server; waits until it has imported its
-        modules (empty when it did not start: kernels are then started as usual)."""
+    def wait(self) -> bool:
+        """Wait until the server has imported its modules; False if it did not start
+        (shims then start ordinary kernels)."""
         if self._ready is not None:
             with os.fdopen(self._ready) as fh:
                 line = fh.readline()
@@ -229,10 +228,16 @@ class KernelServer:
                 self.failed = json.loads(line)["failed"]
             else:
                 self._stop()
-        return {SERVER_ENV: self.socket_path} if self.proc else {}
+        return self.proc is not None
+
+    @property
+    def env(self) -> dict[str, str]:
+        """What the workers need to reach the server (after :meth:`wait`); empty when it
+        did not start."""
+        return {SERVER_ENV: self.socket_path} if self.wait() else {}
 
     def __enter__(self) -> "KernelServer":
-        """Start the server; it imports in the background until :attr:`env` is read.
+        """Start the server; it imports in the background until :meth:`wait` returns.
         :attr:`socket_path` is known at once (a shim that connects before the server
         listens starts an ordinary kernel)."""
         # A short path: Unix socket paths are limited to about 100 bytes.

@@ -65,7 +65,8 @@ from pathlib import Path
 from analysis import __version__
 from analysis.data.paths import DATA_ROOT_ENV, PROJECT_ROOT, data_root as resolve_data_root
 from analysis.reporting.kernels import SERVER_ENV, KernelServer
-from analysis.reporting.render_worker import _atomic_write, execute_one  # noqa: F401 (execute_one is re-exported)
+from analysis.reporting.render_worker import execute_one  # noqa: F401 (re-exported: render's public entry)
+from analysis.reporting.tables import write_text_atomic
 from analysis.studies.registry import STUDIES, SYNTHESIS, SYNTHESIS_STUDIES, get_study
 
 STUDY_LEVEL = "(study)"
@@ -435,7 +436,7 @@ def _record_run(job: Job, *, seed: int, n_boot: int, data_root, started: dt.date
                   package_version=__version__, git_commit=_COMMIT.setdefault("sha", git_commit()),
                   error=_why(job.error) if not job.ok else "")
     if job.report_dir.is_dir() or job.ok:
-        _atomic_write(job.report_dir / f"{job.notebook}.run.json", json.dumps(record, indent=1))
+        write_text_atomic(job.report_dir / f"{job.notebook}.run.json", json.dumps(record, indent=1))
 
 
 def write_index(jobs: list[Job], *, reports_dir: Path, figures_dir: Path, seed: int, n_boot: int,
@@ -499,7 +500,7 @@ def render(datasets, evaluators=None, *, data_root=None, jobs: int = 2, n_boot: 
         runner.start(min(jobs, len(todo)))
         load_once(datasets, root, seed)
         if server is not None:
-            server.env
+            server.wait()
         in_main = threading.current_thread() is threading.main_thread()
         previous = signal.signal(signal.SIGTERM, _raise_interrupt) if in_main else None
         interrupted = False

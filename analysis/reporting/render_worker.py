@@ -15,11 +15,6 @@ import sys
 from pathlib import Path
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
 
 
 class _Terminated(BaseException):
@@ -46,6 +41,7 @@ def execute_one(notebook_path: str, out_ipynb: str, params: dict, cwd: str) -> N
     from nbconvert import HTMLExporter
 
     from analysis.reporting.kernels import PreloadedKernelManager
+    from analysis.reporting.tables import write_text_atomic
 
     out = Path(out_ipynb)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -72,7 +68,7 @@ def execute_one(notebook_path: str, out_ipynb: str, params: dict, cwd: str) -> N
     if "html" not in _EXPORTER:  # one per worker: its templates load once (0.3 s)
         _EXPORTER["html"] = HTMLExporter()
     body, _ = _EXPORTER["html"].from_notebook_node(nb)
-    _atomic_write(out.with_suffix(".html"), body)
+    write_text_atomic(out.with_suffix(".html"), body)
 
 
 def _skip_iri_grammar() -> None:

@@ -1,10 +1,22 @@
-"""Writing result tables: atomic, deterministic CSV files."""
+"""Writing result tables: atomic, deterministic CSV files (and atomic text files)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import polars as pl
+
+
+def write_text_atomic(path, text: str) -> Path:
+    """Write ``text`` (UTF-8) to ``path`` through a temporary name beside it, so a reader
+    never sees half a file; the folder is created."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+    return path
 
 
 def write_table(frame: pl.DataFrame, name: str, tables_dir) -> Path:

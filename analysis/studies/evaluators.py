@@ -16,9 +16,7 @@ from typing import Sequence
 import numpy as np
 import polars as pl
 
-JURY = "jury"
-"""The name of the jury evaluator: the mean of a study's jury members (its registry entry
-names them; for Between Help and Harm, the paper's three)."""
+from analysis.data.tidy import JURY  # noqa: F401 (defined once, in the data layer)
 
 _RESPONSE_KEYS = ["response_id", "item_id", "answer_model", "answer_run", "category"]
 

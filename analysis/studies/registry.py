@@ -30,6 +30,7 @@ from typing import Any, Callable, Mapping
 
 from analysis.data import bhh, dialoguesafety, mentalalign
 from analysis.data.paths import data_root as resolve_data_root
+from analysis.data.tidy import active_jury
 from analysis.studies.evaluators import JURY
 
 SCOPES = ("study", "evaluator")
@@ -337,7 +338,7 @@ class Study:
 
     @property
     def jury(self) -> tuple[str, ...]:
-        return self.spec.jury if self.spec.jury and all(j in self.evaluators for j in self.spec.jury) else ()
+        return active_jury(self.spec.jury, self.evaluators)
 
     @property
     def names(self) -> tuple[str, ...]:
