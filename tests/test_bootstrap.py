@@ -306,6 +306,29 @@ def test_bias_sums_path_equals_generic_path(clusters):
     assert fast.acceleration == pytest.approx(generic.acceleration, rel=1e-9, abs=1e-12)
 
 
+@pytest.mark.parametrize("target_cells", [8, 1000, 4_000_000])
+def test_statistic_of_sums_rows_do_not_depend_on_how_many_are_computed_together(monkeypatch, target_cells):
+    """The sums of a block are one product each; the statistic then sees many blocks'
+    sums in one call. Forcing one block per call (8 cells) or a few gives bitwise the
+    replicates of one call for all resamples (the ICC, the mean and a statistic of
+    several outputs per resample like the MentalAlign cells')."""
+    import sys
+
+    bs = sys.modules[bootstrap.__module__]  # the module (the package re-exports the function under its name)
+    feats = row_statistics(RATINGS)
+    several = lambda s: np.stack([_icc_of_sums(s[..., :7], 4)[..., 1], s[..., 1] / s[..., 0],  # noqa: E731
+                                  np.sqrt(np.abs(s[..., 5]) / s[..., 0])], axis=-1)
+    kw = dict(n_boot=333, seed=21, clusters=CLUSTERS, keep_replicates=True, sums=True)
+    stats_ = [(feats, lambda s: _icc_of_sums(s, 4)), (feats, several),
+              (np.column_stack([np.ones(150), RATINGS[:, 0] - RATINGS[:, 1]]), _mean_of_sums)]
+    ref = [bootstrap(d, f, **kw) for d, f in stats_]
+    monkeypatch.setattr(bs, "_TARGET_CELLS", target_cells)
+    for (d, f), r in zip(stats_, ref):
+        got = bootstrap(d, f, **kw)
+        assert np.array_equal(got.replicates, r.replicates)
+        assert np.array_equal(got.ci_low, r.ci_low) and np.array_equal(got.ci_high, r.ci_high)
+
+
 def test_sums_needs_one_two_dimensional_array():
     with pytest.raises(ValueError, match="sums=True needs"):
         bootstrap(SAMPLE, lambda s: s, sums=True)

@@ -354,3 +354,37 @@ def test_f_distribution_shortcuts_equal_scipy_stats_value_for_value():
                     assert np.array_equal(stats.f.sf(x, a, b), _f_sf(x, a, b), equal_nan=True), (x, a, b)
                 for q in (0.5, 0.975, 0.995):
                     assert np.array_equal(stats.f.ppf(q, a, b), _f_ppf(q, a, b), equal_nan=True), (q, a, b)
+
+
+@pytest.mark.parametrize("shape", [(2000, 7, 9, 2), (50, 6, 4), (3, 300, 3), (20, 5)])
+def test_summed_row_statistics_equal_the_sum_of_row_statistics(shape):
+    """The rater-major shortcut of the bootstrap's system-level ICC: the same sums to
+    rounding, and the same ICCs to 1e-12 (constant and identical raters included)."""
+    from analysis.stats.icc import icc_from_mean_squares, mean_squares_from_sums, row_statistics, summed_row_statistics
+
+    x = np.rint(np.random.default_rng(sum(shape)).normal(3, 1.2, shape)).clip(1, 5)
+    if len(shape) > 2:
+        x[0, ...] = x[0, ..., :1]  # identical raters
+        x[-1] = 4.0  # everything constant
+    ref = row_statistics(x).sum(axis=-2)
+    got = summed_row_statistics(np.swapaxes(x, -1, -2))
+    np.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-9)
+    k = shape[-1]
+    a = icc_from_mean_squares(mean_squares_from_sums(ref, k))
+    b = icc_from_mean_squares(mean_squares_from_sums(got, k))
+    assert np.array_equal(np.isnan(a), np.isnan(b))
+    np.testing.assert_allclose(b, a, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(b, icc_batch(x), rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("x", [SF, np.tile(SF[:, :1], (1, 3)), np.random.default_rng(4).normal(size=(40, 2))],
+                         ids=["shrout-fleiss", "identical", "random"])
+def test_f_columns_are_the_f_table_bit_for_bit(x):
+    from analysis.stats.icc import ICC_SCHEMA, f_columns
+
+    columns, reasons = f_columns(x, n_dropped=3)
+    table = intraclass_corr(np.vstack([x, np.full((3, x.shape[1]), np.nan)]), ci="f")
+    assert pl.DataFrame(columns, schema=ICC_SCHEMA).equals(table)
+    assert len(reasons) == 6
+    with pytest.raises(ValueError, match="complete matrix of at least 2 items"):
+        f_columns(np.array([[1.0, np.nan], [2.0, 3.0]]))

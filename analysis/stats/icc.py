@@ -152,6 +152,37 @@ def row_statistics(ratings: np.ndarray) -> np.ndarray:
                            (row_mean * row_mean)[..., None]], axis=-1)
 
 
+def summed_row_statistics(by_rater: np.ndarray) -> np.ndarray:
+    """Column sums over the items of :func:`row_statistics`, ``(..., k + 3)``, from
+    ratings laid out rater by rater, ``(..., k, n)``.
+
+    The same numbers as ``row_statistics(np.swapaxes(by_rater, -1, -2)).sum(axis=-2)``
+    (to rounding: the sums are taken in another order), without the ``(..., n, k + 3)``
+    intermediate and with every reduction along contiguous memory: for a batch of many
+    small matrices (the bootstrap replicates of the 9-source x 2-rater matrices of
+    MentalAlign's system level) it is 3x faster. Feed it to
+    :func:`mean_squares_from_sums` and :func:`icc_from_mean_squares`.
+
+    Examples
+    --------
+    >>> x = np.array([[9, 2, 5, 8], [6, 1, 3, 2], [8, 4, 6, 8],
+    ...               [7, 1, 2, 6], [10, 5, 6, 9], [6, 2, 4, 7]], float)
+    >>> ms = mean_squares_from_sums(summed_row_statistics(x.T), 4)
+    >>> np.round(icc_from_mean_squares(ms), 4).tolist()
+    [0.1657, 0.2898, 0.7148, 0.4428, 0.6201, 0.9093]
+    """
+    x = np.asarray(by_rater, dtype=float)
+    k, n = x.shape[-2:]
+    x = x - np.mean(x, axis=(-2, -1), keepdims=True)
+    row_mean = x.mean(axis=-2)
+    out = np.empty(x.shape[:-2] + (k + 3,))
+    out[..., 0] = n
+    out[..., 1:k + 1] = x.sum(axis=-1)
+    out[..., k + 1] = (x * x).sum(axis=(-2, -1))
+    out[..., k + 2] = (row_mean * row_mean).sum(axis=-1)
+    return out
+
+
 def mean_squares_from_sums(sums: np.ndarray, k: int) -> dict[str, np.ndarray]:
     """Mean squares from summed :func:`row_statistics` (last axis ``k + 3``).
 
@@ -454,14 +485,8 @@ def intraclass_corr(
     if n < 2 or k < 2:
         raise ValueError(f"need at least 2 complete items and 2 raters, got {n} complete items "
                          f"({n_dropped} dropped for missing ratings) and {k} raters")
-    ms = mean_squares(x)
-    icc, f, df1, df2, p, lows, highs = _f_tests(ms, n, k, confidence)
-    reasons = _undefined_reasons(ms)
-    if ci == "f":
-        boot_n, boot_valid, n_valid = [0] * 6, [0] * 6, [None] * 6
-        notes = ci_note(lows, highs, estimate=icc, reasons=reasons).tolist()
-        assumes = [F_ASSUMES[t] for t in ICC_TYPES]
-    else:
+    columns, reasons = f_columns(x, confidence=confidence, n_dropped=n_dropped)
+    if ci != "f":
         if plan is not None:
             if clusters is not None:
                 raise ValueError("with a plan, the clusters are the plan's: do not pass clusters")
@@ -474,18 +499,37 @@ def intraclass_corr(
         res = bootstrap(row_statistics(x), partial(_icc_of_sums, k=k), sums=True, n_boot=n_boot, method=ci,
                         confidence=confidence, seed=seed, plan=plan,
                         clusters=None if clusters is None else np.asarray(clusters)[complete])
-        lows, highs = res.ci_low.tolist(), res.ci_high.tolist()
-        boot_n, boot_valid = [res.n_boot] * 6, res.n_valid.tolist()
-        n_valid = boot_valid
-        notes = [SEPARATOR.join(t for t in (why, note) if t) for why, note in zip(reasons, res.ci_note.tolist())]
-        assumes = [f"resampled {res.unit}"] * 6
-    return pl.DataFrame(
-        {
-            "type": list(ICC_TYPES), "icc": icc.tolist(), "f": f, "df1": df1, "df2": df2, "pval": p,
-            "ci_low": lows, "ci_high": highs, "ci_method": [CI_METHODS[ci]] * 6,
-            "confidence": [confidence] * 6, "n_items": [n] * 6, "n_raters": [k] * 6,
-            "n_dropped": [n_dropped] * 6, "n_boot": boot_n, "n_boot_valid": boot_valid,
-            "n_valid": n_valid, "ci_note": notes, "ci_assumes": assumes,
-        },
-        schema=ICC_SCHEMA,
-    )
+        columns |= {"ci_low": res.ci_low.tolist(), "ci_high": res.ci_high.tolist(),
+                    "ci_method": [CI_METHODS[ci]] * 6, "n_boot": [res.n_boot] * 6,
+                    "n_boot_valid": res.n_valid.tolist(), "n_valid": res.n_valid.tolist(),
+                    "ci_note": [SEPARATOR.join(t for t in (why, note) if t)
+                                for why, note in zip(reasons, res.ci_note.tolist())],
+                    "ci_assumes": [f"resampled {res.unit}"] * 6}
+    return pl.DataFrame(columns, schema=ICC_SCHEMA)
+
+
+def f_columns(x: np.ndarray, *, confidence: float = 0.95, n_dropped: int = 0) -> tuple[dict[str, list], list[str]]:
+    """The columns of :func:`intraclass_corr` with ``ci="f"`` as plain lists, and why
+    each ICC is undefined (``""`` where it is defined).
+
+    For callers that assemble many tables (one frame at the end instead of one per
+    rating matrix). ``x`` is a complete ``(n_items, k_raters)`` matrix (at least 2 x 2);
+    the values are those of ``intraclass_corr(x, ci="f")``, bit for bit (the same
+    functions compute them).
+    """
+    n, k = x.shape
+    if n < 2 or k < 2 or np.isnan(x).any():
+        raise ValueError(f"f_columns needs a complete matrix of at least 2 items and 2 raters, got shape {x.shape}"
+                         f"{' with NaN' if np.isnan(x).any() else ''}")
+    ms = mean_squares(x)
+    icc, f, df1, df2, p, lows, highs = _f_tests(ms, n, k, confidence)
+    reasons = _undefined_reasons(ms)
+    columns = {
+        "type": list(ICC_TYPES), "icc": icc.tolist(), "f": f, "df1": df1, "df2": df2, "pval": p,
+        "ci_low": lows, "ci_high": highs, "ci_method": [CI_METHODS["f"]] * 6,
+        "confidence": [confidence] * 6, "n_items": [n] * 6, "n_raters": [k] * 6,
+        "n_dropped": [n_dropped] * 6, "n_boot": [0] * 6, "n_boot_valid": [0] * 6, "n_valid": [None] * 6,
+        "ci_note": ci_note(lows, highs, estimate=icc, reasons=reasons).tolist(),
+        "ci_assumes": [F_ASSUMES[t] for t in ICC_TYPES],
+    }
+    return columns, reasons

@@ -33,7 +33,7 @@ import polars as pl
 
 from analysis.stats.bootstrap import bootstrap
 from analysis.data.mentalalign import OWN_FAMILY
-from analysis.stats.icc import ICC_SCHEMA, icc_batch, intraclass_corr
+from analysis.stats.icc import ICC_SCHEMA, f_columns, icc_batch, intraclass_corr
 from analysis.stats.intervals import ci_note
 
 _A1, _C1 = 1, 2  # positions of ICC(A,1) and ICC(C,1) in analysis.stats.icc.ICC_TYPES
@@ -223,7 +223,7 @@ def _judge_cells(ratings_as_published: pl.DataFrame, judge: str) -> list[tuple[s
     """
     from analysis.data.mentalalign import ATTRIBUTES
 
-    if judge not in ratings_as_published["rater"].unique().to_list():
+    if not (ratings_as_published["rater"] == judge).any():
         judge_pairs(ratings_as_published, judge, ATTRIBUTES[0])  # raises, naming the judges in the data
     sub = ratings_as_published.filter(pl.col("rater").is_in(["human", judge]))
     if OWN_FAMILY.get(judge):
@@ -233,9 +233,10 @@ def _judge_cells(ratings_as_published: pl.DataFrame, judge: str) -> list[tuple[s
         return [(v, a, judge_pairs(r, judge, a)) for v, r in
                 zip(VARIANTS, (ratings_as_published, ratings_as_published.filter(pl.col("score").is_between(1, 5))))
                 for a in ATTRIBUTES]
-    wide = wide.sort("attribute", "response_id").with_columns(
-        (pl.col("answer_model").rank("dense") - 1).alias("_src"))
-    parts = wide.partition_by("attribute", as_dict=True)
+    # Sorted by response only (a response id is unique within an attribute): the
+    # partitions keep that order, and one string key sorts 5x faster than two.
+    wide = wide.sort("response_id").with_columns((pl.col("answer_model").rank("dense") - 1).alias("_src"))
+    parts = wide.partition_by("attribute", as_dict=True, maintain_order=True)
     names = wide.select("_src", "answer_model").unique().sort("_src")["answer_model"].to_list()
     cells = []
     for variant in VARIANTS:
@@ -305,14 +306,15 @@ def _cells_statistic(sums: np.ndarray, groups: list[tuple[int, np.ndarray, np.nd
     of sources are computed together (``groups``: number of sources, the cells' columns
     ``(C, 3 S + 5)``, their outputs ``(C, 5 + S)``).
     """
-    from analysis.stats.icc import icc_from_mean_squares, mean_squares_from_sums
+    from analysis.stats.icc import icc_from_mean_squares, mean_squares_from_sums, summed_row_statistics
 
     out = np.empty(sums.shape[:-1] + (n_out,))
     with np.errstate(invalid="ignore", divide="ignore"):
         for n_src, columns, outputs in groups:
             g = sums[..., columns]  # (..., C, 3 S + 5)
             count, human, judge = g[..., :n_src], g[..., n_src:2 * n_src], g[..., 2 * n_src:3 * n_src]
-            system = icc_batch(np.stack([human / count, judge / count], axis=-1))[..., [_C1, _A1]]
+            means = np.stack([human / count, judge / count], axis=-2)  # (..., C, 2 raters, S sources)
+            system = icc_from_mean_squares(mean_squares_from_sums(summed_row_statistics(means), 2))[..., [_C1, _A1]]
             response = icc_from_mean_squares(mean_squares_from_sums(g[..., 3 * n_src:], 2))[..., [_A1, _C1]]
             bias = (judge.sum(axis=-1) - human.sum(axis=-1)) / count.sum(axis=-1)
             by_source = (judge - human) / count
@@ -388,9 +390,9 @@ def alignment_tables(ratings_as_published: pl.DataFrame, judge: str, *, n_boot: 
         n_src = len(p.sources)
         counts, sums_h, sums_j = np.split(units[c][:, :3 * n_src].sum(axis=0), 3)
         means = np.column_stack([sums_h / counts, sums_j / counts])
-        for level, f_frame, idx, types in (("system", intraclass_corr(means, ci="f"), [0, 1], ["ICC(C,1)", "ICC(A,1)"]),
-                                           ("response", intraclass_corr(x, ci="f"), [2, 3], ["ICC(A,1)", "ICC(C,1)"])):
-            f_rows = [r for r in f_frame.iter_rows(named=True) if r["type"] in ("ICC(C,1)", "ICC(A,1)")]
+        for level, f_cols, idx, types in (("system", f_columns(means)[0], [0, 1], ["ICC(C,1)", "ICC(A,1)"]),
+                                          ("response", f_columns(x)[0], [2, 3], ["ICC(A,1)", "ICC(C,1)"])):
+            f_rows = [{key: f_cols[key][i] for key in f_cols} for i in (_A1, _C1)]
             common = dict(level=level, n=means.shape[0] if level == "system" else x.shape[0],
                           n_dropped=p.n_dropped, variant=variant, attribute=attribute)
             for r in f_rows:
@@ -402,8 +404,10 @@ def alignment_tables(ratings_as_published: pl.DataFrame, judge: str, *, n_boot: 
             # As intraclass_corr: the reason an ICC is undefined goes before the interval's notes.
             why = {r["type"]: r["ci_note"].split(SEPARATOR)[0]
                    if level == "response" and r["ci_note"].startswith("ICC undefined") else "" for r in f_rows}
+            # The estimate is the F row's, to the last digit: the bootstrap's statistic of
+            # sums gives the same ICC summed in another order (equal to 1e-15).
             for t, i in zip(types, idx):
-                icc_rows.append(dict(type=t, icc=f_icc[t] if level == "response" else float(est[i]),
+                icc_rows.append(dict(type=t, icc=f_icc[t],
                                      ci_low=float(low[i]), ci_high=float(high[i]), ci_method="BCa",
                                      n_valid=int(valid[i]),
                                      ci_note=SEPARATOR.join(s for s in (why[t], str(note[i])) if s),
