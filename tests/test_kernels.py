@@ -23,6 +23,8 @@ PROBE = """\
 import json, os, sys
 print(json.dumps({"pid": os.getpid(), "names": sorted(k for k in globals() if not k.startswith("_")),
                   "polars_loaded": "polars" in sys.modules, "cwd": os.getcwd(),
+                  "pdf_backend_loaded": "matplotlib.backends.backend_pdf" in sys.modules,
+                  "history": str(get_ipython().history_manager.hist_file),
                   "blas": [p["num_threads"] for p in __import__("threadpoolctl").threadpool_info()
                            if p["internal_api"] == "openblas"]}))
 """
@@ -69,6 +71,8 @@ def test_each_notebook_gets_a_fresh_preloaded_kernel_process(tmp_path, monkeypat
     assert a["pid"] != b["pid"] and a["pid"] != os.getpid()
     # Modules are preloaded (imported, never bound): the namespace holds only what the cell bound.
     assert a["polars_loaded"] and b["polars_loaded"]
+    assert a["pdf_backend_loaded"]  # what the first save_figure imports (LAZY_MODULES) is preloaded too
+    assert a["history"] == ":memory:"  # no SQLite history file shared by concurrent kernels
     assert a["names"] == b["names"] == ["In", "Out", "exit", "get_ipython", "json", "open", "os", "quit", "sys"]
     assert "pl" not in a["names"] and "np" not in a["names"]
     assert Path(a["cwd"]).resolve() == tmp_path.resolve()
@@ -90,7 +94,9 @@ def test_an_unreachable_server_falls_back_to_an_ordinary_kernel(tmp_path, monkey
     src = _probe_notebook(tmp_path / "probe.ipynb")
     monkeypatch.setenv(SERVER_ENV, str(tmp_path / "no-such-socket"))
     execute_one(str(src), str(tmp_path / "out.ipynb"), {}, str(tmp_path))
-    assert _probe(tmp_path / "out.ipynb")["pid"] != os.getpid()
+    fallback = _probe(tmp_path / "out.ipynb")
+    assert fallback["pid"] != os.getpid()
+    assert fallback["history"] == ":memory:"  # the kernel options reach the ordinary kernel too
     assert (tmp_path / "out.html").is_file()
 
 

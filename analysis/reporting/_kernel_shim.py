@@ -1,6 +1,6 @@
 """The process jupyter_client starts as "the kernel" when a render uses preloaded kernels.
 
-Run as a script (``python _kernel_shim.py SERVER CONNECTION_FILE``), so it imports
+Run as a script (``python _kernel_shim.py SERVER CONNECTION_FILE [KERNEL_OPTION ...]``), so it imports
 nothing but the standard library and starts in milliseconds. It asks the kernel
 server (:mod:`analysis.reporting.kernels`) for a kernel: the server forks a process
 that already imported the notebooks' modules, hands it this process's standard streams
@@ -22,8 +22,8 @@ import struct
 import sys
 
 
-def main(server: str, connection_file: str) -> None:
-    argv = ["ipykernel_launcher", "-f", connection_file]
+def main(server: str, connection_file: str, *options: str) -> None:
+    argv = ["ipykernel_launcher", "-f", connection_file, *options]
     try:
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         sock.connect(server)
@@ -37,7 +37,7 @@ def main(server: str, connection_file: str) -> None:
             reply += chunk
         pid = int(reply)
     except (OSError, ValueError):
-        os.execv(sys.executable, [sys.executable, "-m", "ipykernel_launcher", "-f", connection_file])
+        os.execv(sys.executable, [sys.executable, "-m", *argv])
 
     def forward(signum, frame):
         try:
@@ -61,4 +61,4 @@ def main(server: str, connection_file: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2])
+    main(*sys.argv[1:])
