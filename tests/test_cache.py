@@ -171,3 +171,21 @@ def test_cached_mentalalign_equals_the_fresh_load(shared_data_root):
         assert getattr(cached, name).schema == getattr(fresh[0], name).schema
         assert getattr(cached, name).equals(getattr(fresh[0], name))
     assert cached.judges == fresh[0].judges and cached.keep_off_scale == fresh[0].keep_off_scale
+
+
+def test_keys_checked_by_a_render_are_not_checked_again_in_its_kernels(source, monkeypatch):
+    """render hands its kernels the keys it computed (cache.KEYS_ENV): they use them
+    without walking the sources (DialogueSafety: 24,000 files per notebook)."""
+    monkeypatch.setitem(cache.STUDY_FOLDERS, "fake", lambda root: [root / "study"])
+    env = cache.keys_env([("fake", source), ("demo-not-cached", None)])
+    assert list(env) == [cache.KEYS_ENV]
+    checked = cache.cache_key("fake", source)
+    (source / "study" / "b.json").write_text("{}")  # a source changes while the render runs
+    changed = cache.cache_key("fake", source)
+    assert changed != checked
+    monkeypatch.setenv(cache.KEYS_ENV, env[cache.KEYS_ENV])
+    calls = []
+    monkeypatch.setattr(cache, "source_signature", lambda *a: calls.append(a) or [])
+    assert cache.cache_key("fake", source) == checked and not calls  # the render's key, sources not read
+    assert cache.cache_key("fake", source, seed=3) != checked and calls  # another key: computed as always
+    assert cache.cache_key("fake", source / "study" / "..") == checked  # the same root, spelt otherwise

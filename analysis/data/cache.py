@@ -28,6 +28,13 @@ Key
     ``touch -d``); delete ``data/processed/`` (or set ``CRISIS_JUDGE_NO_CACHE=1``)
     after such a change.
 
+Within a render
+    A render checks each study's sources once, at its start: the keys it computed are
+    handed to its notebooks' kernels in :data:`KEYS_ENV` (:func:`keys_env`), and
+    :func:`cache_key` returns them instead of walking the sources again (DialogueSafety:
+    24,000 files, 0.5 s per notebook). Sources edited while a render runs are therefore
+    seen by the next render, not by the notebooks of the running one.
+
 Safety
     An entry is written into a temporary folder and renamed into place, so a reader
     never sees half an entry and two processes loading at once (``render --jobs 2``)
@@ -127,27 +134,59 @@ def _code_text() -> bytes:
 def source_signature(folders: Sequence[Path], root: Path) -> list[tuple[str, int, int]]:
     """``(path relative to root, size, mtime_ns)`` of every file under ``folders``, sorted."""
     out = []
+    base = os.path.abspath(root)
+    prefix = base.rstrip(os.sep) + os.sep
     for folder in folders:
-        if not folder.is_dir():
+        if not os.path.isdir(folder):
             continue
-        stack = [folder]
+        stack = [os.path.abspath(folder)]
         while stack:
             with os.scandir(stack.pop()) as entries:
                 for e in entries:
                     if e.is_dir(follow_symlinks=True):
                         if e.name != ".git":
-                            stack.append(Path(e.path))
+                            stack.append(e.path)
                     elif e.is_file(follow_symlinks=True):
                         st = e.stat()
-                        out.append((os.path.relpath(e.path, root), st.st_size, st.st_mtime_ns))
+                        # Under the root (every built-in study's folders), the relative path is
+                        # the rest of the normalised path: os.path.relpath's answer without its
+                        # cost (DialogueSafety: 24,000 files, 0.7 s of every load).
+                        rel = e.path[len(prefix):] if e.path.startswith(prefix) else os.path.relpath(e.path, base)
+                        out.append((rel, st.st_size, st.st_mtime_ns))
     return sorted(out)
 
 
+KEYS_ENV = "CRISIS_JUDGE_CACHE_KEYS"
+"""Environment variable holding keys already computed (JSON, by :func:`keys_env`)."""
+
+
+def _key_id(name: str, root: Path, seed: int | None) -> str:
+    return json.dumps([name, str(root), seed])
+
+
+def keys_env(studies: Sequence[tuple[str, Path]], seed: int | None = None) -> dict[str, str]:
+    """``{KEYS_ENV: ...}``: the keys of ``studies`` (``(name, data root)`` pairs) as their
+    sources are now, for processes that should not check them again (a render's kernels).
+    Studies without cached folders are left out."""
+    keys = {}
+    for name, root in studies:
+        if name in STUDY_FOLDERS and root is not None:
+            resolved = Path(root).resolve()
+            keys[_key_id(name, resolved, seed)] = cache_key(name, resolved, seed)
+    return {KEYS_ENV: json.dumps(keys)} if keys else {}
+
+
 def cache_key(name: str, root: Path, seed: int | None = None, *, folders: Sequence[Path] | None = None) -> str:
-    """The key of study ``name`` read from ``root`` (see the module docstring)."""
+    """The key of study ``name`` read from ``root`` (see the module docstring); the one
+    in :data:`KEYS_ENV` if that holds it."""
     from analysis import __version__
 
     root = Path(root).resolve()
+    known = os.environ.get(KEYS_ENV)
+    if known and folders is None:
+        key = json.loads(known).get(_key_id(name, root, seed))
+        if key:
+            return key
     folders = STUDY_FOLDERS[name](root) if folders is None else folders
     h = hashlib.sha256()
     h.update(json.dumps([FORMAT, __version__, name, seed, str(root)]).encode())

@@ -71,9 +71,12 @@ SHIM = Path(__file__).with_name("_kernel_shim.py")
 HISTORY_IN_MEMORY = "--HistoryManager.hist_file=:memory:"
 """Kernel option: IPython's input history kept in memory, not in the profile's SQLite file."""
 
-BASE_MODULES = ("ipykernel.kernelapp", "ipykernel.ipkernel", "IPython", "IPython.display", "great_tables", "itables")
-"""Imported in the server besides the notebooks' own imports (the kernel itself and
-what the table display loads on first use)."""
+BASE_MODULES = ("ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.debugger", "IPython", "IPython.display",
+                "IPython.core.debugger", "IPython.core.completerlib", "IPython.extensions.storemagic", "psutil",
+                "sqlite3", "tornado.platform.asyncio", "tornado.queues", "great_tables", "itables")
+"""Imported in the server besides the notebooks' own imports: the kernel itself, what
+it imports as it initialises (its debugger, debugpy, alone 0.15 s per kernel), and what
+the table display loads on first use."""
 
 LAZY_MODULES = ("matplotlib.backends.backend_agg", "matplotlib.backends.backend_pdf",
                 "matplotlib.backends.backend_svg", "fontTools.subset", "PIL.PngImagePlugin", "pyarrow.pandas_compat",
@@ -202,6 +205,10 @@ def serve(socket_path: str, notebooks_dir: str, ready_fd: int | None = None) -> 
     """The server's main loop: preload, then fork one kernel per connection until the
     parent process is gone (or SIGTERM)."""
     os.environ["MPLBACKEND"] = INLINE_BACKEND  # before matplotlib reads it at import
+    # debugpy (under ipykernel.debugger) warns on stderr at import that Python's frozen
+    # modules may hide breakpoints: true, harmless here, and it would reach the render's
+    # terminal. Kernels get the environment of their request, not this one.
+    os.environ["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"
     failed = []
     whole = [m for package in WHOLE_PACKAGES for m in _submodules(package)]
     for name in (*BASE_MODULES, *notebook_imports(Path(notebooks_dir)), *LAZY_MODULES, *whole):

@@ -106,10 +106,13 @@ class _Worker:
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log, text=True, bufsize=1,
             start_new_session=True, env=os.environ | env)
 
-    def run(self, src: Path, out: Path, params: dict, cwd: Path) -> tuple[bool | None, str]:
-        """(ok, error) of one notebook; ok is None when the worker itself died."""
+    def run(self, src: Path, out: Path, params: dict, cwd: Path, env: dict[str, str] | None = None
+            ) -> tuple[bool | None, str]:
+        """(ok, error) of one notebook; ok is None when the worker itself died. ``env`` is
+        added to the environment of the notebook's kernel."""
         try:
-            self.proc.stdin.write(json.dumps(dict(src=str(src), out=str(out), params=params, cwd=str(cwd))) + "\n")
+            self.proc.stdin.write(json.dumps(dict(src=str(src), out=str(out), params=params, cwd=str(cwd),
+                                                  env=env or {})) + "\n")
             self.proc.stdin.flush()
             line = self.proc.stdout.readline()
         except (BrokenPipeError, OSError):
@@ -138,6 +141,7 @@ class _Runner:
     def __init__(self, env: dict[str, str] | None = None) -> None:
         self.lock = threading.Lock()
         self.env = dict(env or {})
+        self.job_env: dict[str, str] = {}  # set in each job's kernel (known after the workers started)
         self.idle: list[_Worker] = []
         self.busy: set[_Worker] = set()
         self.stopped = False
@@ -181,7 +185,7 @@ class _Runner:
                 return job
             worker = self.idle.pop() if self.idle else _Worker(self.env)
             self.busy.add(worker)
-        ok, error = worker.run(src, out, job.params, notebooks_dir)
+        ok, error = worker.run(src, out, job.params, notebooks_dir, self.job_env)
         with self.lock:
             self.busy.discard(worker)
             if ok is not None and not self.stopped:
@@ -255,15 +259,21 @@ def longest_first(jobs: list[Job]) -> list[Job]:
     return [jobs[i] for i in order]
 
 
-def load_once(datasets, root: Path | None, seed: int) -> None:
+def load_once(datasets, root: Path | None, seed: int) -> dict[str, str]:
     """Load every built-in study of the render once, before its notebooks run: a cold
-    parquet cache is filled here, once, instead of by two notebooks at a time."""
+    parquet cache is filled here, once, instead of by two notebooks at a time. Returns
+    the environment that hands the kernels the cache keys checked here
+    (:func:`analysis.data.cache.keys_env`)."""
+    from analysis.data.cache import keys_env
     from analysis.studies.registry import load_study
 
+    studies = []
     for key in datasets:
         spec = get_study(key)
         if spec.source is not None:
             load_study(key, data_root=root, seed=seed)
+            studies.append((spec.name, spec.data_root(root)))
+    return keys_env(studies)
 
 
 def check_arguments(datasets, evaluators=None, *, data_root=None, jobs: int = 2, n_boot: int = 2000) -> Path | None:
@@ -498,7 +508,7 @@ def render(datasets, evaluators=None, *, data_root=None, jobs: int = 2, n_boot: 
         # server imports; kernels are asked for once it is ready (a server that failed
         # leaves the shims to start ordinary kernels).
         runner.start(min(jobs, len(todo)))
-        load_once(datasets, root, seed)
+        runner.job_env = load_once(datasets, root, seed)
         if server is not None:
             server.wait()
         in_main = threading.current_thread() is threading.main_thread()

@@ -80,8 +80,10 @@ def _skip_iri_grammar() -> None:
 
 
 def worker_main() -> None:
-    """A render worker: runs the jobs it reads on stdin (one JSON object per line) one
-    after another with :func:`execute_one` and answers each with one JSON line.
+    """A render worker: runs the jobs it reads on stdin (one JSON object per line: the
+    notebook, its output, parameters, working directory and the environment its kernel
+    gets besides the worker's) one after another with :func:`execute_one` and answers
+    each with one JSON line.
 
     One worker per job slot lives for the whole render, so papermill, nbconvert and the
     package are imported once per slot, not once per notebook (3–4 s of CPU each).
@@ -96,6 +98,7 @@ def worker_main() -> None:
     signal.signal(signal.SIGTERM, _terminate)
     for line in sys.stdin:
         job = json.loads(line)
+        os.environ.update(job.get("env") or {})  # the kernel started for the job inherits it
         try:
             execute_one(job["src"], job["out"], job["params"], job["cwd"])
             answer = {"ok": True, "error": ""}
