@@ -377,7 +377,7 @@ class PreloadedKernelManager(AsyncKernelManager):
 
     def format_kernel_cmd(self, extra_arguments=None):
         cmd = super().format_kernel_cmd(extra_arguments)
-        if "ipykernel_launcher" in cmd:
+        if "ipykernel_launcher" in cmd and HISTORY_IN_MEMORY not in cmd:  # jupyter_client may pass it back in
             # A rendered notebook's input history is in the notebook: keep IPython's
             # history database in memory (no SQLite file shared by the concurrent kernels).
             cmd = [*cmd, HISTORY_IN_MEMORY]
