@@ -19,7 +19,10 @@ How a kernel is asked for
     server forks; the child takes those over and becomes the IPython kernel (the same
     ``ipykernel`` entry point ``python -m ipykernel_launcher`` uses). The shim forwards
     signals to it and exits when it exits. The notebook's kernelspec is unchanged
-    (``python3``).
+    (``python3``). Every kernel of a render (preloaded or not) keeps IPython's input
+    history in memory (:data:`HISTORY_IN_MEMORY`), is connected to by a
+    :class:`ReadyClient` (ready when the kernel is, not 0.2 s later) and is seen to exit
+    within 10 ms: a one-cell notebook takes 0.3 s instead of 0.65 s.
 
 What is preloaded
     ipykernel and every module the notebooks under
