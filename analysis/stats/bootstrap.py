@@ -575,9 +575,9 @@ def bootstrap(
     else:
         estimate = np.asarray(statistic(*arrays, weights=np.ones((1, n))), dtype=float)[0]
 
-    # Every block of BLOCK resamples is drawn and evaluated on its own: BLAS kernels may
-    # sum in a different order for a different number of rows, and results must be
-    # bitwise independent of how the work is split.
+    # Every block of BLOCK resamples is drawn (and, for sums, multiplied out) on its own:
+    # BLAS kernels may sum in a different order for a different number of rows, and
+    # results must be bitwise independent of how the work is split.
     reps = np.empty((n_boot,) + estimate.shape)
     if sums:
         _resampled_sums_statistic(per_unit, statistic, plan, out=reps)

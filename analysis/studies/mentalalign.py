@@ -33,7 +33,7 @@ import polars as pl
 
 from analysis.stats.bootstrap import bootstrap
 from analysis.data.mentalalign import OWN_FAMILY
-from analysis.stats.icc import ICC_SCHEMA, f_columns, icc_batch, intraclass_corr
+from analysis.stats.icc import ICC_SCHEMA, ICC_TYPES, f_columns, icc_batch, intraclass_corr
 from analysis.stats.intervals import ci_note
 
 _A1, _C1 = 1, 2  # positions of ICC(A,1) and ICC(C,1) in analysis.stats.icc.ICC_TYPES
@@ -384,14 +384,13 @@ def alignment_tables(ratings_as_published: pl.DataFrame, judge: str, *, n_boot: 
     # operations per cell (filter, concat, with_columns) cost more than the bootstrap.
     icc_rows, bias_rows, by_source = [], [], []
     for c, ((variant, attribute, p), sl) in enumerate(zip(cells, slices)):
-        est, low, high, valid, note = (np.asarray(a)[sl] for a in (res.estimate, res.ci_low, res.ci_high,
-                                                                   res.n_valid, res.ci_note))
+        low, high, valid, note = (np.asarray(a)[sl] for a in (res.ci_low, res.ci_high, res.n_valid, res.ci_note))
         x = np.column_stack([p.human, p.judge])
         n_src = len(p.sources)
         counts, sums_h, sums_j = np.split(units[c][:, :3 * n_src].sum(axis=0), 3)
         means = np.column_stack([sums_h / counts, sums_j / counts])
-        for level, f_cols, idx, types in (("system", f_columns(means)[0], [0, 1], ["ICC(C,1)", "ICC(A,1)"]),
-                                          ("response", f_columns(x)[0], [2, 3], ["ICC(A,1)", "ICC(C,1)"])):
+        for level, (f_cols, reasons), idx, types in (("system", f_columns(means), [0, 1], ["ICC(C,1)", "ICC(A,1)"]),
+                                                     ("response", f_columns(x), [2, 3], ["ICC(A,1)", "ICC(C,1)"])):
             f_rows = [{key: f_cols[key][i] for key in f_cols} for i in (_A1, _C1)]
             common = dict(level=level, n=means.shape[0] if level == "system" else x.shape[0],
                           n_dropped=p.n_dropped, variant=variant, attribute=attribute)
@@ -402,8 +401,7 @@ def alignment_tables(ratings_as_published: pl.DataFrame, judge: str, *, n_boot: 
                                                                      else "")} | common)
             f_icc = {r["type"]: r["icc"] for r in f_rows}
             # As intraclass_corr: the reason an ICC is undefined goes before the interval's notes.
-            why = {r["type"]: r["ci_note"].split(SEPARATOR)[0]
-                   if level == "response" and r["ci_note"].startswith("ICC undefined") else "" for r in f_rows}
+            why = {ICC_TYPES[i]: reasons[i] if level == "response" else "" for i in (_A1, _C1)}
             # The estimate is the F row's, to the last digit: the bootstrap's statistic of
             # sums gives the same ICC summed in another order (equal to 1e-15).
             for t, i in zip(types, idx):
