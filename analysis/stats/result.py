@@ -1,0 +1,93 @@
+"""The one result convention of the public statistics API.
+
+Every function of :mod:`analysis.stats` that returns one estimate with an interval returns
+a frozen dataclass derived from :class:`Result`: the same field names everywhere, so that
+code written against one statistic reads every other one (the convention of
+``scipy.stats`` result objects).
+
+Fields
+------
+estimate : float
+    The statistic on the sample (the bias, the ICC, the kappa, the coefficient...).
+ci_low, ci_high : float
+    The interval at level ``confidence``; NaN where it is undefined (``ci_note`` says why).
+pvalue : float
+    Two-sided p-value of the statistic's usual null (0 for a difference or an agreement
+    coefficient), NaN where the statistic has no test.
+n : int
+    The units the estimate rests on (items, pairs, clusters: the docstring of the function
+    says which).
+confidence : float
+    The level of the interval, 0.95 by default; every function takes ``confidence=``.
+ci_note : str
+    Empty, or a short sentence on why the interval cannot be trusted or is undefined
+    (:func:`analysis.stats.intervals.ci_note`).
+
+A subclass adds its own fields after these (``se``, ``method``, ...). ``to_frame()`` turns
+the result into a one-row polars frame with the fields in declaration order (tuples and
+mappings are left out; use the subclass's own table for them).
+
+Example
+-------
+>>> from dataclasses import dataclass
+>>> @dataclass(frozen=True)
+... class Mean(Result):
+...     se: float = float("nan")
+>>> Mean(estimate=1.5, ci_low=1.0, ci_high=2.0, n=4, se=0.25).to_frame().columns
+['estimate', 'ci_low', 'ci_high', 'pvalue', 'n', 'confidence', 'ci_note', 'se']
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, fields
+from typing import Any
+
+__all__ = ["Result", "check_confidence", "deprecated_alias"]
+
+
+@dataclass(frozen=True)
+class Result:
+    """Base of every single-estimate result (see the module docstring)."""
+
+    estimate: float
+    ci_low: float = math.nan
+    ci_high: float = math.nan
+    pvalue: float = math.nan
+    n: int = 0
+    confidence: float = 0.95
+    ci_note: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The scalar fields, in declaration order."""
+        out = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, (tuple, list, dict)) or hasattr(value, "shape"):
+                continue
+            out[f.name] = value
+        return out
+
+    def to_frame(self):
+        """A one-row ``polars.DataFrame`` of the scalar fields."""
+        import polars as pl
+
+        return pl.DataFrame([self.to_dict()])
+
+
+def check_confidence(confidence: float) -> float:
+    """Return ``confidence`` as a float, or raise ``ValueError`` unless ``0 < confidence < 1``."""
+    value = float(confidence)
+    if not 0.0 < value < 1.0 or math.isnan(value):
+        raise ValueError(f"confidence must be between 0 and 1 (exclusive), got {confidence!r}")
+    return value
+
+
+def deprecated_alias(old: str, new: str, since: str = "0.2") -> None:
+    """Warn once per call site that ``old`` is now ``new`` (kept for one release)."""
+    warnings.warn(
+        f"{old} is deprecated since {since} and will be removed in the next release; use {new}",
+        DeprecationWarning,
+        stacklevel=3,
+    )
