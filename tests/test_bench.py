@@ -18,7 +18,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from analysis.bench import TARGETS, write_large_study
+from analysis.checks.bench import TARGETS, write_large_study
 from analysis.data.mentalalign import ATTRIBUTES
 from analysis.stats.bootstrap import ResamplePlan, bootstrap
 from analysis.stats.icc import icc_batch, intraclass_corr
@@ -138,7 +138,7 @@ def test_alignment_tables_cells_are_judge_pairs():
 
 def test_streamed_summary_equals_the_in_memory_summary(tmp_path):
     from analysis.data.tidy_stream import needs_streaming, stream_summary
-    from analysis.reporting.summary import compute_summary
+    from analysis.cli.summary import compute_summary
 
     study = write_large_study(tmp_path, n_items=300, n_evaluators=4, n_runs=2, seed=5, chunk=120, off_scale=0.01)
     assert not needs_streaming(study)  # 3,000 rows: below the threshold, compute_summary loads it whole

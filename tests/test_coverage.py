@@ -21,7 +21,7 @@ import pytest
 from scipy import stats
 from statsmodels.stats.proportion import proportion_confint
 
-from analysis import coverage as cov
+from analysis.checks import coverage as cov
 from analysis.data.ratings import RatingMatrix
 from analysis.stats.bias import mean_bias
 from analysis.stats.bootstrap import ResamplePlan

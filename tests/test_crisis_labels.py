@@ -485,7 +485,7 @@ def test_alt_test_table_equals_the_statistics_sweep_on_any_tidy_table():
 # The command
 
 def test_command_exits_2_for_a_study_with_one_reference(capsys):
-    from analysis.reporting.alt_test_command import main
+    from analysis.cli.alt_test import main
 
     assert main(["--study", "mentalalign"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
@@ -495,7 +495,7 @@ def test_command_exits_2_for_a_study_with_one_reference(capsys):
 
 
 def test_command_writes_the_table_for_demo(tmp_path, capsys):
-    from analysis.reporting.alt_test_command import main
+    from analysis.cli.alt_test import main
     from analysis.studies.registry import load_study
 
     out = tmp_path / "sub" / "alt.csv"
@@ -514,7 +514,7 @@ def test_command_writes_the_table_for_demo(tmp_path, capsys):
 
 @pytest.mark.real_data
 def test_command_on_bhh_labels(shared_data_root, tmp_path):
-    from analysis.reporting.alt_test_command import main
+    from analysis.cli.alt_test import main
 
     out = tmp_path / "a.csv"
     assert main(["--study", "bhh", "--data-root", str(shared_data_root), "--task", "labels", "--epsilon", "0.15",

@@ -15,7 +15,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from analysis.reporting import ppi_check
+from analysis.checks import ppi_check
 from analysis.stats.icc import intraclass_corr
 from analysis.stats.ppi import ppi_mean, ppi_sample_size
 from analysis.studies import judge_assisted as ja

@@ -1,4 +1,4 @@
-"""Preloaded kernels (analysis.reporting.kernels) and the render's scheduling helpers.
+"""Preloaded kernels (analysis.render.kernels) and the render's scheduling helpers.
 
 A kernel forked from the kernel server must behave as a kernel started from nothing: a
 process of its own per notebook, an empty namespace, gone when its notebook ends; a
@@ -15,9 +15,9 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
 from analysis.data.paths import PROJECT_ROOT
-from analysis.reporting import render as render_module
-from analysis.reporting.kernels import SERVER_ENV, KernelServer, notebook_imports
-from analysis.reporting.render import Job, execute_one, longest_first, thread_limits
+from analysis.render import runner as render_module
+from analysis.render.kernels import SERVER_ENV, KernelServer, notebook_imports
+from analysis.render.runner import Job, execute_one, longest_first, thread_limits
 
 PROBE = """\
 import json, os, sys

@@ -16,7 +16,7 @@ import polars as pl
 import pytest
 
 from analysis.data.paths import PROJECT_ROOT
-from analysis.reporting.render import execute_one, main as render_main, render
+from analysis.render.runner import execute_one, main as render_main, render
 from analysis.reporting.tables import write_table
 from analysis.studies.registry import get_study, load_study
 from analysis.studies.scored import HUMAN_MEAN, bias_table, evaluator_pairs, icc_table

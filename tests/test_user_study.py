@@ -20,8 +20,8 @@ import pytest
 from analysis.data.demo import generate_demo
 from analysis.data.paths import PROJECT_ROOT
 from analysis.data.tidy import StudyFileError, load_tidy, read_study_file, validate
-from analysis.reporting.export import export_study
-from analysis.reporting.render import render
+from analysis.cli.export import export_study
+from analysis.render.runner import render
 from analysis.studies.registry import get_study, load_study
 from analysis.studies.scored import HUMAN_MEAN, agreement_table, bias_table, icc_table, review_scores
 
@@ -218,7 +218,7 @@ def test_nothing_is_written_outside_the_study_folders(tmp_path, hand_written):
     path, _ = hand_written
     before = {p for p in tmp_path.rglob("*")}
     spec = get_study(str(path))
-    from analysis.reporting.render import plan
+    from analysis.render.runner import plan
 
     jobs = plan([spec.key], None, data_root=None, n_boot=5, seed=1, reports_dir=tmp_path / "reports",
                 figures_dir=tmp_path / "figures")

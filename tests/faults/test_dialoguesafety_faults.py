@@ -12,7 +12,7 @@ import pytest
 
 from analysis.data.dialoguesafety import TEST_FILE, discover_systems, load_dialoguesafety
 from analysis.data.ratings import DataError
-from analysis.reporting import audit_command
+from analysis.cli import audit as audit_command
 
 from .conftest import edit_json, linked_copy, replace, snapshot
 
@@ -206,7 +206,7 @@ def test_summary_covers_dialoguesafety(mini):
     import numpy as np
     from sklearn.metrics import accuracy_score
 
-    from analysis.reporting.summary import compute_summary
+    from analysis.cli.summary import compute_summary
 
     table = compute_summary("dialoguesafety", data_root=mini.parent, n_boot=50, seed=3)["metrics"]
     assert table["system"].to_list() == list(discover_systems(mini.parent))

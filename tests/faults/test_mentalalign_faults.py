@@ -204,7 +204,7 @@ def test_summary_covers_mentalalign(values_copy):
     """``summary`` of MentalAlign: judge x attribute; one cell recomputed by hand."""
     import numpy as np
 
-    from analysis.reporting.summary import compute_summary
+    from analysis.cli.summary import compute_summary
     from analysis.stats.icc import icc_batch
 
     tables = compute_summary("mentalalign", data_root=values_copy.parent, n_boot=50, seed=3)

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from analysis.cli import main as cli_main
-from analysis.reporting import audit_command
-from analysis.reporting.render import (LOCK_NAME, STUDY_LEVEL, Job, clear_previous_results, render_lock,
+from analysis.cli import audit as audit_command
+from analysis.render.runner import (LOCK_NAME, STUDY_LEVEL, Job, clear_previous_results, render_lock,
                                        write_index)
 
 PROJECT = Path(__file__).resolve().parents[2]

@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 
 from analysis.data.tidy import StudyFileError, load_tidy
-from analysis.reporting import audit_command
+from analysis.cli import audit as audit_command
 
 from .conftest import replace, snapshot
 

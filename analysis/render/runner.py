@@ -64,8 +64,8 @@ from pathlib import Path
 
 from analysis import __version__
 from analysis.data.paths import DATA_ROOT_ENV, PROJECT_ROOT, data_root as resolve_data_root
-from analysis.reporting.kernels import SERVER_ENV, KernelServer
-from analysis.reporting.render_worker import execute_one  # noqa: F401 (re-exported: render's public entry)
+from analysis.render.kernels import SERVER_ENV, KernelServer
+from analysis.render.worker import execute_one  # noqa: F401 (re-exported: render's public entry)
 from analysis.reporting.tables import write_text_atomic
 from analysis.studies.registry import STUDIES, SYNTHESIS, SYNTHESIS_STUDIES, get_study
 
@@ -102,7 +102,7 @@ class _Worker:
 
         self.log = tempfile.TemporaryFile(mode="w+", prefix="render-worker-")
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", "from analysis.reporting.render_worker import worker_main; worker_main()"],
+            [sys.executable, "-c", "from analysis.render.worker import worker_main; worker_main()"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log, text=True, bufsize=1,
             start_new_session=True, env=os.environ | env)
 
@@ -482,7 +482,7 @@ def render(datasets, evaluators=None, *, data_root=None, jobs: int = 2, n_boot: 
     :mod:`analysis.data.cache`, so the notebooks read it from there instead of racing to
     read the sources); ``jobs`` long-lived workers then run the notebooks, longest
     first as far as earlier runs tell, each in a fresh kernel forked from a kernel
-    server that imported the notebooks' modules (:mod:`analysis.reporting.kernels`);
+    server that imported the notebooks' modules (:mod:`analysis.render.kernels`);
     ``fresh_kernels`` starts every kernel from nothing instead."""
     from tqdm import tqdm
 

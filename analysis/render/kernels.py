@@ -293,7 +293,7 @@ class KernelServer:
         self._tmp = tempfile.TemporaryDirectory(prefix="cjk-")
         self.socket_path = os.path.join(self._tmp.name, "s")
         read, write = os.pipe()
-        code = ("import sys; from analysis.reporting.kernels import serve; "
+        code = ("import sys; from analysis.render.kernels import serve; "
                 "serve(sys.argv[1], sys.argv[2], int(sys.argv[3]))")
         self.proc = subprocess.Popen([sys.executable, "-c", code, self.socket_path, str(self.notebooks_dir),
                                       str(write)], pass_fds=(write,), stdin=subprocess.DEVNULL,
@@ -370,7 +370,7 @@ class PreloadedKernelManager(AsyncKernelManager):
     otherwise it starts kernels as jupyter_client always does. Its clients are
     :class:`ReadyClient`, and it sees a kernel's end within 10 ms, not 100 ms."""
 
-    client_class = DottedObjectName("analysis.reporting.kernels.ReadyClient")
+    client_class = DottedObjectName("analysis.render.kernels.ReadyClient")
     client_factory = Type(ReadyClient, klass=AsyncKernelClient)
 
     async def _async_finish_shutdown(self, waittime=None, pollinterval=0.1, restart=False):

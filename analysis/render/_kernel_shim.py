@@ -2,7 +2,7 @@
 
 Run as a script (``python _kernel_shim.py SERVER CONNECTION_FILE [KERNEL_OPTION ...]``), so it imports
 nothing but the standard library and starts in milliseconds. It asks the kernel
-server (:mod:`analysis.reporting.kernels`) for a kernel: the server forks a process
+server (:mod:`analysis.render.kernels`) for a kernel: the server forks a process
 that already imported the notebooks' modules, hands it this process's standard streams
 and the connection file, and that process becomes the IPython kernel. The shim then
 stands in for it towards jupyter_client: it forwards SIGINT/SIGTERM/SIGHUP to the

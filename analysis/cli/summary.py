@@ -31,9 +31,9 @@ def compute_summary(dataset: str, *, data_root=None, seed: int = 20261124, n_boo
     nominal studies (DialogueSafety, nominal user studies: metrics per system).
 
     Arguments and the data root are checked before anything is loaded
-    (:func:`analysis.reporting.render.check_arguments`).
+    (:func:`analysis.render.runner.check_arguments`).
     """
-    from analysis.reporting.render import check_arguments
+    from analysis.render.runner import check_arguments
 
     if str(dataset).endswith(".toml"):
         from analysis.data.tidy_stream import needs_streaming, stream_summary

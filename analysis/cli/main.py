@@ -4,8 +4,8 @@ Commands
 --------
 summary   evaluator-vs-human reliability, agreement and bias on a data set (``demo`` by
           default: the synthetic data set generated from ``--seed``)
-render    execute the notebooks for every evaluator with papermill (see :mod:`analysis.reporting.render`)
-bench     bootstrap speed and memory against pingouin (see :mod:`analysis.bench`)
+render    execute the notebooks for every evaluator with papermill (see :mod:`analysis.render.runner`)
+bench     bootstrap speed and memory against pingouin (see :mod:`analysis.checks.bench`)
 validate  check a user study file (.toml) and its ratings file before analysis
 export    write a study as a tidy ratings file + study file
 studies   the built-in studies (the README's table, from the study registry)
@@ -26,33 +26,33 @@ from analysis.studies.registry import STUDIES
 
 
 COMMANDS: dict[str, tuple[str, str]] = {
-    "alt-test": ("analysis.reporting.alt_test_command",
+    "alt-test": ("analysis.cli.alt_test",
                  "can a judge replace a human annotator? the alternative annotator test for every evaluator"),
     "figures": ("analysis.reporting.paper", "the paper set of figures and LaTeX tables, without Jupyter"),
-    "coverage": ("analysis.coverage",
+    "coverage": ("analysis.checks.coverage",
                  "coverage of the package's confidence intervals by simulation (writes docs/coverage.md)"),
-    "audit": ("analysis.reporting.audit_command", "every input record of a study and what became of it"),
-    "ppi-check": ("analysis.reporting.ppi_check",
+    "audit": ("analysis.cli.audit", "every input record of a study and what became of it"),
+    "ppi-check": ("analysis.checks.ppi_check",
                   "coverage of judge-assisted (PPI++) intervals on real data where a human rated everything"),
 }
 """Commands with a parser of their own: name -> (module with ``main(argv)``, one-line help)."""
 
 
 def _summary(args: argparse.Namespace) -> int:
-    from analysis.reporting.summary import print_summary
+    from analysis.cli.summary import print_summary
 
     return print_summary(args.dataset, data_root=args.data_root, seed=args.seed, n_boot=args.n_boot,
                          out_dir=args.out)
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from analysis.bench import main as bench_main
+    from analysis.checks.bench import main as bench_main
 
     return bench_main(args.rest)
 
 
 def _render(args: argparse.Namespace) -> int:
-    from analysis.reporting.render import main as render_main
+    from analysis.render.runner import main as render_main
 
     return render_main(args.rest)
 
@@ -69,13 +69,13 @@ def _fetch(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from analysis.reporting.export import print_validation
+    from analysis.cli.export import print_validation
 
     return print_validation(args.study)
 
 
 def _export(args: argparse.Namespace) -> int:
-    from analysis.reporting.export import export_study
+    from analysis.cli.export import export_study
 
     for path in export_study(args.study, args.out, data_root=args.data_root, seed=args.seed):
         print(f"wrote {path} and {path.parent / 'ratings.csv'}")

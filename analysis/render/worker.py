@@ -1,7 +1,7 @@
 """A render worker: one long-lived process per job slot of a render that executes
-notebooks one after another (:mod:`analysis.reporting.render` starts and feeds it).
+notebooks one after another (:mod:`analysis.render.runner` starts and feeds it).
 
-Kept apart from :mod:`analysis.reporting.render` so that a worker imports papermill,
+Kept apart from :mod:`analysis.render.runner` so that a worker imports papermill,
 nbconvert and jupyter_client and nothing of the package's statistics or studies: it runs
 notebooks, it does not compute anything (2 s of imports instead of 8 s per worker).
 """
@@ -33,14 +33,14 @@ def execute_one(notebook_path: str, out_ipynb: str, params: dict, cwd: str) -> N
 
     A notebook that fails is kept (it shows where it failed); one that is stopped
     (SIGTERM from an interrupted render) leaves no file. Its kernel is a fresh process;
-    inside a render whose kernel server runs (:mod:`analysis.reporting.kernels`) it is
+    inside a render whose kernel server runs (:mod:`analysis.render.kernels`) it is
     forked from the server with the notebooks' modules already imported.
     """
     import nbformat
     import papermill as pm
     from nbconvert import HTMLExporter
 
-    from analysis.reporting.kernels import PreloadedKernelManager
+    from analysis.render.kernels import PreloadedKernelManager
     from analysis.reporting.tables import write_text_atomic
 
     out = Path(out_ipynb)

@@ -237,7 +237,7 @@ def _line_stream(tiny: bool, seed: int, workdir: str | None) -> dict:
     with tempfile.TemporaryDirectory(dir=workdir) as tmp:
         # Generated in a child process: its memory is not the summary's (the line's peak is
         # this process's own).
-        subprocess.run([sys.executable, "-c", "import sys; from analysis.bench import write_large_study; "
+        subprocess.run([sys.executable, "-c", "import sys; from analysis.checks.bench import write_large_study; "
                         f"write_large_study(sys.argv[1], n_items={n_items}, seed={seed})", tmp], check=True)
         study = Path(tmp) / "study.toml"
         rows = count_rows(Path(tmp) / "ratings.parquet")
@@ -357,7 +357,7 @@ def run_all(*, data_root=None, tiny: bool = False, render: bool = False, seed: i
             if not ok:
                 print(f"SKIP  {name}: no data at {where} (give --data-root)")
                 continue
-        cmd = [sys.executable, "-m", "analysis.bench", "_line", name, "--seed", str(seed)]
+        cmd = [sys.executable, "-m", "analysis.checks.bench", "_line", name, "--seed", str(seed)]
         cmd += ["--tiny"] if tiny else []
         cmd += ["--data-root", str(data_root)] if data_root else []
         cmd += ["--workdir", workdir] if workdir else []

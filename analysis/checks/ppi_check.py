@@ -276,7 +276,7 @@ def markdown(detail: pl.DataFrame, command: str, *, reps: int, seconds: float | 
              f"Coverage (%) of the full-data human mean by 95 % intervals from n human ratings plus the judge "
              f"on every other item, over {reps} random subsets per row (Monte Carlo SE about 1 point). "
              f"`fpc`: the recommended interval (`{RECOMMENDED}`) with the finite-population correction, a "
-             f"diagnostic (see `analysis/reporting/ppi_check.py`). Widths are mean full widths. `saved`: human "
+             f"diagnostic (see `analysis/checks/ppi_check.py`). Widths are mean full widths. `saved`: human "
              f"ratings the judge is worth with the `{RECOMMENDED}` interval, n (w_human / w_{RECOMMENDED})² − n."]
     if seconds is not None:
         lines.append(f"Computed in {seconds:.0f} s.")

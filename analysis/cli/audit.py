@@ -31,7 +31,7 @@ COLUMNS = ("source_file", "record", "rater", "status", "reason", "detail")
 
 def study_audit(study: str, *, data_root=None) -> pl.DataFrame:
     """The audit of ``study`` (a built-in name or a study file), checked arguments first."""
-    from analysis.reporting.render import check_arguments
+    from analysis.render.runner import check_arguments
 
     check_arguments([study], None, data_root=data_root, jobs=1, n_boot=1)
     loaded = load_study(study, data_root=data_root)
