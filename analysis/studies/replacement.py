@@ -264,9 +264,56 @@ def check_references(spec) -> tuple[str, ...]:
     return ok
 
 
+def _is_user_study(study) -> bool:
+    from analysis.data.tidy import TidyData
+
+    return isinstance(study.data, TidyData)
+
+
+def tidy_ratings(study) -> tuple[pl.DataFrame, list[str], dict[str, tuple[str, str]]]:
+    """A user study's ratings as the alt-test reads them: one row per item and rater, every
+    rating kept (items rated by some of the humans only stay, as in the authors' data).
+
+    Scores: each rater's mean over its runs (run ``mean``; ``1`` for a single run).
+    Labels: the label text; an evaluator with several runs is tested once per run
+    (``run1``, ...), a reference with several runs by its first. Returns the ratings, the
+    evaluator columns and their ``(evaluator, run)`` names.
+    """
+    data = study.data
+    refs = list(study.spec.references)
+    r = data.ratings.select(pl.col("response_id").alias("item"), "rater", "eval_run", "score")
+    if not data.study.nominal:
+        runs = r.group_by("rater").agg(pl.col("eval_run").n_unique().alias("k"))
+        multi = set(runs.filter(pl.col("k") > 1)["rater"].to_list())
+        means = r.group_by("item", "rater").agg(pl.col("score").mean()).sort("item", "rater")
+        evaluators = [e for e in data.evaluators]
+        names = {e: (e, "mean" if e in multi else "1") for e in evaluators}
+        return means, evaluators, names
+    labels = list(data.labels)
+    text = pl.col("score").cast(pl.Int64).map_elements(lambda i: labels[i], return_dtype=pl.String)
+    r = r.with_columns(text.alias("score"))
+    parts = [r.filter(pl.col("rater").is_in(refs)).sort("eval_run").group_by("item", "rater", maintain_order=True)
+             .agg(pl.col("score").first())]
+    evaluators, names = [], {}
+    for e in data.evaluators:
+        mine = r.filter(pl.col("rater") == e)
+        runs = sorted(mine["eval_run"].unique().to_list())
+        for k in runs:
+            col = e if len(runs) == 1 else f"{e}/run{k}"
+            parts.append(mine.filter(pl.col("eval_run") == k).select("item", pl.lit(col).alias("rater"), "score"))
+            evaluators.append(col)
+            names[col] = (e, "1" if len(runs) == 1 else f"run{k}")
+    return pl.concat([p.select("item", "rater", "score") for p in parts]), evaluators, names
+
+
 def study_tasks(study) -> tuple[str, ...]:
     """The alt-test tasks a loaded study supports: ``labels`` with crisis labels of at least
-    2 humans, ``scores`` with a review set and at least 2 references."""
+    2 humans, ``scores`` with a review set and at least 2 references; a user study: its
+    kind (``labels`` for a nominal study, ``scores`` otherwise) with at least 2 references."""
+    if _is_user_study(study):
+        if len(study.spec.references) < 2:
+            return ()
+        return ("labels",) if study.data.study.nominal else ("scores",)
     tasks = []
     labels = getattr(study.data, "crisis_labels", None)
     if labels is not None and len(set(labels["rater"].to_list()) & set(cl.HUMANS)) >= 2:
@@ -295,7 +342,11 @@ def study_alt_test(study, *, tasks: Sequence[str] | None = None, scoring: str | 
     parts = []
     for t in tasks:
         sc = scoring or DEFAULT_SCORING[t]
-        if t == "labels":
+        if _is_user_study(study):
+            ratings, evaluators, names = tidy_ratings(study)
+            parts.append(alt_test_table(ratings, study.spec.references, evaluators, task=t, scoring=sc,
+                                        epsilons=epsilons, epsilon_modes=epsilon_modes, q=q, names=names))
+        elif t == "labels":
             parts.append(crisis_alt_test(study.data.crisis_labels, scoring=sc, epsilons=epsilons,
                                          epsilon_modes=epsilon_modes, q=q))
         else:
