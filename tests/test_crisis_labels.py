@@ -294,7 +294,7 @@ def test_multi_rater_estimates_equal_reference_packages(bhh, raw):
             alpha = krippendorff.alpha(reliability_data=codes, level_of_measurement="nominal")
             assert rows["krippendorff_alpha_nominal"]["estimate"] == pytest.approx(alpha, abs=1e-12)
             ref = cl.multi_rater_reference(bhh.crisis_labels, raters, mode)
-            assert rows["gwet_ac1"]["estimate"] == pytest.approx(ref["gwet_ac1"].coefficient, abs=1e-12)
+            assert rows["gwet_ac1"]["estimate"] == pytest.approx(ref["gwet_ac1"].estimate, abs=1e-12)
             for r in rows.values():
                 assert r["ci_low"] <= r["estimate"] <= r["ci_high"] <= 1.0
     # 4 humans never leave a label empty: both treatments agree
@@ -319,7 +319,7 @@ def test_multi_rater_sums_equal_the_direct_coefficients_on_random_labels():
         ref = cl.multi_rater_reference(t, ("a", "b", "c"), mode)
         assert got[(mode, "fleiss_kappa")] == pytest.approx(ref["fleiss_kappa"], abs=1e-12)
         assert got[(mode, "krippendorff_alpha_nominal")] == pytest.approx(ref["krippendorff_alpha_nominal"], abs=1e-12)
-        assert got[(mode, "gwet_ac1")] == pytest.approx(ref["gwet_ac1"].coefficient, abs=1e-12)
+        assert got[(mode, "gwet_ac1")] == pytest.approx(ref["gwet_ac1"].estimate, abs=1e-12)
 
 
 # ---------------------------------------------------------------------------------

@@ -13,9 +13,10 @@ pass, bounded memory), and computes the summary from the matrix:
   scores, their squares and cross products: :func:`analysis.stats.icc.row_statistics`
   summed over items is a function of them) give every pair's mean squares and every
   bias at once; BCa's jackknife is O(n) (``bootstrap(sums=True)``);
-* the agreement coefficients from the pair's frequency tables (:func:`agreement_row`):
-  quadratic kappa, Gwet's AC1/AC2 from the 5 x 5 table of rounded scores, Krippendorff's
-  interval alpha from the coincidence matrix of the distinct values.
+* the agreement coefficients from the pair's count tables (:func:`pair_tables`; the
+  coefficients are :mod:`analysis.stats.chance`'s): quadratic kappa, Gwet's AC1/AC2 from
+  the 5 x 5 table of rounded scores, Krippendorff's interval alpha from the table of the
+  distinct values.
 
 The tables equal those of the in-memory ``summary`` (same columns; same resamples,
 since every pair there is bootstrapped with the same seed over the same items; numbers
@@ -49,9 +50,8 @@ import polars as pl
 from analysis.data.ratings import REASON_MISSING, REASON_NOT_NUMBER, REASON_OFF_GRID, REASON_OFF_SCALE, RatingMatrix
 from analysis.data.tidy import (JURY, active_jury, STANDARD_COLUMNS, REQUIRED_COLUMNS, StudyFile, StudyFileError, _safe,
                                 rater_checks, read_study_file)
-from analysis.stats import agreement
+from analysis.stats import agreement, chance
 from analysis.stats.bootstrap import ResamplePlan, bootstrap
-from analysis.stats.gwet import gwet_weights
 from analysis.stats.icc import icc_from_mean_squares, intraclass_corr, mean_squares_from_sums
 from analysis.stats.intervals import SEPARATOR
 
@@ -306,51 +306,30 @@ def review_columns(s: StreamedStudy) -> tuple[np.ndarray, tuple[str, ...]]:
     return np.column_stack([values, *extra]), (*names, *extra_names)
 
 
-def _kappa(conf: np.ndarray, w: np.ndarray) -> float:
-    """``1 - sum(w O) / sum(w E)`` (Cohen 1968), disagreement weights ``w``."""
-    n = conf.sum()
-    expected = np.outer(conf.sum(axis=1), conf.sum(axis=0)) / n
-    denom = (w * expected).sum()
-    return float("nan") if denom == 0 else float(1.0 - (w * conf).sum() / denom)
-
-
-def _gwet_two_raters(conf: np.ndarray, w: np.ndarray) -> float:
-    """Gwet's AC1/AC2 of two raters with every item rated by both, from their ``q x q``
-    table (Gwet 2014, eq. 2.15-2.17): an item rated (k, l) agrees ``w[k, l]``,
-    ``pi_k`` = share of all ratings in k, ``pe = sum(w) / (q (q - 1)) sum pi (1 - pi)``."""
-    n, q = conf.sum(), conf.shape[0]
-    pa = float((w * conf).sum() / n)
-    pi = (conf.sum(axis=1) + conf.sum(axis=0)) / (2 * n)
-    pe = float(w.sum()) / (q * (q - 1)) * float((pi * (1.0 - pi)).sum())
-    return (pa - pe) / (1.0 - pe)
-
-
-def _alpha_interval(x: np.ndarray, y: np.ndarray) -> float:
-    """Krippendorff's interval alpha of two complete raters from the coincidence matrix of
-    the distinct values: each item adds 1 to ``o[x, y]`` and ``o[y, x]`` (Krippendorff 2011)."""
+def pair_tables(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The count tables of one pair of complete score columns: the ``5 x 5`` contingency
+    table of the scores rounded half up to 1-5, and the contingency table of the distinct
+    values with those values (for Krippendorff's interval alpha)."""
+    ra, rb = agreement.round_half_up(x, GRID) - 1, agreement.round_half_up(y, GRID) - 1
+    q = len(GRID)
+    rounded = np.bincount(ra * q + rb, minlength=q * q).reshape(q, q).astype(float)
     values, codes = np.unique(np.concatenate([x, y]), return_inverse=True)
     v = values.size
     a, b = codes[:x.size], codes[x.size:]
-    c = np.bincount(a * v + b, minlength=v * v).reshape(v, v).astype(float)
-    o = c + c.T
-    n_c = o.sum(axis=1)
-    d = (values[:, None] - values[None, :]) ** 2
-    d_e = (np.outer(n_c, n_c) * d).sum() / (n_c.sum() - 1)
-    return float("nan") if d_e == 0 else float(1.0 - (o * d).sum() / d_e)
+    distinct = np.bincount(a * v + b, minlength=v * v).reshape(v, v).astype(float)
+    return rounded, distinct, values
 
 
 def agreement_row(x: np.ndarray, y: np.ndarray) -> dict:
     """MAE, RMSE, within-1, QWK, Krippendorff's interval alpha, Gwet's AC1 and quadratic AC2
-    of one pair, as :func:`analysis.studies.scored.agreement_table` defines them, in O(n)
-    (QWK and AC on the scores rounded half up to 1-5, from their 5 x 5 table)."""
-    ra, rb = agreement.round_half_up(x, GRID) - 1, agreement.round_half_up(y, GRID) - 1
-    q = len(GRID)
-    conf = np.bincount(ra * q + rb, minlength=q * q).reshape(q, q).astype(float)
-    i, j = np.meshgrid(np.arange(q), np.arange(q), indexing="ij")
+    of one pair, as :func:`analysis.studies.scored.agreement_table` defines them, in O(n):
+    the coefficients of :mod:`analysis.stats.chance` on the pair's tables (:func:`pair_tables`)."""
+    rounded, distinct, values = pair_tables(x, y)
     return dict(n=len(x), mae=agreement.mae(x, y), rmse=agreement.rmse(x, y),
-                within1_pct=agreement.within_one_pct(x, y), qwk=_kappa(conf, ((i - j) ** 2).astype(float)),
-                kripp_alpha=_alpha_interval(x, y), gwet_ac1=_gwet_two_raters(conf, np.eye(q)),
-                gwet_ac2_quadratic=_gwet_two_raters(conf, gwet_weights(list(GRID), "quadratic")))
+                within1_pct=agreement.within_one_pct(x, y), qwk=chance.cohen_kappa_table(rounded, "quadratic"),
+                kripp_alpha=chance.krippendorff_alpha_table(distinct, values, "interval"),
+                gwet_ac1=chance.gwet_ac_table(rounded, None, categories=GRID),
+                gwet_ac2_quadratic=chance.gwet_ac_table(rounded, "quadratic", categories=GRID))
 
 
 def pair_intervals(values: np.ndarray, names: Sequence[str], pairs: Sequence[tuple[str, str]],
@@ -468,4 +447,4 @@ def stream_summary(study_path: str | Path, *, n_boot: int = 2000, seed: int = 20
 
 
 __all__ = ["STREAM_MIN_ROWS", "StreamedStudy", "agreement_row", "count_rows", "needs_streaming", "pair_intervals",
-           "review_columns", "stream_study", "stream_summary"]
+           "pair_tables", "review_columns", "stream_study", "stream_summary"]

@@ -107,8 +107,8 @@ def agreement_table(scores: ReviewScores, pairs: Sequence[tuple[str, str]]) -> p
             rater_a=a, rater_b=b, n=len(x), mae=agreement.mae(x, y), rmse=agreement.rmse(x, y),
             within1_pct=agreement.within_one_pct(x, y), qwk=agreement.quadratic_weighted_kappa(x, y),
             kripp_alpha=agreement.krippendorff_alpha(np.column_stack([x, y]), level="interval"),
-            gwet_ac1=gwet_ac1(rounded, categories=grid).coefficient,
-            gwet_ac2_quadratic=gwet_ac2(rounded, weights="quadratic", categories=grid).coefficient,
+            gwet_ac1=gwet_ac1(rounded, categories=grid).estimate,
+            gwet_ac2_quadratic=gwet_ac2(rounded, weights="quadratic", categories=grid).estimate,
         ))
     return pl.DataFrame(rows, schema={"rater_a": pl.String, "rater_b": pl.String, "n": pl.Int64, "mae": pl.Float64,
                                       "rmse": pl.Float64, "within1_pct": pl.Float64, "qwk": pl.Float64,
