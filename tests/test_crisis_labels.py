@@ -425,7 +425,7 @@ def test_crisis_alt_test_recomputed_from_the_raw_files(bhh, raw, judge, mode, ep
     for (p, adv), row in zip(expected, per.iter_rows(named=True)):
         assert row["n"] == 206
         # scipy's t test on the same differences; only the order of summation differs
-        assert row["p_value"] == pytest.approx(p, rel=1e-9, abs=1e-300)
+        assert row["pvalue"] == pytest.approx(p, rel=1e-9, abs=1e-300)
         assert row["advantage_probability"] == pytest.approx(adv, abs=1e-15)
     rejected = _by_hand_by([p for p, _ in expected])
     assert per["rejected"].to_list() == rejected
@@ -458,7 +458,7 @@ def test_appropriateness_alt_test_with_two_humans(bhh_dir):
         wj, wh = (np.abs(j - other) <= np.abs(own - other)), (np.abs(own - other) <= np.abs(j - other))
         p = stats.ttest_1samp(wh.astype(float) - wj, 0.1, alternative="less").pvalue
         row = r.humans.filter((pl.col("evaluator") == "jury") & (pl.col("human") == human)).row(0, named=True)
-        assert row["p_value"] == pytest.approx(p, rel=1e-9)
+        assert row["pvalue"] == pytest.approx(p, rel=1e-9)
         assert row["advantage_probability"] == pytest.approx(wj.mean(), abs=1e-15)
 
 

@@ -44,7 +44,7 @@ import warnings
 from dataclasses import dataclass, fields
 from typing import Any
 
-__all__ = ["Result", "check_confidence", "deprecated_alias"]
+__all__ = ["Result", "check_confidence", "deprecated_alias", "resolve_confidence"]
 
 
 @dataclass(frozen=True)
@@ -64,8 +64,8 @@ class Result:
         out = {}
         for f in fields(self):
             value = getattr(self, f.name)
-            if isinstance(value, (tuple, list, dict)) or hasattr(value, "shape"):
-                continue
+            if isinstance(value, (tuple, list, dict)) or getattr(value, "ndim", 0) > 0:
+                continue  # tuples, mappings and arrays (numpy scalars are kept)
             out[f.name] = value
         return out
 
@@ -84,10 +84,23 @@ def check_confidence(confidence: float) -> float:
     return value
 
 
-def deprecated_alias(old: str, new: str, since: str = "0.2") -> None:
-    """Warn once per call site that ``old`` is now ``new`` (kept for one release)."""
+def deprecated_alias(old: str, new: str, since: str = "0.2", stacklevel: int = 3) -> None:
+    """Warn once per call site that ``old`` is now ``new`` (kept for one release).
+
+    The warning points at the caller of the function (or property) that calls this one;
+    a helper one level deeper passes ``stacklevel=4``.
+    """
     warnings.warn(
         f"{old} is deprecated since {since} and will be removed in the next release; use {new}",
         DeprecationWarning,
-        stacklevel=3,
+        stacklevel=stacklevel,
     )
+
+
+def resolve_confidence(confidence: float, alpha: float | None, where: str) -> float:
+    """The checked ``confidence``, or ``1 - alpha`` when a caller still passes the old
+    ``alpha=`` keyword of ``where`` (which then warns at the caller's line)."""
+    if alpha is not None:
+        deprecated_alias(f"{where}(alpha=)", f"{where}(confidence=1 - alpha)", stacklevel=4)
+        return check_confidence(1 - alpha)
+    return check_confidence(confidence)

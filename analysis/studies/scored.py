@@ -174,7 +174,7 @@ def bias_table(scores: ReviewScores, evaluators: Sequence[str], *, references: S
                                  n_dropped=scores.n_dropped))
                 continue
             r = mean_bias(x, y, n_boot=n_boot, seed=seed)
-            rows.append(dict(evaluator=e, reference=reference, category=name, n=r.n, bias=r.bias,
+            rows.append(dict(evaluator=e, reference=reference, category=name, n=r.n, bias=r.estimate,
                              ci_low=r.ci_low, ci_high=r.ci_high, n_valid=r.n_valid, ci_note=r.ci_note,
                              n_dropped=scores.n_dropped))
     return pl.DataFrame(rows, schema={"evaluator": pl.String, "reference": pl.String, "category": pl.String,
