@@ -178,7 +178,7 @@ def kappa_weights(q: int, weights: str | np.ndarray | None) -> np.ndarray | None
     return w
 
 
-def cohen_kappa_table(table, weights: str | np.ndarray | None = None):
+def cohen_kappa_table(table, weights: str | np.ndarray | None = None) -> float | np.ndarray:
     """Cohen's kappa (weighted: Cohen 1968) of a two-rater contingency table.
 
     Parameters
@@ -320,7 +320,7 @@ def coincidence(counts) -> np.ndarray:
     return scaled.T @ c - np.diag(scaled.sum(axis=0))
 
 
-def krippendorff_alpha_coincidence(o, level: str = "nominal", values=None):
+def krippendorff_alpha_coincidence(o, level: str = "nominal", values=None) -> float | np.ndarray:
     """Krippendorff's alpha ``1 - D_o / D_e`` of a coincidence matrix ``(..., v, v)``.
 
     ``values``: the numeric value of each category (interval metric; default positions
@@ -374,7 +374,7 @@ def krippendorff_alpha_counts(counts, level: str = "nominal", values=None) -> fl
     return krippendorff_alpha_coincidence(coincidence(c), level, values)
 
 
-def krippendorff_alpha_table(table, values=None, level: str = "interval"):
+def krippendorff_alpha_table(table, values=None, level: str = "interval") -> float | np.ndarray:
     """Krippendorff's alpha of two raters who rated every item, from their contingency
     table over the categories ``values`` (each item adds 1 to ``o[x, y]`` and ``o[y, x]``)."""
     t = np.asarray(table, dtype=float)
@@ -576,7 +576,8 @@ def gwet_ac_sums(counts, weights: str | np.ndarray | None = None, *, categories:
     return SumsForm(units, lambda s: _gwet_of_sums(s, w), ("gwet_ac1" if np.array_equal(w, np.eye(q)) else "gwet_ac2",))
 
 
-def gwet_ac_table(table, weights: str | np.ndarray | None = None, *, categories: Sequence | None = None):
+def gwet_ac_table(table, weights: str | np.ndarray | None = None, *,
+                  categories: Sequence | None = None) -> float | np.ndarray:
     """Gwet's AC1/AC2 of two raters who rated every item, from their ``(..., q, q)``
     contingency table (Gwet 2014, eq. 2.15-2.17): an item rated ``(k, l)`` agrees
     ``w[k, l]``, ``pi_k`` = share of all ratings in ``k``. Equal to :func:`gwet_ac_counts`

@@ -15,29 +15,20 @@ from __future__ import annotations
 
 from statsmodels.stats.proportion import proportion_confint
 
-from analysis.stats.result import check_confidence, deprecated_alias
+from analysis.stats.result import check_confidence, renamed_keywords
 
 __all__ = ["clopper_pearson", "wilson_ci"]
 
 
-def _k_n(k, n, count, nobs, where: str) -> tuple[int, int]:
-    """``(k, n)``, also from the old keywords ``count``/``nobs`` of :func:`wilson_ci` (warn)."""
-    if count is not None:
-        deprecated_alias(f"{where}(count=)", f"{where}(k=)", stacklevel=4)
-        k = count
-    if nobs is not None:
-        deprecated_alias(f"{where}(nobs=)", f"{where}(n=)", stacklevel=4)
-        n = nobs
-    if k is None or n is None:
-        raise TypeError(f"{where} needs k (successes) and n (trials)")
+def _k_n(k, n, where: str) -> tuple[int, int]:
     k, n = int(k), int(n)
     if n < 0 or not 0 <= k <= max(n, 0):
         raise ValueError(f"{where}: need 0 <= k <= n, got k={k}, n={n}")
     return k, n
 
 
-def wilson_ci(k: int | None = None, n: int | None = None, confidence: float = 0.95, *,
-              count: int | None = None, nobs: int | None = None) -> tuple[float, float]:
+@renamed_keywords(count="k", nobs="n")
+def wilson_ci(k: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
     """Wilson score interval ``(ci_low, ci_high)`` of ``k`` successes in ``n`` trials, as
     fractions 0-1 (Wilson 1927; ``statsmodels`` ``proportion_confint(method="wilson")``).
     NaN for ``n = 0``. ``count=``/``nobs=`` are the old names of ``k``/``n`` (they warn).
@@ -47,7 +38,7 @@ def wilson_ci(k: int | None = None, n: int | None = None, confidence: float = 0.
     >>> [round(v, 4) for v in wilson_ci(3, 10)]
     [0.1078, 0.6032]
     """
-    k, n = _k_n(k, n, count, nobs, "wilson_ci")
+    k, n = _k_n(k, n, "wilson_ci")
     confidence = check_confidence(confidence)
     if n == 0:
         return float("nan"), float("nan")
@@ -67,7 +58,7 @@ def clopper_pearson(k: int, n: int, confidence: float = 0.95) -> tuple[float, fl
     """
     from scipy import stats
 
-    k, n = _k_n(k, n, None, None, "clopper_pearson")
+    k, n = _k_n(k, n, "clopper_pearson")
     confidence = check_confidence(confidence)
     if n == 0:
         return float("nan"), float("nan")

@@ -39,12 +39,13 @@ Example
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from dataclasses import dataclass, fields
 from typing import Any
 
-__all__ = ["Result", "check_confidence", "deprecated_alias", "resolve_confidence"]
+__all__ = ["Result", "check_confidence", "deprecated_alias", "renamed_keywords", "resolve_confidence"]
 
 
 @dataclass(frozen=True)
@@ -104,3 +105,32 @@ def resolve_confidence(confidence: float, alpha: float | None, where: str) -> fl
         deprecated_alias(f"{where}(alpha=)", f"{where}(confidence=1 - alpha)", stacklevel=4)
         return check_confidence(1 - alpha)
     return check_confidence(confidence)
+
+
+def renamed_keywords(**renames: str):
+    """Decorator: accept the old keyword names ``old=new`` of a function for one release,
+    with a :class:`DeprecationWarning` at the caller's line.
+
+    Example
+    -------
+    >>> @renamed_keywords(nobs="n")
+    ... def share(k, n):
+    ...     return k / n
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as w:
+    ...     warnings.simplefilter("always")
+    ...     share(1, nobs=4), w[0].category.__name__
+    (0.25, 'DeprecationWarning')
+    """
+    def decorate(func):
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            for old, new in renames.items():
+                if old in kwargs:
+                    if new in kwargs:
+                        raise TypeError(f"{func.__name__}() got both {old}= (deprecated) and {new}=")
+                    deprecated_alias(f"{func.__name__}({old}=)", f"{func.__name__}({new}=)")
+                    kwargs[new] = kwargs.pop(old)
+            return func(*args, **kwargs)
+        return wrapper
+    return decorate
