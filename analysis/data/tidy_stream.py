@@ -6,17 +6,18 @@ minutes. Every number of the scored summary depends on the ratings only through 
 per-item scores of each rater (the mean of its runs), so this module lets polars'
 streaming engine reduce the file to that ``n_items x raters`` matrix
 (``pl.scan_parquet(...).group_by("item").agg(...).collect(engine="streaming")``, one
-pass, bounded memory), and computes the summary from the matrix:
+pass, bounded memory), and reduces the matrix further to what the summary's statistics
+need (:func:`analysis.studies.scored.stream_summary` assembles the tables):
 
 * the ICCs and the bias with one :class:`~analysis.stats.bootstrap.ResamplePlan` over
   items: a resample's sums of the per-item sufficient statistics (counts, centred
   scores, their squares and cross products: :func:`analysis.stats.icc.row_statistics`
   summed over items is a function of them) give every pair's mean squares and every
   bias at once; BCa's jackknife is O(n) (``bootstrap(sums=True)``);
-* the agreement coefficients from the pair's count tables (:func:`pair_tables`; the
-  coefficients are :mod:`analysis.stats.chance`'s): quadratic kappa, Gwet's AC1/AC2 from
-  the 5 x 5 table of rounded scores, Krippendorff's interval alpha from the table of the
-  distinct values.
+* for the agreement coefficients, each pair's count tables (:func:`pair_tables`): the
+  5 x 5 table of rounded scores (quadratic kappa, Gwet's AC1/AC2) and the table of the
+  distinct values (Krippendorff's interval alpha); the coefficients are
+  :mod:`analysis.stats.chance`'s, computed in the study layer.
 
 The tables equal those of the in-memory ``summary`` (same columns; same resamples,
 since every pair there is bootstrapped with the same seed over the same items; numbers
@@ -50,7 +51,7 @@ import polars as pl
 from analysis.data.ratings import REASON_MISSING, REASON_NOT_NUMBER, REASON_OFF_GRID, REASON_OFF_SCALE, RatingMatrix
 from analysis.data.tidy import (JURY, active_jury, STANDARD_COLUMNS, REQUIRED_COLUMNS, StudyFile, StudyFileError, _safe,
                                 rater_checks, read_study_file)
-from analysis.stats import agreement, chance
+from analysis.stats import agreement
 from analysis.stats.bootstrap import ResamplePlan, bootstrap
 from analysis.stats.icc import icc_from_mean_squares, intraclass_corr, mean_squares_from_sums
 from analysis.stats.intervals import SEPARATOR
@@ -320,18 +321,6 @@ def pair_tables(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, n
     return rounded, distinct, values
 
 
-def agreement_row(x: np.ndarray, y: np.ndarray) -> dict:
-    """MAE, RMSE, within-1, QWK, Krippendorff's interval alpha, Gwet's AC1 and quadratic AC2
-    of one pair, as :func:`analysis.studies.scored.agreement_table` defines them, in O(n):
-    the coefficients of :mod:`analysis.stats.chance` on the pair's tables (:func:`pair_tables`)."""
-    rounded, distinct, values = pair_tables(x, y)
-    return dict(n=len(x), mae=agreement.mae(x, y), rmse=agreement.rmse(x, y),
-                within1_pct=agreement.within_one_pct(x, y), qwk=chance.cohen_kappa_table(rounded, "quadratic"),
-                kripp_alpha=chance.krippendorff_alpha_table(distinct, values, "interval"),
-                gwet_ac1=chance.gwet_ac_table(rounded, None, categories=GRID),
-                gwet_ac2_quadratic=chance.gwet_ac_table(rounded, "quadratic", categories=GRID))
-
-
 def pair_intervals(values: np.ndarray, names: Sequence[str], pairs: Sequence[tuple[str, str]],
                    bias_pairs: Sequence[tuple[str, str]], *, n_boot: int, seed, n_dropped: int = 0,
                    types: Sequence[str] = ("ICC(A,1)", "ICC(C,1)")) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -417,34 +406,5 @@ def pair_intervals(values: np.ndarray, names: Sequence[str], pairs: Sequence[tup
     return pl.concat(frames), bias
 
 
-def stream_summary(study_path: str | Path, *, n_boot: int = 2000, seed: int = 20261124) -> dict[str, pl.DataFrame]:
-    """The tables of ``python -m analysis summary --study FILE`` (``audit``, ``agreement``,
-    ``icc``, ``bias``, ``_meta``) for a large ordinal study, through :func:`stream_study`."""
-    s = stream_study(study_path)
-    values, names = review_columns(s)
-    humans = s.study.references
-    refs = [*humans, HUMAN_MEAN]
-    pairs = [(e, h) for e in s.names for h in refs]
-    pairs += [(humans[i], humans[j]) for i in range(len(humans)) for j in range(i + 1, len(humans))]
-    col = {r: i for i, r in enumerate(names)}
-    agreement_rows = [dict(rater_a=a, rater_b=b, **agreement_row(values[:, col[a]], values[:, col[b]]))
-                      for a, b in pairs]
-    icc, bias = pair_intervals(values, names, pairs, [(e, HUMAN_MEAN) for e in s.names], n_boot=n_boot,
-                               seed=seed, n_dropped=s.n_dropped)
-    return {
-        "audit": s.audit,
-        "agreement": pl.DataFrame(agreement_rows, schema={
-            "rater_a": pl.String, "rater_b": pl.String, "n": pl.Int64, "mae": pl.Float64, "rmse": pl.Float64,
-            "within1_pct": pl.Float64, "qwk": pl.Float64, "kripp_alpha": pl.Float64, "gwet_ac1": pl.Float64,
-            "gwet_ac2_quadratic": pl.Float64}),
-        "icc": icc, "bias": bias,
-        "_meta": pl.DataFrame({"header": [
-            f"{values.shape[0]} review items scored by every rater ({s.n_dropped} review items without a complete "
-            f"set of scores left out); {s.n_rows} rating rows read by the streaming path"],
-            "scale": [f"bias = evaluator - reference, points on {s.study.low:g}–{s.study.high:g}"
-                      + (" (integers)" if s.study.integer else "")]}),
-    }
-
-
-__all__ = ["STREAM_MIN_ROWS", "StreamedStudy", "agreement_row", "count_rows", "needs_streaming", "pair_intervals",
-           "pair_tables", "review_columns", "stream_study", "stream_summary"]
+__all__ = ["GRID", "STREAM_MIN_ROWS", "StreamedStudy", "count_rows", "needs_streaming", "pair_intervals",
+           "pair_tables", "review_columns", "stream_study"]
