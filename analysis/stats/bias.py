@@ -21,7 +21,7 @@ import numpy as np
 from scipy import stats
 
 from analysis.stats.bootstrap import ResamplePlan, bootstrap
-from analysis.stats.result import Result, check_confidence, deprecated_alias
+from analysis.stats.result import Result, check_confidence, deprecated_alias, renamed_field
 
 SIGN = "evaluator − reference"
 
@@ -66,20 +66,9 @@ class BiasResult(Result):
     sign: str = SIGN
     n_valid: int | None = None
 
-    @property
-    def bias(self) -> float:
-        deprecated_alias("BiasResult.bias", "BiasResult.estimate")
-        return self.estimate
-
-    @property
-    def t_pval(self) -> float:
-        deprecated_alias("BiasResult.t_pval", "BiasResult.pvalue")
-        return self.pvalue
-
-    @property
-    def wilcoxon_pval(self) -> float:
-        deprecated_alias("BiasResult.wilcoxon_pval", "BiasResult.wilcoxon_pvalue")
-        return self.wilcoxon_pvalue
+    bias = renamed_field("bias", "estimate")
+    t_pval = renamed_field("t_pval", "pvalue")
+    wilcoxon_pval = renamed_field("wilcoxon_pval", "wilcoxon_pvalue")
 
 
 def mean_bias(evaluator, reference, *, n_boot: int | None = None, method: str = "bca", confidence: float = 0.95,
@@ -156,10 +145,7 @@ class BlandAltman(Result):
     differences: np.ndarray = field(default=None, repr=False, compare=False)
     sign: str = SIGN
 
-    @property
-    def bias(self) -> float:
-        deprecated_alias("BlandAltman.bias", "BlandAltman.estimate")
-        return self.estimate
+    bias = renamed_field("bias", "estimate")
 
     @property
     def bias_ci(self) -> tuple[float, float]:

@@ -60,7 +60,7 @@ from typing import Callable, Sequence
 import numpy as np
 from scipy import stats
 
-from analysis.stats.result import Result, deprecated_alias
+from analysis.stats.result import Result, renamed_field
 
 __all__ = [
     "GwetResult", "SumsForm", "cohen_kappa_sums", "cohen_kappa_table", "coincidence", "contingency_table",
@@ -364,7 +364,7 @@ def krippendorff_alpha_counts(counts, level: str = "nominal", values=None) -> fl
     Examples
     --------
     >>> round(krippendorff_alpha_counts([[2, 0, 0], [0, 2, 0], [1, 1, 0], [0, 0, 2]]), 4)
-    0.6364
+    0.6667
     """
     c = np.asarray(counts, dtype=float)
     if c.ndim != 2:
@@ -417,20 +417,9 @@ class GwetResult(Result):
     def name(self) -> str:
         return "AC1" if self.weights == "unweighted" else "AC2"
 
-    @property
-    def coefficient(self) -> float:
-        deprecated_alias("GwetResult.coefficient", "GwetResult.estimate")
-        return self.estimate
-
-    @property
-    def p_value(self) -> float:
-        deprecated_alias("GwetResult.p_value", "GwetResult.pvalue")
-        return self.pvalue
-
-    @property
-    def n_items(self) -> int:
-        deprecated_alias("GwetResult.n_items", "GwetResult.n")
-        return self.n
+    coefficient = renamed_field("coefficient", "estimate")
+    p_value = renamed_field("p_value", "pvalue")
+    n_items = renamed_field("n_items", "n")
 
 
 def gwet_weights(categories: Sequence, weights: str | None = "quadratic") -> np.ndarray:

@@ -45,7 +45,7 @@ import warnings
 from dataclasses import dataclass, fields
 from typing import Any
 
-__all__ = ["Result", "check_confidence", "deprecated_alias", "renamed_keywords", "resolve_confidence"]
+__all__ = ["Result", "check_confidence", "deprecated_alias", "renamed_field", "renamed_keywords", "resolve_confidence"]
 
 
 @dataclass(frozen=True)
@@ -96,6 +96,16 @@ def deprecated_alias(old: str, new: str, since: str = "0.2", stacklevel: int = 3
         DeprecationWarning,
         stacklevel=stacklevel,
     )
+
+
+def renamed_field(old: str, new: str) -> property:
+    """A read-only property ``old`` of a result class that returns the field ``new`` and warns
+    (``DeprecationWarning`` at the caller's line): ``bias = renamed_field("bias", "estimate")``."""
+    def get(self):
+        deprecated_alias(f"{type(self).__name__}.{old}", f"{type(self).__name__}.{new}")
+        return getattr(self, new)
+
+    return property(get, doc=f"Deprecated name of ``{new}`` (kept for one release).")
 
 
 def resolve_confidence(confidence: float, alpha: float | None, where: str) -> float:
