@@ -19,8 +19,13 @@ Which measure to use
 * ``cohen_kappa`` / ``fleiss_kappa``: categorical labels, two raters (Cohen 1960) or a
   fixed number of raters per item (Fleiss 1971).
 
-All functions take numpy arrays, refuse NaN where it has no defined meaning, and
-return floats. Units: MAE and RMSE in points; ``within_one_pct`` in percent (0-100);
+The kappa-type coefficients here are array front-ends: they count the labels into a
+contingency table or an items x categories matrix and call :mod:`analysis.stats.chance`,
+the one place the kappa family is computed (from count tables, with sums forms for the
+bootstrap).
+
+All functions take numpy arrays (or lists, polars/pandas series and frames), refuse NaN
+where it has no defined meaning, and return floats. Units: MAE and RMSE in points; ``within_one_pct`` in percent (0-100);
 the others unitless.
 """
 

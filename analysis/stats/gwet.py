@@ -53,6 +53,11 @@ values ``x_k`` (positions ``1..q`` when the categories are not numbers)::
 The weights, and ``pe`` through ``q``, depend on the list of categories: pass the full
 scale (``categories=[1, 2, 3, 4, 5]``) when some categories were never used.
 
+The computation from the items x categories counts is
+:func:`analysis.stats.chance.gwet_ac_counts` (two complete raters' contingency table:
+:func:`~analysis.stats.chance.gwet_ac_table`; the bootstrap's sums form:
+:func:`~analysis.stats.chance.gwet_ac_sums`); this module turns ratings into counts.
+
 Deviations from irrCAC, on purpose: items rated by no one are dropped (irrCAC asks the
 user to do it); a rating that is not among ``categories`` is an error (irrCAC silently
 ignores it, which turns it into a missing rating); numeric ``categories`` are used by
