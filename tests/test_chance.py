@@ -52,6 +52,10 @@ def test_cohen_kappa_labels_outside_the_set_agree_with_nothing():
     assert form.units.shape == (60, 3 * 4)
     ref = cohen_kappa_score(gold, pred, labels=[-1, 0, 1, 2])
     assert form.value() == pytest.approx(ref, abs=EXACT)
+    # the classification metrics' form: diagonal and margins, the outside column left out of cols
+    t = form.units.sum(axis=0).reshape(3, 4)
+    assert chance.cohen_kappa_margins(np.trace(t[:, :3]), t.sum(axis=1), t[:, :3].sum(axis=0)) == pytest.approx(
+        ref, abs=EXACT)
 
 
 def test_fleiss_from_counts_equals_statsmodels_and_refuses_unequal_rows():

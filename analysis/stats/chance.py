@@ -63,7 +63,7 @@ from scipy import stats
 from analysis.stats.result import Result, renamed_field
 
 __all__ = [
-    "GwetResult", "SumsForm", "cohen_kappa_sums", "cohen_kappa_table", "coincidence", "contingency_table",
+    "GwetResult", "SumsForm", "cohen_kappa_margins", "cohen_kappa_sums", "cohen_kappa_table", "coincidence", "contingency_table",
     "count_matrix", "fleiss_kappa_counts", "fleiss_kappa_sums", "gwet_ac_counts", "gwet_ac_sums", "gwet_ac_table",
     "gwet_weights", "kappa_weights", "krippendorff_alpha_coincidence", "krippendorff_alpha_counts",
     "krippendorff_alpha_sums", "krippendorff_alpha_table", "stack_sums",
@@ -178,6 +178,28 @@ def kappa_weights(q: int, weights: str | np.ndarray | None) -> np.ndarray | None
     return w
 
 
+def cohen_kappa_margins(agree, rows, cols) -> float | np.ndarray:
+    """Unweighted Cohen's kappa from the three things it depends on in a contingency table:
+    the agreeing count ``tr(t)``, the row margins ``t_k.`` and the column margins ``t_.k``
+    (``(..., q)``; ``n = sum(rows)``). ``p_o = tr(t) / n``, ``p_e = sum_k t_k. t_.k / n^2``.
+
+    For statistics that carry only these sums per resample (the classification metrics:
+    correct predictions, gold support, predictions per class). A column category that no
+    row has (a prediction naming no category) is left out of ``cols``: it agrees with nothing.
+
+    Examples
+    --------
+    >>> round(cohen_kappa_margins(4, [2, 3], [3, 2]), 4)
+    0.6154
+    """
+    rows, cols = np.asarray(rows, dtype=float), np.asarray(cols, dtype=float)
+    n = rows.sum(axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        po = np.asarray(agree, dtype=float) / n
+        pe = (rows * cols).sum(axis=-1) / (n * n)
+        return _scalar((po - pe) / (1 - pe))
+
+
 def cohen_kappa_table(table, weights: str | np.ndarray | None = None) -> float | np.ndarray:
     """Cohen's kappa (weighted: Cohen 1968) of a two-rater contingency table.
 
@@ -209,10 +231,8 @@ def cohen_kappa_table(table, weights: str | np.ndarray | None = None) -> float |
     w = kappa_weights(q, weights)
     with np.errstate(invalid="ignore", divide="ignore"):
         if w is None:
-            row, col = t.sum(axis=-1), t[..., :q].sum(axis=-2)
-            po = np.trace(t[..., :q], axis1=-2, axis2=-1) / n
-            pe = (row * col).sum(axis=-1) / (n * n)
-            return _scalar((po - pe) / (1 - pe))
+            return cohen_kappa_margins(np.trace(t[..., :q], axis1=-2, axis2=-1), t.sum(axis=-1),
+                                       t[..., :q].sum(axis=-2))
         if t.shape[-1] != q:
             raise ValueError("weighted kappa needs a square table")
         if t.ndim == 2:  # one table: the sums of agreement.cohen_kappa, bit for bit
