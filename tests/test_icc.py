@@ -388,3 +388,11 @@ def test_f_columns_are_the_f_table_bit_for_bit(x):
     assert len(reasons) == 6
     with pytest.raises(ValueError, match="complete matrix of at least 2 items"):
         f_columns(np.array([[1.0, np.nan], [2.0, 3.0]]))
+
+
+def test_polars_and_pandas_frames_are_accepted():
+    x = np.asarray(SF, dtype=float)
+    ref = intraclass_corr(x)
+    frame = pl.DataFrame(x, schema=[f"r{j}" for j in range(x.shape[1])])
+    assert intraclass_corr(frame).equals(ref)
+    assert intraclass_corr(frame.to_pandas()).equals(ref)
