@@ -294,7 +294,7 @@ def test_multi_rater_estimates_equal_reference_packages(bhh, raw):
             alpha = krippendorff.alpha(reliability_data=codes, level_of_measurement="nominal")
             assert rows["krippendorff_alpha_nominal"]["estimate"] == pytest.approx(alpha, abs=1e-12)
             ref = cl.multi_rater_reference(bhh.crisis_labels, raters, mode)
-            assert rows["gwet_ac1"]["estimate"] == pytest.approx(ref["gwet_ac1"].coefficient, abs=1e-12)
+            assert rows["gwet_ac1"]["estimate"] == pytest.approx(ref["gwet_ac1"].estimate, abs=1e-12)
             for r in rows.values():
                 assert r["ci_low"] <= r["estimate"] <= r["ci_high"] <= 1.0
     # 4 humans never leave a label empty: both treatments agree
@@ -319,7 +319,7 @@ def test_multi_rater_sums_equal_the_direct_coefficients_on_random_labels():
         ref = cl.multi_rater_reference(t, ("a", "b", "c"), mode)
         assert got[(mode, "fleiss_kappa")] == pytest.approx(ref["fleiss_kappa"], abs=1e-12)
         assert got[(mode, "krippendorff_alpha_nominal")] == pytest.approx(ref["krippendorff_alpha_nominal"], abs=1e-12)
-        assert got[(mode, "gwet_ac1")] == pytest.approx(ref["gwet_ac1"].coefficient, abs=1e-12)
+        assert got[(mode, "gwet_ac1")] == pytest.approx(ref["gwet_ac1"].estimate, abs=1e-12)
 
 
 # ---------------------------------------------------------------------------------
@@ -425,7 +425,7 @@ def test_crisis_alt_test_recomputed_from_the_raw_files(bhh, raw, judge, mode, ep
     for (p, adv), row in zip(expected, per.iter_rows(named=True)):
         assert row["n"] == 206
         # scipy's t test on the same differences; only the order of summation differs
-        assert row["p_value"] == pytest.approx(p, rel=1e-9, abs=1e-300)
+        assert row["pvalue"] == pytest.approx(p, rel=1e-9, abs=1e-300)
         assert row["advantage_probability"] == pytest.approx(adv, abs=1e-15)
     rejected = _by_hand_by([p for p, _ in expected])
     assert per["rejected"].to_list() == rejected
@@ -458,7 +458,7 @@ def test_appropriateness_alt_test_with_two_humans(bhh_dir):
         wj, wh = (np.abs(j - other) <= np.abs(own - other)), (np.abs(own - other) <= np.abs(j - other))
         p = stats.ttest_1samp(wh.astype(float) - wj, 0.1, alternative="less").pvalue
         row = r.humans.filter((pl.col("evaluator") == "jury") & (pl.col("human") == human)).row(0, named=True)
-        assert row["p_value"] == pytest.approx(p, rel=1e-9)
+        assert row["pvalue"] == pytest.approx(p, rel=1e-9)
         assert row["advantage_probability"] == pytest.approx(wj.mean(), abs=1e-15)
 
 

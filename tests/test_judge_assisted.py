@@ -117,6 +117,17 @@ def test_the_human_only_mean_is_the_plain_mean_of_the_rated_responses(demo):
     assert row["n_labeled"] == len(y)
 
 
+def test_confidence_and_the_old_alpha_keyword(demo):
+    ratings, refs = demo.data.ratings, demo.spec.references
+    new = ja.judge_assisted_estimates(ratings, "gpt-5-nano", references=refs, by=None, confidence=0.9)
+    with pytest.warns(DeprecationWarning, match=r"judge_assisted_estimates\(alpha=\)"):
+        old = ja.judge_assisted_estimates(ratings, "gpt-5-nano", references=refs, by=None, alpha=0.1)
+    assert old.equals(new)
+    wide = ja.judge_assisted_estimates(ratings, "gpt-5-nano", references=refs, by=None)
+    half = lambda t: (t["ci_high"] - t["ci_low"]).drop_nulls().to_numpy()  # noqa: E731
+    assert (half(new) < half(wide)).all()
+
+
 def test_wide_table_keeps_every_method(demo):
     est = ja.study_estimates(demo.data.ratings, ("gpt-4o-mini",), references=demo.spec.references)
     wide = ja.wide_estimates(est)

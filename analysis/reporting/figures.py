@@ -173,12 +173,13 @@ def bland_altman_plot(panels, *, width: float = FULL_WIDTH, ncols: int | None = 
             ax.scatter(ba.means + rng.uniform(-jitter, jitter, len(ba.means)),
                        ba.differences + rng.uniform(-jitter, jitter, len(ba.differences)), s=marker_size,
                        alpha=alpha, rasterized=len(ba.means) > RASTERIZE_POINTS)
-        for value, (lo, hi) in ((ba.bias, ba.bias_ci), (ba.loa_lower, ba.loa_lower_ci), (ba.loa_upper, ba.loa_upper_ci)):
+        for value, lo, hi in ((ba.estimate, ba.ci_low, ba.ci_high), (ba.loa_lower, ba.loa_lower_ci_low, ba.loa_lower_ci_high),
+                              (ba.loa_upper, ba.loa_upper_ci_low, ba.loa_upper_ci_high)):
             ax.axhline(value, ls="--", color="k", lw=0.8)
             ax.axhspan(lo, hi, color="0.5", alpha=0.2, lw=0)
         ax.axhline(0, color="0.6", lw=0.5)
         # Two lines: one line overlaps the next panel's title when there are four columns.
-        ax.set_title(f"{title}\n{ba.bias:+.2f} [{ba.loa_lower:+.2f}, {ba.loa_upper:+.2f}]", fontsize=8)
+        ax.set_title(f"{title}\n{ba.estimate:+.2f} [{ba.loa_lower:+.2f}, {ba.loa_upper:+.2f}]", fontsize=8)
     for ax in axes.ravel()[len(items):]:
         ax.axis("off")
     fig.supxlabel(f"mean of evaluator and {reference} ({unit})", fontsize=9)

@@ -95,6 +95,7 @@ import polars as pl
 from analysis.stats.bootstrap import ResamplePlan
 from analysis.stats.gtheory import GStudy, d_study, g_study, g_study_bootstrap, smallest_n
 from analysis.stats.ppi import ppi_mean_grouped, ppi_sample_size
+from analysis.stats.result import resolve_confidence
 from analysis.studies.evaluators import JURY, members
 
 RECOMMENDED_LAM = "crossfit"
@@ -156,7 +157,8 @@ def _cluster_mean(x: np.ndarray, groups: np.ndarray, clusters: np.ndarray, z: fl
 
 def judge_assisted_estimates(ratings: pl.DataFrame, evaluator: str, *, references: Sequence[str],
                              jury: Sequence[str] = (), by: str | None = "answer_model", harmful_at: float = 2.0,
-                             lam=RECOMMENDED_LAM, alpha: float = 0.05, n_folds: int = 10) -> pl.DataFrame:
+                             lam=RECOMMENDED_LAM, confidence: float = 0.95, n_folds: int = 10,
+                             alpha: float | None = None) -> pl.DataFrame:
     """Judge-only, human-only and judge-assisted estimates per group, for every attribute.
 
     Parameters
@@ -176,8 +178,8 @@ def judge_assisted_estimates(ratings: pl.DataFrame, evaluator: str, *, reference
         A rating ``<= harmful_at`` is harmful.
     lam : None, float or "crossfit"
         Of the judge-assisted estimate (:func:`analysis.stats.ppi.ppi_mean`).
-    alpha, n_folds
-        As :func:`analysis.stats.ppi.ppi_mean`.
+    confidence, n_folds
+        As :func:`analysis.stats.ppi.ppi_mean` (``alpha=`` warns and will go).
 
     Returns
     -------
@@ -191,7 +193,8 @@ def judge_assisted_estimates(ratings: pl.DataFrame, evaluator: str, *, reference
     """
     from scipy import special
 
-    z = float(special.ndtri(1 - alpha / 2))
+    confidence = resolve_confidence(confidence, alpha, "judge_assisted_estimates")
+    z = float(special.ndtri(1 - (1 - confidence) / 2))
     values = response_values(ratings, evaluator, references=references, jury=jury, harmful_at=harmful_at)
     group_col = by or "_all"
     if by is None:
@@ -212,7 +215,7 @@ def judge_assisted_estimates(ratings: pl.DataFrame, evaluator: str, *, reference
                 for method, lam_m in (("human_only", 0.0), ("judge_assisted", lam)):
                     frames[method] = ppi_mean_grouped(
                         lab[ycol].to_numpy(), lab[fcol].to_numpy(), lab[group_col].to_list(),
-                        unl[fcol].to_numpy(), unl[group_col].to_list(), alpha=alpha, lam=lam_m,
+                        unl[fcol].to_numpy(), unl[group_col].to_list(), confidence=confidence, lam=lam_m,
                         clusters=lab["item_id"].to_list(), clusters_unlabeled=unl["item_id"].to_list(),
                         n_folds=n_folds)
             for g in sorted(judge):
@@ -282,7 +285,7 @@ def wide_estimates(estimates: pl.DataFrame) -> pl.DataFrame:
 # ---------------------------------------------------------------------------------------
 
 def mentalalign_estimates(ratings: pl.DataFrame, judge: str, *, n_conversations: int = 100, seed: int = 0,
-                          lam=RECOMMENDED_LAM, alpha: float = 0.05) -> pl.DataFrame:
+                          lam=RECOMMENDED_LAM, confidence: float = 0.95, alpha: float | None = None) -> pl.DataFrame:
     """Judge-assisted estimates per attribute and response source on MentalAlign-70k, with
     the human ratings of only ``n_conversations`` random conversations kept (all their
     responses: about ``n_conversations`` rated responses per source), beside the truth.
@@ -292,13 +295,15 @@ def mentalalign_estimates(ratings: pl.DataFrame, judge: str, *, n_conversations:
     the mean (``pct_harmful``: share ``<= 2``) of all human ratings of the group over
     the responses the judge rated; ``covered`` says whether the interval contains it.
     """
+    confidence = resolve_confidence(confidence, alpha, "mentalalign_estimates")
     conversations = np.array(sorted(ratings["item_id"].unique().to_list()))
     if not 2 <= n_conversations < conversations.shape[0]:
         raise ValueError(f"n_conversations must be in [2, {conversations.shape[0]}), got {n_conversations}")
     rng = np.random.default_rng(seed)
     kept = conversations[rng.choice(conversations.shape[0], n_conversations, replace=False)].tolist()
     masked = ratings.filter((pl.col("rater") != "human") | pl.col("item_id").is_in(kept))
-    est = judge_assisted_estimates(masked, judge, references=("human",), by="answer_model", lam=lam, alpha=alpha)
+    est = judge_assisted_estimates(masked, judge, references=("human",), by="answer_model", lam=lam,
+                                   confidence=confidence)
     full = response_values(ratings, judge, references=("human",)).filter(pl.col("y").is_not_null())
     truth = pl.concat([
         full.group_by("attribute", "answer_model").agg(pl.col("y").mean().alias("truth"))
@@ -320,7 +325,7 @@ DEFAULT_HALF_WIDTHS = {"mean": (0.05, 0.075, 0.1, 0.15, 0.2, 0.25, 0.3),
 
 def budget_plan(ratings: pl.DataFrame, evaluators: Sequence[str], *, references: Sequence[str],
                 jury: Sequence[str] = (), half_widths: dict | None = None, n_unlabeled: float | None = None,
-                harmful_at: float = 2.0, alpha: float = 0.05) -> pl.DataFrame:
+                harmful_at: float = 2.0, confidence: float = 0.95, alpha: float | None = None) -> pl.DataFrame:
     """Human ratings needed for a target CI half-width, with each evaluator and without one.
 
     The pilot is the study's rated responses (every group together):
@@ -336,6 +341,7 @@ def budget_plan(ratings: pl.DataFrame, evaluators: Sequence[str], *, references:
         ``evaluator, attribute, quantity, half_width, n_with_judge, n_without_judge,
         saved, saved_pct, rho, lam, n_pilot, n_unlabeled``.
     """
+    confidence = resolve_confidence(confidence, alpha, "budget_plan")
     half_widths = DEFAULT_HALF_WIDTHS if half_widths is None else half_widths
     rows = []
     for evaluator in evaluators:
@@ -348,7 +354,8 @@ def budget_plan(ratings: pl.DataFrame, evaluators: Sequence[str], *, references:
                 continue
             for quantity, ycol, fcol, scale in (("mean", "y", "yhat", 1.0), ("pct_harmful", "y_harm", "yhat_harm", 100.0)):
                 for h in half_widths.get(quantity, ()):
-                    p = ppi_sample_size(lab[ycol].to_numpy(), lab[fcol].to_numpy(), big_n, h / scale, alpha=alpha)
+                    p = ppi_sample_size(lab[ycol].to_numpy(), lab[fcol].to_numpy(), big_n, h / scale,
+                                        confidence=confidence)
                     rows.append(dict(evaluator=evaluator, attribute=attribute, quantity=quantity, half_width=float(h),
                                      n_with_judge=p.n_ppi, n_without_judge=p.n_classical,
                                      saved=p.n_classical - p.n_ppi,

@@ -13,7 +13,7 @@ mode of MetaEvaluator. It returns two tables:
   does not depend on epsilon) and ``passed`` (winning rate >= 0.5);
 * ``humans`` (``alt_test_humans.csv``): one row per left-out human of each of those:
   its items ``n``, both advantage probabilities, the one-sided t test (``t_statistic``,
-  ``p_value``), the BY-adjusted p-value and whether its null was ``rejected``.
+  ``pvalue``), the BY-adjusted p-value and whether its null was ``rejected``.
 
 Between Help and Harm has two tasks:
 
@@ -60,7 +60,7 @@ SUMMARY_SCHEMA = {
 HUMANS_SCHEMA = {
     "task": pl.String, "evaluator": pl.String, "run": pl.String, "epsilon_mode": pl.String, "epsilon": pl.Float64,
     "human": pl.String, "n": pl.Int64, "advantage_probability": pl.Float64,
-    "human_advantage_probability": pl.Float64, "t_statistic": pl.Float64, "p_value": pl.Float64,
+    "human_advantage_probability": pl.Float64, "t_statistic": pl.Float64, "pvalue": pl.Float64,
     "p_adjusted": pl.Float64, "rejected": pl.Boolean,
 }
 
