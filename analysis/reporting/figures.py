@@ -207,3 +207,91 @@ def heatmap(wide, *, index: str, value_label: str, vmin=None, vmax=None, center=
     if title:
         ax.set_title(title, fontsize=10)
     return fig
+
+
+def kappa_vs_humans_plot(kappas, *, humans, labellers, names=None) -> plt.Figure:
+    """Each labeller run's Cohen's κ with each human (dots, 95 % intervals) over a grey bar:
+    the range of that human's κ with the other humans. ``kappas`` as
+    :func:`analysis.studies.crisis_labels.kappa_against_humans`; ``names`` gives a
+    labeller's display name (e.g. the study's ``spec.display``)."""
+    import numpy as np
+    import polars as pl
+
+    names = names or str
+    fig, ax = plt.subplots(figsize=(8, 4))
+    palette = dict(zip(labellers, sns.color_palette("colorblind", len(labellers))))
+    for k, h in enumerate(humans):
+        row = kappas.filter(pl.col("human") == h).row(0, named=True)
+        ax.add_patch(plt.Rectangle((k - 0.4, row["human_min"]), 0.8, row["human_max"] - row["human_min"],
+                                   color="0.85", zorder=0, label="human–human κ (range)" if k == 0 else None))
+        for j, lab in enumerate(labellers):
+            sub = kappas.filter((pl.col("human") == h) & (pl.col("labeller") == lab)).sort("run")
+            x = k - 0.25 + 0.25 * j + np.array([-0.05, 0.0, 0.05])[:sub.height]
+            ax.errorbar(x, sub["cohen_kappa"], yerr=[sub["cohen_kappa"] - sub["ci_low"], sub["ci_high"] - sub["cohen_kappa"]],
+                        fmt="o", ms=4, color=palette[lab], label=names(lab) if k == 0 else None)
+    ax.set_xticks(range(len(humans)), list(humans))
+    ax.set(xlim=(-0.6, len(humans) - 0.4), ylim=(0, 1), xlabel="human", ylabel="Cohen's κ with that human",
+           title="Crisis labels: each LLM run's κ with each human, and the human–human range")
+    ax.legend(loc="lower right", fontsize=8)
+    return fig
+
+
+def s_balanced_heatmaps(summaries, *, labels) -> plt.Figure:
+    """One annotated heatmap of the s-balanced matrix per summary (``summaries``: name ->
+    :class:`analysis.studies.crisis_labels.ConfusionSummary`), on a common viridis scale,
+    restricted to the first ``len(labels)`` labels (the "(no label)" row and column, 0 by
+    construction, left out); each panel is titled by its summary's ``title``."""
+    fig, axes = plt.subplots(1, len(summaries), figsize=(5 * len(summaries), 5), sharey=True, squeeze=False)
+    axes = axes[0]
+    short = [lab.replace("_or_withdrawal", "").replace("_", " ") for lab in labels]
+    n = len(labels)
+    vmax = max(float(summ.s_balanced.max()) for summ in summaries.values())
+    for ax, (name, summ) in zip(axes, summaries.items()):
+        sns.heatmap(summ.s_balanced[:n, :n], ax=ax, cmap="viridis", vmin=0, vmax=vmax, annot=True, fmt=".2f",
+                    annot_kws={"size": 7}, xticklabels=short, yticklabels=short, cbar=ax is axes[-1], square=True)
+        ax.set(title=f"s-balanced, {summ.title}")
+    fig.tight_layout()
+    return fig
+
+
+def winning_rate_plot(summary, *, labellers, names=None, references=None) -> plt.Figure:
+    """The alternative annotator test's winning rate against ε: one panel per LLM labeller
+    (task ``labels``: its runs and majority) and one for the task ``scores`` (each
+    evaluator and the jury) when the summary has it. Solid: additive ε; dashed:
+    multiplicative; dotted: the pass line 0.5. Lines are offset vertically by up to ±0.03
+    so that judges with equal winning rates stay visible. ``summary`` as
+    :attr:`analysis.studies.replacement.AltTestTables.summary`; ``names`` gives a judge's
+    display name; ``references`` maps a task to its human raters (panel titles)."""
+    import polars as pl
+
+    names, references = names or str, references or {}
+
+    def versus(task):
+        return ", ".join(references.get(task, ())) or "the humans"
+
+    panels = [("labels", lab) for lab in labellers]
+    if (summary["task"] == "scores").any():
+        panels.append(("scores", None))
+    fig, axes = plt.subplots(1, len(panels), figsize=(4 * len(panels), 4), sharey=True, squeeze=False)
+    axes = axes[0]
+    for ax, (task, lab) in zip(axes, panels):
+        sub = summary.filter(pl.col("task") == task)
+        if lab is not None:
+            sub = sub.filter(pl.col("evaluator") == lab)
+        judges = sub.select("evaluator", "run").unique(maintain_order=True).rows()
+        colours = sns.color_palette("colorblind", len(judges))
+        for k, (ev, run) in enumerate(judges):
+            offset = 0.03 * (k - (len(judges) - 1) / 2) / max(1, (len(judges) - 1) / 2)
+            for mode, ls in (("additive", "-"), ("multiplicative", "--")):
+                line = sub.filter((pl.col("evaluator") == ev) & (pl.col("run") == run)
+                                  & (pl.col("epsilon_mode") == mode))
+                label = run if lab is not None else f"{names(ev)} ({run})"
+                ax.plot(line["epsilon"], line["winning_rate"] + offset, ls, marker="o", ms=3, color=colours[k],
+                        label=label if mode == "additive" else None)
+        ax.axhline(0.5, color="0.4", lw=1, ls=":")
+        ax.set(title=f"{names(lab)}: labels vs {versus(task)}" if lab else f"scores vs {versus(task)}",
+               xlabel="ε", ylim=(-0.08, 1.08))
+        ax.legend(fontsize=7, loc="best")
+    axes[0].set_ylabel("winning rate (pass at ≥ 0.5)")
+    fig.tight_layout()
+    return fig
