@@ -95,7 +95,7 @@ human_vs_labeller
 kappas = cl.kappa_against_humans(agreement)
 write_table(kappas, "crisis_kappa_vs_humans", tables_dir)
 save_figure(kappa_vs_humans_plot(kappas, humans=cl.HUMANS, labellers=cl.LABELLERS, names=names),
-            "crisis_kappa_vs_humans", figures_dir)
+            "crisis_kappa_vs_humans", figures_dir);
 
 # %% [markdown]
 # ## 2 · Which labels are confused
@@ -121,7 +121,7 @@ cl.top_confused_pairs(summaries, k=5)
 # readers); the "(no label)" row and column are 0 by construction and left out.
 
 # %%
-save_figure(s_balanced_heatmaps(summaries, labels=cl.LABELS), "crisis_s_balanced", figures_dir)
+save_figure(s_balanced_heatmaps(summaries, labels=cl.LABELS), "crisis_s_balanced", figures_dir);
 
 # %% [markdown]
 # ## 3 · Multi-rater agreement
@@ -174,7 +174,7 @@ rp.per_left_out_human(alt.humans, epsilon=0.2)
 
 # %%
 fig = winning_rate_plot(alt.summary, labellers=cl.LABELLERS, names=names, references=rp.task_references(s.spec))
-save_figure(fig, "alt_test_winning_rate", figures_dir)
+save_figure(fig, "alt_test_winning_rate", figures_dir);
 
 # %% [markdown]
 # ## 5 · Agreement with the human majority, by how many humans share it

@@ -295,3 +295,78 @@ def winning_rate_plot(summary, *, labellers, names=None, references=None) -> plt
     axes[0].set_ylabel("winning rate (pass at ≥ 0.5)")
     fig.tight_layout()
     return fig
+
+
+def judge_assisted_forest(estimates, *, evaluator: str, study: str,
+                          methods=("judge_only", "human_only", "judge_assisted")) -> plt.Figure:
+    """Judge-only, human-only and judge-assisted estimates with their 95 % intervals, one
+    row per answer model, for the mean (points) and the harmful share (%) side by side.
+    ``estimates``: the long rows (:func:`analysis.studies.judge_assisted.judge_assisted_estimates`)
+    of one evaluator grouped by answer model."""
+    import polars as pl
+
+    groups = sorted(estimates["group"].unique().to_list())
+    colours = {"judge_only": "tab:orange", "human_only": "tab:blue", "judge_assisted": "tab:green"}
+    fig, axes = plt.subplots(1, 2, figsize=(10, 0.6 * len(groups) + 1.5), sharey=True)
+    for ax, quantity, label in zip(axes, ("mean", "pct_harmful"), ("mean appropriateness (1–5)", "% rated ≤ 2")):
+        for k, method in enumerate(methods):
+            rows = estimates.filter((pl.col("quantity") == quantity) & (pl.col("method") == method))
+            lookup = {r["group"]: r for r in rows.iter_rows(named=True)}
+            for i, g in enumerate(groups):
+                r = lookup.get(g)
+                if r is None or r["estimate"] is None:
+                    continue
+                y = i + (k - 1) * 0.25
+                ax.plot([r["ci_low"], r["ci_high"]], [y, y], color=colours[method], lw=2)
+                ax.plot(r["estimate"], y, "o", color=colours[method], label=method if i == 0 else None)
+        ax.set(xlabel=label, yticks=range(len(groups)), yticklabels=groups)
+    axes[0].legend(loc="lower left", fontsize=8)
+    fig.suptitle(f"{study}: {evaluator} — judge-only, human-only and judge-assisted (PPI++, cross-fitted λ)")
+    return fig
+
+
+def budget_plan_plot(budget) -> plt.Figure:
+    """Human ratings needed for a target CI half-width (log–log), with each evaluator and
+    with the humans only, one panel per quantity. ``budget`` as
+    :func:`analysis.studies.judge_assisted.budget_plan`."""
+    import polars as pl
+
+    quantities = budget["quantity"].unique().sort().to_list()
+    fig, axes = plt.subplots(1, len(quantities), figsize=(5 * len(quantities), 3.8), squeeze=False)
+    for ax, quantity in zip(axes[0], quantities):
+        q = budget.filter(pl.col("quantity") == quantity)
+        base = q.filter(pl.col("evaluator") == q["evaluator"][0])
+        ax.plot(base["half_width"], base["n_without_judge"], "k--", label="humans only")
+        for e in q["evaluator"].unique(maintain_order=True).to_list():
+            r = q.filter(pl.col("evaluator") == e)
+            ax.plot(r["half_width"], r["n_with_judge"], "o-", label=f"with {e}")
+        ax.set(xscale="log", yscale="log", xlabel="target half-width" + (" (points)" if quantity == "mean" else " (% points)"),
+               ylabel="human ratings needed", title=quantity)
+        ax.legend(fontsize=8)
+    return fig
+
+
+def dstudy_plot(table, *, evaluators, runs=(1, 3, 10), target: float = 0.8) -> plt.Figure:
+    """Φ (with 95 % intervals) of the D-study: left, against the number of judges drawn at
+    random for ``runs`` runs each (design ``p x (r:e)``); right, against the number of runs
+    of each evaluator (``runs of <evaluator>``). Dotted: ``target``. ``table`` as
+    :attr:`analysis.studies.judge_assisted.DStudy.table`."""
+    import polars as pl
+
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    nested = table.filter(pl.col("design") == "p x (r:e)")
+    for nr in sorted(set(nested["n_runs"].to_list()) & set(runs)):
+        r = nested.filter(pl.col("n_runs") == nr).sort("n_evaluators")
+        axes[0].plot(r["n_evaluators"], r["phi"], "o-", label=f"{nr} run(s) each")
+        axes[0].fill_between(r["n_evaluators"], r["phi_ci_low"], r["phi_ci_high"], alpha=0.2)
+    axes[0].axhline(target, color="grey", ls=":")
+    axes[0].set(xlabel="judges (random, like these)", ylabel="Φ", title="judges × runs, p × (r:e)")
+    axes[0].legend(fontsize=8)
+    for e in evaluators:
+        r = table.filter(pl.col("design") == f"runs of {e}").sort("n_runs")
+        axes[1].plot(r["n_runs"], r["phi"], "o-", label=e)
+        axes[1].fill_between(r["n_runs"], r["phi_ci_low"], r["phi_ci_high"], alpha=0.2)
+    axes[1].axhline(target, color="grey", ls=":")
+    axes[1].set(xlabel="runs of one judge", ylabel="Φ", title="runs of each judge (p × r, judge fixed)")
+    axes[1].legend(fontsize=8)
+    return fig
