@@ -310,6 +310,12 @@ class ConfusionSummary:
     def most_confused_pairs(self) -> pl.DataFrame:
         return most_confused_pairs(self.counts, self.labels)
 
+    @property
+    def title(self) -> str:
+        """``all 78 pairs``, ``6 human–human pairs``, ``36 human–LLM pairs``."""
+        kind = {"overall": "all", "humans_vs_humans": "human–human", "llms_vs_humans": "human–LLM"}.get(self.name)
+        return f"all {self.n_pairs} pairs" if kind == "all" else f"{self.n_pairs} {kind or self.name} pairs"
+
 
 def pair_confusions(crisis_labels: pl.DataFrame, sets: Sequence[LabelSet] | None = None
                     ) -> dict[tuple[str, str], np.ndarray]:
@@ -533,3 +539,40 @@ def agreement_by_disagreement(crisis_labels: pl.DataFrame, judges: Sequence[str]
             (pl.col("bin_low") * len(humans)).round(0).cast(pl.Int64).alias("n_humans_majority"),
             pl.all()))
     return pl.concat(frames)
+
+
+# ---------------------------------------------------------------------------------
+# The report's tables (notebook 08_crisis_labels)
+
+def confusion_summaries(crisis_labels: pl.DataFrame, sets: Sequence[LabelSet] | None = None
+                        ) -> dict[str, ConfusionSummary]:
+    """The authors' three summaries (:data:`SUMMARIES`, in that order), by name."""
+    return {name: confusion_summary(crisis_labels, name, sets) for name in SUMMARIES}
+
+
+def confusion_tables(summaries: dict[str, ConfusionSummary]) -> dict[str, pl.DataFrame]:
+    """Every table of the summaries, by table name: ``crisis_confusion_<summary>`` (summed
+    counts), ``crisis_s_balanced_<summary>``, ``crisis_most_confused_labels_<summary>`` and
+    ``crisis_most_confused_pairs_<summary>``."""
+    tables = {}
+    for name, summ in summaries.items():
+        tables[f"crisis_confusion_{name}"] = summ.confusion_table()
+        tables[f"crisis_s_balanced_{name}"] = summ.s_balanced_table()
+        tables[f"crisis_most_confused_labels_{name}"] = summ.most_confused_labels()
+        tables[f"crisis_most_confused_pairs_{name}"] = summ.most_confused_pairs()
+    return tables
+
+
+def top_confused_pairs(summaries: dict[str, ConfusionSummary], k: int = 5) -> pl.DataFrame:
+    """The ``k`` label pairs with the highest s-balanced score of each summary, stacked,
+    with the summary's name in a first column ``summary``."""
+    return pl.concat([summ.most_confused_pairs().head(k).select(pl.lit(name).alias("summary"), pl.all())
+                      for name, summ in summaries.items()])
+
+
+def majority_agreement_by_level(by_disagreement: pl.DataFrame) -> pl.DataFrame:
+    """:func:`agreement_by_disagreement` wide: one row per labeller and run, one column of
+    ``judge_majority_agreement`` per ``n_humans_majority`` (how many humans share the
+    item's majority label)."""
+    return by_disagreement.pivot(on="n_humans_majority", index=["labeller", "run"],
+                                 values="judge_majority_agreement")
