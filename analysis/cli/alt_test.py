@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         spec = get_study(args.study)
         check_references(spec)  # before loading: a study that cannot be tested fails at once
-        study = load_study(spec.name, data_root=args.data_root)
+        study = load_study(spec.key, data_root=args.data_root)
         modes = EPSILON_MODES if args.epsilon_mode == "both" else (args.epsilon_mode,)
         tables = study_alt_test(study, tasks=args.task, scoring=args.scoring,
                                 epsilons=DEFAULT_EPSILONS if args.epsilon is None else tuple(args.epsilon),

@@ -248,6 +248,8 @@ def task_references(spec) -> dict[str, tuple[str, ...]]:
     out = {}
     if spec.name in LABEL_STUDIES:
         out["labels"] = LABEL_STUDIES[spec.name]
+    elif spec.scale.kind == "nominal":
+        out["labels"] = tuple(spec.references)
     if spec.scale.kind == "ordinal":
         out["scores"] = tuple(spec.references)
     return out
