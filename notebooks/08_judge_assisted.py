@@ -50,12 +50,11 @@ from analysis.reporting.tables import write_table
 from analysis.studies import judge_assisted as ja
 
 s = open_study(study, data_root=data_root, seed=seed, output_dir=output_dir)
-ratings = getattr(s.data, "ratings", None)
+ratings = s.data.ratings  # the tidy ratings (None: the study's data are not ratings)
 references = tuple(s.spec.references)
 evaluators = (*s.evaluators, "jury") if s.jury else tuple(s.evaluators)
-has_refs = ratings is not None and ratings.filter(pl.col("rater").is_in(list(references))).height > 0
-has_runs = ratings is not None and "eval_run" in ratings.columns and len(s.evaluators) >= 2 and \
-    ratings.filter(pl.col("rater").is_in(list(s.evaluators)))["eval_run"].n_unique() >= 2
+has_refs = ratings is not None and s.data.has_references
+has_runs = ratings is not None and s.data.has_runs and len(s.evaluators) >= 2
 
 # %% [markdown]
 # ## Judge-assisted estimates per answer model and per crisis category
