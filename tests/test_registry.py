@@ -230,7 +230,7 @@ def test_the_demo_data_answer_the_study_data_interface():
 
     d = generate_demo(seed=3, n_items=40)
     assert isinstance(d, StudyData)
-    assert d.references == get_study("demo").references and d.evaluators == get_study("demo").evaluators()
+    assert d.references == get_study("demo").references and d.evaluators == get_study("demo").discover(None)
     assert (d.has_references, d.has_runs, d.has_clusters, d.has_categories, d.has_sources) == (True,) * 5
     assert d.truth is not None and d.crisis_labels is None and d.review_set is not None
     # has_* are what the frames say: without the humans' ratings the data have no references.
