@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -124,6 +125,11 @@ def test_missing_columns_are_skipped_with_a_note(tmp_path):
     html = (tmp_path / "reports" / "bare" / "gpt-5-nano" / "04_category_appropriateness.html").read_text()
     assert "skipped: the ratings have no category or no source column" in html
     assert "skipped: one run per rating" in html
+    # the humans rated every answer: the judge-assisted notebook says so, and shows no empty table
+    html = (tmp_path / "reports" / "bare" / "09_judge_assisted.html").read_text()
+    assert "every answer the evaluators scored was rated by the references: no unrated answers" in html
+    assert "No reference ratings" not in html and not re.search(r"\b0 rows", html)
+    assert not (tmp_path / "reports" / "bare" / "tables" / "budget_plan.csv").exists()
 
 
 @pytest.mark.slow

@@ -233,7 +233,8 @@ def _line_stream(tiny: bool, seed: int, workdir: str | None) -> dict:
     import tempfile
     from pathlib import Path
 
-    from analysis.data.tidy_stream import count_rows, stream_summary
+    from analysis.data.tidy_stream import count_rows
+    from analysis.studies.scored import stream_summary
 
     n_items = 2_000 if tiny else 500_000
     with tempfile.TemporaryDirectory(dir=workdir) as tmp:

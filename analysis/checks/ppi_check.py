@@ -61,6 +61,7 @@ import numpy as np
 import polars as pl
 from scipy import special
 
+from analysis.stats.result import resolve_confidence
 from analysis.studies.registry import STUDIES, get_study
 
 METHODS = ("tuned", "crossfit", "lam1", "human_only")
@@ -170,9 +171,12 @@ def subset_intervals(y, yhat, labeled: np.ndarray, *, n_folds: int = N_FOLDS) ->
     return {key: out[key] for key in METHODS}
 
 
-def check_population(pop: Population, ns, reps: int, seed, *, alpha: float = 0.05) -> pl.DataFrame:
-    """Coverage and mean width of every method at every ``n`` for one population."""
-    z = float(special.ndtri(1 - alpha / 2))
+def check_population(pop: Population, ns, reps: int, seed, *, confidence: float = 0.95,
+                     alpha: float | None = None) -> pl.DataFrame:
+    """Coverage and mean width of every method at every ``n`` for one population
+    (intervals at level ``confidence``; ``alpha=`` warns and will go)."""
+    confidence = resolve_confidence(confidence, alpha, "check_population")
+    z = float(special.ndtri(1 - (1 - confidence) / 2))
     truth = float(pop.y.mean())
     m = pop.y.shape[0]
     rows = []
@@ -193,12 +197,13 @@ def check_population(pop: Population, ns, reps: int, seed, *, alpha: float = 0.0
 
 
 def run_check(study: str, *, data_root=None, ns=DEFAULT_N, reps: int = 500, seed: int = 20261124,
-              alpha: float = 0.05) -> pl.DataFrame:
+              confidence: float = 0.95, alpha: float | None = None) -> pl.DataFrame:
     """The check over every population of ``study``; population ``j`` at ``n`` uses the
     seed ``SeedSequence([seed, j, n])``."""
+    confidence = resolve_confidence(confidence, alpha, "run_check")
     if reps < 2:
         raise ValueError(f"reps must be at least 2, got {reps}")
-    frames = [check_population(pop, ns, reps, (seed, j), alpha=alpha)
+    frames = [check_population(pop, ns, reps, (seed, j), confidence=confidence)
               for j, pop in enumerate(populations(study, data_root))]
     return pl.concat(frames)
 

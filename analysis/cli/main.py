@@ -32,6 +32,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "coverage": ("analysis.checks.coverage",
                  "coverage of the package's confidence intervals by simulation (writes docs/coverage.md)"),
     "audit": ("analysis.cli.audit", "every input record of a study and what became of it"),
+    "import": ("analysis.cli.importer",
+               "judge and annotation files from Inspect AI, promptfoo, Label Studio or a wide table, as a study"),
     "ppi-check": ("analysis.checks.ppi_check",
                   "coverage of judge-assisted (PPI++) intervals on real data where a human rated everything"),
 }

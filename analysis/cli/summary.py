@@ -37,7 +37,8 @@ def compute_summary(dataset: str, *, data_root=None, seed: int = 20261124, n_boo
     from analysis.render.runner import check_arguments
 
     if str(dataset).endswith(".toml"):
-        from analysis.data.tidy_stream import needs_streaming, stream_summary
+        from analysis.data.tidy_stream import needs_streaming
+        from analysis.studies.scored import stream_summary
 
         # An ordinal user study of >= 1,000,000 rating rows (tidy_stream.STREAM_MIN_ROWS) is
         # reduced by polars' streaming engine, never loaded whole (analysis.data.tidy_stream).

@@ -501,9 +501,14 @@ def load_tidy(study: StudyFile | str | Path, *, strict: bool = True) -> TidyData
                           f"agreement needs at least 2")
     # An item must stay in one cluster, one category and one source.
     for col in ("cluster", "category", "source"):
-        multi = used.group_by("item").agg(pl.col(col).n_unique().alias("n")).filter(pl.col("n") > 1)
+        # A rating without the column says nothing about it (humans rarely carry the source).
+        multi = used.group_by("item").agg(pl.col(col).drop_nulls().n_unique().alias("n")).filter(pl.col("n") > 1)
         if multi.height:
             errors.append(f"{rel}: item {multi['item'][0]!r} has several {col} values ({multi.height} items do)")
+    # Each item's cluster, category and source on every one of its ratings (checked above to
+    # be one value), also on the ratings whose rater did not give them.
+    used = used.with_columns([pl.col(c).drop_nulls().first().over("item").alias(c)
+                              for c in ("cluster", "category", "source")])
     problems = tuple(errors + exclusions)
     if errors:
         errors += notes
@@ -526,8 +531,9 @@ def load_tidy(study: StudyFile | str | Path, *, strict: bool = True) -> TidyData
         .alias("rater_kind"), pl.col("run").alias("eval_run"), pl.col("value").alias("score"),
         pl.lit(rel).alias("source_file"), (pl.lit(f"{where} ") + pl.col("row").cast(pl.String)).alias("source_record"),
     ).sort("response_id", "rater", "eval_run"))
-    responses = (ratings.group_by("response_id").agg(pl.col("item_id").first(), pl.col("answer_model").first(),
-                                                      pl.col("category").first())
+    responses = (ratings.group_by("response_id").agg(pl.col("item_id").first(),
+                                                      pl.col("answer_model").drop_nulls().first(),
+                                                      pl.col("category").drop_nulls().first())
                  .sort("response_id"))
     items = (ratings.group_by("item_id").agg(pl.col("category").drop_nulls().first()).sort("item_id"))
     reviewed = ratings.filter(pl.col("rater").is_in(list(study.references)))

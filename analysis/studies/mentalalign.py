@@ -173,7 +173,7 @@ def bias_row(p: JudgePairs, *, n_boot: int = 2000, seed: int = 0, plan=None) -> 
     else:
         b = mean_bias(p.judge, p.human, n_boot=n_boot, seed=seed, clusters=p.conversation)
     d = mse_decomposition(p.judge, p.human)
-    return dict(human_mean=float(p.human.mean()), judge_mean=float(p.judge.mean()), bias=b.bias, ci_low=b.ci_low,
+    return dict(human_mean=float(p.human.mean()), judge_mean=float(p.judge.mean()), bias=b.estimate, ci_low=b.ci_low,
                 ci_high=b.ci_high, mse=d.mse, bias_sq=d.bias_sq, scale=d.scale, correlation=d.correlation,
                 n=int(p.human.size), n_valid=b.n_valid, ci_note=b.ci_note, n_dropped=p.n_dropped)
 

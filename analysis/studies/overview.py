@@ -58,7 +58,7 @@ def _icc(ctx: Context, evaluator: str) -> dict:
 
 def _bias(ctx: Context, evaluator: str) -> dict:
     r = mean_bias(ctx.scores.column(evaluator), ctx.scores.column(HUMAN_MEAN), n_boot=ctx.n_boot, seed=ctx.seed)
-    return {"bias": r.bias, "bias_ci_low": r.ci_low, "bias_ci_high": r.ci_high,
+    return {"bias": r.estimate, "bias_ci_low": r.ci_low, "bias_ci_high": r.ci_high,
             "mae": mae(ctx.scores.column(evaluator), ctx.scores.column(HUMAN_MEAN))}
 
 

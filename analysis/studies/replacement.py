@@ -13,7 +13,7 @@ mode of MetaEvaluator. It returns two tables:
   does not depend on epsilon) and ``passed`` (winning rate >= 0.5);
 * ``humans`` (``alt_test_humans.csv``): one row per left-out human of each of those:
   its items ``n``, both advantage probabilities, the one-sided t test (``t_statistic``,
-  ``p_value``), the BY-adjusted p-value and whether its null was ``rejected``.
+  ``pvalue``), the BY-adjusted p-value and whether its null was ``rejected``.
 
 Between Help and Harm has two tasks:
 
@@ -60,7 +60,7 @@ SUMMARY_SCHEMA = {
 HUMANS_SCHEMA = {
     "task": pl.String, "evaluator": pl.String, "run": pl.String, "epsilon_mode": pl.String, "epsilon": pl.Float64,
     "human": pl.String, "n": pl.Int64, "advantage_probability": pl.Float64,
-    "human_advantage_probability": pl.Float64, "t_statistic": pl.Float64, "p_value": pl.Float64,
+    "human_advantage_probability": pl.Float64, "t_statistic": pl.Float64, "pvalue": pl.Float64,
     "p_adjusted": pl.Float64, "rejected": pl.Boolean,
 }
 
@@ -299,3 +299,19 @@ def study_alt_test(study, *, tasks: Sequence[str] | None = None, scoring: str | 
                                                   epsilon_modes=epsilon_modes, q=q))
     return AltTestTables.concat(parts)
 
+
+
+def winning_rates(summary: pl.DataFrame, epsilons: Sequence[float] = (0.1, 0.15, 0.2), *,
+                  epsilon_mode: str = "additive") -> pl.DataFrame:
+    """The winning rate of every judge (one row per task, evaluator, run, with its
+    ``advantage_probability``) at each of ``epsilons`` (one column each), from
+    :attr:`AltTestTables.summary`; the authors suggest ε = 0.2 (experts), 0.15 (skilled
+    annotators), 0.1 (crowd workers)."""
+    return summary.filter((pl.col("epsilon_mode") == epsilon_mode) & pl.col("epsilon").is_in(list(epsilons))).pivot(
+        on="epsilon", index=["task", "evaluator", "run", "advantage_probability"], values="winning_rate")
+
+
+def per_left_out_human(humans: pl.DataFrame, epsilon: float = 0.2, *, epsilon_mode: str = "additive") -> pl.DataFrame:
+    """The rows of :attr:`AltTestTables.humans` at one ε (the ε columns dropped)."""
+    return humans.filter((pl.col("epsilon_mode") == epsilon_mode) & (pl.col("epsilon") == epsilon)).drop(
+        "epsilon_mode", "epsilon")
