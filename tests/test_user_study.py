@@ -276,3 +276,23 @@ def test_export_of_between_help_and_harm_gives_its_tables(shared_data_root, tmp_
     icc_u, icc_b = (icc_table(s, pairs[:4], n_boot=200, seed=1) for s in (su, sb))
     assert icc_u.drop("n_dropped").equals(icc_b.drop("n_dropped"))
     assert set(icc_u["n_dropped"]) == {0} and set(icc_b["n_dropped"]) == {16}
+
+
+@pytest.mark.real_data
+def test_export_of_dialoguesafety_gives_its_labels(shared_data_root, tmp_path):
+    """The labelled export (DialogueSafety's own hook): gold and every answer that maps to a
+    category come back, label for label, as a labelled user study."""
+    (path,) = export_study("dialoguesafety", tmp_path / "export", data_root=shared_data_root)
+    built_in, user = load_study("dialoguesafety", data_root=shared_data_root), load_study(str(path))
+    assert user.spec.kind == "labelled" and user.spec.scale.labels == built_in.spec.scale.labels
+    assert user.spec.references == ("gold",) and set(user.evaluators) == set(built_in.evaluators)
+    mapped = (built_in.data.predictions.filter(pl.col("predicted") >= 0)
+              .select(pl.col("item").cast(pl.String), "system", "run", "predicted").sort(pl.all()))
+    back = (user.data.ratings.filter(pl.col("rater") != "gold")
+            .select(pl.col("response_id").alias("item"), pl.col("rater").alias("system"),
+                    pl.col("eval_run").cast(pl.Int64).alias("run"), pl.col("score").cast(pl.Int64).alias("predicted"))
+            .sort(pl.all()))
+    assert back.equals(mapped)
+    gold = user.data.ratings.filter(pl.col("rater") == "gold").select(pl.col("response_id").alias("item"),
+                                                                      pl.col("score").cast(pl.Int64).alias("gold"))
+    assert gold.sort("item").equals(built_in.data.items.select(pl.col("item").cast(pl.String), "gold").sort("item"))

@@ -62,11 +62,13 @@ import polars as pl
 from scipy import special
 
 from analysis.stats.result import resolve_confidence
+from analysis.studies.registry import STUDIES, get_study
 
 METHODS = ("tuned", "crossfit", "lam1", "human_only")
 RECOMMENDED = "crossfit"
 """Must match :data:`analysis.studies.judge_assisted.RECOMMENDED_LAM` (a test checks it)."""
-CHECK_STUDIES = ("mentalalign", "dialoguesafety")
+CHECK_STUDIES = tuple(name for name, spec in STUDIES.items() if spec.hooks.ppi_populations is not None)
+"""The studies whose registry entry has a ``ppi_populations`` hook (the reference rated every item)."""
 DEFAULT_N = (50, 100, 200, 500)
 N_FOLDS = 10
 
@@ -82,46 +84,16 @@ class Population:
     yhat: np.ndarray
 
 
-def mentalalign_populations(data_root=None) -> list[Population]:
-    """Every judge x attribute of MentalAlign-70k (clean variant, all sources)."""
-    from analysis.data.mentalalign import ATTRIBUTES, load_mentalalign
-    from analysis.studies.mentalalign import judge_pairs
-
-    data = load_mentalalign(data_root)  # default: ratings outside 1-5 excluded
-    out = []
-    for judge in data.judges:
-        for attribute in ATTRIBUTES:
-            p = judge_pairs(data.ratings, judge, attribute, exclude_own_family=False)
-            out.append(Population("mentalalign", judge, attribute, p.human, p.judge))
-    return out
-
-
-def dialoguesafety_populations(data_root=None) -> list[Population]:
-    """Every system of DialogueSafety: gold unsafe (0/1) against the share of unsafe runs."""
-    from analysis.data.dialoguesafety import SAFE, UNMAPPED, load_dialoguesafety
-
-    data = load_dialoguesafety(data_root)
-    items = data.items.sort("item")
-    y = (items["gold"].to_numpy() != SAFE).astype(float)
-    out = []
-    for system in data.systems:
-        pred = data.predictions.filter(pl.col("system") == system)
-        share = (pred.group_by("item")
-                 .agg(((pl.col("predicted") != SAFE) & (pl.col("predicted") != UNMAPPED)).mean().alias("f"))
-                 .sort("item"))
-        if share["item"].to_list() != items["item"].to_list():
-            raise ValueError(f"dialoguesafety: system {system!r} does not predict every item")
-        out.append(Population("dialoguesafety", system, "unsafe share", y, share["f"].to_numpy().astype(float)))
-    return out
-
-
 def populations(study: str, data_root=None) -> list[Population]:
-    if study == "mentalalign":
-        return mentalalign_populations(data_root)
-    if study == "dialoguesafety":
-        return dialoguesafety_populations(data_root)
-    raise ValueError(f"ppi-check needs a study where the reference rated every item: {', '.join(CHECK_STUDIES)}; "
-                     f"got {study!r}")
+    """Every cell of ``study``, from its registry entry's ``ppi_populations`` hook
+    (:func:`analysis.studies.mentalalign.ppi_populations`,
+    :func:`analysis.studies.dialoguesafety.ppi_populations`)."""
+    if study not in CHECK_STUDIES:
+        raise ValueError(f"ppi-check needs a study where the reference rated every item: "
+                         f"{', '.join(CHECK_STUDIES)}; got {study!r}")
+    spec = get_study(study)
+    return [Population(spec.name, evaluator, quantity, y, yhat)
+            for evaluator, quantity, y, yhat in spec.hooks.ppi_populations(data_root)]
 
 
 def draw_subsets(m: int, n: int, reps: int, rng: np.random.Generator) -> np.ndarray:
@@ -310,7 +282,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m analysis ppi-check",
         description="Coverage of judge-assisted (PPI/PPI++) and human-only intervals on studies where the "
                     "reference rated every item: n human ratings kept, the judge on the rest.")
-    p.add_argument("--study", required=True, nargs="+", choices=CHECK_STUDIES, help="mentalalign and/or dialoguesafety")
+    p.add_argument("--study", required=True, nargs="+", choices=CHECK_STUDIES,
+                   help=" and/or ".join(CHECK_STUDIES))
     p.add_argument("--data-root", default=None, help="data root holding the study's folder")
     p.add_argument("--n", type=int, nargs="+", default=list(DEFAULT_N), help="human ratings kept (50 100 200 500)")
     p.add_argument("--reps", type=int, default=500, help="random subsets per n (500)")

@@ -22,7 +22,7 @@ import importlib
 
 from analysis import __version__
 from analysis.data.paths import DATA_ROOT_ENV
-from analysis.studies.registry import STUDIES
+from analysis.studies.registry import DEFAULT_STUDY, STUDIES
 
 
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -99,7 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     root_help = f"data root holding between-help-and-harm/ etc. (default: ${DATA_ROOT_ENV} or data/raw)"
     s = sub.add_parser("summary", help="reliability, agreement and bias of every evaluator against the humans")
-    s.add_argument("--study", "--dataset", dest="dataset", default="demo", metavar="STUDY",
+    s.add_argument("--study", "--dataset", dest="dataset", default=DEFAULT_STUDY, metavar="STUDY",
                    help=f"study: {', '.join(STUDIES)}, or a study file (.toml) (default: demo, generated from "
                         f"--seed; --dataset is an alias)")
     s.add_argument("--data-root", default=None, help=root_help)

@@ -67,7 +67,7 @@ from analysis.data.paths import DATA_ROOT_ENV, PROJECT_ROOT, data_root as resolv
 from analysis.render.kernels import SERVER_ENV, KernelServer
 from analysis.render.worker import execute_one  # noqa: F401 (re-exported: render's public entry)
 from analysis.reporting.tables import write_text_atomic
-from analysis.studies.registry import STUDIES, SYNTHESIS, SYNTHESIS_STUDIES, get_study
+from analysis.studies.registry import DEFAULT_STUDY, STUDIES, SYNTHESIS, SYNTHESIS_STUDIES, get_study
 
 STUDY_LEVEL = "(study)"
 """The evaluator column of a job rendered once per study."""
@@ -272,7 +272,7 @@ def load_once(datasets, root: Path | None, seed: int) -> dict[str, str]:
         spec = get_study(key)
         if spec.source is not None:
             load_study(key, data_root=root, seed=seed)
-            studies.append((spec.name, spec.data_root(root)))
+            studies.append((spec.name, spec.data_root(root), spec.cache_folders))
     return keys_env(studies)
 
 
@@ -437,7 +437,7 @@ def _record_run(job: Job, *, seed: int, n_boot: int, data_root, started: dt.date
         data = str(job.params["data_root"])
     elif str(study).endswith(".toml"):
         data = f"study file {study}"
-    elif data_root and job.study != "demo":
+    elif data_root and get_study(job.study).source is not None:
         data = str(data_root)
     else:
         data = "synthetic demo data generated from the seed"
@@ -568,7 +568,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m analysis render", description=__doc__.splitlines()[0],
         epilog="Notebooks per study, and their scope, come from the study registry "
                "(analysis/studies/registry.py).")
-    parser.add_argument("--study", "--dataset", dest="study", nargs="+", default=["demo"], metavar="STUDY",
+    parser.add_argument("--study", "--dataset", dest="study", nargs="+", default=[DEFAULT_STUDY], metavar="STUDY",
                         help=f"studies to render: {', '.join(studies)}, or study files (.toml); several may be "
                              f"given (default: demo; --dataset is an alias)")
     parser.add_argument("--data-root", default=None,
@@ -589,7 +589,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     a = build_parser().parse_args(argv)
     # Cheap checks first, so a bad number never waits for the data to be scanned.
-    check_arguments(["demo"], None, jobs=a.jobs, n_boot=a.n_boot)
+    check_arguments([DEFAULT_STUDY], None, jobs=a.jobs, n_boot=a.n_boot)
     datasets = list(dict.fromkeys(k for name in a.study
                                   for k in (STUDIES if name == "all" else [get_study(name).key])))
     evaluators = a.evaluator

@@ -647,7 +647,7 @@ def why_no_dstudy(ratings: pl.DataFrame | None, evaluators: Sequence[str]) -> st
 
 
 def _ratings(study) -> pl.DataFrame | None:
-    return getattr(study.data, "ratings", None)
+    return study.data.ratings  # None: the study's data are not ratings (analysis.data.study_data.StudyData)
 
 
 def applicability(study) -> pl.DataFrame:

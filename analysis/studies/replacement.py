@@ -236,18 +236,14 @@ def appropriateness_alt_test(study, *, evaluators: Sequence[str] | None = None, 
                           epsilon_modes=epsilon_modes, q=q, names=names)
 
 
-LABEL_STUDIES: dict[str, tuple[str, ...]] = {"bhh": cl.HUMANS}
-"""Studies whose data carry crisis labels of several humans, and those humans (the
-study's ``references`` are the raters of its scores)."""
-
-
 def task_references(spec) -> dict[str, tuple[str, ...]]:
     """Task -> reference raters, from a study's registry entry alone (no data loaded):
-    ``labels`` for :data:`LABEL_STUDIES`, ``scores`` for an ordinal scale. The alt-test
-    can run on the tasks with at least 2 references."""
+    ``labels`` for a study whose data carry crisis labels of several humans (its
+    ``label_raters``; its ``references`` are the raters of its scores), ``scores`` for an
+    ordinal scale. The alt-test can run on the tasks with at least 2 references."""
     out = {}
-    if spec.name in LABEL_STUDIES:
-        out["labels"] = LABEL_STUDIES[spec.name]
+    if spec.label_raters:
+        out["labels"] = tuple(spec.label_raters)
     elif spec.scale.kind == "nominal":
         out["labels"] = tuple(spec.references)
     if spec.scale.kind == "ordinal":
@@ -317,10 +313,10 @@ def study_tasks(study) -> tuple[str, ...]:
             return ()
         return ("labels",) if study.data.study.nominal else ("scores",)
     tasks = []
-    labels = getattr(study.data, "crisis_labels", None)
+    labels = study.data.crisis_labels
     if labels is not None and len(set(labels["rater"].to_list()) & set(cl.HUMANS)) >= 2:
         tasks.append("labels")
-    if getattr(study.data, "review_set", None) is not None and len(study.spec.references) >= 2:
+    if study.data.review_set is not None and len(study.spec.references) >= 2:
         tasks.append("scores")
     return tuple(tasks)
 

@@ -232,3 +232,55 @@ def stream_summary(study_path, *, n_boot: int = 2000, seed: int = 20261124) -> d
             "scale": [f"bias = evaluator - reference, points on {s.study.low:g}–{s.study.high:g}"
                       + (" (integers)" if s.study.integer else "")]}),
     }
+
+
+# --- the scored kind's hooks (analysis.studies.registry.KINDS) ---------------------------
+
+def summary_tables(study, *, n_boot: int, seed: int) -> dict[str, pl.DataFrame]:
+    """``summary`` of a scored study with a review set: for each evaluator (and the jury)
+    against every reference and their mean: agreement, ICC(A,1)/ICC(C,1) (F and BCa
+    intervals), bias = evaluator - reference mean (points) with its BCa interval; the
+    planted truth where the data have one (the demo)."""
+    from analysis.data.ratings import audit_summary
+
+    spec, data = study.spec, study.data
+    scores = study.review_scores()
+    humans = spec.references
+    tables = {
+        "audit": audit_summary(data.audit),
+        "agreement": agreement_table(scores, human_pairs(study.names, humans)),
+        "icc": icc_table(scores, human_pairs(study.names, humans), n_boot=n_boot, seed=seed),
+        "bias": bias_table(scores, list(study.names), n_boot=n_boot, seed=seed, by_category=False),
+    }
+    if data.truth is not None:
+        tables["truth"] = data.truth
+    tables["_meta"] = pl.DataFrame({"header": [
+        f"{scores.matrix.values.shape[0]} review items scored by every rater ({scores.n_dropped} review items "
+        f"without a complete set of scores left out)"], "scale": ["bias = evaluator - reference, points on "
+                                                                 f"{spec.scale.describe()}"]})
+    return tables
+
+
+def export_study(study, out_dir, *, title: str) -> list:
+    """``export``: every rating as a tidy file (runs, categories, clusters, sources), with
+    the study's scale, references, jury and own answer models."""
+    from analysis.data.tidy import tidy_from_ratings, write_study
+
+    spec = study.spec
+    tidy = tidy_from_ratings(study.data.ratings)
+    return [write_study(tidy, out_dir, name=f"{spec.name}-export", title=title, references=spec.references,
+                        scale=(int(spec.scale.low), int(spec.scale.high)), integer=spec.scale.integer,
+                        jury=study.jury, own_source=study.own_answer_model)]
+
+
+def overview_forest(study, overview: pl.DataFrame) -> dict:
+    """The forest plot of the overview: ICC(A,1) and ICC(C,1) against the reference mean,
+    with the reference–reference ceiling."""
+    long = pl.concat([overview.select("evaluator", pl.lit(label).alias("measure"), pl.col(m).alias("estimate"),
+                                      pl.col(f"{m}_ci_low").alias("ci_low"), pl.col(f"{m}_ci_high").alias("ci_high"))
+                      for m, label in (("icc_a1", "ICC(A,1)"), ("icc_c1", "ICC(C,1)"))])
+    ceiling = overview["human_icc_a1"].drop_nulls()
+    return dict(long=long, xlabel="ICC with the human mean (95% BCa CI)",
+                reference=float(ceiling[0]) if ceiling.len() else None,
+                reference_label="human–human ICC(A,1) (one human vs the other)",
+                title=f"{study.spec.title}: evaluators against the humans")
