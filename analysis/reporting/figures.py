@@ -217,7 +217,7 @@ def forest_plot(data, *, label: str = "evaluator", measure: str = "measure", xla
     fs = font_sizes(width)
     shown = [wrap_text(v, 0.36 * width, fs["tick"]) for v in labels]
     lines = max([v.count("\n") + 1 for v in shown] + [1])
-    row = max(0.3 * max(1, len(measures)) ** 0.5, lines * fs["tick"] * 1.25 / 72 + 0.1)
+    row = max(0.2 * max(1, len(measures)) ** 0.5 + 0.05, lines * fs["tick"] * 1.25 / 72 + 0.1)
     title = wrap_text(title, 0.96 * width, fs["title"]) if title else None
     label_width = max(text_width(line, fs["tick"]) for v in shown for line in v.split("\n")) if shown else 0.0
     xlabel = wrap_text(xlabel, width - label_width - 0.4, fs["label"])  # centred under the axes

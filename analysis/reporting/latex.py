@@ -1,0 +1,212 @@
+"""LaTeX tables that compile with pdflatex and fit the page.
+
+:func:`latex_table` writes a booktabs table of a result frame as
+:func:`analysis.reporting.display.tidy_for_display` shows it (rounded, intervals as
+``[low, high]``, units in the headers, p-values below 0.001 as ``< 0.001``), in pure
+ASCII: every LaTeX special character is escaped and every non-ASCII symbol mapped to its
+LaTeX command (``Δ`` -> ``$\\Delta$``, ``–`` -> ``--``, ``−`` -> ``$-$``, ``κ`` ->
+``$\\kappa$`` ...), so it needs no ``inputenc`` or font package, only ``booktabs``.
+
+It fits a width given in points: :data:`COLUMN_PT` (one column of a two-column paper:
+ACL's 219 pt is the narrowest common one) or :data:`TEXT_PT` (the text width of a
+one-column paper: NeurIPS' 397 pt; ACL, IEEE and ``article`` in two columns are wider).
+The width of every cell is estimated from Computer Modern's character widths at
+``\\footnotesize``; long names wrap in a column of bounded width, headers wrap onto
+several lines, and columns that still do not fit go into a second (third...) block of
+the same table, each block repeating the identifying columns (evaluator, attribute ...).
+Nothing is scaled down.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import polars as pl
+
+COLUMN_PT = 215.0
+"""Points a ``\\columnwidth`` table may take."""
+TEXT_PT = 390.0
+"""Points a ``\\textwidth`` (``table*``) table may take."""
+FONT_PT = 8.0
+"""``\\footnotesize`` of a 10 pt document."""
+TABCOLSEP_PT = 4.0
+"""Space either side of a column (``\\tabcolsep``)."""
+LABEL_SHARE = 0.3
+"""Largest share of the width one text column (a name, a verdict) may take before it wraps."""
+
+_TEX = {
+    "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{", "}": r"\}",
+    "~": r"\textasciitilde{}", "^": r"\textasciicircum{}", "<": r"$<$", ">": r"$>$", "|": r"$|$",
+    "–": "--", "—": "---", "−": "$-$", "×": r"$\times$", "≥": r"$\geq$", "≤": r"$\leq$", "≠": r"$\neq$",
+    "≈": r"$\approx$", "±": r"$\pm$", "·": r"$\cdot$", "∝": r"$\propto$", "∞": r"$\infty$", "→": r"$\rightarrow$",
+    "²": r"$^2$", "³": r"$^3$", "°": r"$^\circ$", "…": r"\ldots{}", "‘": "`", "’": "'", "“": "``", "”": "''",
+    "α": r"$\alpha$", "β": r"$\beta$", "γ": r"$\gamma$", "δ": r"$\delta$", "Δ": r"$\Delta$", "ε": r"$\varepsilon$",
+    "η": r"$\eta$", "θ": r"$\theta$", "κ": r"$\kappa$", "λ": r"$\lambda$", "μ": r"$\mu$", "π": r"$\pi$",
+    "ρ": r"$\rho$", "σ": r"$\sigma$", "Σ": r"$\Sigma$", "τ": r"$\tau$", "φ": r"$\phi$", "Φ": r"$\Phi$",
+    "χ": r"$\chi$", "ω": r"$\omega$", "\u00a0": "~",
+}
+"""Characters LaTeX would misread or pdflatex cannot typeset without packages."""
+_ACCENTS = {"\u0301": "'", "\u0300": "`", "\u0302": "^", "\u0308": '"', "\u0303": "~", "\u0304": "=", "\u0327": "c",
+            "\u030c": "v", "\u0306": "u", "\u030a": "r"}
+"""Combining accents of Latin letters (é = e + U+0301) -> LaTeX accent commands."""
+
+# Widths of Computer Modern Roman characters in em (cmr10's metrics, rounded).
+_EM = {**dict.fromkeys("0123456789", 0.5), **dict.fromkeys("abdghknopquvxy", 0.54), **dict.fromkeys("cesz", 0.43),
+       **dict.fromkeys("fjt", 0.35), **dict.fromkeys("il", 0.28), "m": 0.83, "r": 0.39, "w": 0.72,
+       **dict.fromkeys("ABCDEFGHJKLNOPQRSTUVXYZ", 0.74), "I": 0.36, "M": 0.92, "W": 1.03,
+       **dict.fromkeys(".,:;!'", 0.28), **dict.fromkeys("()[]", 0.39), " ": 0.33, "-": 0.33, "–": 0.5, "—": 1.0,
+       "−": 0.78, "%": 0.83, "=": 0.78, "+": 0.78, "<": 0.78, ">": 0.78, "×": 0.78, "·": 0.28, "/": 0.5, "_": 0.5,
+       "Δ": 0.83, "κ": 0.58, "α": 0.64, "²": 0.35, "≤": 0.78, "≥": 0.78, "&": 0.78, "#": 0.83}
+
+
+def tex_escape(text: str) -> str:
+    """``text`` as LaTeX source in pure ASCII: specials escaped, symbols mapped to commands,
+    accented Latin letters to accent commands, and any other character spelled
+    ``[U+XXXX]`` (never passed through for pdflatex to stop on)."""
+    out = []
+    for ch in unicodedata.normalize("NFC", str(text)):
+        if ch in _TEX:
+            out.append(_TEX[ch])
+        elif ord(ch) < 128:
+            out.append(ch)
+        else:
+            base, *marks = unicodedata.normalize("NFD", ch)
+            if ord(base) < 128 and marks and all(m in _ACCENTS for m in marks):
+                piece = base if base not in "ij" else "\\" + base
+                for m in marks:
+                    piece = f"\\{_ACCENTS[m]}{{{piece}}}"
+                out.append(piece)
+            else:
+                out.append(f"[U+{ord(ch):04X}]")
+    return "".join(out)
+
+
+def _number_tex(text: str) -> str:
+    """Escaped ``text`` with the hyphen of a negative number typeset as a minus sign."""
+    return re.sub(r"(?<![\w.])-(?=\d)", "$-$", tex_escape(text))
+
+
+def text_pt(text: str, font_pt: float = FONT_PT) -> float:
+    """Estimated width in points of one line of ``text`` in Computer Modern at ``font_pt``."""
+    return sum(_EM.get(ch, 0.74 if ch.isupper() else 0.55) for ch in str(text)) * font_pt
+
+
+def _wrap(text: str, width_pt: float) -> list[str]:
+    """``text`` in lines of at most ``width_pt`` (breaking after spaces, ``_``, ``-``, ``/``)."""
+    tokens = re.findall(r"[^ _/\-]*(?:[ _/\-]|$)", str(text))
+    lines, line = [], ""
+    for token in (t for t in tokens if t):
+        if line and text_pt((line + token).rstrip()) > width_pt:
+            lines.append(line.rstrip())
+            line = token
+        else:
+            line += token
+    lines.append(line.rstrip())
+    return [ln for ln in lines if ln] or [""]
+
+
+_NUMERIC = re.compile(r"^(< ?)?[-−+]?[\d.]+%?$|^\[[-−+\d.]+, [-−+\d.]+\]$|^–$")
+
+
+def latex_table(frame: pl.DataFrame, *, caption: str, label: str, width: str = "text",
+                columns: list[str] | None = None) -> str:
+    """A booktabs table of ``frame`` that fits ``width`` (``"text"``: a ``table*`` of at
+    most :data:`TEXT_PT` points; ``"column"``: a ``table`` of at most :data:`COLUMN_PT`).
+
+    ``columns`` keeps only those columns of ``frame`` (an estimate's ``*_ci_low`` and
+    ``*_ci_high`` come with it). Numbers are right-aligned; intervals ``[low, high]``
+    are centred; names wrap. See the module docstring for how it is made to fit.
+    """
+    from analysis.reporting.display import tidy_for_display
+
+    if width not in ("text", "column"):
+        raise ValueError(f"width must be 'text' or 'column', not {width!r}")
+    if columns is not None:
+        keep = [c for c in frame.columns if c in columns or any(
+            c == f"{k}_ci_low" or c == f"{k}_ci_high" or c == f"{k}ci_low" or c == f"{k}ci_high" for k in columns)]
+        frame = frame.select(keep)
+    shown = tidy_for_display(frame)
+    room = COLUMN_PT if width == "column" else TEXT_PT
+    cols = shown.columns
+    values = {c: shown[c].to_list() for c in cols}
+    numeric = {c: all(_NUMERIC.match(v) for v in values[c]) for c in cols}
+    # Identifying columns: the text columns before the first number (evaluator, attribute ...).
+    keys = []
+    for c in cols:
+        if numeric[c]:
+            break
+        keys.append(c)
+    cap = LABEL_SHARE * room
+
+    specs = {}
+    for c in cols:
+        cell = max((text_pt(v) for v in values[c]), default=0.0)
+        if not numeric[c] and cell > cap:
+            body = cap  # a wrapped text column
+            spec = rf">{{\raggedright\arraybackslash}}p{{{cap:.0f}pt}}"
+        else:
+            body = cell
+            spec = "r" if numeric[c] and not values[c][0].startswith("[") else ("c" if numeric[c] else "l")
+        head = _wrap(c, max(body, max(text_pt(w) for w in re.split(r"[ _/\-]", c) if w) if c.strip() else 0))
+        specs[c] = (spec, head, max(body, max(text_pt(h) for h in head)) + 2 * TABCOLSEP_PT)
+
+    blocks: list[list[str]] = []
+    used = sum(specs[k][2] for k in keys)
+    block: list[str] = []
+    for c in cols:
+        if c in keys:
+            continue
+        if block and used + sum(specs[b][2] for b in block) + specs[c][2] > room:
+            blocks.append(block)
+            block = []
+        block.append(c)
+    if block or not blocks:
+        blocks.append(block)
+
+    env = "table*" if width == "text" else "table"
+    lines = [rf"\begin{{{env}}}[t]", r"\centering", r"\footnotesize", rf"\setlength{{\tabcolsep}}{{{TABCOLSEP_PT:g}pt}}",
+             rf"\caption{{{tex_escape(caption)}}}", rf"\label{{{label}}}"]
+    for i, block in enumerate(blocks):
+        chosen = keys + block
+        if i:
+            lines.append(r"\par\medskip")
+        lines.append(rf"\begin{{tabular}}{{{''.join(specs[c][0] for c in chosen)}}}")
+        lines.append(r"\toprule")
+        lines.append(" & ".join(_header(specs[c][1], specs[c][0]) for c in chosen) + r" \\")
+        lines.append(r"\midrule")
+        for r in range(shown.height):
+            lines.append(" & ".join(_cell(values[c][r], specs[c][0], numeric[c]) for c in chosen) + r" \\")
+        lines += [r"\bottomrule", r"\end{tabular}"]
+    lines.append(rf"\end{{{env}}}")
+    return "\n".join(lines) + "\n"
+
+
+def _header(head: list[str], spec: str) -> str:
+    if len(head) == 1:
+        return tex_escape(head[0])
+    align = "r" if spec == "r" else ("c" if spec == "c" else "l")
+    return rf"\begin{{tabular}}[b]{{@{{}}{align}@{{}}}}" + r"\\".join(tex_escape(h) for h in head) + r"\end{tabular}"
+
+
+def _cell(value: str, spec: str, numeric: bool) -> str:
+    if numeric:
+        return _number_tex(value)
+    if not spec.startswith(">"):
+        return tex_escape(value)
+    # A wrapped column: long names may also break after _ - and / (TeX breaks only at spaces).
+    parts = re.split(r"([_/-])", value)
+    return "".join(tex_escape(p) + (r"\allowbreak{}" if p in ("_", "/", "-") else "") for p in parts)
+
+
+def headline_columns(frame: pl.DataFrame, n_estimates: int = 2) -> list[str]:
+    """The columns of a one-column version of ``frame``: its identifying text columns and
+    its first ``n_estimates`` estimates that have an interval (``x``, ``x_ci_low``,
+    ``x_ci_high``), e.g. evaluator, ICC(A,1) and ICC(C,1) of an overview."""
+    keys = []
+    for c in frame.columns:
+        if frame.schema[c] != pl.String:
+            break
+        keys.append(c)
+    estimates = [c for c in frame.columns if f"{c}_ci_low" in frame.columns and f"{c}_ci_high" in frame.columns]
+    return keys + estimates[:n_estimates]
