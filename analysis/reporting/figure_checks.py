@@ -58,8 +58,10 @@ def layout_problems(fig: Figure, *, min_font_pt: float = MIN_FONT_PT) -> list[st
     canvas = fig.bbox
     problems: list[str] = []
     boxes = []
+    kinds = _kinds(fig)
+    legend_of = {id(t): lg for lg in _legends(fig) for t in lg.get_texts() + [lg.get_title()]}
     for t in texts:
-        name = _describe(t)
+        name = _describe(t, kinds)
         box = t.get_window_extent(renderer)
         if (box.x0 < canvas.x0 - TOLERANCE_PX or box.y0 < canvas.y0 - TOLERANCE_PX
                 or box.x1 > canvas.x1 + TOLERANCE_PX or box.y1 > canvas.y1 + TOLERANCE_PX):
@@ -70,7 +72,7 @@ def layout_problems(fig: Figure, *, min_font_pt: float = MIN_FONT_PT) -> list[st
         boxes.append((t, name, box))
     for i, (a, name_a, box_a) in enumerate(boxes):
         for b, name_b, box_b in boxes[i + 1:]:
-            if _legend_of(a) is not None and _legend_of(a) is _legend_of(b):
+            if id(a) in legend_of and legend_of.get(id(a)) is legend_of.get(id(b)):
                 continue  # a legend's own entries are laid out by the legend
             if _overlap(box_a, box_b) > TOLERANCE_PX and _rectangles_meet(_rectangle(a, box_a, renderer),
                                                                           _rectangle(b, box_b, renderer)):
@@ -107,38 +109,37 @@ def _drawn_texts(fig: Figure) -> list[Text]:
     return drawn
 
 
-def _legend_of(t: Text) -> Legend | None:
-    for legend in _legends(t.figure) if t.figure is not None else []:
-        if t in legend.get_texts() or t is legend.get_title():
-            return legend
-    return None
-
-
 def _legends(fig: Figure) -> list[Legend]:
     legends = [lg for lg in fig.legends if lg.get_visible()]
     legends += [ax.get_legend() for ax in fig.axes if ax.get_legend() is not None and ax.get_legend().get_visible()]
     return legends
 
 
-def _describe(t: Text) -> str:
+def _kinds(fig: Figure) -> dict[int, str]:
+    """What each text of ``fig`` is (title, axis label, tick label ...), by ``id``."""
+    kinds: dict[int, str] = {}
+    for name in ("_suptitle", "_supxlabel", "_supylabel"):
+        t = getattr(fig, name, None)
+        if t is not None:
+            kinds[id(t)] = "figure title or label"
+    for ax in fig.axes:
+        for t in (ax.title, ax._left_title, ax._right_title):
+            kinds[id(t)] = "title"
+        for axis in (ax.xaxis, ax.yaxis):
+            kinds[id(axis.label)] = "axis label"
+            kinds[id(axis.offsetText)] = "axis offset"
+            for tick in axis.get_major_ticks() + axis.get_minor_ticks():
+                kinds[id(tick.label1)] = kinds[id(tick.label2)] = "tick label"
+    for legend in _legends(fig):
+        for t in legend.get_texts() + [legend.get_title()]:
+            kinds[id(t)] = "legend entry"
+    return kinds
+
+
+def _describe(t: Text, kinds: dict[int, str]) -> str:
     text = " ".join(t.get_text().split())
     short = text if len(text) <= 40 else text[:39] + "…"
-    ax = t.axes
-    kind = "text"
-    if ax is not None:
-        if t is ax.title or t is ax._left_title or t is ax._right_title:
-            kind = "title"
-        elif t is ax.xaxis.label or t is ax.yaxis.label:
-            kind = "axis label"
-        elif any(t in (tick.label1, tick.label2) for axis in (ax.xaxis, ax.yaxis)
-                 for tick in axis.get_major_ticks() + axis.get_minor_ticks()):
-            kind = "tick label"
-    elif t.figure is not None and t in (getattr(t.figure, "_suptitle", None), getattr(t.figure, "_supxlabel", None),
-                                        getattr(t.figure, "_supylabel", None)):
-        kind = "figure title or label"
-    if _legend_of(t) is not None:
-        kind = "legend entry"
-    return f"{kind} {short!r}"
+    return f"{kinds.get(id(t), 'text')} {short!r}"
 
 
 def _fmt_box(box: Bbox, fig: Figure) -> str:

@@ -146,15 +146,15 @@ def text_width(text: str, fontsize: float) -> float:
     return 1.02 * width / SCREEN_DPI
 
 
-_BREAK_AFTER = " _-/·:,"
+_BREAK_AFTER = " _-/·:,.@+"
 """A line may break after these characters (the space itself is dropped at a break)."""
 
 
 def wrap_text(text: str, width: float, fontsize: float) -> str:
     """``text`` broken into lines no wider than ``width`` inches at ``fontsize`` points.
 
-    Lines break after a space, ``_``, ``-``, ``/``, ``·``, ``:`` or ``,`` (so long model
-    and category names such as ``substance_abuse_or_withdrawal`` wrap too); a single
+    Lines break after a space or one of ``_ - / · : , . @ +`` (so long model and
+    category names such as ``substance_abuse_or_withdrawal`` wrap too); a single
     token wider than a line is cut where it must be. Existing line breaks are kept.
     """
     out: list[str] = []
@@ -317,6 +317,8 @@ def heatmap(wide, *, index: str, value_label: str, vmin=None, vmax=None, center=
     label) in a colour-blind-safe, perceptually uniform map: ``cividis`` for magnitudes,
     the diverging ``vlag`` (blue–white–red, safe for red–green colour blindness) when
     ``center`` is given."""
+    import numpy as np
+
     labels = [str(v) for v in (row_labels or wide[index].to_list())]
     fs = font_sizes(width)
     rows = [wrap_text(v, 0.3 * width, fs["tick"]) for v in labels]
@@ -328,7 +330,8 @@ def heatmap(wide, *, index: str, value_label: str, vmin=None, vmax=None, center=
     height = (row_height * len(frame) + 0.6 + 0.6 * column_label
               + ((title.count("\n") + 1) * fs["title"] * 1.3 / 72 if title else 0))
     # Cell values at the tick size, or smaller (not under 6 pt) where the cells are narrow.
-    cell = 0.55 * width / max(1, frame.shape[1])
+    row_label = max((text_width(line, fs["tick"]) for r in rows for line in r.split("\n")), default=0.0)
+    cell = max(0.1, width - row_label - 1.0) / max(1, frame.shape[1])  # less the colour bar and margins
     widest = max((text_width(format(v, fmt), 7.0) for v in frame.to_numpy().ravel() if v == v), default=0.1)
     annot_size = max(6.0, min(fs["tick"], 7.0 * 0.85 * cell / max(widest, 1e-6)))
     with plt.rc_context(_rc_fonts(fs)):
@@ -338,9 +341,14 @@ def heatmap(wide, *, index: str, value_label: str, vmin=None, vmax=None, center=
                     cbar_kws={"label": wrap_text(value_label, 0.9 * max(1.6, height) - 0.3, fs["label"])}, ax=ax,
                     annot_kws={"fontsize": annot_size})
         ax.set(xlabel="", ylabel="")
-        ax.tick_params(axis="x", labelrotation=30, labelsize=fs["tick"])
+        # Column labels slanted at 30°, steeper where the cells are too narrow for slanted
+        # labels of this many lines to clear each other.
+        label_height = (max((c.count("\n") for c in columns), default=0) + 1) * fs["tick"] * 1.25 / 72
+        angle = next((a for a in (30, 45, 60) if cell * np.sin(np.deg2rad(a)) >= 1.1 * label_height), 90)
+        ax.tick_params(axis="x", labelrotation=angle, labelsize=fs["tick"])
         ax.tick_params(axis="y", labelrotation=0, labelsize=fs["tick"])
-        plt.setp(ax.get_xticklabels(), ha="right", rotation_mode="anchor")
+        if angle < 90:
+            plt.setp(ax.get_xticklabels(), ha="right", rotation_mode="anchor")
         fig.axes[-1].tick_params(labelsize=fs["tick"])  # the colour bar
         if title:
             fig.suptitle(title, fontsize=fs["title"])

@@ -32,6 +32,8 @@ FONT_PT = 8.0
 """``\\footnotesize`` of a 10 pt document."""
 TABCOLSEP_PT = 4.0
 """Space either side of a column (``\\tabcolsep``)."""
+HEADER_PT = 60.0
+"""Headers wrap onto several lines only when wider than their column and than this."""
 LABEL_SHARE = 0.3
 """Largest share of the width one text column (a name, a verdict) may take before it wraps."""
 
@@ -110,13 +112,16 @@ _NUMERIC = re.compile(r"^(< ?)?[-−+]?[\d.]+%?$|^\[[-−+\d.]+, [-−+\d.]+\]$|
 
 
 def latex_table(frame: pl.DataFrame, *, caption: str, label: str, width: str = "text",
-                columns: list[str] | None = None) -> str:
+                columns: list[str] | None = None, stack_intervals: bool | None = None) -> str:
     """A booktabs table of ``frame`` that fits ``width`` (``"text"``: a ``table*`` of at
     most :data:`TEXT_PT` points; ``"column"``: a ``table`` of at most :data:`COLUMN_PT`).
 
     ``columns`` keeps only those columns of ``frame`` (an estimate's ``*_ci_low`` and
     ``*_ci_high`` come with it). Numbers are right-aligned; intervals ``[low, high]``
-    are centred; names wrap. See the module docstring for how it is made to fit.
+    are centred; names wrap. ``stack_intervals`` (default: for ``"column"``) prints each
+    interval on a line of its own under its estimate instead of in a column beside it. An
+    estimate and its interval are never split between blocks. See the module docstring
+    for how the table is made to fit.
     """
     from analysis.reporting.display import tidy_for_display
 
@@ -138,45 +143,78 @@ def latex_table(frame: pl.DataFrame, *, caption: str, label: str, width: str = "
             break
         keys.append(c)
     cap = LABEL_SHARE * room
+    stack = width == "column" if stack_intervals is None else stack_intervals
 
-    specs = {}
-    for c in cols:
-        cell = max((text_pt(v) for v in values[c]), default=0.0)
+    # Units that stay together: an estimate and its interval, or one column.
+    units: list[list[str]] = []
+    i = 0
+    while i < len(cols):
+        c = cols[i]
+        if (c not in keys and numeric[c] and i + 1 < len(cols)
+                and cols[i + 1] == c.split(" (")[0] + " 95% CI"):
+            units.append([c, cols[i + 1]])
+            i += 2
+        else:
+            units.append([c])
+            i += 1
+
+    specs = {}  # output column -> (column spec, header lines, width in points)
+    for unit in units:
+        c = unit[0]
+        cells = [v for u in (unit if stack else [c]) for v in values[u]]
+        cell = max((text_pt(v) for v in cells), default=0.0)
         if not numeric[c] and cell > cap:
             body = cap  # a wrapped text column
             spec = rf">{{\raggedright\arraybackslash}}p{{{cap:.0f}pt}}"
         else:
             body = cell
             spec = "r" if numeric[c] and not values[c][0].startswith("[") else ("c" if numeric[c] else "l")
-        head = _wrap(c, max(body, max(text_pt(w) for w in re.split(r"[ _/\-]", c) if w) if c.strip() else 0))
+        words = [w for w in re.split(r"[ _/\-]", c) if w]
+        head = _wrap(c, max([body, min(HEADER_PT, text_pt(c))] + [text_pt(w) for w in words]))
+        if stack and len(unit) == 2:
+            head.append("[95% CI]")
         specs[c] = (spec, head, max(body, max(text_pt(h) for h in head)) + 2 * TABCOLSEP_PT)
+        if not stack:
+            for extra in unit[1:]:
+                cell = max((text_pt(v) for v in values[extra]), default=0.0)
+                words = [w for w in re.split(r"[ _/\-]", extra) if w]
+                head = _wrap(extra, max([cell, min(HEADER_PT, text_pt(extra))] + [text_pt(w) for w in words]))
+                specs[extra] = ("c", head, max(cell, max(text_pt(h) for h in head)) + 2 * TABCOLSEP_PT)
 
-    blocks: list[list[str]] = []
+    def shown_columns(unit):
+        return unit[:1] if stack else unit
+
+    blocks: list[list[list[str]]] = []
     used = sum(specs[k][2] for k in keys)
-    block: list[str] = []
-    for c in cols:
-        if c in keys:
+    block: list[list[str]] = []
+    for unit in units:
+        if unit[0] in keys:
             continue
-        if block and used + sum(specs[b][2] for b in block) + specs[c][2] > room:
+        wide = sum(specs[c][2] for c in shown_columns(unit))
+        if block and used + sum(specs[c][2] for u in block for c in shown_columns(u)) + wide > room:
             blocks.append(block)
             block = []
-        block.append(c)
+        block.append(unit)
     if block or not blocks:
         blocks.append(block)
 
     env = "table*" if width == "text" else "table"
     lines = [rf"\begin{{{env}}}[t]", r"\centering", r"\footnotesize", rf"\setlength{{\tabcolsep}}{{{TABCOLSEP_PT:g}pt}}",
              rf"\caption{{{tex_escape(caption)}}}", rf"\label{{{label}}}"]
-    for i, block in enumerate(blocks):
-        chosen = keys + block
-        if i:
+    for b, block in enumerate(blocks):
+        chosen = [[k] for k in keys] + block
+        heads = [c for u in chosen for c in shown_columns(u)]
+        if b:
             lines.append(r"\par\medskip")
-        lines.append(rf"\begin{{tabular}}{{{''.join(specs[c][0] for c in chosen)}}}")
+        lines.append(rf"\begin{{tabular}}{{{''.join(specs[c][0] for c in heads)}}}")
         lines.append(r"\toprule")
-        lines.append(" & ".join(_header(specs[c][1], specs[c][0]) for c in chosen) + r" \\")
+        lines.append(" & ".join(_header(specs[c][1], specs[c][0]) for c in heads) + r" \\")
         lines.append(r"\midrule")
         for r in range(shown.height):
-            lines.append(" & ".join(_cell(values[c][r], specs[c][0], numeric[c]) for c in chosen) + r" \\")
+            lines.append(_row([_cell(values[c][r], specs[c][0], numeric[c]) for c in heads]) + r" \\")
+            if stack and any(len(u) == 2 for u in chosen):
+                lines.append(_row([_cell(values[u[1]][r], "c", True) if len(u) == 2 else "" for u in chosen])
+                             + r" \\[2pt]")
         lines += [r"\bottomrule", r"\end{tabular}"]
     lines.append(rf"\end{{{env}}}")
     return "\n".join(lines) + "\n"
@@ -186,7 +224,18 @@ def _header(head: list[str], spec: str) -> str:
     if len(head) == 1:
         return tex_escape(head[0])
     align = "r" if spec == "r" else ("c" if spec == "c" else "l")
-    return rf"\begin{{tabular}}[b]{{@{{}}{align}@{{}}}}" + r"\\".join(tex_escape(h) for h in head) + r"\end{tabular}"
+    return rf"\begin{{tabular}}[b]{{@{{}}{align}@{{}}}}" + _rows(tex_escape(h) for h in head) + r"\end{tabular}"
+
+
+def _rows(cells) -> str:
+    """Lines joined by ``\\``, with ``{}`` before a line that starts with ``[`` (which ``\\``
+    would otherwise read as its optional length)."""
+    return r"\\".join(("{}" + c if c.startswith("[") else c) for c in cells)
+
+
+def _row(cells: list[str]) -> str:
+    line = " & ".join(cells)
+    return "{}" + line if line.startswith("[") else line
 
 
 def _cell(value: str, spec: str, numeric: bool) -> str:
