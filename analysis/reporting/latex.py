@@ -5,11 +5,13 @@
 ``[low, high]``, units in the headers, p-values below 0.001 as ``< 0.001``), in pure
 ASCII: every LaTeX special character is escaped and every non-ASCII symbol mapped to its
 LaTeX command (``Δ`` -> ``$\\Delta$``, ``–`` -> ``--``, ``−`` -> ``$-$``, ``κ`` ->
-``$\\kappa$`` ...), so it needs no ``inputenc`` or font package, only ``booktabs``.
+``$\\kappa$`` ...), so it needs no ``inputenc`` or font package, only ``booktabs``
+(``\\usepackage{booktabs}``; ``table*`` spans both columns of a two-column paper).
 
 It fits a width given in points: :data:`COLUMN_PT` (one column of a two-column paper:
-ACL's 219 pt is the narrowest common one) or :data:`TEXT_PT` (the text width of a
-one-column paper: NeurIPS' 397 pt; ACL, IEEE and ``article`` in two columns are wider).
+ACL's 219 pt is the narrowest common one) or :data:`TEXT_PT` (the text width of a plain
+one-column ``article``, 345 pt; NeurIPS' 397 pt, ACL's, IEEE's and a two-column
+``article``'s are wider).
 The width of every cell is estimated from Computer Modern's character widths at
 ``\\footnotesize``; long names wrap in a column of bounded width, headers wrap onto
 several lines, and columns that still do not fit go into a second (third...) block of
@@ -26,7 +28,7 @@ import polars as pl
 
 COLUMN_PT = 215.0
 """Points a ``\\columnwidth`` table may take."""
-TEXT_PT = 390.0
+TEXT_PT = 340.0
 """Points a ``\\textwidth`` (``table*``) table may take."""
 FONT_PT = 8.0
 """``\\footnotesize`` of a 10 pt document."""
@@ -165,7 +167,7 @@ def latex_table(frame: pl.DataFrame, *, caption: str, label: str, width: str = "
         cell = max((text_pt(v) for v in cells), default=0.0)
         if not numeric[c] and cell > cap:
             body = cap  # a wrapped text column
-            spec = rf">{{\raggedright\arraybackslash}}p{{{cap:.0f}pt}}"
+            spec = f"wrap:{cap:.0f}pt"  # an l column of ragged-right paragraphs (no array package needed)
         else:
             body = cell
             spec = "r" if numeric[c] and not values[c][0].startswith("[") else ("c" if numeric[c] else "l")
@@ -206,15 +208,20 @@ def latex_table(frame: pl.DataFrame, *, caption: str, label: str, width: str = "
         heads = [c for u in chosen for c in shown_columns(u)]
         if b:
             lines.append(r"\par\medskip")
-        lines.append(rf"\begin{{tabular}}{{{''.join(specs[c][0] for c in heads)}}}")
+        lines.append(rf"\begin{{tabular}}{{{''.join('l' if specs[c][0].startswith('wrap') else specs[c][0] for c in heads)}}}")
         lines.append(r"\toprule")
         lines.append(" & ".join(_header(specs[c][1], specs[c][0]) for c in heads) + r" \\")
         lines.append(r"\midrule")
         for r in range(shown.height):
-            lines.append(_row([_cell(values[c][r], specs[c][0], numeric[c]) for c in heads]) + r" \\")
-            if stack and any(len(u) == 2 for u in chosen):
-                lines.append(_row([_cell(values[u[1]][r], "c", True) if len(u) == 2 else "" for u in chosen])
-                             + r" \\[2pt]")
+            cells = []
+            for u in chosen:
+                if stack and len(u) == 2:  # the estimate over its interval, top-aligned with a wrapped name
+                    cells.append(r"\begin{tabular}[t]{@{}r@{}}" + _rows([_cell(values[u[0]][r], "r", True),
+                                                                         _cell(values[u[1]][r], "r", True)])
+                                 + r"\end{tabular}")
+                else:
+                    cells += [_cell(values[c][r], specs[c][0], numeric[c]) for c in shown_columns(u)]
+            lines.append(_row(cells) + (r" \\[2pt]" if stack else r" \\"))
         lines += [r"\bottomrule", r"\end{tabular}"]
     lines.append(rf"\end{{{env}}}")
     return "\n".join(lines) + "\n"
@@ -241,11 +248,12 @@ def _row(cells: list[str]) -> str:
 def _cell(value: str, spec: str, numeric: bool) -> str:
     if numeric:
         return _number_tex(value)
-    if not spec.startswith(">"):
+    if not spec.startswith("wrap:"):
         return tex_escape(value)
     # A wrapped column: long names may also break after _ - and / (TeX breaks only at spaces).
     parts = re.split(r"([_/-])", value)
-    return "".join(tex_escape(p) + (r"\allowbreak{}" if p in ("_", "/", "-") else "") for p in parts)
+    text = "".join(tex_escape(p) + (r"\allowbreak{}" if p in ("_", "/", "-") else "") for p in parts)
+    return rf"\parbox[t]{{{spec[5:]}}}{{\raggedright {text}}}"
 
 
 def headline_columns(frame: pl.DataFrame, n_estimates: int = 2) -> list[str]:
