@@ -6,7 +6,7 @@
   overview and synthesis forests) at 3.5 in and 7 in, for the demo, for a user study
   with 60-character evaluator names and (real data) for the three benchmarks: nothing
   outside the canvas, no legend over markers or error bars, every text at least 6 pt,
-  no two texts drawn over each other.
+  no two texts drawn over each other; their LaTeX tables compile and fit (pdflatex).
 """
 
 from __future__ import annotations
@@ -186,6 +186,11 @@ def test_bland_altman_and_heatmaps_as_the_notebooks_draw_them():
     ("bhh", SCORED), ("dialoguesafety", {"overview_forest_column at 3.5 in", "overview_forest_full at 7 in"}),
     ("mentalalign", {"overview_forest_column at 3.5 in", "overview_forest_full at 7 in"})])
 def test_the_benchmarks_paper_sets_lay_out_at_both_widths(study, expected, shared_data_root, monkeypatch, tmp_path):
+    from test_paper import _compile  # pdflatex on a minimal article; skips without pdflatex (fails on CI)
+
     found = _checked(monkeypatch)
     paper.paper_set(study, data_root=shared_data_root, out=tmp_path, n_boot=30, seed=3)
     _assert_clean(found, expected)
+    tables = [(tmp_path / name).read_text(encoding="utf-8") for name in ("overview.tex", "overview_column.tex")]
+    for twocolumn in (False, True):
+        assert _compile(tables, tmp_path / f"latex{twocolumn}", twocolumn=twocolumn) == [], (study, twocolumn)
