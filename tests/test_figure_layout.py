@@ -194,3 +194,18 @@ def test_the_benchmarks_paper_sets_lay_out_at_both_widths(study, expected, share
     tables = [(tmp_path / name).read_text(encoding="utf-8") for name in ("overview.tex", "overview_column.tex")]
     for twocolumn in (False, True):
         assert _compile(tables, tmp_path / f"latex{twocolumn}", twocolumn=twocolumn) == [], (study, twocolumn)
+
+
+CHECKED = {"forest_plot", "bland_altman_plot", "heatmap"}
+"""The figure functions of analysis/reporting/figures.py that the tests above draw and check."""
+
+
+def test_every_figure_function_is_checked():
+    import inspect
+
+    functions = {name for name, f in inspect.getmembers(figures, inspect.isfunction)
+                 if f.__module__ == figures.__name__ and not name.startswith("_")
+                 and "Figure" in str(inspect.signature(f).return_annotation)}
+    assert {"forest_plot", "bland_altman_plot", "heatmap"} <= functions
+    assert functions <= CHECKED, (f"figure function(s) {sorted(functions - CHECKED)} are not drawn and checked with "
+                                  "layout_problems at 3.5 and 7 in: add a test here and name them in CHECKED")
