@@ -181,7 +181,6 @@ def test_bland_altman_and_heatmaps_as_the_notebooks_draw_them():
 
 
 @pytest.mark.real_data
-@pytest.mark.slow
 @pytest.mark.parametrize("study, expected", [
     ("bhh", SCORED), ("dialoguesafety", {"overview_forest_column at 3.5 in", "overview_forest_full at 7 in"}),
     ("mentalalign", {"overview_forest_column at 3.5 in", "overview_forest_full at 7 in"})])

@@ -172,7 +172,7 @@ def latex_table(frame: pl.DataFrame, *, caption: str, label: str, width: str = "
             body = cell
             spec = "r" if numeric[c] and not values[c][0].startswith("[") else ("c" if numeric[c] else "l")
         words = [w for w in re.split(r"[ _/\-]", c) if w]
-        head = _wrap(c, max([body, min(HEADER_PT, text_pt(c))] + [text_pt(w) for w in words]))
+        head = _wrap(_tie(c), max([body, min(HEADER_PT, text_pt(c))] + [text_pt(w) for w in words]))
         if stack and len(unit) == 2:
             head.append("[95% CI]")
         specs[c] = (spec, head, max(body, max(text_pt(h) for h in head)) + 2 * TABCOLSEP_PT)
@@ -180,7 +180,7 @@ def latex_table(frame: pl.DataFrame, *, caption: str, label: str, width: str = "
             for extra in unit[1:]:
                 cell = max((text_pt(v) for v in values[extra]), default=0.0)
                 words = [w for w in re.split(r"[ _/\-]", extra) if w]
-                head = _wrap(extra, max([cell, min(HEADER_PT, text_pt(extra))] + [text_pt(w) for w in words]))
+                head = _wrap(_tie(extra), max([cell, min(HEADER_PT, text_pt(extra))] + [text_pt(w) for w in words]))
                 specs[extra] = ("c", head, max(cell, max(text_pt(h) for h in head)) + 2 * TABCOLSEP_PT)
 
     def shown_columns(unit):
@@ -225,6 +225,11 @@ def latex_table(frame: pl.DataFrame, *, caption: str, label: str, width: str = "
         lines += [r"\bottomrule", r"\end{tabular}"]
     lines.append(rf"\end{{{env}}}")
     return "\n".join(lines) + "\n"
+
+
+def _tie(header: str) -> str:
+    """``95% CI`` kept on one line of a wrapped header (a no-break space, LaTeX's ``~``)."""
+    return header.replace("95% CI", "95%\u00a0CI")
 
 
 def _header(head: list[str], spec: str) -> str:
