@@ -20,11 +20,12 @@ answer is that of the figure as saved without a tight bounding box.
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
 from matplotlib.collections import LineCollection, PathCollection
 from matplotlib.figure import Figure
 from matplotlib.legend import Legend
-from matplotlib.lines import Line2D
 from matplotlib.text import Text
 from matplotlib.transforms import Bbox
 
@@ -236,7 +237,7 @@ def _points_in(pts: np.ndarray, box: Bbox, r: float) -> bool:
 
 def _polyline_meets(pts: np.ndarray, box: Bbox) -> bool:
     """Whether the polyline through ``pts`` meets the box (Liang–Barsky clipping per segment)."""
-    for (x0, y0), (x1, y1) in zip(pts[:-1], pts[1:]):
+    for (x0, y0), (x1, y1) in pairwise(pts):
         if not (np.isfinite([x0, y0, x1, y1]).all()):
             continue
         dx, dy = x1 - x0, y1 - y0

@@ -332,7 +332,8 @@ def heatmap(wide, *, index: str, value_label: str, vmin=None, vmax=None, center=
     # Cell values at the tick size, or smaller (not under 6 pt) where the cells are narrow.
     row_label = max((text_width(line, fs["tick"]) for r in rows for line in r.split("\n")), default=0.0)
     cell = max(0.1, width - row_label - 1.0) / max(1, frame.shape[1])  # less the colour bar and margins
-    widest = max((text_width(format(v, fmt), 7.0) for v in frame.to_numpy().ravel() if v == v), default=0.1)
+    cells = frame.to_numpy(dtype=float, na_value=np.nan).ravel()
+    widest = max((text_width(format(v, fmt), 7.0) for v in cells[~np.isnan(cells)]), default=0.1)
     annot_size = max(6.0, min(fs["tick"], 7.0 * 0.85 * cell / max(widest, 1e-6)))
     with plt.rc_context(_rc_fonts(fs)):
         fig, ax = plt.subplots(figsize=(width, max(1.6, height)), layout="constrained")

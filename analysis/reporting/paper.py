@@ -29,7 +29,7 @@ from pathlib import Path
 import polars as pl
 
 from analysis.data.paths import PROJECT_ROOT
-from analysis.reporting.latex import headline_columns, latex_table  # noqa: F401 (latex_table: the public name here too)
+from analysis.reporting.latex import headline_columns, latex_table
 
 FORMATS = ("pdf", "svg", "png")
 
