@@ -151,6 +151,16 @@ def test_tables_of_every_kind_compile_and_fit(tmp_path):
     tables = [latex_table(frame, caption="Every kind: Δ, κ, α, –, −, ×, ≥, _ % & #", label="tab:all"),
               latex_table(frame, caption="The headline", label="tab:col", width="column",
                           columns=headline_columns(frame))]
+    synthesis = pl.DataFrame({"study": ["Between Help and Harm", "MentalAlign-70k", "DialogueSafety"],
+                              "evaluator": names, "attribute": [None, "Understanding", None],
+                              "measure": ["ICC(A,1)", "ICC(A,1)", "Cohen's κ"], "estimate": [0.7, 0.3, 0.15],
+                              "ci_low": [0.63, 0.25, 0.1], "ci_high": [0.78, 0.35, 0.19], "n": [190, 8906, 800],
+                              "human_ceiling": [0.86, None, None]})
+    assert headline_columns(synthesis) == ["study", "evaluator", "attribute", "measure", "estimate", "n"][:5]
+    tables += [latex_table(synthesis, caption="Synthesis", label="tab:s"),
+               latex_table(synthesis, caption="Synthesis", label="tab:sc", width="column",
+                           columns=headline_columns(synthesis))]
+    assert "[0.630, 0.780]" in tables[-1]  # the bare interval goes with its estimate
     assert "$<$ 0.001" in tables[0] and "0.000" not in tables[0].split(r"\midrule")[-1]
     assert r"$-$0.182" in tables[0]
     for twocolumn in (False, True):

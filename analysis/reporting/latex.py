@@ -92,8 +92,9 @@ def _number_tex(text: str) -> str:
 
 
 def text_pt(text: str, font_pt: float = FONT_PT) -> float:
-    """Estimated width in points of one line of ``text`` in Computer Modern at ``font_pt``."""
-    return sum(_EM.get(ch, 0.74 if ch.isupper() else 0.55) for ch in str(text)) * font_pt
+    """Estimated width in points of one line of ``text`` in Computer Modern at ``font_pt``
+    (cmr10's widths, plus 10% for the wider design of the 8 pt font and to spare)."""
+    return 1.1 * sum(_EM.get(ch, 0.74 if ch.isupper() else 0.55) for ch in str(text)) * font_pt
 
 
 def _wrap(text: str, width_pt: float) -> list[str]:
@@ -131,7 +132,9 @@ def latex_table(frame: pl.DataFrame, *, caption: str, label: str, width: str = "
         raise ValueError(f"width must be 'text' or 'column', not {width!r}")
     if columns is not None:
         keep = [c for c in frame.columns if c in columns or any(
-            c == f"{k}_ci_low" or c == f"{k}_ci_high" or c == f"{k}ci_low" or c == f"{k}ci_high" for k in columns)]
+            c in (f"{k}_ci_low", f"{k}_ci_high") for k in columns)
+            or (c in ("ci_low", "ci_high") and frame.columns.index("ci_low") > 0
+                and frame.columns[frame.columns.index("ci_low") - 1] in columns)]
         frame = frame.select(keep)
     shown = tidy_for_display(frame)
     room = COLUMN_PT if width == "column" else TEXT_PT
@@ -145,6 +148,18 @@ def latex_table(frame: pl.DataFrame, *, caption: str, label: str, width: str = "
             break
         keys.append(c)
     cap = LABEL_SHARE * room
+
+    def narrowest(c: str) -> float:  # a column wrapped down to its longest word
+        return max(text_pt(w) for v in [*values[c], c] for w in re.split(r"[ _/\-]", v) if w) + 2 * TABCOLSEP_PT
+
+    widest = max((max(text_pt(v) for v in values[c]) + 2 * TABCOLSEP_PT for c in cols if c not in keys), default=0)
+    if len(keys) > 1 and sum(narrowest(k) for k in keys) + widest > room:
+        # Too many identifying columns for the width: one column, their values joined by ·.
+        merged = " · ".join(keys)
+        values[merged] = [" · ".join(v for v in (values[k][r] for k in keys) if v != "–") for r in range(shown.height)]
+        numeric[merged] = False
+        cols = [merged] + [c for c in cols if c not in keys]
+        keys = [merged]
     stack = width == "column" if stack_intervals is None else stack_intervals
 
     # Units that stay together: an estimate and its interval, or one column.
@@ -153,38 +168,50 @@ def latex_table(frame: pl.DataFrame, *, caption: str, label: str, width: str = "
     while i < len(cols):
         c = cols[i]
         if (c not in keys and numeric[c] and i + 1 < len(cols)
-                and cols[i + 1] == c.split(" (")[0] + " 95% CI"):
+                and cols[i + 1] in (c.split(" (")[0] + " 95% CI", "95% CI")):
             units.append([c, cols[i + 1]])
             i += 2
         else:
             units.append([c])
             i += 1
 
-    specs = {}  # output column -> (column spec, header lines, width in points)
-    for unit in units:
-        c = unit[0]
-        cells = [v for u in (unit if stack else [c]) for v in values[u]]
-        cell = max((text_pt(v) for v in cells), default=0.0)
-        if not numeric[c] and cell > cap:
-            body = cap  # a wrapped text column
-            spec = f"wrap:{cap:.0f}pt"  # an l column of ragged-right paragraphs (no array package needed)
-        else:
-            body = cell
-            spec = "r" if numeric[c] and not values[c][0].startswith("[") else ("c" if numeric[c] else "l")
-        words = [w for w in re.split(r"[ _/\-]", c) if w]
-        head = _wrap(_tie(c), max([body, min(HEADER_PT, text_pt(c))] + [text_pt(w) for w in words]))
-        if stack and len(unit) == 2:
-            head.append("[95% CI]")
-        specs[c] = (spec, head, max(body, max(text_pt(h) for h in head)) + 2 * TABCOLSEP_PT)
-        if not stack:
-            for extra in unit[1:]:
-                cell = max((text_pt(v) for v in values[extra]), default=0.0)
-                words = [w for w in re.split(r"[ _/\-]", extra) if w]
-                head = _wrap(_tie(extra), max([cell, min(HEADER_PT, text_pt(extra))] + [text_pt(w) for w in words]))
-                specs[extra] = ("c", head, max(cell, max(text_pt(h) for h in head)) + 2 * TABCOLSEP_PT)
-
     def shown_columns(unit):
         return unit[:1] if stack else unit
+
+    def measure(cap: float) -> dict[str, tuple[str, list[str], float]]:
+        """Output column -> (column spec, header lines, width in points) with text wrapped at ``cap``."""
+        specs = {}
+        for unit in units:
+            c = unit[0]
+            cells = [v for u in (unit if stack else [c]) for v in values[u]]
+            cell = max((text_pt(v) for v in cells), default=0.0)
+            if not numeric[c] and cell > cap:
+                # A wrapped text column, never narrower than its longest word (TeX would not break it).
+                body = max([cap] + [text_pt(w) for v in cells for w in re.split(r"[ _/\-]", v)])
+                spec = f"wrap:{body:.0f}pt"  # an l column of ragged-right paragraphs (no array package needed)
+            else:
+                body = cell
+                spec = "r" if numeric[c] and not values[c][0].startswith("[") else ("c" if numeric[c] else "l")
+            words = [w for w in re.split(r"[ _/\-]", c) if w]
+            head = _wrap(_tie(c), max([body, min(HEADER_PT, text_pt(c))] + [text_pt(w) for w in words]))
+            if stack and len(unit) == 2:
+                head.append("[95% CI]")
+            specs[c] = (spec, head, max(body, max(text_pt(h) for h in head)) + 2 * TABCOLSEP_PT)
+            if not stack:
+                for extra in unit[1:]:
+                    cell = max((text_pt(v) for v in values[extra]), default=0.0)
+                    words = [w for w in re.split(r"[ _/\-]", extra) if w]
+                    head = _wrap(_tie(extra), max([cell, min(HEADER_PT, text_pt(extra))] + [text_pt(w) for w in words]))
+                    specs[extra] = ("c", head, max(cell, max(text_pt(h) for h in head)) + 2 * TABCOLSEP_PT)
+        return specs
+
+    # Narrower text columns while the identifying columns and the widest unit beside them
+    # would not fit (many identifying columns in one journal column).
+    specs = measure(cap)
+    while cap > 30 and (sum(specs[k][2] for k in keys) + max(
+            (sum(specs[c][2] for c in shown_columns(u)) for u in units if u[0] not in keys), default=0) > room):
+        cap *= 0.85
+        specs = measure(cap)
 
     blocks: list[list[list[str]]] = []
     used = sum(specs[k][2] for k in keys)
@@ -258,7 +285,7 @@ def _cell(value: str, spec: str, numeric: bool) -> str:
     # A wrapped column: long names may also break after _ - and / (TeX breaks only at spaces).
     parts = re.split(r"([_/-])", value)
     text = "".join(tex_escape(p) + (r"\allowbreak{}" if p in ("_", "/", "-") else "") for p in parts)
-    return rf"\parbox[t]{{{spec[5:]}}}{{\raggedright {text}}}"
+    return rf"\parbox[t]{{{spec[5:]}}}{{\raggedright {text}\strut}}"  # \strut: the next row clears the last line
 
 
 def headline_columns(frame: pl.DataFrame, n_estimates: int = 2) -> list[str]:
@@ -271,4 +298,7 @@ def headline_columns(frame: pl.DataFrame, n_estimates: int = 2) -> list[str]:
             break
         keys.append(c)
     estimates = [c for c in frame.columns if f"{c}_ci_low" in frame.columns and f"{c}_ci_high" in frame.columns]
+    if {"ci_low", "ci_high"} <= set(frame.columns) and frame.columns.index("ci_low") > 0:
+        bare = frame.columns[frame.columns.index("ci_low") - 1]  # `estimate, ci_low, ci_high` (the synthesis)
+        estimates = sorted({*estimates, bare}, key=frame.columns.index)
     return keys + estimates[:n_estimates]
