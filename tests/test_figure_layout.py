@@ -51,6 +51,7 @@ def test_the_checker_sees_what_a_reviewer_sees():
     assert any(p.startswith("outside the canvas: title 'Between Help") for p in problems), problems
     assert any(p.startswith("legend covers data") for p in problems), problems
     assert any(p.startswith("too small to read: axis label 'ICC' at 4.0 pt") for p in problems), problems
+    assert any(p.startswith("layout engine gave up: constrained_layout not applied") for p in problems), problems
     # The same content laid out by forest_plot: nothing to report.
     data = pl.DataFrame({"evaluator": ["gpt-4o-mini", "jury"], "measure": ["ICC(A,1)"] * 2,
                          "estimate": [0.62, 0.7], "ci_low": [0.57, 0.6], "ci_high": [0.67, 0.8]})

@@ -11,7 +11,8 @@ per problem a reader of the printed figure would see:
 * two texts drawn over each other (tick labels that collide, a title over a label);
 * a legend that covers data: its box meets a marker, an error bar or a line of an
   axes (``Line2D``, ``PathCollection`` and ``LineCollection`` artists, in display
-  coordinates), or leaves the canvas.
+  coordinates), or leaves the canvas;
+* a layout engine that gave up (constrained layout with no room left for the axes).
 
 Grid lines, spans and heatmap cells are not data in this sense: a legend may sit over
 them. Everything is measured with matplotlib's renderer (``get_window_extent``), so the
@@ -20,6 +21,7 @@ answer is that of the figure as saved without a tight bounding box.
 
 from __future__ import annotations
 
+import warnings
 from itertools import pairwise
 
 import numpy as np
@@ -54,10 +56,10 @@ def layout_problems(fig: Figure, *, min_font_pt: float = MIN_FONT_PT) -> list[st
         from matplotlib.backends.backend_agg import FigureCanvasAgg
 
         FigureCanvasAgg(fig)
-    texts = _drawn_texts(fig)
+    problems: list[str] = []
+    texts = _drawn_texts(fig, problems)
     renderer = fig.canvas.get_renderer()
     canvas = fig.bbox
-    problems: list[str] = []
     boxes = []
     kinds = _kinds(fig)
     legend_of = {id(t): lg for lg in _legends(fig) for t in lg.get_texts() + [lg.get_title()]}
@@ -86,10 +88,10 @@ def layout_problems(fig: Figure, *, min_font_pt: float = MIN_FONT_PT) -> list[st
         for ax in fig.axes:
             for what in _data_over(ax, box):
                 problems.append(f"legend covers data: {what} of axes {ax.get_title() or ax.get_label() or '?'!r}")
-    return problems
+    return list(dict.fromkeys(problems))  # one line per problem, however many artists show it
 
 
-def _drawn_texts(fig: Figure) -> list[Text]:
+def _drawn_texts(fig: Figure, drawn_problems: list[str]) -> list[Text]:
     """The texts a draw of ``fig`` puts on the page, in drawing order: ``Text.draw`` is
     watched during one draw, so tick labels outside an axis' view, texts of axes turned
     off and empty strings (which matplotlib skips) are left out exactly as the PDF leaves
@@ -104,9 +106,14 @@ def _drawn_texts(fig: Figure) -> list[Text]:
 
     Text.draw = watched
     try:
-        fig.canvas.draw()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            fig.canvas.draw()
     finally:
         Text.draw = original
+    for w in caught:  # e.g. "constrained_layout not applied because axes sizes collapsed to zero"
+        if "layout" in str(w.message):
+            drawn_problems.append(f"layout engine gave up: {str(w.message).split('.')[0]}")
     return drawn
 
 
