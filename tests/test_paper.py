@@ -87,7 +87,8 @@ def _pdflatex() -> str:
 
 def _compile(tables: list[str], folder, *, twocolumn: bool) -> list[str]:
     """pdflatex on a minimal article (booktabs only) holding ``tables``; the
-    log's errors (``!`` lines) and overfull boxes, empty when it builds and fits."""
+    log's errors (``!`` lines), overfull boxes and floats taller than the page, empty when
+    it builds and fits."""
     folder.mkdir(parents=True, exist_ok=True)
     doc = (rf"\documentclass{'[twocolumn]' if twocolumn else ''}{{article}}" "\n"
            r"\usepackage{booktabs}" "\n" r"\begin{document}" "\n"
@@ -97,7 +98,7 @@ def _compile(tables: list[str], folder, *, twocolumn: bool) -> list[str]:
                           capture_output=True, text=True, timeout=120)
     log = (folder / "doc.log").read_text(encoding="latin-1")
     problems = [line for line in log.splitlines() if line.startswith("!") or "Overfull \\hbox" in line
-                or "Overfull \\vbox" in line]
+                or "Overfull \\vbox" in line or "Float too large" in line]
     if proc.returncode != 0 and not problems:
         problems.append(f"pdflatex exited {proc.returncode}")
     return problems
@@ -161,6 +162,10 @@ def test_tables_of_every_kind_compile_and_fit(tmp_path):
                latex_table(synthesis, caption="Synthesis", label="tab:sc", width="column",
                            columns=headline_columns(synthesis))]
     assert "[0.630, 0.780]" in tables[-1]  # the bare interval goes with its estimate
+    long = pl.concat([synthesis.with_columns(pl.col("evaluator") + f"-{i}") for i in range(40)])  # 120 rows
+    tables += [latex_table(long, caption="Long", label="tab:long"),
+               latex_table(long, caption="Long", label="tab:longc", width="column", columns=headline_columns(long))]
+    assert r"\caption{Long (continued)}" in tables[-1]
     assert "$<$ 0.001" in tables[0] and "0.000" not in tables[0].split(r"\midrule")[-1]
     assert r"$-$0.182" in tables[0]
     for twocolumn in (False, True):

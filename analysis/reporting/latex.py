@@ -16,7 +16,8 @@ The width of every cell is estimated from Computer Modern's character widths at
 ``\\footnotesize``; long names wrap in a column of bounded width, headers wrap onto
 several lines, and columns that still do not fit go into a second (third...) block of
 the same table, each block repeating the identifying columns (evaluator, attribute ...).
-Nothing is scaled down.
+A table taller than :data:`PAGE_PT` continues in further floats under the same number
+(its caption says "continued"). Nothing is scaled down.
 """
 
 from __future__ import annotations
@@ -34,6 +35,9 @@ FONT_PT = 8.0
 """``\\footnotesize`` of a 10 pt document."""
 TABCOLSEP_PT = 4.0
 """Space either side of a column (``\\tabcolsep``)."""
+PAGE_PT = 480.0
+"""Points of height one float may take (a plain ``article`` on A4 or letter paper has
+about 550-590; a caption and the float's separation take the rest)."""
 HEADER_PT = 60.0
 """Headers wrap onto several lines only when wider than their column and than this."""
 LABEL_SHARE = 0.3
@@ -228,29 +232,70 @@ def latex_table(frame: pl.DataFrame, *, caption: str, label: str, width: str = "
         blocks.append(block)
 
     env = "table*" if width == "text" else "table"
-    lines = [rf"\begin{{{env}}}[t]", r"\centering", r"\footnotesize", rf"\setlength{{\tabcolsep}}{{{TABCOLSEP_PT:g}pt}}",
-             rf"\caption{{{tex_escape(caption)}}}", rf"\label{{{label}}}"]
-    for b, block in enumerate(blocks):
+    line_pt = 9.5  # \footnotesize's baseline skip
+
+    def lines_of(c: str, r: int) -> int:
+        if specs[c][0].startswith("wrap:"):
+            return max(1, -(-int(1.05 * text_pt(values[c][r])) // int(float(specs[c][0][5:-2]))))
+        return 1
+
+    # Pieces of at most PAGE_PT each: a block's header and as many of its rows as fit.
+    pieces: list[tuple[list[list[str]], list[int], float]] = []
+    for block in blocks:
         chosen = [[k] for k in keys] + block
         heads = [c for u in chosen for c in shown_columns(u)]
-        if b:
-            lines.append(r"\par\medskip")
-        lines.append(rf"\begin{{tabular}}{{{''.join('l' if specs[c][0].startswith('wrap') else specs[c][0] for c in heads)}}}")
-        lines.append(r"\toprule")
-        lines.append(" & ".join(_header(specs[c][1], specs[c][0]) for c in heads) + r" \\")
-        lines.append(r"\midrule")
+        head_pt = max(len(specs[c][1]) for c in heads) * line_pt + 8
+        rows: list[int] = []
+        height = head_pt
         for r in range(shown.height):
-            cells = []
-            for u in chosen:
-                if stack and len(u) == 2:  # the estimate over its interval, top-aligned with a wrapped name
-                    cells.append(r"\begin{tabular}[t]{@{}r@{}}" + _rows([_cell(values[u[0]][r], "r", True),
-                                                                         _cell(values[u[1]][r], "r", True)])
-                                 + r"\end{tabular}")
-                else:
-                    cells += [_cell(values[c][r], specs[c][0], numeric[c]) for c in shown_columns(u)]
-            lines.append(_row(cells) + (r" \\[2pt]" if stack else r" \\"))
-        lines += [r"\bottomrule", r"\end{tabular}"]
-    lines.append(rf"\end{{{env}}}")
+            n_lines = max([lines_of(c, r) for c in heads] + [2 if stack and any(len(u) == 2 for u in chosen) else 1])
+            row_pt = n_lines * line_pt + (2 if stack else 0)
+            if rows and height + row_pt > PAGE_PT - 4 * line_pt - 6:  # room for a caption
+                pieces.append((chosen, rows, height))
+                rows, height = [], head_pt
+            rows.append(r)
+            height += row_pt
+        pieces.append((chosen, rows, height))
+
+    # Floats of at most PAGE_PT (with the caption), one piece after another; the second
+    # and later floats repeat the caption, "(continued)", under the same table number.
+    floats: list[list[tuple[list[list[str]], list[int]]]] = [[]]
+    room_left = PAGE_PT - 4 * line_pt
+    for chosen, rows, height in pieces:
+        if floats[-1] and height + 6 > room_left:
+            floats.append([])
+            room_left = PAGE_PT - 4 * line_pt
+        floats[-1].append((chosen, rows))
+        room_left -= height + 6
+
+    lines: list[str] = []
+    for f, parts in enumerate(floats):
+        lines += [rf"\begin{{{env}}}[tp]", r"\centering", r"\footnotesize",
+                  rf"\setlength{{\tabcolsep}}{{{TABCOLSEP_PT:g}pt}}"]
+        if f == 0:
+            lines += [rf"\caption{{{tex_escape(caption)}}}", rf"\label{{{label}}}"]
+        else:
+            lines += [r"\addtocounter{table}{-1}", rf"\caption{{{tex_escape(caption)} (continued)}}"]
+        for b, (chosen, rows) in enumerate(parts):
+            heads = [c for u in chosen for c in shown_columns(u)]
+            if b:
+                lines.append(r"\par\medskip")
+            lines.append(rf"\begin{{tabular}}{{{''.join('l' if specs[c][0].startswith('wrap') else specs[c][0] for c in heads)}}}")
+            lines.append(r"\toprule")
+            lines.append(" & ".join(_header(specs[c][1], specs[c][0]) for c in heads) + r" \\")
+            lines.append(r"\midrule")
+            for r in rows:
+                cells = []
+                for u in chosen:
+                    if stack and len(u) == 2:  # the estimate over its interval, top-aligned with a wrapped name
+                        cells.append(r"\begin{tabular}[t]{@{}r@{}}" + _rows([_cell(values[u[0]][r], "r", True),
+                                                                             _cell(values[u[1]][r], "r", True)])
+                                     + r"\end{tabular}")
+                    else:
+                        cells += [_cell(values[c][r], specs[c][0], numeric[c]) for c in shown_columns(u)]
+                lines.append(_row(cells) + (r" \\[2pt]" if stack else r" \\"))
+            lines += [r"\bottomrule", r"\end{tabular}"]
+        lines.append(rf"\end{{{env}}}")
     return "\n".join(lines) + "\n"
 
 
