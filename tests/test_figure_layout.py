@@ -19,8 +19,8 @@ import numpy as np  # noqa: E402
 import polars as pl  # noqa: E402
 import pytest  # noqa: E402
 
-import analysis.reporting.figures as figures  # noqa: E402
-import analysis.reporting.paper as paper  # noqa: E402
+from analysis.reporting import figures  # noqa: E402
+from analysis.reporting import paper  # noqa: E402
 from analysis.reporting.figure_checks import layout_problems  # noqa: E402
 from analysis.reporting.figures import COLUMN_WIDTH, FULL_WIDTH, forest_plot, set_theme, wrap_text  # noqa: E402
 

@@ -94,8 +94,8 @@ def _compile(tables: list[str], folder, *, twocolumn: bool) -> list[str]:
            r"\usepackage{booktabs}" "\n" r"\begin{document}" "\n"
            + "\n".join(tables) + "\nSome text.\n" r"\end{document}" "\n")
     (folder / "doc.tex").write_text(doc, encoding="utf-8")
-    proc = subprocess.run([_pdflatex(), "-interaction=nonstopmode", "-halt-on-error", "doc.tex"], cwd=folder,
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run([_pdflatex(), "-interaction=nonstopmode", "-halt-on-error", "doc.tex"], check=False,
+                          cwd=folder, capture_output=True, text=True, timeout=120)
     log = (folder / "doc.log").read_text(encoding="latin-1")
     problems = [line for line in log.splitlines() if line.startswith("!") or "Overfull \\hbox" in line
                 or "Overfull \\vbox" in line or "Float too large" in line]
