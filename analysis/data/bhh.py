@@ -130,7 +130,7 @@ class BHHData:
     items : item_id, row, dataset_id, n_turns, category
     responses : response_id, item_id, answer_model, answer_run, source_file, row, answer_chars
         (the answer's length in characters, from its ``answer`` field; null where the
-        field is not text)
+        field is not text: two gpt-5-nano answers to row 104 are an API refusal object)
     ratings : :data:`analysis.data.ratings.RATINGS_SCHEMA`
     review_set : item_id, response_id, sampled_from, category, has_scores
     crisis_labels : item_id, rater, label, source_file

@@ -83,7 +83,7 @@ COEF_SCHEMA = {"term": pl.String, "estimate": pl.Float64, "ci_low": pl.Float64, 
 ORDINAL_SCHEMA = {**COEF_SCHEMA, "points_at_median": pl.Float64, "points_ci_low": pl.Float64,
                   "points_ci_high": pl.Float64}
 
-_OPTIMISERS = ("bfgs", "lbfgs", "powell", "nm")
+_OPTIMISERS = ("lbfgs", "bfgs", "powell", "nm")
 
 MIN_CLUSTERS = 20
 """Below this many clusters Wald intervals of a mixed model or clustered SEs are flagged."""
@@ -144,6 +144,25 @@ def _design(df, terms: Sequence[str], reference: Mapping[str, str]) -> tuple[np.
     return X[:, keep], [names[j] for j in keep]
 
 
+def _nested_vc(groups: np.ndarray, nested):
+    """The variance-component spec of an item nested in its cluster: per cluster, the
+    0/1 matrix of its rows' items (what ``vc_formula={"item": "0 + C(item)"}`` builds,
+    without a formula evaluated per cluster)."""
+    from statsmodels.regression.mixed_linear_model import VCSpec
+
+    items = np.asarray(nested).astype(str)
+    labels = sorted(set(groups))  # MixedLM's order of the groups
+    names, mats = [], []
+    for lab in labels:
+        rows = np.flatnonzero(groups == lab)
+        levels, codes = np.unique(items[rows], return_inverse=True)
+        m = np.zeros((len(rows), len(levels)))
+        m[np.arange(len(rows)), codes] = 1.0
+        names.append([str(v) for v in levels])
+        mats.append(m)
+    return VCSpec(["nested"], [names], [mats])
+
+
 def _wald_rows(names, est, se, *, n: int, confidence: float, note: str) -> list[dict]:
     z = sps.norm.ppf(0.5 + confidence / 2)
     rows = []
@@ -174,7 +193,8 @@ def mixed_bias(frame, outcome: str, terms: Sequence[str], *, groups: str, nested
         Column of the cluster (the conversation): a random intercept per cluster.
     nested : str, optional
         Column of an item nested in its cluster (an answer rated in several runs): a
-        random intercept per item, fitted as a variance component.
+        random intercept per item, fitted as a variance component (the matrices
+        ``vc_formula={"item": "0 + C(item)"}`` would give, built directly).
     reference : mapping, optional
         Reference level of a string column; default its first level in sorted order.
     confidence : float
@@ -198,7 +218,6 @@ def mixed_bias(frame, outcome: str, terms: Sequence[str], *, groups: str, nested
     effects (statsmodels ``MixedLMResults.bse_fe``); ``lme4`` gives the same estimates
     and standard errors (``tests/r/bias_models.R``).
     """
-    import pandas as pd
     from statsmodels.regression.mixed_linear_model import MixedLM
     from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
@@ -219,14 +238,8 @@ def mixed_bias(frame, outcome: str, terms: Sequence[str], *, groups: str, nested
     n_groups = len(set(g))
     if n_groups < 2:
         raise ValueError(f"mixed_bias: one cluster in {groups!r}; a random intercept needs two or more")
-    data = pd.DataFrame(X, columns=[f"x{j}" for j in range(X.shape[1])])
-    data["y"], data["g"] = y, g
-    vc = None
-    if nested:
-        data["nested"] = df[nested].astype(str).to_numpy()
-        vc = {"nested": "0 + C(nested)"}
-    formula = "y ~ 0 + " + " + ".join(data.columns[:X.shape[1]])
-    model = MixedLM.from_formula(formula, data=data, groups="g", re_formula="1", vc_formula=vc)
+    model = MixedLM(y, X, groups=g, exog_re=np.ones((len(y), 1)), exog_vc=_nested_vc(g, df[nested]) if nested
+                    else None)
     notes = []
     fit, failed = None, []
     # statsmodels falls back to the next optimiser only when one does not converge, not when
@@ -257,7 +270,7 @@ def mixed_bias(frame, outcome: str, terms: Sequence[str], *, groups: str, nested
     k = X.shape[1]
     rows = _wald_rows(names, np.asarray(fit.fe_params)[:k], np.asarray(fit.bse_fe)[:k], n=len(df),
                       confidence=confidence, note=note)
-    sds = [(f"sd({groups})", float(np.sqrt(max(fit.cov_re.iloc[0, 0], 0.0))))]
+    sds = [(f"sd({groups})", float(np.sqrt(max(np.asarray(fit.cov_re)[0, 0], 0.0))))]
     if nested:
         sds.append((f"sd({nested})", float(np.sqrt(max(np.asarray(fit.vcomp)[0], 0.0)))))
     sds.append(("sd(residual)", float(np.sqrt(fit.scale))))
