@@ -141,17 +141,24 @@ def test_flip_rate_by_hand():
 
 def _planted_hits(seed: int, n_conversations: int = 60) -> dict[str, bool]:
     """Do the intervals of one simulated study cover the planted length, self-preference
-    and leniency of every judge, and the ordinal shift?"""
+    and leniency of every judge, and the ordinal shifts? (The models of
+    :func:`analysis.studies.why.bias_models` that carry them: the stacked model and the
+    judge - reference models.)"""
     sim = simulate_bias_study(seed=seed, n_conversations=n_conversations, n_runs=1)
-    table = why.bias_models(sim)
+    scores = why.long_scores(sim)
+    stacked = (scores.filter(pl.col("rater").is_in(list(sim.evaluators)))
+               .rename({"rater": "judge"}).sort("judge", "response_id"))
+    table = mixed_bias(stacked, "score", ["judge", "answer_model", "judge:log2_length", "judge:own_source"],
+                       groups="item_id", nested="response_id")
+    ref = why._reference_mean(scores, sim.references)
     hits = {}
     for judge in sim.evaluators:
-        rows = table.filter(pl.col("evaluator") == "all judges")
         for kind, term in (("length", f"judge[{judge}]:log2_length"), ("self", f"judge[{judge}]:own_source")):
-            r = rows.filter(pl.col("term") == term).row(0, named=True)
+            r = table.filter(pl.col("term") == term).row(0, named=True)
             hits[f"{kind} {judge}"] = r["ci_low"] <= TRUTH[kind][judge] <= r["ci_high"]
-        r = table.filter((pl.col("evaluator") == judge) & (pl.col("model") == why.MODEL_DIFF)
-                         & (pl.col("term") == "Intercept")).row(0, named=True)
+        diff = (scores.filter(pl.col("rater") == judge).join(ref, on="response_id")
+                .with_columns((pl.col("score") - pl.col("reference")).alias("difference")))
+        r = mixed_bias(diff, "difference", ["log2_length", "own_source"], groups="item_id").row(0, named=True)
         hits[f"lenient {judge}"] = r["ci_low"] <= TRUTH["lenient"][judge] <= r["ci_high"]
     o = simulate_ordinal(seed=seed, n_conversations=150)
     t = ordinal_shift(o["score"], o["rater"], reference="H1", clusters=o["cluster"])
@@ -212,10 +219,13 @@ def test_demo_models_and_the_selection_note():
     assert tables["length_effects"].height == 0
     assert tables["bias_models_skipped"].height == 0
     sp = tables["self_preference_terms"].filter(pl.col("term").str.ends_with(":own_source"))
-    # Planted on the latent scale: gpt-4o-mini +0.3, meta-llama +0.2, gpt-5-nano 0.
+    # Planted on the latent scale: gpt-4o-mini +0.3, meta-llama +0.2, gpt-5-nano 0; rounding
+    # and the ceiling at 5 move the observed-scale values (demo_truth: 0.24, 0.20, 0.08 with
+    # the simple gap estimator, which the other judges' own preference biases down).
     est = dict(zip(sp["term"], sp["estimate"]))
-    assert est["judge[gpt-4o-mini]:own_source"] > 0.1 and est["judge[meta-llama]:own_source"] > 0.05
-    assert abs(est["judge[gpt-5-nano]:own_source"]) < 0.1
+    assert est["judge[gpt-4o-mini]:own_source"] > 0.15 and est["judge[meta-llama]:own_source"] > 0.08
+    assert est["judge[gpt-5-nano]:own_source"] < min(est["judge[gpt-4o-mini]:own_source"],
+                                                     est["judge[meta-llama]:own_source"])
     shift = tables["ordinal_shift"]
     assert shift["term"].to_list() == ["rater[H2]", "rater[gpt-4o-mini]", "rater[gpt-5-nano]", "rater[meta-llama]"]
     assert shift.filter(pl.col("term") == "rater[H2]")["estimate"][0] > 0  # H1 planted 0.3 harsher
