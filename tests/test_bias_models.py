@@ -3,6 +3,7 @@ against planted effects, and on Between Help and Harm."""
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import shutil
@@ -21,7 +22,9 @@ from analysis.studies import why
 
 R_DIR = Path(__file__).parent / "r"
 sys.path.insert(0, str(R_DIR))
-from make_bias_models_data import frames as r_frames  # noqa: E402
+from make_bias_models_data import frames  # noqa: E402
+
+r_frames = functools.lru_cache(maxsize=1)(frames)
 
 
 def _on_ci() -> bool:
@@ -129,6 +132,16 @@ def test_points_at_the_median_follow_from_the_thresholds():
     assert (t["points_ci_low"] < t["points_at_median"]).all() and (t["points_at_median"] < t["points_ci_high"]).all()
 
 
+def test_one_observation_per_cluster_is_ordinary_least_squares():
+    import statsmodels.api as sm
+
+    f = r_frames()["difference"].filter(pl.col("run") == "1")
+    t = mixed_bias(f, "difference", ["log2_length", "own_source"], groups="item_id")
+    ols = sm.OLS(f["difference"].to_numpy(), sm.add_constant(f.select("log2_length", "own_source").to_numpy())).fit()
+    assert np.allclose(t["estimate"][:3], ols.params) and np.allclose(t["se"][:3], ols.bse)
+    assert "fitted by OLS" in t["ci_note"][0]
+
+
 def test_flip_rate_by_hand():
     runs = np.array([[4, 4, 4], [4, 5, 4], [3, 3, np.nan], [2, np.nan, np.nan], [5, 1, 3]], float)
     r = flip_rate(runs, clusters=["a", "a", "b", "c", "c"], n_boot=200, seed=1)
@@ -143,7 +156,8 @@ def _planted_hits(seed: int, n_conversations: int = 60) -> dict[str, bool]:
     """Do the intervals of one simulated study cover the planted length, self-preference
     and leniency of every judge, and the ordinal shifts? (The models of
     :func:`analysis.studies.why.bias_models` that carry them: the stacked model and the
-    judge - reference models.)"""
+    judge - reference models; one run, so the latter have one observation per
+    conversation and take the OLS path of :func:`mixed_bias`.)"""
     sim = simulate_bias_study(seed=seed, n_conversations=n_conversations, n_runs=1)
     scores = why.long_scores(sim)
     stacked = (scores.filter(pl.col("rater").is_in(list(sim.evaluators)))
@@ -160,7 +174,7 @@ def _planted_hits(seed: int, n_conversations: int = 60) -> dict[str, bool]:
                 .with_columns((pl.col("score") - pl.col("reference")).alias("difference")))
         r = mixed_bias(diff, "difference", ["log2_length", "own_source"], groups="item_id").row(0, named=True)
         hits[f"lenient {judge}"] = r["ci_low"] <= TRUTH["lenient"][judge] <= r["ci_high"]
-    o = simulate_ordinal(seed=seed, n_conversations=150)
+    o = simulate_ordinal(seed=seed, n_conversations=300)
     t = ordinal_shift(o["score"], o["rater"], reference="H1", clusters=o["cluster"])
     for name, shift in (("H2", 0.3), ("judge-a", 0.8), ("judge-b", 0.0)):
         r = t.filter(pl.col("term") == f"rater[{name}]").row(0, named=True)

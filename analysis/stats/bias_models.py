@@ -144,6 +144,33 @@ def _design(df, terms: Sequence[str], reference: Mapping[str, str]) -> tuple[np.
     return X[:, keep], [names[j] for j in keep]
 
 
+def _singleton_fit(y, X, names, *, groups: str, confidence: float, dropped: int) -> pl.DataFrame:
+    """One observation per cluster: the cluster's intercept cannot be told from the
+    residual, and the model is ``y ~ N(X beta, (s_g^2 + s_e^2) I)``, ordinary least squares
+    (statsmodels' MixedLM returns a far too small standard error for the intercept
+    there). The Wald rows use the OLS covariance ``s^2 (X'X)^-1``."""
+    n, k = X.shape
+    if n <= k:
+        raise ValueError(f"mixed_bias: {n} observations for {k} coefficients")
+    beta, *_ = np.linalg.lstsq(X, y, rcond=None)
+    resid = y - X @ beta
+    s2 = float(resid @ resid / (n - k))
+    se = np.sqrt(np.diag(s2 * np.linalg.inv(X.T @ X)))
+    notes = [f"one observation per {groups}: its random intercept is not identified; fitted by OLS (the same "
+             f"model)"]
+    if dropped:
+        notes.append(f"{dropped} rows with a missing value left out")
+    if n < MIN_CLUSTERS:
+        notes.append(f"too few clusters ({n} < {MIN_CLUSTERS})")
+    rows = _wald_rows(names, beta, se, n=n, confidence=confidence, note="; ".join(notes))
+    for t, v in ((f"sd({groups})", math.nan), ("sd(residual)", math.sqrt(s2))):
+        rows.append(dict(term=t, estimate=v, ci_low=math.nan, ci_high=math.nan, pvalue=math.nan, n=n,
+                         confidence=confidence, ci_note="random effect: standard deviation, no interval"
+                         + ("" if t == "sd(residual)" else "; not identified (cluster + residual in sd(residual))"),
+                         se=math.nan))
+    return pl.DataFrame(rows, schema=COEF_SCHEMA)
+
+
 def _nested_vc(groups: np.ndarray, nested):
     """The variance-component spec of an item nested in its cluster: per cluster, the
     0/1 matrix of its rows' items (what ``vc_formula={"item": "0 + C(item)"}`` builds,
@@ -210,7 +237,9 @@ def mixed_bias(frame, outcome: str, terms: Sequence[str], *, groups: str, nested
         ``sd(<nested>)``, ``sd(residual)``; no interval). ``n``: the observations used
         (rows with a missing value are left out; ``ci_note`` counts them). ``ci_note``
         also flags fewer than :data:`MIN_CLUSTERS` clusters and a fit that did not
-        converge.
+        converge. When every cluster has one observation (and no ``nested`` item), the
+        cluster intercept is not identified and the model is fitted by OLS, which is the
+        same model (``ci_note`` says so).
 
     Notes
     -----
@@ -238,6 +267,9 @@ def mixed_bias(frame, outcome: str, terms: Sequence[str], *, groups: str, nested
     n_groups = len(set(g))
     if n_groups < 2:
         raise ValueError(f"mixed_bias: one cluster in {groups!r}; a random intercept needs two or more")
+    _, sizes = np.unique(g, return_counts=True)
+    if not nested and sizes.max() == 1:
+        return _singleton_fit(y, X, names, groups=groups, confidence=confidence, dropped=dropped)
     model = MixedLM(y, X, groups=g, exog_re=np.ones((len(y), 1)), exog_vc=_nested_vc(g, df[nested]) if nested
                     else None)
     notes = []
