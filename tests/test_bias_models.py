@@ -139,6 +139,8 @@ def test_one_observation_per_cluster_is_ordinary_least_squares():
     t = mixed_bias(f, "difference", ["log2_length", "own_source"], groups="item_id")
     ols = sm.OLS(f["difference"].to_numpy(), sm.add_constant(f.select("log2_length", "own_source").to_numpy())).fit()
     assert np.allclose(t["estimate"][:3], ols.params) and np.allclose(t["se"][:3], ols.bse)
+    assert np.allclose(t.select("ci_low", "ci_high").head(3).to_numpy(), ols.conf_int())
+    assert np.allclose(t["pvalue"][:3], ols.pvalues)
     assert "fitted by OLS" in t["ci_note"][0]
 
 
@@ -207,10 +209,14 @@ def test_a_simulated_study_recovers_the_planted_length_bias_self_preference_and_
 
 @pytest.mark.slow
 def test_intervals_cover_the_planted_effects_in_200_replications():
+    # Per kind of effect (3 judges or raters x 200 replications = 600 intervals, Monte Carlo
+    # SE 0.9 % at 95 %) coverage >= 93 %; per effect (200 intervals, SE 1.5 %) >= 90 %.
     hits = [_planted_hits(seed) for seed in range(200)]
     coverage = {k: np.mean([h[k] for h in hits]) for k in hits[0]}
-    low = {k: v for k, v in coverage.items() if v < 0.93}
-    assert not low, f"coverage below 93 %: {low} (all: {coverage})"
+    kinds = {kind: np.mean([v for k, v in coverage.items() if k.split()[0] == kind])
+             for kind in ("length", "self", "lenient", "ordinal")}
+    assert min(kinds.values()) >= 0.93, f"coverage per kind {kinds} (per effect {coverage})"
+    assert min(coverage.values()) >= 0.90, f"coverage per effect {coverage}"
 
 
 def test_the_stability_card_of_a_simulated_study():
@@ -266,3 +272,38 @@ def test_between_help_and_harm_length_self_preference_and_shift(shared_data_root
     sp = tables["self_preference_terms"].filter(pl.col("term") == "judge[gpt-5-nano]:own_source").row(0, named=True)
     assert sp["ci_low"] > 0.1
     assert "gpt-4o-mini scored lowest" in tables["selection"]["note"][0]
+
+
+def _user_study(tmp_path, lengths) -> Path:
+    sim = simulate_bias_study(seed=2, n_conversations=30, n_runs=2)
+    r = sim.ratings.join(sim.responses.select("response_id", "answer_chars"), on="response_id")
+    r.select(pl.col("response_id").alias("item"), "rater", "score", pl.col("eval_run").alias("run"),
+             pl.col("item_id").alias("cluster"), pl.col("answer_model").alias("source"),
+             lengths(pl.col("answer_chars")).alias("n_chars")).write_csv(tmp_path / "ratings.csv")
+    (tmp_path / "study.toml").write_text(
+        'name = "planted"\nratings = "ratings.csv"\nscale = [0, 10]\nreferences = ["H1", "H2"]\n'
+        '[columns]\nlength = "n_chars"\n[own_source]\n"judge-a" = "model-a"\n"judge-b" = "model-b"\n')
+    return tmp_path / "study.toml"
+
+
+def test_a_user_study_with_a_length_column_gets_the_length_terms(tmp_path):
+    from analysis.studies.registry import load_study
+
+    study = load_study(str(_user_study(tmp_path, lambda c: c)))
+    assert "11_why_judges_disagree" in [nb.name for nb in study.spec.notebooks]
+    tables = why.why_tables(study, n_boot=100)
+    length = tables["length_effects"]
+    assert set(length["evaluator"]) == {"judge-a", "judge-b", "judge-c", "all judges"}
+    # Continuous scores: no ordinal model, said in one line.
+    assert "whole points" in tables["ordinal_shift"]["skipped"][0]
+    # Only judge-a and judge-b have an own source: the stacked model has their own-source terms.
+    assert tables["self_preference_terms"].filter(pl.col("evaluator") == "all judges")["term"].to_list() == [
+        "judge[judge-a]:own_source", "judge[judge-b]:own_source"]
+
+
+def test_a_length_that_is_not_a_positive_number_is_one_error_line(tmp_path):
+    from analysis.data.tidy import StudyFileError, load_tidy
+
+    path = _user_study(tmp_path, lambda c: pl.when(c > 2000).then(pl.lit("long")).otherwise(c.cast(pl.String)))
+    with pytest.raises(StudyFileError, match=r"ratings.csv row \d+: length 'long' is not a positive number"):
+        load_tidy(path)

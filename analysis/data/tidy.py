@@ -13,6 +13,8 @@ category   no       category of the item (e.g. crisis category): per-category ta
 cluster    no       what the items nest in (e.g. the conversation): bootstraps resample it
 source     no       the system that produced the item: self-preference, per-source tables
 attribute  no       what was rated, when several attributes were rated
+length     no       the item's length (characters, words, tokens: any unit, > 0): the length
+                    terms of the bias models (points per doubling)
 ========== ======== ==================================================================
 
 The study file (TOML)::
@@ -51,7 +53,7 @@ import polars as pl
 from analysis.data.ratings import (AUDIT_SCHEMA, REASON_MISSING, DataError, parse_score,
                                    make_ratings)
 
-STANDARD_COLUMNS = ("item", "rater", "score", "run", "category", "cluster", "source", "attribute")
+STANDARD_COLUMNS = ("item", "rater", "score", "run", "category", "cluster", "source", "attribute", "length")
 REQUIRED_COLUMNS = ("item", "rater", "score")
 KEYS = ("name", "ratings", "scale", "integer", "labels", "references", "jury", "attribute", "columns",
         "own_source", "title", "description")
@@ -110,7 +112,8 @@ class TidyData:
     ``ratings`` follow :data:`analysis.data.ratings.RATINGS_SCHEMA` (``response_id`` = the
     file's ``item``; ``item_id`` = its ``cluster``, or the item itself; ``answer_model`` =
     ``source``; ``eval_run`` = ``run``; nominal scores are label indices 0..L-1 into
-    ``labels``). ``review_set`` holds the items a reference rated; ``problems`` every
+    ``labels``). ``responses`` has the file's ``length`` of each item (null without the
+    column). ``review_set`` holds the items a reference rated; ``problems`` every
     validation finding; ``audit`` one row per input row.
     """
 
@@ -314,6 +317,15 @@ def load_tidy(study: StudyFile | str | Path, *, strict: bool = True) -> TidyData
     frame = frame.with_columns([pl.col(c).cast(pl.String) for c in ("item", "rater", "category", "cluster", "source",
                                                                       "attribute")])
     where = "row" if study.ratings.suffix == ".csv" else "parquet row"
+    if "length" in frame.columns:
+        parsed = pl.col("length").cast(pl.String).str.strip_chars().cast(pl.Float64, strict=False)
+        bad = frame.filter(pl.col("length").is_not_null() & (parsed.is_null() | ~(parsed > 0)))
+        if bad.height:
+            errors.append(f"{rel} {where} {bad['row'][0]}: length {bad['length'][0]!r} is not a positive number "
+                          f"({bad.height} rows)")
+        frame = frame.with_columns(parsed.alias("length"))
+    else:
+        frame = frame.with_columns(pl.lit(None, pl.Float64).alias("length"))
     # Names that become folders or HTML.
     for r in frame["rater"].unique(maintain_order=True).to_list():
         if r is None:
@@ -377,7 +389,7 @@ def load_tidy(study: StudyFile | str | Path, *, strict: bool = True) -> TidyData
         if not ref_items & set(used.filter(pl.col("rater") == e)["item"].to_list()):
             errors.append(f"{rel}: evaluator {e!r} rates no item that a reference rates")
     # An item must stay in one cluster, one category and one source.
-    for col in ("cluster", "category", "source"):
+    for col in ("cluster", "category", "source", "length"):
         multi = used.group_by("item").agg(pl.col(col).n_unique().alias("n")).filter(pl.col("n") > 1)
         if multi.height:
             errors.append(f"{rel}: item {multi['item'][0]!r} has several {col} values ({multi.height} items do)")
@@ -401,9 +413,10 @@ def load_tidy(study: StudyFile | str | Path, *, strict: bool = True) -> TidyData
         .alias("rater_kind"), pl.col("run").alias("eval_run"), pl.col("value").alias("score"),
         pl.lit(rel).alias("source_file"), (pl.lit(f"{where} ") + pl.col("row").cast(pl.String)).alias("source_record"),
     ).sort("response_id", "rater", "eval_run"))
+    lengths = used.group_by("item").agg(pl.col("length").drop_nulls().first()).rename({"item": "response_id"})
     responses = (ratings.group_by("response_id").agg(pl.col("item_id").first(), pl.col("answer_model").first(),
                                                       pl.col("category").first())
-                 .sort("response_id"))
+                 .join(lengths, on="response_id", how="left").sort("response_id"))
     items = (ratings.group_by("item_id").agg(pl.col("category").drop_nulls().first()).sort("item_id"))
     reviewed = ratings.filter(pl.col("rater").is_in(list(study.references)))
     review_set = (reviewed.group_by("response_id").agg(pl.col("item_id").first(), pl.col("category").first())

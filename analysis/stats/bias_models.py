@@ -148,7 +148,8 @@ def _singleton_fit(y, X, names, *, groups: str, confidence: float, dropped: int)
     """One observation per cluster: the cluster's intercept cannot be told from the
     residual, and the model is ``y ~ N(X beta, (s_g^2 + s_e^2) I)``, ordinary least squares
     (statsmodels' MixedLM returns a far too small standard error for the intercept
-    there). The Wald rows use the OLS covariance ``s^2 (X'X)^-1``."""
+    there). The rows use the OLS covariance ``s^2 (X'X)^-1`` and Student's t with
+    ``n - k`` degrees of freedom (exact for this model with normal errors)."""
     n, k = X.shape
     if n <= k:
         raise ValueError(f"mixed_bias: {n} observations for {k} coefficients")
@@ -157,12 +158,12 @@ def _singleton_fit(y, X, names, *, groups: str, confidence: float, dropped: int)
     s2 = float(resid @ resid / (n - k))
     se = np.sqrt(np.diag(s2 * np.linalg.inv(X.T @ X)))
     notes = [f"one observation per {groups}: its random intercept is not identified; fitted by OLS (the same "
-             f"model)"]
+             f"model; t intervals)"]
     if dropped:
         notes.append(f"{dropped} rows with a missing value left out")
     if n < MIN_CLUSTERS:
         notes.append(f"too few clusters ({n} < {MIN_CLUSTERS})")
-    rows = _wald_rows(names, beta, se, n=n, confidence=confidence, note="; ".join(notes))
+    rows = _wald_rows(names, beta, se, n=n, confidence=confidence, note="; ".join(notes), df=n - k)
     for t, v in ((f"sd({groups})", math.nan), ("sd(residual)", math.sqrt(s2))):
         rows.append(dict(term=t, estimate=v, ci_low=math.nan, ci_high=math.nan, pvalue=math.nan, n=n,
                          confidence=confidence, ci_note="random effect: standard deviation, no interval"
@@ -190,11 +191,13 @@ def _nested_vc(groups: np.ndarray, nested):
     return VCSpec(["nested"], [names], [mats])
 
 
-def _wald_rows(names, est, se, *, n: int, confidence: float, note: str) -> list[dict]:
-    z = sps.norm.ppf(0.5 + confidence / 2)
+def _wald_rows(names, est, se, *, n: int, confidence: float, note: str, df: int | None = None) -> list[dict]:
+    """Wald rows: normal quantiles and p-values, or Student's t with ``df`` degrees of freedom."""
+    dist = sps.norm if df is None else sps.t(df)
+    z = dist.ppf(0.5 + confidence / 2)
     rows = []
     for t, b, s in zip(names, est, se):
-        p = float(2 * sps.norm.sf(abs(b / s))) if s > 0 and np.isfinite(s) else math.nan
+        p = float(2 * dist.sf(abs(b / s))) if s > 0 and np.isfinite(s) else math.nan
         rows.append(dict(term=t, estimate=float(b), ci_low=float(b - z * s), ci_high=float(b + z * s), pvalue=p,
                          n=int(n), confidence=confidence, ci_note=note, se=float(s)))
     return rows
@@ -365,6 +368,9 @@ def ordinal_shift(scores, raters, *, reference: str, clusters=None, confidence: 
     y, r = y[ok], r[ok]
     if reference not in set(r):
         raise ValueError(f"ordinal_shift: reference rater {reference!r} has no scores")
+    if not np.all(y == np.round(y)):
+        raise ValueError(f"ordinal_shift: scores must be whole points of an ordinal scale; found "
+                         f"{y[y != np.round(y)][0]:g}")
     values = np.unique(y)
     if len(values) < 3:
         raise ValueError(f"ordinal_shift: {len(values)} distinct scores; a cumulative model needs 3 or more")
@@ -391,7 +397,11 @@ def ordinal_shift(scores, raters, *, reference: str, clusters=None, confidence: 
     params = np.asarray(fit.params)
     cov = np.asarray(fit.cov_params())
     k = len(others)
-    se = np.sqrt(np.diag(cov)[:k])
+    var = np.diag(cov)[:k]
+    if not np.all(var > 0):
+        notes.append("the covariance of the estimates is not positive: no interval")
+        note = "; ".join(notes)
+    se = np.sqrt(np.where(var > 0, var, np.nan))
     rows = _wald_rows([f"rater[{o}]" for o in others], params[:k], se, n=len(y), confidence=confidence, note=note)
     z = sps.norm.ppf(0.5 + confidence / 2)
 
