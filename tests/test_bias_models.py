@@ -228,6 +228,7 @@ def test_the_stability_card_of_a_simulated_study():
     assert (card["runs_for_phi_0.9"] >= card["runs_for_phi_0.8"]).all()
 
 
+@pytest.mark.slow
 def test_demo_models_and_the_selection_note():
     from analysis.studies.registry import load_study
 
@@ -251,6 +252,7 @@ def test_demo_models_and_the_selection_note():
     assert shift.filter(pl.col("term") == "rater[H2]")["estimate"][0] > 0  # H1 planted 0.3 harsher
 
 
+@pytest.mark.slow
 @pytest.mark.real_data
 def test_between_help_and_harm_length_self_preference_and_shift(shared_data_root):
     from analysis.studies.registry import load_study
