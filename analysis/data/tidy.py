@@ -13,6 +13,8 @@ category   no       category of the item (e.g. crisis category): per-category ta
 cluster    no       what the items nest in (e.g. the conversation): bootstraps resample it
 source     no       the system that produced the item: self-preference, per-source tables
 attribute  no       what was rated, when several attributes were rated
+length     no       the item's length (characters, words, tokens: any unit, > 0): the length
+                    terms of the bias models (points per doubling)
 ========== ======== ==================================================================
 
 The study file (TOML)::
@@ -53,7 +55,7 @@ from analysis.data.study_data import RatingsBacked
 from analysis.data.ratings import (AUDIT_SCHEMA, REASON_MISSING, DataError, make_ratings, parse_score,
                                    parse_whole)
 
-STANDARD_COLUMNS = ("item", "rater", "score", "run", "category", "cluster", "source", "attribute")
+STANDARD_COLUMNS = ("item", "rater", "score", "run", "category", "cluster", "source", "attribute", "length")
 REQUIRED_COLUMNS = ("item", "rater", "score")
 KEYS = ("name", "ratings", "scale", "integer", "labels", "references", "jury", "attribute", "columns",
         "own_source", "title", "description", "ratings_outside_study_folder")
@@ -137,7 +139,8 @@ class TidyData(RatingsBacked):
     ``ratings`` follow :data:`analysis.data.ratings.RATINGS_SCHEMA` (``response_id`` = the
     file's ``item``; ``item_id`` = its ``cluster``, or the item itself; ``answer_model`` =
     ``source``; ``eval_run`` = ``run``; nominal scores are label indices 0..L-1 into
-    ``labels``). ``review_set`` holds the items a reference rated; ``problems`` every
+    ``labels``). ``responses`` has the file's ``length`` of each item (null without the
+    column). ``review_set`` holds the items a reference rated; ``problems`` every
     validation finding; ``audit`` one row per input row.
     """
 
@@ -419,6 +422,15 @@ def load_tidy(study: StudyFile | str | Path, *, strict: bool = True) -> TidyData
     id_cols = ("item", "rater", "category", "cluster", "source", "attribute")
     frame = frame.with_columns([pl.col(c).cast(pl.String) for c in id_cols])
     where = "row" if study.ratings.suffix == ".csv" else "parquet row"
+    if "length" in frame.columns:
+        parsed = pl.col("length").cast(pl.String).str.strip_chars().cast(pl.Float64, strict=False)
+        bad = frame.filter(pl.col("length").is_not_null() & (parsed.is_null() | ~(parsed > 0)))
+        if bad.height:
+            errors.append(f"{rel} {where} {bad['row'][0]}: length {bad['length'][0]!r} is not a positive number "
+                          f"({bad.height} rows)")
+        frame = frame.with_columns(parsed.alias("length"))
+    else:
+        frame = frame.with_columns(pl.lit(None, pl.Float64).alias("length"))
     # IDs are compared as written but for surrounding white space, which spreadsheets add
     # and nobody means: "r1 " and "r1" are one item in validate, the audit and the tables.
     notes = []
@@ -500,7 +512,7 @@ def load_tidy(study: StudyFile | str | Path, *, strict: bool = True) -> TidyData
             errors.append(f"{rel}: evaluator {e!r} shares 1 usable item with the references; every statistic of "
                           f"agreement needs at least 2")
     # An item must stay in one cluster, one category and one source.
-    for col in ("cluster", "category", "source"):
+    for col in ("cluster", "category", "source", "length"):
         # A rating without the column says nothing about it (humans rarely carry the source).
         multi = used.group_by("item").agg(pl.col(col).drop_nulls().n_unique().alias("n")).filter(pl.col("n") > 1)
         if multi.height:
@@ -531,10 +543,10 @@ def load_tidy(study: StudyFile | str | Path, *, strict: bool = True) -> TidyData
         .alias("rater_kind"), pl.col("run").alias("eval_run"), pl.col("value").alias("score"),
         pl.lit(rel).alias("source_file"), (pl.lit(f"{where} ") + pl.col("row").cast(pl.String)).alias("source_record"),
     ).sort("response_id", "rater", "eval_run"))
-    responses = (ratings.group_by("response_id").agg(pl.col("item_id").first(),
-                                                      pl.col("answer_model").drop_nulls().first(),
+    lengths = used.group_by("item").agg(pl.col("length").drop_nulls().first()).rename({"item": "response_id"})
+    responses = (ratings.group_by("response_id").agg(pl.col("item_id").first(), pl.col("answer_model").drop_nulls().first(),
                                                       pl.col("category").drop_nulls().first())
-                 .sort("response_id"))
+                 .join(lengths, on="response_id", how="left").sort("response_id"))
     items = (ratings.group_by("item_id").agg(pl.col("category").drop_nulls().first()).sort("item_id"))
     reviewed = ratings.filter(pl.col("rater").is_in(list(study.references)))
     review_set = (reviewed.group_by("response_id").agg(pl.col("item_id").first(), pl.col("category").first())

@@ -518,3 +518,21 @@ def dstudy_plot(table, *, evaluators, runs=(1, 3, 10), target: float = 0.8) -> p
     axes[1].set(xlabel="runs of one judge", ylabel="Φ", title="runs of each judge (p × r, judge fixed)")
     axes[1].legend(fontsize=8)
     return fig
+
+
+def coefficient_plot(table, *, group: str = "evaluator", xlabel: str = "points", title: str | None = None,
+                     width: float = FULL_WIDTH, drop_intercept: bool = True) -> plt.Figure:
+    """Coefficients of a bias model with their intervals: one row per ``term``, one
+    marker per ``group`` (e.g. the judge), a dashed line at 0 (no effect).
+
+    ``table`` has the columns of :data:`analysis.stats.bias_models.COEF_SCHEMA` and
+    ``group``; the random-effect rows (``sd(...)``, no interval) and, with
+    ``drop_intercept``, the intercept are left out.
+    """
+    import polars as pl
+
+    shown = table.filter(~pl.col("term").str.starts_with("sd(") & pl.col("ci_low").is_not_nan())
+    if drop_intercept:
+        shown = shown.filter(pl.col("term") != "Intercept")
+    return forest_plot(shown, label="term", measure=group, xlabel=xlabel, reference=0.0, reference_label="no effect",
+                       width=width, title=title)

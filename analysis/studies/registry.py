@@ -314,6 +314,8 @@ _SCORED_NOTEBOOKS = (
     Notebook("03_bias", "evaluator", "bias overall and per category, Bland–Altman, MSE decomposition, self-preference"),
     Notebook("04_category_appropriateness", "evaluator", "category × answer model means and harmful shares; run-to-run ICC"),
     Notebook("09_judge_assisted", "study", "judge-assisted estimates (PPI++) and the D-study of runs and judges"),
+    Notebook("11_why_judges_disagree", "study", "why judges disagree: bias models (length, answer model, category, "
+             "self-preference), ordinal leniency, stability card"),
 )
 
 _NOMINAL_NOTEBOOKS = (
