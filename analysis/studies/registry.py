@@ -31,6 +31,7 @@ from typing import Any, Callable, Mapping
 from analysis.data import bhh, dialoguesafety, mentalalign
 from analysis.data.paths import data_root as resolve_data_root
 from analysis.data.tidy import active_jury
+from analysis.stats.sampling import SamplingDesign
 from analysis.studies.evaluators import JURY
 
 SCOPES = ("study", "evaluator")
@@ -101,6 +102,9 @@ class StudySpec:
     aliases: tuple[str, ...] = ()
     path: str | None = None
     """The study file of a user study (what the notebooks get as ``study``); None if built in."""
+    design: SamplingDesign = SamplingDesign("all")
+    """How the references' rated items were chosen (:mod:`analysis.stats.sampling`): what their
+    ratings can estimate, and which estimators apply."""
 
     @property
     def key(self) -> str:
@@ -206,6 +210,8 @@ STUDIES: dict[str, StudySpec] = {spec.name: spec for spec in (
         source=None, load=_load_demo, discover=_discover_demo,
         scale=Scale(1, 5, integer=True), references=("H1", "H2"), evaluator_parameter="evaluator",
         notebooks=_SCORED_NOTEBOOKS, jury=("gpt-4o-mini", "gpt-5-nano", "meta-llama"),
+        design=SamplingDesign("selected", rule="the answer gpt-4o-mini scored lowest (mean of its runs), "
+                                               "per conversation"),
     ),
     StudySpec(
         name="bhh",
@@ -219,6 +225,7 @@ STUDIES: dict[str, StudySpec] = {spec.name: spec for spec in (
                                                 "and 3 LLM labellers; the alternative annotator test")),
         jury=bhh.PAPER_EVALUATORS,
         display_names={"meta-llama": "Llama-4-Scout"},
+        design=SamplingDesign("selected", rule="the answer gpt-4o-mini scored lowest, per conversation"),
     ),
     StudySpec(
         name="mentalalign",
@@ -235,6 +242,7 @@ STUDIES: dict[str, StudySpec] = {spec.name: spec for spec in (
         ),
         display_names={"claude": "Claude-3.5-Haiku", "gemini": "Gemini-2.0-Flash", "gpt-4o": "GPT-4o",
                        "o4-mini": "o4-mini"},
+        design=SamplingDesign("all"),
     ),
     StudySpec(
         name="dialoguesafety",
@@ -246,6 +254,7 @@ STUDIES: dict[str, StudySpec] = {spec.name: spec for spec in (
         scale=Scale(labels=dialoguesafety.CATEGORIES), references=("gold",), evaluator_parameter="system",
         notebooks=(_OVERVIEW, Notebook("07_dialogue_safety", "evaluator",
                                        "metrics against gold over runs, per-category recall, confusion, label bias")),
+        design=SamplingDesign("all"),
     ),
 )}
 
@@ -298,7 +307,8 @@ def user_study(path: str | Path) -> StudySpec:
         name=sf.name, title=sf.title or sf.name, citation=f"user study {file}", source=None,
         load=lambda root, seed: _load_tidy_cached(file), discover=lambda root: _load_tidy_cached(file).evaluators,
         scale=scale, references=sf.references, evaluator_parameter="system" if sf.nominal else "evaluator",
-        notebooks=_NOMINAL_NOTEBOOKS if sf.nominal else _SCORED_NOTEBOOKS, jury=sf.jury, path=file)
+        notebooks=_NOMINAL_NOTEBOOKS if sf.nominal else _SCORED_NOTEBOOKS, jury=sf.jury, path=file,
+        design=sf.design)
 
 
 SYNTHESIS = Notebook("10_synthesis", "study", "the built-in benchmarks in comparable terms: one table, one figure")
