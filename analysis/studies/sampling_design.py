@@ -79,13 +79,16 @@ def design_note(design, table: pl.DataFrame) -> str:
 def design_part(study) -> Part:
     """The judges on all answers and on the review set (:func:`leniency_table`, every
     evaluator and the jury), ``leniency_all_vs_review``; shown: :func:`design_note` for
-    each attribute, then the table. Does not apply to a study without scores or ratings."""
+    each attribute, then the table (for a design rating ``all`` answers: the note only).
+    Does not apply to a study without scores or ratings."""
     ratings = getattr(study.data, "ratings", None)
     refs = tuple(study.spec.references)
     if ratings is None or ratings.height == 0 or not study.evaluators:
         return Part(reason="this study has no evaluator scores: no judges to compare on all answers and the review set")
     if ratings.filter(pl.col("rater").is_in(list(refs))).height == 0:
         return Part(reason=f"no ratings of the references ({', '.join(refs)}): no review set")
+    if study.spec.design.kind == "all":  # the review set is every answer: nothing to put side by side
+        return Part(shown=(design_note(study.spec.design, pl.DataFrame(schema=LENIENCY_SCHEMA)),))
     table = leniency_table(ratings, study.names, references=refs, jury=study.jury)
     notes = tuple(design_note(study.spec.design, table.filter(pl.col("attribute") == a))
                   for a in table["attribute"].unique(maintain_order=True).to_list())
