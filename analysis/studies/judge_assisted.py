@@ -856,6 +856,8 @@ def selection_check(ratings: pl.DataFrame, evaluators: Sequence[str], *, referen
             excludes = not (r.ci_low <= 0 <= r.ci_high)
             if design.kind == "selected":
                 flag = "selected by rule: the rated answers differ" if excludes else "selected by rule"
+            elif excludes and design.kind == "all":
+                flag = "declared all rated, but the unrated answers differ: they are missing not at random"
             elif excludes:
                 flag = (f"{'assumed' if not design.declared else 'declared'} random, but the rated answers differ: "
                         f"not a random sample")
@@ -953,6 +955,10 @@ def selection_part(study, *, by: str | None = "answer_model") -> Part:
         verdict = (f"{differ.height} of {overall.height} evaluators score the selected answers differently from the "
                    f"others (95 % CI of rated − unrated excludes 0): the rated answers stand for the selected "
                    f"population only.")
+    elif differ.height and design.kind == "all":
+        verdict = (f"The design is {design.describe()}, but some answers have no reference rating, and {differ.height} "
+                   f"of {overall.height} evaluators score them differently from the rated ones: the unrated answers "
+                   f"are missing not at random, and estimates of every answer's mean exclude them at a cost.")
     elif differ.height:
         verdict = (f"The design is {design.describe()}, but {differ.height} of {overall.height} evaluators score the "
                    f"rated answers differently from the others: they are not a random sample; treat every "
