@@ -170,7 +170,7 @@ def rated_unrated_difference(rated, unrated, *, strata: Sequence | None = None,
     for h in np.unique(np.concatenate([sr, su])):
         rh, uh = r[sr == h], u[su == h]
         if rh.shape[0] < 2 or uh.shape[0] < 2:
-            raise ValueError(f"stratum {h!r}: need at least 2 rated and 2 unrated items, got {rh.shape[0]} and "
+            raise ValueError(f"stratum {str(h)!r}: need at least 2 rated and 2 unrated items, got {rh.shape[0]} and "
                              f"{uh.shape[0]}")
         w = (rh.shape[0] + uh.shape[0]) / total
         d += w * (rh.mean() - uh.mean())
