@@ -29,6 +29,7 @@ from typing import Sequence
 import numpy as np
 from scipy import special, stats
 
+from analysis.stats.ppi import _vector
 from analysis.stats.result import Result, check_confidence
 
 __all__ = ["DESIGN_KINDS", "SamplingDesign", "SelectionDifference", "rated_unrated_difference"]
@@ -106,15 +107,6 @@ class SelectionDifference(Result):
     method: str = "welch"
 
 
-def _finite(x, name: str) -> np.ndarray:
-    a = np.asarray(x, dtype=float)
-    if a.ndim != 1:
-        raise ValueError(f"{name} must be one-dimensional, got shape {a.shape}")
-    if not np.isfinite(a).all():
-        raise ValueError(f"{name} contains NaN or infinite values; drop those items first")
-    return a
-
-
 def rated_unrated_difference(rated, unrated, *, strata: Sequence | None = None,
                              strata_unrated: Sequence | None = None, confidence: float = 0.95) -> SelectionDifference:
     """Difference between an evaluator's mean score on the rated and on the unrated items.
@@ -147,7 +139,7 @@ def rated_unrated_difference(rated, unrated, *, strata: Sequence | None = None,
         ``pvalue``: two-sided, of ``d = 0``.
     """
     confidence = check_confidence(confidence)
-    r, u = _finite(rated, "rated"), _finite(unrated, "unrated")
+    r, u = _vector(rated, "rated"), _vector(unrated, "unrated")
     if (strata is None) != (strata_unrated is None):
         raise ValueError("give both strata and strata_unrated, or neither")
     if strata is None:

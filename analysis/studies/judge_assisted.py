@@ -958,7 +958,7 @@ def selection_part(study, *, by: str | None = "answer_model") -> Part:
     elif differ.height and design.kind == "all":
         verdict = (f"The design is {design.describe()}, but some answers have no reference rating, and {differ.height} "
                    f"of {overall.height} evaluators score them differently from the rated ones: the unrated answers "
-                   f"are missing not at random, and estimates of every answer's mean exclude them at a cost.")
+                   f"are missing not at random, and the references' means leave out answers unlike the rated ones.")
     elif differ.height:
         verdict = (f"The design is {design.describe()}, but {differ.height} of {overall.height} evaluators score the "
                    f"rated answers differently from the others: they are not a random sample; treat every "
