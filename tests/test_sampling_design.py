@@ -251,7 +251,7 @@ def test_the_leniency_table_and_the_note_follow_the_declared_design(demo):
     # the judge the rule selects on loses most on the review set
     assert table.sort("review_minus_all")["evaluator"][0] == "gpt-4o-mini"
     assert "Leniency order on all answers: " in note
-    assert design_note(SamplingDesign("all"), table).startswith("Every answer was rated")
+    assert design_note(SamplingDesign("all"), table).startswith("The study declares that the references rated every")
     assert "random" in design_note(SamplingDesign("random"), table) and "selected" not in design_note(
         SamplingDesign("random"), table)
     part = design_part(demo)

@@ -58,8 +58,9 @@ def design_note(design, table: pl.DataFrame) -> str:
     in a few sentences, with the numbers of ``table`` (:func:`leniency_table`, one attribute)."""
     judges = table.filter(pl.col("evaluator") != JURY)
     if design.kind == "all":
-        return ("Every answer was rated by the references: the review set is all answers, and every comparison "
-                "below describes the judges on all of them.")
+        return ("The study declares that the references rated every answer (design `all`): the review set is all "
+                "answers, and every comparison below describes the judges on all of them (answers a reference did "
+                "not rate after all are compared with the rated ones in notebook 09 where it applies).")
     if design.kind == "random":
         return (f"The rated answers are a {design.describe()} sample of the answers: comparisons on the review set "
                 f"stand for all answers up to sampling error. The judges' means on both are below; a large "
