@@ -22,6 +22,14 @@
 #   check). Unbiased for the humans' mean whatever the judge's bias, if the rated answers
 #   are a random sample of the group's answers.
 #
+# Whether they are is the study's declared sampling design (`random`, simple or
+# stratified; `all`; or `selected` by a rule). For a `selected` design these estimates,
+# the forest plot and the budget planner are refused with the reason in one line, and the
+# humans' mean over the selected answers, the population they did sample, is shown
+# instead; a stratified random design gets the stratified estimator. The first section
+# tests the design: a judge scoring the rated answers differently from the others says
+# they are not a random sample.
+#
 # `mean` is in points on the 1–5 scale (higher = more appropriate); `pct_harmful` is the
 # percentage of ratings ≤ 2. Intervals are 95 %, cluster-robust over conversations.
 # `n_effective` is the number of human ratings alone that would give the judge-assisted
@@ -55,6 +63,25 @@ s = open_study(study, data_root=data_root, seed=seed, output_dir=output_dir)
 
 # %%
 ja.applicability(s)
+
+# %% [markdown]
+# ## Are the rated answers a random sample?
+# Each evaluator's mean score on the rated and on the unrated answers and the difference
+# (rated − unrated, points on the scale, Welch 95 % interval; stratified designs: within
+# strata), overall and per answer model. Under a random design the difference is 0 up to
+# sampling error; `flag` names a design that claims `random` and is not.
+
+# %%
+show_part(ja.selection_part(s), s.tables_dir)
+
+# %% [markdown]
+# ## The mean of the selected answers (`selected` designs)
+# What the rated answers can estimate when a rule chose them: the humans' mean over the
+# answers the rule selects, in conversations like these (cluster-robust 95 % intervals),
+# overall, per answer model and per category. Not the mean of every answer.
+
+# %%
+show_part(ja.sampled_population_part(s), s.tables_dir)
 
 # %% [markdown]
 # ## Judge-assisted estimates per answer model and per crisis category

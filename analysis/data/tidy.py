@@ -27,6 +27,10 @@ The study file (TOML)::
     references = ["H1", "H2"]     # human or gold raters; every other rater is an evaluator
     jury = ["judge-a", "judge-b"] # optional: adds evaluator "jury" = mean of these
     attribute = "appropriateness" # optional: which attribute to analyse when there are several
+    design = "random"             # optional: how the references' items were chosen: "random", "all"
+                                  # or "selected" (then design_rule = "how"); default: random, assumed
+    # design_rule = "the answer judge-a scored lowest, per conversation"   # for design = "selected"
+    # strata = "category"         # for a stratified random sample: the standard column (category or source)
     [columns]                     # optional: standard name = the file's column
     item = "response_id"
     [own_source]                  # optional: evaluator = the source of its own model family
@@ -54,11 +58,14 @@ import polars as pl
 from analysis.data.study_data import RatingsBacked
 from analysis.data.ratings import (AUDIT_SCHEMA, REASON_MISSING, DataError, make_ratings, parse_score,
                                    parse_whole)
+from analysis.stats.sampling import DESIGN_KINDS, SamplingDesign
 
 STANDARD_COLUMNS = ("item", "rater", "score", "run", "category", "cluster", "source", "attribute", "length")
 REQUIRED_COLUMNS = ("item", "rater", "score")
 KEYS = ("name", "ratings", "scale", "integer", "labels", "references", "jury", "attribute", "columns",
-        "own_source", "title", "description", "ratings_outside_study_folder")
+        "own_source", "title", "description", "ratings_outside_study_folder", "design", "design_rule", "strata")
+STRATA_COLUMNS = ("category", "source")
+"""The standard columns a stratified random design may be stratified by."""
 REASON_UNKNOWN_LABEL = "label not in the study's labels"
 JURY = "jury"
 """The name of the jury evaluator: the mean of a study's jury members."""
@@ -126,6 +133,7 @@ class StudyFile:
     columns: dict[str, str] = field(default_factory=dict)
     own_source: dict[str, str] = field(default_factory=dict)
     title: str | None = None
+    design: SamplingDesign = SamplingDesign("random", declared=False)
 
     @property
     def nominal(self) -> bool:
@@ -287,11 +295,39 @@ def read_study_file(path: str | Path) -> StudyFile:
     attribute = raw.get("attribute")
     if attribute is not None and not isinstance(attribute, str):
         problems.append(f"key 'attribute': expected a string, got {attribute!r}")
+    design = _read_design(raw, problems)
     if problems:
         raise StudyFileError(path, problems)
     return StudyFile(path=path.resolve(), name=name, ratings=target, references=tuple(refs),
                      low=low, high=high, integer=integer, labels=tuple(labels), jury=tuple(jury),
-                     attribute=attribute, columns=dict(columns), own_source=dict(own), title=raw.get("title"))
+                     attribute=attribute, columns=dict(columns), own_source=dict(own), title=raw.get("title"),
+                     design=design)
+
+
+def _read_design(raw: dict, problems: list[str]) -> SamplingDesign:
+    """The keys ``design``, ``design_rule`` and ``strata`` as a :class:`SamplingDesign`
+    (``random``, not declared, when the file has none of them); problems are appended."""
+    kind, rule, strata = raw.get("design"), raw.get("design_rule", ""), raw.get("strata")
+    if kind is None and not rule and strata is None:
+        return SamplingDesign("random", declared=False)
+    ok = True
+    if kind not in DESIGN_KINDS:
+        problems.append(f"key 'design': expected one of {', '.join(map(repr, DESIGN_KINDS))}, got {_short(kind)}")
+        ok = False
+    if not isinstance(rule, str):
+        problems.append(f"key 'design_rule': expected a sentence (a string), got {_short(rule)}")
+        ok = False
+    elif kind == "selected" and not rule.strip():
+        problems.append("key 'design_rule': design = \"selected\" needs the rule that chose the rated items")
+        ok = False
+    elif rule and kind != "selected":
+        problems.append(f"key 'design_rule': only for design = \"selected\" (design is {_short(kind)})")
+        ok = False
+    if strata is not None and (kind != "random" or strata not in STRATA_COLUMNS):
+        problems.append(f"key 'strata': for design = \"random\" only, one of {', '.join(STRATA_COLUMNS)}; "
+                        f"got {_short(strata)} with design {_short(kind)}")
+        ok = False
+    return SamplingDesign(kind, rule=rule, strata=strata) if ok else SamplingDesign("random", declared=False)
 
 
 def _csv_problem(path: Path) -> str:
