@@ -79,7 +79,7 @@ evaluators, because run 1 of gpt-4o-mini and run 1 of meta-llama are unrelated A
 calls, with nothing in common that a crossed run facet would model (Brennan 2001,
 ch. 3-4; :mod:`analysis.stats.gtheory`). Components by ANOVA (expected mean squares)
 on the balanced part (responses with every run of every evaluator), cross-checked by
-REML (statsmodels ``MixedLM``) on a random sample of responses that keeps the
+REML (:func:`analysis.stats.gtheory.g_study`) on a random sample of responses that keeps the
 incomplete ones; bootstrap CIs resample conversations with their answers. The one-facet
 ``p x i`` study of each evaluator's runs gives "with <evaluator>, k runs give Phi = ...".
 """
