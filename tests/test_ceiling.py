@@ -141,3 +141,64 @@ def test_human_ceiling_with_three_references_is_leave_one_out():
     assert icc.row(3, named=True)["verdict"] is not None
     with pytest.raises(ValueError, match="at least two"):
         human_ceiling(ev, h[:, 0])
+
+
+# --- the overview: a ceiling with any number of references -----------------------------------
+
+@pytest.fixture(scope="module")
+def three_humans(tmp_path_factory):
+    """The demo study as a user's study file with a third human (H1's ratings, one point
+    off on a fixed fifth of the answers)."""
+    from analysis.data.demo import generate_demo
+
+    folder = tmp_path_factory.mktemp("three")
+    ratings = generate_demo(seed=11).ratings
+    h3 = ratings.filter(pl.col("rater") == "H1")
+    rng = np.random.default_rng(4)
+    shift = np.where(rng.random(h3.height) < 0.2, rng.choice([-1.0, 1.0], h3.height), 0.0)
+    h3 = h3.with_columns(pl.lit("H3").alias("rater"), (pl.col("score") + shift).clip(1, 5).alias("score"))
+    tidy = pl.concat([ratings, h3]).select(
+        pl.col("response_id").alias("answer_id"), pl.col("rater").alias("annotator"),
+        pl.col("score").cast(pl.Int64).alias("rating"), pl.col("eval_run").alias("pass"),
+        pl.col("category").alias("crisis"), pl.col("item_id").alias("conversation"))
+    tidy.write_csv(folder / "ratings.csv")
+    (folder / "study.toml").write_text("""
+name = "three-humans"
+ratings = "ratings.csv"
+scale = [1, 5]
+integer = true
+references = ["H1", "H2", "H3"]
+
+[columns]
+item = "answer_id"
+rater = "annotator"
+score = "rating"
+run = "pass"
+category = "crisis"
+cluster = "conversation"
+""")
+    return folder / "study.toml"
+
+
+def test_overview_has_a_ceiling_with_three_references(three_humans):
+    from analysis.studies.overview import overview_table, synthesis_table
+    from analysis.studies.registry import load_study
+    from analysis.studies.scored import HUMAN_MEAN
+
+    study = load_study(str(three_humans))
+    table = overview_table(study, n_boot=100, seed=1)
+    scores = study.review_scores()
+    h = np.column_stack([scores.column(r) for r in ("H1", "H2", "H3")])
+    np.testing.assert_allclose(scores.column(HUMAN_MEAN), h.mean(axis=1))
+    hh = np.mean([icc_batch(h[:, list(p)])[ICC_TYPES.index("ICC(A,1)")] for p in itertools.combinations(range(3), 2)])
+    for row in table.iter_rows(named=True):
+        assert row["n_references"] == 3
+        assert row["human_icc_a1"] == pytest.approx(hh, rel=1e-12)
+        assert row["ceiling_icc_a1"] == pytest.approx(float(ceiling_icc(hh, 3)), rel=1e-12)
+        assert row["ceiling_icc_a1_ci_low"] < row["ceiling_icc_a1"] < row["ceiling_icc_a1_ci_high"]
+        assert row["ceiling_icc_c1"] is not None and row["verdict"] is not None
+        assert row["delta_icc_a1"] is not None
+    synth = synthesis_table([study], n_boot=50, seed=1)
+    a = synth.filter(pl.col("measure") == "ICC(A,1)")["human_ceiling"].unique().to_list()
+    assert a == [pytest.approx(table["ceiling_icc_a1"][0])]
+    assert synth.filter(pl.col("measure") == "ICC(C,1)")["human_ceiling"].null_count() == 0

@@ -104,10 +104,13 @@ def overview_forest(study, overview: pl.DataFrame, *, width: float):
     long = pl.concat([overview.select("evaluator", pl.lit(label).alias("measure"), pl.col(m).alias("estimate"),
                                       pl.col(f"{m}_ci_low").alias("ci_low"), pl.col(f"{m}_ci_high").alias("ci_high"))
                       for m, label in (("icc_a1", "ICC(A,1)"), ("icc_c1", "ICC(C,1)"))])
-    ceiling = overview["human_icc_a1"].drop_nulls()
+    ceiling = overview.drop_nulls("ceiling_icc_a1") if "ceiling_icc_a1" in overview.columns else overview.clear()
+    first = ceiling.row(0, named=True) if ceiling.height else None
     return forest_plot(long, xlabel="ICC with the human mean (95% BCa CI)", width=width,
-                       reference=float(ceiling[0]) if ceiling.len() else None,
-                       reference_label="human–human ICC(A,1) (one human vs the other)",
+                       reference=float(first["ceiling_icc_a1"]) if first else None,
+                       reference_label=(f"ceiling: a judge as good as one human, ICC(A,1) vs the mean of "
+                                        f"{first['n_references']} (human–human {first['human_icc_a1']:.2f})"
+                                        if first else None),
                        title=f"{spec.title}: evaluators against the humans")
 
 
@@ -117,11 +120,12 @@ def synthesis_forest(table: pl.DataFrame, *, width: float):
 
     rows = table.with_columns((pl.col("study") + ": " + pl.col("evaluator") + pl.when(
         pl.col("attribute").is_not_null()).then(" · " + pl.col("attribute")).otherwise(pl.lit(""))).alias("evaluator"))
-    ceiling = table["human_ceiling"].drop_nulls()
+    ceiling = table.filter(pl.col("measure") == "ICC(A,1)")["human_ceiling"].drop_nulls()
     return forest_plot(rows.select("evaluator", "measure", "estimate", "ci_low", "ci_high"), width=width,
                        xlabel="agreement with the human reference (ICC or Cohen's κ)",
                        reference=float(ceiling[0]) if ceiling.len() else None,
-                       reference_label="human–human ICC(A,1), Between Help and Harm",
+                       reference_label="ceiling: a judge as good as one human, ICC(A,1) vs the human mean, "
+                                       "Between Help and Harm",
                        title="LLM judges against humans, three benchmarks")
 
 
