@@ -84,7 +84,8 @@ def _write(frame: pl.DataFrame, name: str, out: Path, *, caption: str) -> list[P
 
 def overview_forest(study, overview: pl.DataFrame, *, width: float):
     """The overview's forest plot: ICC(A,1) and ICC(C,1) against the human mean with the
-    human–human ceiling (scored studies), response-level ICC(A,1) per judge × attribute
+    ceiling for an evaluator as good as one human against that mean (``ceiling_icc_a1``,
+    Spearman–Brown from the human–human ICC(A,1); scored studies with 2+ references), response-level ICC(A,1) per judge × attribute
     (MentalAlign-70k), or κ of the majority vote (nominal studies)."""
     from analysis.reporting.figures import forest_plot
 
@@ -108,9 +109,8 @@ def overview_forest(study, overview: pl.DataFrame, *, width: float):
     first = ceiling.row(0, named=True) if ceiling.height else None
     return forest_plot(long, xlabel="ICC with the human mean (95% BCa CI)", width=width,
                        reference=float(first["ceiling_icc_a1"]) if first else None,
-                       reference_label=(f"ceiling: a judge as good as one human, ICC(A,1) vs the mean of "
-                                        f"{first['n_references']} (human–human {first['human_icc_a1']:.2f})"
-                                        if first else None),
+                       reference_label=(f"ceiling: one human vs the mean of {first['n_references']} "
+                                        f"(human–human {first['human_icc_a1']:.2f})" if first else None),
                        title=f"{spec.title}: evaluators against the humans")
 
 
@@ -124,8 +124,7 @@ def synthesis_forest(table: pl.DataFrame, *, width: float):
     return forest_plot(rows.select("evaluator", "measure", "estimate", "ci_low", "ci_high"), width=width,
                        xlabel="agreement with the human reference (ICC or Cohen's κ)",
                        reference=float(ceiling[0]) if ceiling.len() else None,
-                       reference_label="ceiling: a judge as good as one human, ICC(A,1) vs the human mean, "
-                                       "Between Help and Harm",
+                       reference_label="ceiling: one human vs the human mean, Between Help and Harm",
                        title="LLM judges against humans, three benchmarks")
 
 
