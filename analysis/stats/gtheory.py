@@ -77,8 +77,8 @@ Estimators
   data where no ANOVA estimate is negative REML equals ANOVA. ``L`` is computed by
   blocks (the item-level effects ``p``, ``pe``, ``pr`` are block-diagonal over items; the
   evaluator and run effects are few columns), so a fit costs time linear in the items:
-  about 2 s for 200 x 3 x 3 and 4 s for 500 x 3 x 3 (statsmodels' dense fit, used
-  before: 70 s for 200 x 3 x 3).
+  about 2 s for 200 x 3 x 3 and 4 s for 500 x 3 x 3 (the dense statsmodels fit used
+  before: 180 s for 200 x 3 x 3, on the same busy machine).
 
 D study (Brennan 2001, ch. 4; random facets unless stated)
 -----------------------------------------------------------
