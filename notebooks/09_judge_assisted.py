@@ -117,9 +117,21 @@ show_figure(budget, budget_plan_plot, "budget_plan", figures_dir)
 # ## D-study: how many runs, how many judges?
 # G study `p × (r:e)`: runs are nested within evaluators, because run 1 of one judge and
 # run 1 of another are unrelated calls. ANOVA components on the answers with every run
-# of every evaluator, bootstrap CIs over conversations; REML on a random sample of
-# answers as a cross-check. `percent` is each component's share of the variance of a
-# single score.
+# of every evaluator; REML on a random sample of answers as a cross-check (its REML
+# log-likelihood in `reml_loglik`; a warning names any component estimated at 0).
+# `percent` is each component's share of the variance of a single score.
+#
+# Two intervals. `ci_low`/`ci_high` (and `phi_ci_*`, `g_ci_*` in the D-study table)
+# resample conversations: they are **conditional on these judges** and their runs.
+# `gci_low`/`gci_high` (and `phi_gci_*`, `g_gci_*`) sample the judges and runs too
+# (generalized CIs): σ²(judge) rests on the study's judges only (3 judges: 2 degrees of
+# freedom, `satterthwaite_df`), so "Φ with n judges drawn at random like these" is known
+# only roughly, whatever the number of answers.
+#
+# Two statements not to confuse. "k runs of a judge give Φ = …" is the **consistency of a
+# judge with itself** (its runs, the judge fixed). It says nothing about the judge's
+# **agreement with the humans**: that is the overview's ICC(A,1) against the human mean,
+# to be read against the ceiling for a judge as good as one human (notebook 00).
 
 # %%
 dstudy = ja.dstudy_part(s, n_boot=n_boot, seed=seed)

@@ -280,7 +280,27 @@ def test_bhh_smallest_n_is_consistent_with_the_table(bhh_dstudy):
     row = d.table.filter((pl.col("design") == "runs of gpt-4o-mini") & (pl.col("n_runs") == 3)).row(0, named=True)
     assert sentence.startswith(f"With gpt-4o-mini, 3 runs give Φ = {row['phi']:.2f}")
     k1 = smallest_n(d.g, 0.8, vary="evaluators", n_runs=1)
-    assert f"or {k1} judges with one run each" in sentence
+    assert f"needs {k1} judges with one run each" in sentence
+    assert "the consistency of gpt-4o-mini with itself" in sentence and "not its agreement with humans" in sentence
+    at = nested.filter((pl.col("n_evaluators") == k1) & (pl.col("n_runs") == 1)).row(0, named=True)
+    assert f"[{at['phi_gci_low']:.2f}, {at['phi_gci_high']:.2f}] when the judges are sampled too" in sentence
+    assert f"[{at['phi_ci_low']:.2f}, {at['phi_ci_high']:.2f}] conditional on these 3 judges" in sentence
+
+
+@pytest.mark.real_data
+def test_bhh_intervals_with_judge_sampling(bhh_dstudy):
+    """sigma^2(judge) rests on 3 judges (2 df): its interval with the judges sampled is two
+    orders of magnitude wide, against the narrow one of the bootstrap over conversations;
+    so is the interval of Phi for judges drawn at random."""
+    _, d = bhh_dstudy
+    e = d.components.filter((pl.col("method") == "anova") & (pl.col("component") == "e")).row(0, named=True)
+    assert e["satterthwaite_df"] == pytest.approx(2, abs=0.01)
+    assert e["gci_low"] < e["ci_low"] and e["gci_high"] > 10 * e["ci_high"]
+    nested = d.table.filter(pl.col("design") == "p x (r:e)")
+    assert (nested["phi_gci_high"] - nested["phi_gci_low"] > nested["phi_ci_high"] - nested["phi_ci_low"]).all()
+    # a judge fixed: its runs' interval with the runs sampled is as narrow as the bootstrap's
+    runs = d.table.filter(pl.col("design").str.starts_with("runs of "))
+    assert ((runs["phi_gci_low"] <= runs["phi"]) & (runs["phi"] <= runs["phi_gci_high"])).all()
 
 
 # ---------------------------------------------------------------------------------------

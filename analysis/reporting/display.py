@@ -31,6 +31,7 @@ UNITS = {
     "judge_mean": "judge mean (points)", "mean": "mean", "n": "n", "n_items": "items", "n_records": "records",
     "agreement_pct": "agreement (%)", "pct_le2": "score ≤ 2 (%)", "pct_eq1": "score = 1 (%)",
     "icc_a1": "ICC(A,1)", "icc_c1": "ICC(C,1)", "human_icc_a1": "human–human ICC(A,1)",
+    "ceiling_icc_a1": "ceiling ICC(A,1) vs the human mean", "ceiling_icc_c1": "ceiling ICC(C,1) vs the human mean",
     "delta_icc_a1": "Δ ICC(A,1) vs the other human", "run_icc_a1": "run-to-run ICC(A,1)",
     "majority_kappa": "κ (majority vote)", "kappa": "κ (mean of runs)", "kappa_sd": "κ SD",
     "cohen_kappa": "Cohen's κ", "gwet_ac1": "Gwet AC1", "gwet_ac2_quadratic": "Gwet AC2 (quadratic)",

@@ -68,7 +68,8 @@ def _write(frame: pl.DataFrame, name: str, out: Path, *, caption: str) -> list[P
 
 def overview_forest(study, overview: pl.DataFrame, *, width: float):
     """The overview's forest plot: ICC(A,1) and ICC(C,1) against the human mean with the
-    human–human ceiling (scored studies), response-level ICC(A,1) per judge × attribute
+    ceiling for an evaluator as good as one human against that mean (``ceiling_icc_a1``,
+    Spearman–Brown from the human–human ICC(A,1); scored studies with 2+ references), response-level ICC(A,1) per judge × attribute
     (MentalAlign-70k), or κ of the majority vote (nominal studies)."""
     from analysis.reporting.figures import forest_plot
 
@@ -82,11 +83,11 @@ def synthesis_forest(table: pl.DataFrame, *, width: float):
 
     rows = table.with_columns((pl.col("study") + ": " + pl.col("evaluator") + pl.when(
         pl.col("attribute").is_not_null()).then(" · " + pl.col("attribute")).otherwise(pl.lit(""))).alias("evaluator"))
-    ceiling = table["human_ceiling"].drop_nulls()
+    ceiling = table.filter(pl.col("measure") == "ICC(A,1)")["human_ceiling"].drop_nulls()
     return forest_plot(rows.select("evaluator", "measure", "estimate", "ci_low", "ci_high"), width=width,
                        xlabel="agreement with the human reference (ICC or Cohen's κ)",
                        reference=float(ceiling[0]) if ceiling.len() else None,
-                       reference_label="human–human ICC(A,1), Between Help and Harm",
+                       reference_label="ceiling: one human vs the human mean, Between Help and Harm",
                        title="LLM judges against humans, three benchmarks")
 
 

@@ -87,9 +87,23 @@ evaluators, because run 1 of gpt-4o-mini and run 1 of meta-llama are unrelated A
 calls, with nothing in common that a crossed run facet would model (Brennan 2001,
 ch. 3-4; :mod:`analysis.stats.gtheory`). Components by ANOVA (expected mean squares)
 on the balanced part (responses with every run of every evaluator), cross-checked by
-REML (statsmodels ``MixedLM``) on a random sample of responses that keeps the
-incomplete ones; bootstrap CIs resample conversations with their answers. The one-facet
-``p x i`` study of each evaluator's runs gives "with <evaluator>, k runs give Phi = ...".
+REML (:func:`analysis.stats.gtheory.g_study`) on a random sample of responses that keeps the
+incomplete ones. Two kinds of interval: the bootstrap resamples conversations with their
+answers (``ci_low``, ``ci_high``: conditional on these 3 judges and their runs), and the
+generalized CIs (``gci_low``, ``gci_high``; :func:`analysis.stats.gtheory.d_study_intervals`)
+sample the judges and runs too, under the normal random-effects model with independent
+answers. ``sigma^2(judge)`` rests on 3 judges, 2 degrees of freedom: on Between Help and
+Harm its bootstrap interval is [0.030, 0.044], its GCI [0.010, 1.45]; "Phi >= 0.8 needs 3
+judges drawn at random like these" holds at Phi = 0.84, [0.80, 0.88] conditional on these
+judges and [0.39, 0.86] with the judges sampled. The GCI treats the answers as independent
+(they are clustered in conversations), so its item part is too narrow; here the judge
+part dominates it.
+
+Two statements not to confuse: the one-facet ``p x i`` study of each evaluator's runs gives
+"with <evaluator>, k runs give Phi = ..." (0.98 for gpt-4o-mini): the consistency of a
+judge with *itself*; the agreement of a judge with the *humans* is the overview's
+ICC(A,1) against the human mean (0.55-0.71 on Between Help and Harm, against a ceiling of
+0.89 for a judge as good as one human: :mod:`analysis.stats.ceiling`).
 """
 
 from __future__ import annotations
@@ -101,7 +115,9 @@ import numpy as np
 import polars as pl
 
 from analysis.stats.bootstrap import ResamplePlan
-from analysis.stats.gtheory import GStudy, d_study, g_study, g_study_bootstrap, smallest_n
+from analysis.stats.gtheory import (
+    GStudy, component_intervals, d_study, d_study_intervals, g_study, g_study_bootstrap, smallest_n,
+)
 from analysis.stats.ppi import ppi_mean_grouped, ppi_mean_stratified, ppi_sample_size
 from analysis.stats.result import resolve_confidence
 from analysis.stats.sampling import SamplingDesign, rated_unrated_difference
@@ -477,8 +493,11 @@ def run_scores_array(ratings: pl.DataFrame, evaluators: Sequence[str], *, attrib
 class DStudy:
     """The G study and D study of a study's evaluators x runs.
 
-    ``components``: variance components of ``p x (r:e)`` (ANOVA on the balanced part,
-    bootstrap CIs; REML rows on a random sample), ``table``: :data:`DSTUDY_COLUMNS` rows
+    ``components``: variance components of ``p x (r:e)`` (ANOVA on the balanced part:
+    ``ci_low``/``ci_high`` bootstrap over conversations, conditional on these judges and
+    runs; ``gci_low``/``gci_high`` generalized CIs with the judges and runs sampled too,
+    ``satterthwaite_df`` the degrees of freedom each rests on; REML rows on a random
+    sample, with their REML log-likelihood ``reml_loglik``), ``table``: :data:`DSTUDY_COLUMNS` rows
     for the nested design with random evaluators and the one-facet study of each
     evaluator's runs; ``g``: the ANOVA G study; ``per_evaluator``: evaluator -> its
     ``p x i`` G study over runs; ``n_balanced``/``n_responses``: responses used/all.
@@ -493,7 +512,11 @@ class DStudy:
 
 
 DSTUDY_COLUMNS = ("design", "n_evaluators", "n_runs", "g_coefficient", "g_ci_low", "g_ci_high", "phi",
-                  "phi_ci_low", "phi_ci_high")
+                  "phi_ci_low", "phi_ci_high", "g_gci_low", "g_gci_high", "phi_gci_low", "phi_gci_high")
+"""``*_ci_*``: bootstrap over conversations, conditional on these judges and runs;
+``*_gci_*``: generalized CI with the judges and runs sampled too
+(:func:`analysis.stats.gtheory.d_study_intervals`; for ``runs of <evaluator>`` the judge
+is fixed and its runs are sampled)."""
 
 
 def _boot_table(boot: pl.DataFrame, design: str, single_facet: str | None = None) -> pl.DataFrame:
@@ -506,7 +529,17 @@ def _boot_table(boot: pl.DataFrame, design: str, single_facet: str | None = None
     out = g.join(phi, on=["n_evaluators", "n_runs"], nulls_equal=True)
     if single_facet == "runs":  # the p x i bootstrap puts the facet size in n_evaluators
         out = out.with_columns(pl.lit(1, dtype=pl.Int64).alias("n_evaluators"), pl.col("n_evaluators").alias("n_runs"))
-    return out.select(pl.lit(design).alias("design"), *DSTUDY_COLUMNS[1:])
+    return out.select(pl.lit(design).alias("design"), *DSTUDY_COLUMNS[1:9])
+
+
+def _with_gci(table: pl.DataFrame, gci: pl.DataFrame, single_facet: str | None = None) -> pl.DataFrame:
+    """``table`` (:func:`_boot_table`) with the generalized CIs of :func:`d_study_intervals`."""
+    gci = gci.select("n_evaluators", "n_runs", pl.col("g_ci_low").alias("g_gci_low"),
+                     pl.col("g_ci_high").alias("g_gci_high"), pl.col("phi_ci_low").alias("phi_gci_low"),
+                     pl.col("phi_ci_high").alias("phi_gci_high"))
+    if single_facet == "runs":
+        gci = gci.with_columns(pl.lit(1, dtype=pl.Int64).alias("n_evaluators"))
+    return table.join(gci, on=["n_evaluators", "n_runs"], how="left").select(DSTUDY_COLUMNS)
 
 
 def dstudy(ratings: pl.DataFrame, evaluators: Sequence[str], *, attribute: str | None = None,
@@ -533,38 +566,49 @@ def dstudy(ratings: pl.DataFrame, evaluators: Sequence[str], *, attribute: str |
     g = g_study(bal.scores, design)
     plan = ResamplePlan(bal.scores.shape[0], n_boot=n_boot, seed=seed, clusters=list(bal.items))
     boot = g_study_bootstrap(bal.scores, design, n_evaluators=list(n_evaluators), n_runs=list(n_runs), plan=plan)
+    facets = component_intervals(g, seed=seed).select(
+        "component", pl.col("ci_low").alias("gci_low"), pl.col("ci_high").alias("gci_high"),
+        pl.col("df").alias("satterthwaite_df"))
     comp = g.table().join(
         boot.filter(pl.col("quantity").str.starts_with("var(")).select(
             pl.col("quantity").str.slice(4).str.strip_chars_end(")").alias("component"), "ci_low", "ci_high"),
-        on="component", how="left").with_columns(pl.lit("anova").alias("method"),
-                                                 pl.lit(bal.scores.shape[0]).alias("n_responses"))
+        on="component", how="left").join(facets, on="component", how="left").with_columns(
+        pl.lit("anova").alias("method"), pl.lit(bal.scores.shape[0]).alias("n_responses"))
     frames = [comp]
     if reml_responses:
         rng = np.random.default_rng(np.random.SeedSequence([seed, 1]))
         take = np.sort(rng.choice(full.scores.shape[0], min(reml_responses, full.scores.shape[0]), replace=False))
         gr = g_study(full.scores[take], design, method="reml")
         frames.append(gr.table().select("component", "variance", "variance_raw", "percent").with_columns(
-            pl.lit("reml").alias("method"), pl.lit(int(take.shape[0])).alias("n_responses")))
+            pl.lit("reml").alias("method"), pl.lit(int(take.shape[0])).alias("n_responses"),
+            pl.lit(gr.loglik).alias("reml_loglik")))
     components = pl.concat(frames, how="diagonal_relaxed").select(
-        "method", "component", "variance", "variance_raw", "percent", "ci_low", "ci_high", "df", "mean_square",
-        "n_responses")
-    tables = [_boot_table(boot, design)]
+        "method", "component", "variance", "variance_raw", "percent", "ci_low", "ci_high", "gci_low", "gci_high",
+        "satterthwaite_df", "df", "mean_square", "n_responses",
+        pl.col("reml_loglik") if reml_responses else pl.lit(None, pl.Float64).alias("reml_loglik"))
+    tables = [_with_gci(_boot_table(boot, design), d_study_intervals(g, list(n_evaluators), list(n_runs), seed=seed))]
     per = {}
     for j, e in enumerate(evaluators):
         ge = g_study(bal.scores[:, j, :], "p x i", facet="runs")
         per[e] = ge
         be = g_study_bootstrap(bal.scores[:, j, :], "p x i", n_evaluators=list(n_runs), plan=plan)
-        tables.append(_boot_table(be, f"runs of {e}", single_facet="runs"))
+        tables.append(_with_gci(_boot_table(be, f"runs of {e}", single_facet="runs"),
+                                d_study_intervals(ge, n_runs=list(n_runs), seed=seed), single_facet="runs"))
     table = pl.concat(tables).with_columns(pl.col("n_evaluators").cast(pl.Int64), pl.col("n_runs").cast(pl.Int64))
     return DStudy(components=components, table=table, g=g, per_evaluator=per, n_balanced=bal.scores.shape[0],
                   n_responses=full.scores.shape[0])
 
 
 def dstudy_sentence(d: DStudy, evaluator: str, *, target: float = 0.8) -> str:
-    """"With <evaluator>, k runs give Phi = ... [CI]; Phi >= target needs ... runs or ... judges"."""
+    """Two statements that must not be confused: the consistency of ``evaluator`` with
+    itself (its runs, the judge fixed: "k runs give Phi = ..."), and how many judges drawn
+    at random like these reach ``target`` (with the interval of that Phi when the judges'
+    own sampling is included, and conditional on these judges). Neither is agreement with
+    the humans (the overview's ICC against the human mean)."""
     if evaluator not in d.per_evaluator:
         raise ValueError(f"no runs of {evaluator!r} in this D study: {', '.join(d.per_evaluator)}")
     k = d.g.sizes["r"]
+    n_e = len(d.per_evaluator)
     row = d.table.filter((pl.col("design") == f"runs of {evaluator}") & (pl.col("n_runs") == k))
     own = d.per_evaluator[evaluator]
     phi_k = float(d_study(own, n_runs=k)["phi"][0])
@@ -572,16 +616,31 @@ def dstudy_sentence(d: DStudy, evaluator: str, *, target: float = 0.8) -> str:
     runs_needed = smallest_n(own, target, vary="runs")
     judges_1 = smallest_n(d.g, target, vary="evaluators", n_runs=1)
     judges_k = smallest_n(d.g, target, vary="evaluators", n_runs=k)
+
     def plural(n, word):
         return f"{n} {word}" + ("" if n == 1 else "s")
 
     runs_txt = (f"{plural(runs_needed, 'run')} of {evaluator}" if runs_needed is not None
                 else f"more runs of {evaluator} than any feasible number")
-    judges_txt = (f"{plural(judges_1, 'judge')} with one run each ({judges_k} with {k} runs each)"
-                  if judges_1 is not None else "more judges than any feasible number")
-    return (f"With {evaluator}, {k} runs give Φ = {phi_k:.2f}{ci} (the dependability of the mean of its runs, "
-            f"{evaluator} itself fixed); Φ ≥ {target:g} needs {runs_txt}, or {judges_txt}, judges drawn at "
-            f"random like these {len(d.per_evaluator)} (p × (r:e), {d.n_balanced} answers).")
+    own_txt = (f"With {evaluator}, {k} runs give Φ = {phi_k:.2f}{ci}: the consistency of {evaluator} with itself "
+               f"(the dependability of the mean of its runs, the judge fixed), not its agreement with humans; "
+               f"Φ ≥ {target:g} needs {runs_txt}.")
+    design_txt = f"Judges drawn at random like these {n_e} (p × (r:e), {d.n_balanced} answers)"
+    if judges_1 is None:
+        return f"{own_txt} {design_txt}: Φ ≥ {target:g} needs more judges than any feasible number."
+    at = d.table.filter((pl.col("design") == "p x (r:e)") & (pl.col("n_evaluators") == judges_1)
+                        & (pl.col("n_runs") == 1))
+    if at.height:
+        r = at.row(0, named=True)
+    else:
+        r = d_study_intervals(d.g, judges_1, 1).row(0, named=True)
+        r = r | {"phi_gci_low": r["phi_ci_low"], "phi_gci_high": r["phi_ci_high"], "phi_ci_low": None}
+    cond = (f", [{r['phi_ci_low']:.2f}, {r['phi_ci_high']:.2f}] conditional on these {n_e} judges"
+            if r.get("phi_ci_low") is not None else "")
+    return (f"{own_txt} {design_txt}: Φ ≥ {target:g} needs {plural(judges_1, 'judge')} with one run each "
+            f"({judges_k} with {k} runs each); with {plural(judges_1, 'judge')}, one run each, Φ = {r['phi']:.2f} "
+            f"[{r['phi_gci_low']:.2f}, {r['phi_gci_high']:.2f}] when the judges are sampled too (σ²(judge) rests "
+            f"on {n_e} judges, {n_e - 1} df){cond}.")
 
 
 # ---------------------------------------------------------------------------------------
