@@ -218,12 +218,12 @@ def _become_kernel(conn: socket.socket) -> None:
         os._exit(code)
 
 
-def serve(socket_path: str, notebooks_dir: str, ready_fd: int | None = None) -> None:
+def serve(socket_path: str, notebooks_dir: str, ready_fd: int | None = None, parent: int | None = None) -> None:
     """The server's main loop: preload, then fork one kernel per connection until the
-    parent process is gone (or SIGTERM)."""
-    parent = os.getppid()
+    parent process (``parent``, the render) is gone (or SIGTERM)."""
+    parent = os.getppid() if parent is None else parent
     die_with_parent(signal.SIGTERM)
-    if os.getppid() != parent:
+    if os.getppid() != parent:  # gone already
         return
     os.environ["MPLBACKEND"] = INLINE_BACKEND  # before matplotlib reads it at import
     # debugpy (under ipykernel.debugger) warns on stderr at import that Python's frozen
@@ -312,9 +312,9 @@ class KernelServer:
         self.socket_path = os.path.join(self._tmp.name, "s")
         read, write = os.pipe()
         code = ("import sys; from analysis.render.kernels import serve; "
-                "serve(sys.argv[1], sys.argv[2], int(sys.argv[3]))")
+                "serve(sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))")
         self.proc = subprocess.Popen([sys.executable, "-c", code, self.socket_path, str(self.notebooks_dir),
-                                      str(write)], pass_fds=(write,), stdin=subprocess.DEVNULL,
+                                      str(write), str(os.getpid())], pass_fds=(write,), stdin=subprocess.DEVNULL,
                                      start_new_session=True, env=os.environ | self.extra_env)
         os.close(write)
         self._ready = read
