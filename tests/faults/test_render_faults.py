@@ -211,10 +211,30 @@ def _descendants(pid: int) -> list:
     return []
 
 
+def _hanging_render(root: Path, notebooks: Path) -> subprocess.Popen:
+    """The render of ``_render`` on copies of the notebooks that end by sleeping for ten
+    minutes: killed, its workers and kernels would run on for that long unless they end
+    with it."""
+    import json
+    import shutil
+
+    shutil.copytree(PROJECT / "notebooks", notebooks)
+    for path in notebooks.glob("*.ipynb"):
+        nb = json.loads(path.read_text())
+        nb["cells"].append({"cell_type": "code", "metadata": {}, "source": "import time\ntime.sleep(600)",
+                            "outputs": [], "execution_count": None})
+        path.write_text(json.dumps(nb))
+    code = ("import sys; from pathlib import Path; from analysis.render.runner import render; "
+            "sys.exit(render(['demo'], ['gpt-4o-mini'], n_boot=50, seed=7, jobs=2, progress=False, "
+            "reports_dir=Path(sys.argv[1]), figures_dir=Path(sys.argv[2]), notebooks_dir=Path(sys.argv[3])))")
+    return subprocess.Popen([sys.executable, "-c", code, str(root / "reports"), str(root / "figures"), str(notebooks)],
+                            cwd=PROJECT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
 @pytest.mark.slow
 def test_kill_9_of_a_render_takes_its_kernels_and_workers_and_the_rerun_takes_over_the_lock(tmp_path):
     root = tmp_path / "killed"
-    proc = _render(root)
+    proc = _hanging_render(root, tmp_path / "notebooks")
     deadline = time.monotonic() + 300
     # Kill it once notebooks execute (their temporary notebooks exist) in kernels.
     kernels: list = []
@@ -223,20 +243,20 @@ def test_kill_9_of_a_render_takes_its_kernels_and_workers_and_the_rerun_takes_ov
         kernels = [p for p in _descendants(proc.pid) if "ipykernel" in " ".join(_cmdline(p))
                    or "_kernel_shim" in " ".join(_cmdline(p))]
     assert kernels, "no kernel started"
-    time.sleep(1)
+    time.sleep(2)
     family = _descendants(proc.pid)
     roles = {_role(p, proc.pid) for p in family}
     assert {"worker", "server", "kernel"} <= roles, roles
     proc.kill()
     proc.communicate()
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 15
     while time.monotonic() < deadline and any(_running(p) for p in family):
         time.sleep(0.2)
     left = [(p.pid, _role(p, proc.pid)) for p in family if _running(p)]
     assert left == [], f"processes of the killed render still run: {left}"
     assert (root / "reports" / LOCK_NAME).read_text().split()[0] == str(proc.pid)  # its lock is left behind
     private = list(Path(tempfile.gettempdir()).glob(f"{PRIVATE_PREFIX}{proc.pid}-*"))
-    rerun = _render(root)
+    rerun = _render(root)  # the real notebooks, into the same folders
     out, err = rerun.communicate(timeout=900)
     assert rerun.returncode == 0, err
     done = re.search(r"rendered (\d+)/(\d+) notebooks", out)
