@@ -211,10 +211,27 @@ def _descendants(pid: int) -> list:
     return []
 
 
+SUBREAPER = """\
+import ctypes, os, subprocess, sys, time
+ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER: orphans are handed here, not to init
+child = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+print(child.pid, flush=True)
+while True:
+    try:
+        os.wait()
+    except ChildProcessError:
+        time.sleep(0.1)
+"""
+"""Runs a command as the child of a subreaper, as a desktop session (``systemd --user``)
+or a container's init (``tini -s``) does: the orphans of a killed process go to the
+subreaper, not to PID 1, so a process that waits for its parent to become PID 1
+(ipykernel's parent poller) waits for ever."""
+
+
 def _hanging_render(root: Path, notebooks: Path) -> subprocess.Popen:
     """The render of ``_render`` on copies of the notebooks that end by sleeping for ten
-    minutes: killed, its workers and kernels would run on for that long unless they end
-    with it."""
+    minutes, under a subreaper (:data:`SUBREAPER`, which prints the render's PID):
+    killed, its workers and kernels would run on unless they end with it."""
     import json
     import shutil
 
@@ -227,14 +244,26 @@ def _hanging_render(root: Path, notebooks: Path) -> subprocess.Popen:
     code = ("import sys; from pathlib import Path; from analysis.render.runner import render; "
             "sys.exit(render(['demo'], ['gpt-4o-mini'], n_boot=50, seed=7, jobs=2, progress=False, "
             "reports_dir=Path(sys.argv[1]), figures_dir=Path(sys.argv[2]), notebooks_dir=Path(sys.argv[3])))")
-    return subprocess.Popen([sys.executable, "-c", code, str(root / "reports"), str(root / "figures"), str(notebooks)],
-                            cwd=PROJECT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen([sys.executable, "-c", SUBREAPER, sys.executable, "-c", code, str(root / "reports"),
+                             str(root / "figures"), str(notebooks)], cwd=PROJECT, stdout=subprocess.PIPE, text=True)
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the subreaper of this test is Linux's")
 def test_kill_9_of_a_render_takes_its_kernels_and_workers_and_the_rerun_takes_over_the_lock(tmp_path):
+    import psutil
+
     root = tmp_path / "killed"
-    proc = _hanging_render(root, tmp_path / "notebooks")
+    reaper = _hanging_render(root, tmp_path / "notebooks")
+    try:
+        proc = psutil.Process(int(reaper.stdout.readline()))
+        _kill_and_rerun(root, proc)
+    finally:
+        reaper.kill()
+        reaper.wait()
+
+
+def _kill_and_rerun(root: Path, proc) -> None:
     deadline = time.monotonic() + 300
     # Kill it once notebooks execute (their temporary notebooks exist) in kernels.
     kernels: list = []
@@ -248,7 +277,6 @@ def test_kill_9_of_a_render_takes_its_kernels_and_workers_and_the_rerun_takes_ov
     roles = {_role(p, proc.pid) for p in family}
     assert {"worker", "server", "kernel"} <= roles, roles
     proc.kill()
-    proc.communicate()
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline and any(_running(p) for p in family):
         time.sleep(0.2)
