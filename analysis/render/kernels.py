@@ -271,8 +271,9 @@ class KernelServer:
     Inside the ``with`` block, :attr:`env` holds the environment variable the workers
     need (:data:`SERVER_ENV`); on exit the server is stopped. ``env`` is added to the
     server's environment (thread limits: read by numpy and polars when they are
-    imported, which is in the server). Kernels it forked keep
-    running until their notebook ends (each belongs to its shim, not to the server).
+    imported, which is in the server). Kernels it forked run until their notebook
+    ends (each belongs to its shim), or until the server ends (the render ended or was
+    killed): a kernel never outlives the render that asked for it.
     """
 
     def __init__(self, notebooks_dir: Path, env: dict[str, str] | None = None) -> None:
