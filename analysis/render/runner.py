@@ -43,7 +43,10 @@ No stale results, no half-written files, one render at a time
   left are removed when the next one starts. A rerun starts from clean folders.
 * A lock file (``.render.lock``, holding the PID) in the reports and figures folders
   keeps two renders from writing into the same folder at once: the second refuses
-  with one line. A lock whose process is gone is stale and is taken over.
+  with one line. A lock whose process is gone, or whose PID now runs another process
+  (the lock records the process's start time), is stale and is taken over.
+* ``kill -9`` of a render takes its workers, kernel server and kernels with it
+  (:mod:`analysis.render.processes`); the next render takes over its lock.
 """
 
 from __future__ import annotations
@@ -65,6 +68,7 @@ from pathlib import Path
 from analysis import __version__
 from analysis.data.paths import DATA_ROOT_ENV, PROJECT_ROOT, data_root as resolve_data_root
 from analysis.render.kernels import SERVER_ENV, KernelServer
+from analysis.render.processes import lock_holder, lock_record
 from analysis.render.worker import execute_one  # noqa: F401 (re-exported: render's public entry)
 from analysis.reporting.tables import write_text_atomic
 from analysis.studies.registry import DEFAULT_STUDY, STUDIES, SYNTHESIS, SYNTHESIS_STUDIES, get_study
@@ -332,7 +336,8 @@ def _other_layout(spec, root: Path) -> bool:
 @contextlib.contextmanager
 def render_lock(*folders: Path):
     """Hold ``.render.lock`` (with this process's PID) in each folder; refuse with one line
-    (RuntimeError) when a live render holds one. A lock whose PID is gone is stale and taken over."""
+    (RuntimeError) when a live render holds one. A lock whose render is gone is stale and taken
+    over (:func:`~analysis.render.processes.lock_holder`)."""
     taken: list[Path] = []
     try:
         for folder in dict.fromkeys(Path(f).resolve() for f in folders):
@@ -342,15 +347,17 @@ def render_lock(*folders: Path):
                 try:
                     fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
                 except FileExistsError:
-                    pid = _lock_pid(lock)
-                    if pid is not None and pid != os.getpid() and _alive(pid):
+                    pid = None
+                    with contextlib.suppress(OSError):
+                        pid = lock_holder(lock.read_text())
+                    if pid is not None and pid != os.getpid():
                         raise RuntimeError(f"another render (pid {pid}) is writing into {folder}; wait for it to "
                                            f"finish, or remove {lock} if that process is not a render") from None
                     with contextlib.suppress(FileNotFoundError):
                         lock.unlink()  # stale: its render is gone
                     continue
                 with os.fdopen(fd, "w") as fh:
-                    fh.write(f"{os.getpid()}\n")
+                    fh.write(lock_record())
                 taken.append(lock)
                 break
             else:
@@ -368,16 +375,6 @@ def _lock_pid(lock: Path) -> int | None:
         return int(lock.read_text().split()[0])
     except (OSError, ValueError, IndexError):
         return None
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def remove_temporary_files(*folders: Path) -> list[Path]:
@@ -503,7 +500,8 @@ def render(datasets, evaluators=None, *, data_root=None, jobs: int = 2, n_boot: 
         todo = longest_first(todo)
         limits = thread_limits(jobs)
         server = None if fresh_kernels else stack.enter_context(KernelServer(notebooks_dir, env=limits))
-        runner = _Runner(limits | ({SERVER_ENV: server.socket_path} if server else {}))
+        # Set either way: a server address inherited from elsewhere (a render's kernel) is never used.
+        runner = _Runner(limits | {SERVER_ENV: server.socket_path if server else ""})
         # The workers import papermill and nbconvert, and the data is loaded, while the
         # server imports; kernels are asked for once it is ready (a server that failed
         # leaves the shims to start ordinary kernels).
