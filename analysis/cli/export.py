@@ -17,8 +17,8 @@ from analysis.studies.registry import load_study
 
 
 def export_study(name: str, out_dir: str | Path, *, data_root=None, seed: int = 20261124) -> list[Path]:
-    """Write the study ``name`` as ``ratings.csv`` + ``study.toml`` (one study file per
-    attribute for MentalAlign-70k) into ``out_dir``, as its registry entry says
+    """Write the study ``name`` as ``ratings.csv`` + ``study.toml`` (in the shape it has:
+    several attributes as one multi-attribute study) into ``out_dir``, as its registry entry says
     (``spec.hooks.export``); returns the study files written."""
     study = load_study(name, data_root=data_root, seed=seed)
     return study.spec.hooks.export(study, Path(out_dir), title=f"{study.spec.title} (exported)")

@@ -26,7 +26,8 @@ The study file (TOML)::
     # labels = ["safe", "unsafe"] # instead of scale: a nominal study
     references = ["H1", "H2"]     # human or gold raters; every other rater is an evaluator
     jury = ["judge-a", "judge-b"] # optional: adds evaluator "jury" = mean of these
-    attribute = "appropriateness" # optional: which attribute to analyse when there are several
+    attribute = "appropriateness" # optional: analyse only this attribute (default: every attribute,
+                                  # each analysed on its own, plus a cross-attribute overview)
     design = "random"             # optional: how the references' items were chosen: "random", "all"
                                   # or "selected" (then design_rule = "how"); default: random, assumed
     # design_rule = "the answer judge-a scored lowest, per conversation"   # for design = "selected"
@@ -35,6 +36,15 @@ The study file (TOML)::
     item = "response_id"
     [own_source]                  # optional: evaluator = the source of its own model family
     judge-a = "model-a"
+    [scales]                      # optional: raters scoring on their own scale, mapped onto the study's
+    judge-x = { scale = [0, 10], map = "linear" }            # low -> low, high -> high, linear between
+    judge-y = { scale = [1, 3], map = { "1" = 1, "2" = 3, "3" = 5 } }   # a table: every point of its scale
+
+A rater's own scale is checked as the study scale is (range, ``integer`` grid unless
+the entry says ``integer = false``); its scores are then mapped onto the study scale
+and analysed as if the rater had written them there (the audit keeps what it wrote).
+A rater with no entry whose scores are mostly outside the study scale is an error that
+suggests the entry (one line), not a pile of per-row exclusions.
 
 Validation (:func:`validate`) names every problem with its row number (1-based, the
 header is row 1 of a CSV file; data rows start at 2) or its key. Problems are
@@ -63,7 +73,8 @@ from analysis.stats.sampling import DESIGN_KINDS, SamplingDesign
 STANDARD_COLUMNS = ("item", "rater", "score", "run", "category", "cluster", "source", "attribute", "length")
 REQUIRED_COLUMNS = ("item", "rater", "score")
 KEYS = ("name", "ratings", "scale", "integer", "labels", "references", "jury", "attribute", "columns",
-        "own_source", "title", "description", "ratings_outside_study_folder", "design", "design_rule", "strata")
+        "own_source", "title", "description", "ratings_outside_study_folder", "design", "design_rule", "strata",
+        "scales")
 STRATA_COLUMNS = ("category", "source")
 """The standard columns a stratified random design may be stratified by."""
 REASON_UNKNOWN_LABEL = "label not in the study's labels"
@@ -134,6 +145,8 @@ class StudyFile:
     own_source: dict[str, str] = field(default_factory=dict)
     title: str | None = None
     design: SamplingDesign = SamplingDesign("random", declared=False)
+    scales: dict[str, "RaterScale"] = field(default_factory=dict)
+    """Raters (by name) scoring on their own scale, with the mapping onto the study scale."""
 
     @property
     def nominal(self) -> bool:
@@ -172,6 +185,12 @@ class TidyData(RatingsBacked):
     @property
     def references(self) -> tuple[str, ...]:
         return self.study.references
+
+    @property
+    def attributes(self) -> tuple[str, ...]:
+        """The attributes analysed, sorted (one: the file has no attribute column, one
+        attribute, or the study file selects one)."""
+        return tuple(sorted(self.ratings["attribute"].unique().to_list()))
 
     crisis_labels = truth = property(lambda self: None)
 
@@ -296,12 +315,178 @@ def read_study_file(path: str | Path) -> StudyFile:
     if attribute is not None and not isinstance(attribute, str):
         problems.append(f"key 'attribute': expected a string, got {attribute!r}")
     design = _read_design(raw, problems)
+    scales = _read_scales(raw, low, high, integer if isinstance(integer, bool) else False, bool(labels), problems)
     if problems:
         raise StudyFileError(path, problems)
     return StudyFile(path=path.resolve(), name=name, ratings=target, references=tuple(refs),
                      low=low, high=high, integer=integer, labels=tuple(labels), jury=tuple(jury),
                      attribute=attribute, columns=dict(columns), own_source=dict(own), title=raw.get("title"),
-                     design=design)
+                     design=design, scales=scales)
+
+
+# --- per-rater scales (the [scales] table) ---------------------------------------------
+
+MAX_MAP_POINTS = 1000
+"""A linear map onto an integer study scale is checked point by point: at most this many."""
+
+
+@dataclass(frozen=True)
+class RaterScale:
+    """A rater's own scale ``[low, high]`` (``integer``: whole points only) and its map onto
+    the study scale: ``"linear"`` (``low`` to the study's low, ``high`` to its high,
+    straight between: ``y = L + (x - low) (H - L) / (high - low)``) or a table
+    ``{rater point: study value}`` covering every whole point of the rater's scale."""
+
+    low: float
+    high: float
+    integer: bool
+    table: tuple[tuple[float, float], ...] = ()
+
+    @property
+    def linear(self) -> bool:
+        return not self.table
+
+    def describe(self) -> str:
+        how = "linearly" if self.linear else "by its table"
+        return f"{self.low:g}–{self.high:g}{' (integers)' if self.integer else ''}, mapped {how}"
+
+    def to_study(self, x: float, low: float, high: float) -> float:
+        """``x`` (a score on this scale) on the study scale ``[low, high]``."""
+        if self.table:
+            return dict(self.table)[x]
+        return low + (x - self.low) * (high - low) / (self.high - self.low)
+
+
+def _number(v) -> float | None:
+    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) else None
+
+
+def _read_scales(raw: dict, low, high, integer: bool, nominal: bool, problems: list[str]) -> dict[str, RaterScale]:
+    """The ``[scales]`` table: rater = { scale = [low, high], map = "linear" | { "point" = value, ... },
+    integer = true|false (default: the study's) }; problems are appended."""
+    table = raw.get("scales", {})
+    if not table:
+        return {}
+    if nominal:
+        problems.append("table [scales]: a labelled study has no scale to map onto (scales are for scored studies)")
+        return {}
+    if not isinstance(table, dict):
+        problems.append("table [scales]: expected rater = { scale = [low, high], map = \"linear\" } entries")
+        return {}
+    out = {}
+    for rater, entry in table.items():
+        key = f"key 'scales.{rater}'"
+        if not _safe(rater):
+            problems.append(f"{key}: {_short(rater)} is not a safe rater name")
+            continue
+        if not isinstance(entry, dict) or set(entry) - {"scale", "map", "integer"} or not {"scale", "map"} <= set(entry):
+            problems.append(f"{key}: expected {{ scale = [low, high], map = \"linear\" }} or {{ scale = [low, high], "
+                            f"map = {{ \"point\" = value, ... }} }} (optional integer = true/false), got {_short(entry, 80)}")
+            continue
+        sc = entry["scale"]
+        bounds = [_number(v) for v in sc] if isinstance(sc, list) and len(sc) == 2 else [None]
+        if None in bounds or bounds[0] >= bounds[1]:
+            problems.append(f"{key}: scale: expected [low, high], two finite numbers with low < high, got {_short(sc)}")
+            continue
+        r_int = entry.get("integer", integer)
+        if not isinstance(r_int, bool):
+            problems.append(f"{key}: integer: expected true or false, got {_short(r_int)}")
+            continue
+        rlow, rhigh = bounds
+        mapping = entry["map"]
+        if low is None or high is None:
+            continue  # the study scale's own problem is reported already
+        points = (list(range(math.ceil(rlow), math.floor(rhigh) + 1))
+                  if r_int and rhigh - rlow <= MAX_MAP_POINTS else None)
+        if mapping == "linear":
+            rs = RaterScale(rlow, rhigh, r_int)
+            if integer:
+                off = ([p for p in points if rs.to_study(p, low, high) != round(rs.to_study(p, low, high))]
+                       if points is not None else ["(not a whole-point scale)"])
+                if off:
+                    problems.append(f"{key}: the linear map of {rlow:g}–{rhigh:g} onto the integer scale {low:g}–"
+                                    f"{high:g} gives fractions ({off[0]} -> {rs.to_study(off[0], low, high):g}"
+                                    if points is not None else f"{key}: a linear map from a scale of fractions onto "
+                                    f"the integer scale {low:g}–{high:g} gives fractions")
+                    problems[-1] += (") " if points is not None else " ") + \
+                        "; give a table map = { \"point\" = value, ... }, or say integer = false for the study"
+                    continue
+            out[rater] = rs
+        elif isinstance(mapping, dict):
+            pairs, bad = [], []
+            for k, v in mapping.items():
+                try:
+                    point = float(k)
+                except ValueError:
+                    point = None
+                value = _number(v)
+                if point is None or not rlow <= point <= rhigh or value is None or not low <= value <= high \
+                        or (integer and value != round(value)):
+                    bad.append(f"{k!r} = {_short(v)}")
+                else:
+                    pairs.append((point, value))
+            if bad:
+                problems.append(f"{key}: map: {', '.join(bad[:MAX_LISTED])}: a key must be a point of {rlow:g}–"
+                                f"{rhigh:g} (as a string) and a value a {'whole ' if integer else ''}point of the "
+                                f"study scale {low:g}–{high:g}")
+                continue
+            if points is None:
+                problems.append(f"{key}: a table map needs a whole-point scale of at most {MAX_MAP_POINTS} points "
+                                f"(integer = true); use map = \"linear\" otherwise")
+                continue
+            missing = [p for p in points if p not in dict(pairs)]
+            if missing:
+                problems.append(f"{key}: map: no value for the point(s) {', '.join(map(str, missing[:MAX_LISTED]))} "
+                                f"of {rlow:g}–{rhigh:g}; map every point")
+                continue
+            out[rater] = RaterScale(rlow, rhigh, r_int, tuple(sorted(pairs)))
+        else:
+            problems.append(f"{key}: map: expected \"linear\" or a table {{ \"point\" = value, ... }}, got "
+                            f"{_short(mapping)}")
+    return out
+
+
+def _scale_problems(frame: pl.DataFrame, study: StudyFile, rel: str) -> tuple[list[str], set[str], list[str]]:
+    """Raters whose scores are mostly (more than half of their non-missing scores) outside
+    their scale: the study's, or the one declared under ``[scales]``. Returns the errors
+    (one line per rater, suggesting the ``[scales]`` entry), the raters they concern (their
+    per-row exclusions are then left out: the error says it all), and notes on the
+    declared scales used. ``frame`` has columns ``rater``, ``score``, ``reason``."""
+    from analysis.data.ratings import REASON_OFF_SCALE, parse_number
+
+    errors, raters, notes = [], set(), []
+    if study.nominal:
+        return errors, raters, notes
+    for r in study.scales:
+        if not (frame["rater"] == r).any():
+            errors.append(f"key 'scales.{r}': no rater {r!r} in {rel}")
+    stats = (frame.filter(pl.col("reason").is_null() | (pl.col("reason") == REASON_OFF_SCALE))
+             .group_by("rater").agg(pl.len().alias("n"), (pl.col("reason") == REASON_OFF_SCALE).sum().alias("off"),
+                                    pl.col("score").filter(pl.col("reason") == REASON_OFF_SCALE).alias("values"))
+             .sort("rater"))
+    for r, n, off, values in stats.iter_rows():
+        if r is None:
+            continue
+        if r in study.scales and off * 2 <= n:
+            notes.append(f"rater {r!r}: {n - off:,} scores on its own scale {study.scales[r].describe()} onto "
+                         f"{study.low:g}–{study.high:g}")
+        if off * 2 <= n:
+            continue
+        nums = [x for x in (parse_number(str(v).strip()) if isinstance(v, str) else _number(v) for v in values)
+                if x is not None and math.isfinite(x)]
+        span = f"{min(nums):g}–{max(nums):g}" if nums else "?"
+        raters.add(r)
+        if r in study.scales:
+            rs = study.scales[r]
+            errors.append(f"{rel}: rater {r!r}: {off:,} of {n:,} scores outside its declared scale {rs.low:g}–"
+                          f"{rs.high:g} (they run {span}); correct key 'scales.{r}'")
+        else:
+            lo = min(math.floor(min(nums)), math.floor(study.low)) if nums else 0
+            hi = max(math.ceil(max(nums)), math.ceil(study.high)) if nums else 10
+            errors.append(f"{rel}: rater {r!r}: {off:,} of {n:,} scores outside the scale {study.low:g}–"
+                          f"{study.high:g} (they run {span}): it rates on its own scale; declare it and its "
+                          f"mapping, e.g. [scales] {r} = {{ scale = [{lo}, {hi}], map = \"linear\" }}")
+    return errors, raters, notes
 
 
 def _read_design(raw: dict, problems: list[str]) -> SamplingDesign:
@@ -389,8 +574,9 @@ def _read_table(study: StudyFile) -> pl.DataFrame:
     return frame
 
 
-def _parse(value: Any, study: StudyFile) -> tuple[float | None, str | None]:
-    """A score (or label index) and no reason, or None and the reason it is excluded.
+def _parse(value: Any, study: StudyFile, rater: str | None = None) -> tuple[float | None, str | None]:
+    """A score (or label index) and no reason, or None and the reason it is excluded;
+    a ``rater`` with its own scale (``[scales]``) is checked on it, then mapped.
 
     Scores follow the loaders' rules (:func:`analysis.data.ratings.parse_score`); a user's
     CSV may also write a missing score as ``NA`` (R's export)."""
@@ -403,6 +589,10 @@ def _parse(value: Any, study: StudyFile) -> tuple[float | None, str | None]:
         return (float(study.labels.index(text)), None) if text in study.labels else (None, REASON_UNKNOWN_LABEL)
     if isinstance(value, str) and value.strip().lower() == "na":
         return None, REASON_MISSING
+    own = study.scales.get(rater) if rater is not None else None
+    if own is not None:
+        score, why = parse_score(value, (own.low, own.high), integer=own.integer)
+        return (None, why) if score is None else (own.to_study(score, study.low, study.high), None)
     return parse_score(value, (study.low, study.high), integer=study.integer)
 
 
@@ -509,32 +699,24 @@ def load_tidy(study: StudyFile | str | Path, *, strict: bool = True) -> TidyData
                       + (" (and others)" if len({str(v) for _, v in bad_runs}) > 1 else "")
                       + " is not a whole number from 1 to 1,000,000")
     frame = frame.with_columns(pl.Series("run", run_values, dtype=pl.Int32))
-    # One attribute.
-    attrs = sorted(a for a in frame["attribute"].unique().to_list() if a is not None)
-    if study.attribute is not None:
-        if study.attribute not in attrs:
-            errors.append(f"key 'attribute': {study.attribute!r} not in the file's attributes {attrs}")
-        frame = frame.filter(pl.col("attribute") == study.attribute)
-    elif len(attrs) > 1:
-        errors.append(f"{rel}: several attributes {attrs}; choose one with attribute = \"...\" in the study file")
-    # Parse scores, audit every row.
+    frame, attr_errors = _select_attribute(frame, study, rel)
+    errors += attr_errors
+    # Parse scores (each rater on its scale), audit every row.
     scores, reasons = [], []
-    for v in frame["score"].to_list():
-        s, why = _parse(v, study)
+    for v, r in zip(frame["score"].to_list(), frame["rater"].to_list()):
+        s, why = _parse(v, study, r)
         scores.append(s)
         reasons.append(why)
     frame = frame.with_columns(pl.Series("value", scores, dtype=pl.Float64), pl.Series("reason", reasons, pl.String))
+    scale_errors, off_raters, scale_notes = _scale_problems(frame, study, rel)
+    errors += scale_errors
+    notes += scale_notes
+    # A rater on another scale is one error line (above), not one exclusion per row.
     exclusions = [f"{rel} {where} {row}: {why} ({_short(v)}), excluded"
-                  for row, v, why in frame.filter(pl.col("reason").is_not_null()).select("row", "score", "reason")
-                  .iter_rows()]
-    dup = frame.filter(pl.struct("item", "rater", "run").is_duplicated()).sort("row")
-    if dup.height:
-        first = dup.row(0, named=True)
-        rows = dup.filter((pl.col("item") == first["item"]) & (pl.col("rater") == first["rater"])
-                          & (pl.col("run") == first["run"]))["row"].to_list()
-        errors.append(f"{rel} {_rows(where, rows)}: rater {_short(first['rater'])} rates item "
-                      f"{_short(first['item'])} {'twice' if len(rows) == 2 else f'{len(rows):,} times'} in run {first['run']} ({dup.height:,} rows share "
-                      f"such keys)")
+                  for row, v, why in frame.filter(pl.col("reason").is_not_null()
+                                                  & ~pl.col("rater").is_in(sorted(off_raters)))
+                  .select("row", "score", "reason").iter_rows()]
+    errors += _duplicate_problems(frame, rel, where)
     used = frame.filter(pl.col("reason").is_null())
     present = frozenset(used["rater"].drop_nulls().to_list())
     evaluators, rater_errors = rater_checks(study, present, rel)
@@ -594,6 +776,34 @@ def load_tidy(study: StudyFile | str | Path, *, strict: bool = True) -> TidyData
     return TidyData(study=study, items=items, responses=responses, ratings=ratings, review_set=review_set,
                     audit=audit, evaluators=evaluators, own_answer_model=own, present=present_cols,
                     problems=problems, notes=tuple(notes))
+
+
+def _select_attribute(frame: pl.DataFrame, study: StudyFile, rel: str) -> tuple[pl.DataFrame, list[str]]:
+    """The rows of the study's ``attribute`` (every row when it names none: a file with
+    several attributes is analysed whole, each attribute on its own); errors."""
+    if study.attribute is None:
+        return frame, []
+    attrs = sorted(a for a in frame["attribute"].unique().to_list() if a is not None)
+    errors = [] if study.attribute in attrs else [
+        f"key 'attribute': {study.attribute!r} not in the file's attributes {attrs}"]
+    return frame.filter(pl.col("attribute") == study.attribute), errors
+
+
+def _duplicate_problems(frame: pl.DataFrame, rel: str, where: str) -> list[str]:
+    """A rater rating one item twice in one run (of one attribute): one line, the first such key."""
+    keys = ("item", "rater", "run", "attribute")
+    dup = frame.filter(pl.struct(*keys).is_duplicated()).sort("row")
+    if not dup.height:
+        return []
+    first = dup.row(0, named=True)
+    same = pl.lit(True)
+    for k in keys:
+        same = same & (pl.col(k).is_null() if first[k] is None else pl.col(k) == first[k])
+    rows = dup.filter(same)["row"].to_list()
+    of = f" on attribute {_short(first['attribute'])}" if first["attribute"] is not None else ""
+    return [f"{rel} {_rows(where, rows)}: rater {_short(first['rater'])} rates item {_short(first['item'])}{of} "
+            f"{'twice' if len(rows) == 2 else f'{len(rows):,} times'} in run {first['run']} ({dup.height:,} rows "
+            f"share such keys)"]
 
 
 def validate(path: str | Path) -> tuple[list[str], TidyData | None]:

@@ -71,7 +71,8 @@ from analysis.render.kernels import SERVER_ENV, KernelServer
 from analysis.render.processes import lock_holder, lock_record
 from analysis.render.worker import execute_one  # noqa: F401 (re-exported: render's public entry)
 from analysis.reporting.tables import write_text_atomic
-from analysis.studies.registry import DEFAULT_STUDY, STUDIES, SYNTHESIS, SYNTHESIS_STUDIES, get_study
+from analysis.studies.registry import (DEFAULT_STUDY, STUDIES, SYNTHESIS, SYNTHESIS_STUDIES, claim_folder,
+                                       folder_owner_problem, get_study)
 
 STUDY_LEVEL = "(study)"
 """The evaluator column of a job rendered once per study."""
@@ -211,21 +212,25 @@ def plan(datasets, evaluators, *, data_root, n_boot, seed, reports_dir: Path, fi
     once, those of scope ``evaluator`` once per chosen evaluator (default: all found)."""
     jobs = []
     for key in datasets:
-        spec = get_study(key)
-        ds = spec.name  # folder names; `key` (a name or a study file) is what the notebooks get
+        top = get_study(key)
         chosen = evaluators.get(key, ()) if isinstance(evaluators, dict) else evaluators
-        common = dict(study=spec.key, data_root=str(data_root) if data_root and spec.source else None,
-                      n_boot=n_boot, seed=seed)
-        for nb in spec.notebooks_of("study"):
-            params = common | dict(output_dir=str(reports_dir / ds), figures_dir=str(figures_dir / ds))
-            jobs.append(Job(ds, STUDY_LEVEL, nb.name, params, reports_dir / ds))
-        for ev in chosen or spec.evaluators(data_root):
-            spec.check_evaluator(ev, data_root)
-            report_dir = reports_dir / ds / ev
-            for nb in spec.notebooks_of("evaluator"):
-                params = {spec.evaluator_parameter: ev} | common | dict(
-                    output_dir=str(report_dir), figures_dir=str(figures_dir / ds / ev))
-                jobs.append(Job(ds, ev, nb.name, params, report_dir))
+        # A multi-attribute study: its overview, then each attribute as a study of its own.
+        for spec in (top, *(top.of_attribute(a) for a in top.attributes)):
+            ds = spec.folder  # folder names; `spec.key` (a name or a study file) is what the notebooks get
+            common = dict(study=spec.key, data_root=str(data_root) if data_root and spec.source else None,
+                          n_boot=n_boot, seed=seed)
+            for nb in spec.notebooks_of("study"):
+                params = common | dict(output_dir=str(reports_dir / ds), figures_dir=str(figures_dir / ds))
+                jobs.append(Job(ds, STUDY_LEVEL, nb.name, params, reports_dir / ds))
+            if not spec.notebooks_of("evaluator"):
+                continue
+            for ev in chosen or spec.evaluators(data_root):
+                spec.check_evaluator(ev, data_root)
+                report_dir = reports_dir / ds / ev
+                for nb in spec.notebooks_of("evaluator"):
+                    params = {spec.evaluator_parameter: ev} | common | dict(
+                        output_dir=str(report_dir), figures_dir=str(figures_dir / ds / ev))
+                    jobs.append(Job(ds, ev, nb.name, params, report_dir))
     if set(SYNTHESIS_STUDIES) <= {get_study(k).name for k in datasets}:
         # Every real benchmark in one run: the cross-study synthesis too.
         params = dict(study="all", data_root=str(data_root) if data_root else None, n_boot=n_boot, seed=seed,
@@ -493,7 +498,13 @@ def render(datasets, evaluators=None, *, data_root=None, jobs: int = 2, n_boot: 
         raise FileNotFoundError(f"notebooks {', '.join(missing)} not found in {notebooks_dir}")
     todo = plan(datasets, evaluators, data_root=root, n_boot=n_boot, seed=seed,
                 reports_dir=reports_dir, figures_dir=figures_dir)
+    owners = [(base / spec.name, spec) for spec in map(get_study, datasets) for base in (reports_dir, figures_dir)]
+    problems = [p for p in (folder_owner_problem(f, spec) for f, spec in owners) if p]
+    if problems:
+        raise ValueError(problems[0])
     with render_lock(reports_dir, figures_dir), contextlib.ExitStack() as stack:
+        for folder, spec in owners:
+            claim_folder(folder, spec)
         remove_temporary_files(reports_dir, figures_dir)
         started = dt.datetime.now(dt.timezone.utc)
         t0 = time.perf_counter()

@@ -101,7 +101,7 @@ def paper_set(study: str, *, data_root=None, out=None, formats=FORMATS, n_boot: 
     from analysis.reporting.figures import COLUMN_WIDTH, FULL_WIDTH, bland_altman_plot, heatmap, set_theme
     from analysis.stats.bias import bland_altman
     from analysis.studies.overview import SYNTHESIS_STUDIES, study_overview, synthesis_table
-    from analysis.studies.registry import get_study, load_study
+    from analysis.studies.registry import claim_folder, get_study, load_study
     from analysis.studies.scored import HUMAN_MEAN
 
     set_theme()
@@ -120,7 +120,9 @@ def paper_set(study: str, *, data_root=None, out=None, formats=FORMATS, n_boot: 
 
     spec = get_study(study)
     s = load_study(study, data_root=data_root, seed=seed)
-    base = Path(out) if out else PROJECT_ROOT / "figures" / spec.name / "paper"
+    base = Path(out) if out else PROJECT_ROOT / "figures" / spec.folder / "paper"
+    if not out:
+        claim_folder(PROJECT_ROOT / "figures" / spec.name, spec)  # refuses another study's folder
     overview = study_overview(s, n_boot=n_boot, seed=seed)
     written += _write(overview, "overview", base, caption=f"{spec.title}: every evaluator against the references "
                       "(95% bootstrap intervals in brackets).")

@@ -26,61 +26,30 @@ cluster-bootstrap CI, the mean squared difference and its decomposition
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
 
 from analysis.stats.bootstrap import bootstrap
 from analysis.data.mentalalign import OWN_FAMILY
+from analysis.studies.attributes import (KOO_LI_BANDS, JudgePairs, bias_row, cross_attribute_table,  # noqa: F401
+                                         koo_li_band, koo_li_category, overview_forest, pairs_of)
 from analysis.stats.icc import ICC_SCHEMA, ICC_TYPES, f_columns, icc_batch, intraclass_corr
 from analysis.stats.intervals import ci_note
 
 _A1, _C1 = 1, 2  # positions of ICC(A,1) and ICC(C,1) in analysis.stats.icc.ICC_TYPES
 
 
-@dataclass(frozen=True)
-class JudgePairs:
-    """Responses rated by both the human and the judge on one attribute."""
-
-    human: np.ndarray
-    judge: np.ndarray
-    source: np.ndarray  # source code per pair, into ``sources``
-    conversation: np.ndarray  # conversation id per pair
-    sources: tuple[str, ...]
-    dropped_sources: tuple[str, ...] = ()  # answer model of every response left out for a missing rating
-
-    @property
-    def n_dropped(self) -> int:
-        """Responses with only one of the two ratings (pairwise deletion)."""
-        return len(self.dropped_sources)
-
-
 def judge_pairs(ratings: pl.DataFrame, judge: str, attribute: str, *, exclude_own_family: bool = True) -> JudgePairs:
-    """The (human, judge) score pairs of one attribute, sorted by response.
+    """The (human, judge) score pairs of one attribute, sorted by response
+    (:func:`analysis.studies.attributes.pairs_of`).
 
     ``exclude_own_family`` leaves out the responses of the judge's own model family, as
     the authors do, for the paper's judges (:data:`~analysis.data.mentalalign.OWN_FAMILY`);
     a judge not in the paper has no known family and keeps every source. Responses with
     only one of the two ratings are left out and listed by source in ``dropped_sources``.
     """
-    if judge not in ratings["rater"].unique().to_list():
-        raise ValueError(f"no ratings of judge {judge!r}; judges in the data: "
-                         f"{', '.join(sorted(set(ratings['rater'].unique().to_list()) - {'human'}))}")
-    sub = ratings.filter((pl.col("attribute") == attribute) & pl.col("rater").is_in(["human", judge]))
-    if exclude_own_family and OWN_FAMILY.get(judge):
-        sub = sub.filter(pl.col("answer_model") != OWN_FAMILY[judge])
-    pivoted = sub.pivot(on="rater", index=["response_id", "item_id", "answer_model"], values="score")
-    wide = pivoted.drop_nulls([c for c in ("human", judge)]).sort("response_id")
-    if "human" not in wide.columns or judge not in wide.columns or wide.height == 0:
-        raise ValueError(f"no response has both a human and a {judge} rating of {attribute}")
-    sources = tuple(sorted(wide["answer_model"].unique().to_list()))
-    code = {s: i for i, s in enumerate(sources)}
-    return JudgePairs(human=wide["human"].to_numpy().astype(float), judge=wide[judge].to_numpy().astype(float),
-                 source=np.array([code[s] for s in wide["answer_model"]]),
-                 conversation=wide["item_id"].to_numpy(), sources=sources,
-                 dropped_sources=tuple(pivoted.filter(pl.any_horizontal(pl.col("human", judge).is_null()))
-                                       .sort("response_id")["answer_model"].to_list()))
+    return pairs_of(ratings, judge, attribute, reference="human", own_family=OWN_FAMILY if exclude_own_family else {})
 
 
 def _conversation_sums(p: JudgePairs) -> np.ndarray:
@@ -160,24 +129,6 @@ def response_level_icc(p: JudgePairs, *, n_boot: int = 2000, seed: int = 0, meth
                                           pl.lit(p.n_dropped, dtype=pl.Int64).alias("n_dropped"))
 
 
-def bias_row(p: JudgePairs, *, n_boot: int = 2000, seed: int = 0, plan=None) -> dict:
-    """Human mean, judge mean, bias = judge − human (points) with a cluster-bootstrap BCa
-    CI over conversations, MSE and its decomposition, on the pairs ``p``; ``n_valid``
-    and ``ci_note`` of the interval, and ``n_dropped`` (responses with one rating only).
-    ``plan`` (a :class:`~analysis.stats.bootstrap.ResamplePlan` over ``p.conversation``)
-    reuses resamples already drawn; the result is bitwise the same."""
-    from analysis.stats.bias import mean_bias, mse_decomposition
-
-    if plan is not None:
-        b = mean_bias(p.judge, p.human, plan=plan)
-    else:
-        b = mean_bias(p.judge, p.human, n_boot=n_boot, seed=seed, clusters=p.conversation)
-    d = mse_decomposition(p.judge, p.human)
-    return dict(human_mean=float(p.human.mean()), judge_mean=float(p.judge.mean()), bias=b.estimate, ci_low=b.ci_low,
-                ci_high=b.ci_high, mse=d.mse, bias_sq=d.bias_sq, scale=d.scale, correlation=d.correlation,
-                n=int(p.human.size), n_valid=b.n_valid, ci_note=b.ci_note, n_dropped=p.n_dropped)
-
-
 def human_table(ratings: pl.DataFrame) -> pl.DataFrame:
     """Mean human score per response source x attribute (points on 1-5), and their mean."""
     from analysis.data.mentalalign import ATTRIBUTES, SOURCES
@@ -188,23 +139,6 @@ def human_table(ratings: pl.DataFrame) -> pl.DataFrame:
     return (wide.with_columns(pl.mean_horizontal(*ATTRIBUTES).alias("Avg"),
                               pl.col("answer_model").replace_strict(SOURCES).alias("model"))
             .select("answer_model", "model", *ATTRIBUTES, "Avg").sort("Avg", descending=True))
-
-
-KOO_LI_BANDS = ((0.5, "poor"), (0.75, "moderate"), (0.9, "good"), (float("inf"), "excellent"))
-"""Koo & Li (2016): ICC < 0.5 poor, 0.5-0.75 moderate, 0.75-0.9 good, > 0.9 excellent."""
-
-
-def koo_li_band(icc: float) -> str:
-    if not np.isfinite(icc):
-        return "undetermined"
-    return next(name for bound, name in KOO_LI_BANDS if icc < bound)
-
-
-def koo_li_category(ci_low: float, ci_high: float) -> str:
-    """Reliability category from the CI bounds, as Koo & Li (2016) recommend: the band of
-    each bound, e.g. ``"moderate"`` or ``"poor to good"`` when the CI spans bands."""
-    lo, hi = koo_li_band(ci_low), koo_li_band(ci_high)
-    return lo if lo == hi else f"{lo} to {hi}"
 
 
 VARIANTS = ("as_published", "clean")
@@ -444,30 +378,13 @@ def alignment_tables(ratings_as_published: pl.DataFrame, judge: str, *, n_boot: 
 def alignment_overview(study, *, n_boot: int = 2000, seed: int = 0) -> pl.DataFrame:
     """MentalAlign-70k: one row per judge × attribute, response level, clean variant
     (off-scale ratings excluded): ICC(A,1) and ICC(C,1) with cluster-bootstrap BCa
-    intervals over conversations, and bias = judge − human (points) with its interval."""
+    intervals over conversations, bias = judge − human (points) with its interval, and
+    the Koo & Li verdict (:func:`analysis.studies.attributes.cross_attribute_table`)."""
     from analysis.data.mentalalign import ATTRIBUTES
-    from analysis.stats.bootstrap import ResamplePlan
 
     clean = study.data.ratings.filter(pl.col("score").is_between(1, 5))
-    rows = []
-    # One draw per run of cells with the same conversations (a judge's attributes share
-    # them): the intervals are bitwise those of a draw per cell, at a fraction of the cost.
-    plan, drawn_for = None, None
-    for judge in study.evaluators:
-        for attribute in ATTRIBUTES:
-            p = judge_pairs(clean, judge, attribute)
-            x = np.column_stack([p.judge, p.human])
-            if drawn_for is None or not np.array_equal(p.conversation, drawn_for):
-                plan, drawn_for = ResamplePlan(len(x), n_boot, seed, clusters=p.conversation), p.conversation
-            res = intraclass_corr(x, ci="bca", plan=plan)
-            row = {"evaluator": judge, "attribute": attribute, "n": x.shape[0]}
-            for form, name in (("ICC(A,1)", "icc_a1"), ("ICC(C,1)", "icc_c1")):
-                r = res.filter(pl.col("type") == form).row(0, named=True)
-                row |= {name: r["icc"], f"{name}_ci_low": r["ci_low"], f"{name}_ci_high": r["ci_high"]}
-            b = bias_row(p, plan=plan)
-            row |= {"bias": b["bias"], "bias_ci_low": b["ci_low"], "bias_ci_high": b["ci_high"]}
-            rows.append(row)
-    return pl.DataFrame(rows)
+    return cross_attribute_table(clean, study.evaluators, ATTRIBUTES, reference="human", own_family=OWN_FAMILY,
+                                 n_boot=n_boot, seed=seed)
 
 
 def summary_tables(study, *, n_boot: int, seed: int) -> dict[str, pl.DataFrame]:
@@ -495,8 +412,11 @@ def summary_tables(study, *, n_boot: int, seed: int) -> dict[str, pl.DataFrame]:
 
 
 def export_study(study, out_dir, *, title: str) -> list:
-    """``export``: one study file per attribute (``<out_dir>/<attribute>/``), conversations
-    as clusters and answer models as sources."""
+    """``export``: one multi-attribute study (an ``attribute`` column with the seven
+    attributes), conversations as clusters, answer models as sources, each judge's own
+    model family as its ``own_source`` (left out of its cells, as the authors do). The
+    ratings outside 1-5 are written as published: loading the file excludes them (the
+    ``clean`` variant), so its judge × attribute overview equals :func:`alignment_overview`."""
     from pathlib import Path
 
     from analysis.data.tidy import write_study
@@ -505,21 +425,11 @@ def export_study(study, out_dir, *, title: str) -> list:
     tidy = study.data.ratings.select(pl.col("response_id").alias("item"), "rater", "score",
                                      pl.col("item_id").alias("cluster"), pl.col("answer_model").alias("source"),
                                      "attribute").sort("attribute", "item", "rater")
-    files = []
-    for attribute in tidy["attribute"].unique().sort().to_list():
-        files.append(write_study(tidy.filter(pl.col("attribute") == attribute), Path(out_dir) / attribute,
-                                 name=f"{spec.name}-{attribute.lower()}", title=f"{title}: {attribute}",
-                                 references=spec.references, scale=(1, 5), integer=True))
-    return files
-
-
-def overview_forest(study, overview: pl.DataFrame) -> dict:
-    """The forest plot of :func:`alignment_overview`: response-level ICC(A,1) per judge x attribute."""
-    long = overview.select((pl.col("evaluator") + " · " + pl.col("attribute")).alias("evaluator"),
-                           pl.lit("ICC(A,1)").alias("measure"), pl.col("icc_a1").alias("estimate"),
-                           pl.col("icc_a1_ci_low").alias("ci_low"), pl.col("icc_a1_ci_high").alias("ci_high"))
-    return dict(long=long, xlabel="ICC(A,1), judge vs human (response level)",
-                title="MentalAlign-70k: every judge and attribute")
+    if tidy["score"].len() and (tidy["score"] == tidy["score"].round(0)).all():
+        tidy = tidy.with_columns(pl.col("score").cast(pl.Int64))
+    own = {j: OWN_FAMILY.get(j) for j in study.evaluators}
+    return [write_study(tidy, Path(out_dir), name=f"{spec.name}-export", title=title, references=spec.references,
+                        scale=(1, 5), integer=True, own_source=own)]
 
 
 def ppi_populations(data_root=None) -> list[tuple[str, str, np.ndarray, np.ndarray]]:

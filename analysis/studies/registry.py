@@ -216,6 +216,12 @@ class StudySpec:
     design: SamplingDesign = SamplingDesign("all")
     """How the references' rated items were chosen (:mod:`analysis.stats.sampling`): what their
     ratings can estimate, and which estimators apply."""
+    attribute: str | None = None
+    """The one attribute of a multi-attribute user study this spec analyses (its reports go to
+    ``reports/<name>/<attribute>/``); None: the whole study."""
+    attributes: tuple[str, ...] = ()
+    """A multi-attribute user study analysed whole: its attributes, each rendered as its own
+    study (:meth:`of_attribute`); empty: one attribute."""
     def __post_init__(self):
         if self.kind not in KINDS:
             raise ValueError(f"study {self.name!r}: kind must be one of {', '.join(KINDS)}, not {self.kind!r}")
@@ -226,8 +232,18 @@ class StudySpec:
 
     @property
     def key(self) -> str:
-        """What selects this study everywhere: the registry name, or a user study's file."""
-        return self.path or self.name
+        """What selects this study everywhere: the registry name, or a user study's file
+        (``file#attribute`` for one attribute of a multi-attribute study)."""
+        return f"{self.path}{ATTRIBUTE_SEPARATOR}{self.attribute}" if self.attribute else (self.path or self.name)
+
+    @property
+    def folder(self) -> str:
+        """Its folder under ``reports/`` and ``figures/``: the name, then the attribute if one."""
+        return f"{self.name}/{self.attribute}" if self.attribute else self.name
+
+    def of_attribute(self, attribute: str) -> "StudySpec":
+        """The spec of one attribute of this multi-attribute study."""
+        return get_study(f"{self.key}{ATTRIBUTE_SEPARATOR}{attribute}")
 
     def evaluators(self, data_root=None) -> tuple[str, ...]:
         """The evaluators of this study as found in the data, then ``jury`` when every
@@ -420,34 +436,62 @@ STUDIES: dict[str, StudySpec] = {spec.name: spec for spec in (
 ALIASES: dict[str, str] = {alias: spec.name for spec in STUDIES.values() for alias in (spec.name, *spec.aliases)}
 
 
+ATTRIBUTE_SEPARATOR = "#"
+"""``study.toml#empathy``: the attribute ``empathy`` of a multi-attribute study file."""
+
+
 def get_study(name: str) -> StudySpec:
-    """The registry entry of ``name``, or the spec of a user study file (``*.toml``); a
-    ValueError listing the built-in studies otherwise."""
+    """The registry entry of ``name``, or the spec of a user study file (``*.toml``, or
+    ``*.toml#attribute`` for one attribute of it); a ValueError listing the built-in
+    studies otherwise."""
     if name in ALIASES:
         return STUDIES[ALIASES[name]]
+    file, sep, attribute = str(name).rpartition(ATTRIBUTE_SEPARATOR)
+    if sep and file.endswith(".toml") and attribute:
+        return user_study(file, attribute=attribute)
     if str(name).endswith(".toml") or Path(name).is_file():
         return user_study(name)
     raise ValueError(f"unknown study {name!r}; built-in studies: {', '.join(STUDIES)}, or a study file (.toml)")
 
 
-_TIDY_CACHE: dict[tuple[str, float, float], Any] = {}
+_TIDY_CACHE: dict[tuple[str, float, float, str | None], Any] = {}
 
 
-def _load_tidy_cached(path: str):
-    """Load a user study once per process (keyed by the files' modification times)."""
+def _load_tidy_cached(path: str, attribute: str | None = None):
+    """Load a user study (or one ``attribute`` of it) once per process (keyed by the files'
+    modification times); the whole study's load is kept beside one attribute's."""
+    from dataclasses import replace as with_
+
     from analysis.data.tidy import load_tidy, read_study_file
 
     sf = read_study_file(path)
-    key = (str(sf.path), sf.path.stat().st_mtime, sf.ratings.stat().st_mtime if sf.ratings.is_file() else 0.0)
+    if attribute is not None:
+        sf = with_(sf, attribute=attribute)
+    key = (str(sf.path), sf.path.stat().st_mtime, sf.ratings.stat().st_mtime if sf.ratings.is_file() else 0.0,
+           attribute)
     if key not in _TIDY_CACHE:
-        _TIDY_CACHE.clear()
+        for old in [k for k in _TIDY_CACHE if k[:3] != key[:3] or (k[3] is not None and attribute is not None)]:
+            del _TIDY_CACHE[old]
         _TIDY_CACHE[key] = load_tidy(sf)
     return _TIDY_CACHE[key]
 
 
-def user_study(path: str | Path) -> StudySpec:
+MULTI_ATTRIBUTE_HOOKS = Hooks(overview=Ref("analysis.studies.attributes:attribute_overview"),
+                              summary=Ref("analysis.studies.attributes:summary_tables"),
+                              forest=Ref("analysis.studies.attributes:overview_forest"), review_figures=False)
+"""A multi-attribute scored study analysed whole: the judge × attribute overview and
+every ``summary`` table keyed by attribute (:mod:`analysis.studies.attributes`)."""
+
+
+def user_study(path: str | Path, attribute: str | None = None) -> StudySpec:
     """The spec of a study a user brings (:mod:`analysis.data.tidy`): a ``labelled`` study
-    when it has labels, else ``scored``; it gets its kind's notebooks and hooks."""
+    when it has labels, else ``scored``; it gets its kind's notebooks and hooks.
+
+    A scored study whose file holds several attributes (and whose study file selects none)
+    is analysed whole: its spec has ``attributes``, the overview notebook with the judge ×
+    attribute overview (:data:`MULTI_ATTRIBUTE_HOOKS`), and each attribute is a study of
+    its own (``attribute``: ``get_study("file.toml#empathy")``), rendered into
+    ``reports/<name>/<attribute>/`` with its kind's notebooks."""
     from analysis.data.tidy import StudyFileError, read_study_file
 
     sf = read_study_file(path)
@@ -456,12 +500,54 @@ def user_study(path: str | Path) -> StudySpec:
     scale = Scale(labels=sf.labels) if sf.nominal else Scale(sf.low, sf.high, integer=sf.integer)
     kind = KINDS["labelled" if sf.nominal else "scored"]
     file = str(sf.path)
+    attributes = ()
+    if attribute is None and sf.attribute is None and not sf.nominal:
+        attributes = _load_tidy_cached(file).attributes
+        attributes = attributes if len(attributes) > 1 else ()
+    notebooks, hooks, title = kind.notebooks, Hooks(), sf.title or sf.name
+    if attributes:
+        notebooks, hooks = (_OVERVIEW,), MULTI_ATTRIBUTE_HOOKS
+    if attribute is not None:
+        title = f"{title}: {attribute}"
     return StudySpec(
-        name=sf.name, title=sf.title or sf.name, citation=f"user study {file}", kind=kind.name, source=None,
-        load=lambda root, seed: _load_tidy_cached(file), discover=lambda root: _load_tidy_cached(file).evaluators,
+        name=sf.name, title=title, citation=f"user study {file}", kind=kind.name, source=None,
+        load=lambda root, seed: _load_tidy_cached(file, attribute),
+        discover=lambda root: _load_tidy_cached(file, attribute).evaluators,
         scale=scale, references=sf.references, evaluator_parameter=kind.evaluator_parameter,
-        notebooks=kind.notebooks, jury=sf.jury, path=file,
-        design=sf.design)
+        notebooks=notebooks, jury=sf.jury, path=file, hooks=hooks,
+        design=sf.design, attribute=attribute, attributes=attributes)
+
+
+OWNER_FILE = ".study"
+"""The file in ``reports/<name>/`` and ``figures/<name>/`` naming the study that writes there."""
+
+
+def folder_owner_problem(folder: Path, spec: StudySpec) -> str | None:
+    """One line when ``folder`` was written by another study (its :data:`OWNER_FILE` names
+    another study file or built-in study): two study files with one ``name`` would
+    overwrite each other's reports; None when the folder is free or this study's."""
+    marker = Path(folder) / OWNER_FILE
+    owner = spec.path or spec.name
+    try:
+        other = marker.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    if other and other != owner:
+        return (f"{folder} holds the output of {other}, not {owner}: two studies named {spec.name!r}; "
+                f"give one another name (key 'name') or write elsewhere")
+    return None
+
+
+def claim_folder(folder: Path, spec: StudySpec) -> None:
+    """Refuse (ValueError, one line) a folder another study wrote (:func:`folder_owner_problem`);
+    else record this study as its owner."""
+    problem = folder_owner_problem(folder, spec)
+    if problem:
+        raise ValueError(problem)
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    if not (folder / OWNER_FILE).is_file():
+        (folder / OWNER_FILE).write_text((spec.path or spec.name) + "\n", encoding="utf-8")
 
 
 SYNTHESIS = Notebook("10_synthesis", "study", "the built-in benchmarks in comparable terms: one table, one figure")
