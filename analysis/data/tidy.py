@@ -401,15 +401,12 @@ def _read_scales(raw: dict, low, high, integer: bool, nominal: bool, problems: l
         if mapping == "linear":
             rs = RaterScale(rlow, rhigh, r_int)
             if integer:
-                off = ([p for p in points if rs.to_study(p, low, high) != round(rs.to_study(p, low, high))]
-                       if points is not None else ["(not a whole-point scale)"])
-                if off:
+                off = [p for p in points or () if rs.to_study(p, low, high) != round(rs.to_study(p, low, high))]
+                if points is None or off:
+                    example = f" ({off[0]} -> {rs.to_study(off[0], low, high):g})" if off else ""
                     problems.append(f"{key}: the linear map of {rlow:g}–{rhigh:g} onto the integer scale {low:g}–"
-                                    f"{high:g} gives fractions ({off[0]} -> {rs.to_study(off[0], low, high):g}"
-                                    if points is not None else f"{key}: a linear map from a scale of fractions onto "
-                                    f"the integer scale {low:g}–{high:g} gives fractions")
-                    problems[-1] += (") " if points is not None else " ") + \
-                        "; give a table map = { \"point\" = value, ... }, or say integer = false for the study"
+                                    f"{high:g} gives fractions{example}; give a table map = {{ \"point\" = value, "
+                                    f"... }}, or say integer = false for the study")
                     continue
             out[rater] = rs
         elif isinstance(mapping, dict):
