@@ -42,7 +42,7 @@ import matplotlib.pyplot as plt
 
 from analysis.reporting.figures import FULL_WIDTH, save_figure
 from analysis.reporting.notebook import open_study
-from analysis.reporting.paper import overview_forest
+from analysis.reporting.paper import attribute_heatmap, overview_forest
 from analysis.reporting.tables import write_table
 from analysis.studies.overview import study_overview
 from analysis.reporting.notebook import show_part
@@ -80,3 +80,16 @@ overview
 fig = overview_forest(s, overview, width=FULL_WIDTH)
 save_figure(fig, "overview_forest", figures_dir)
 plt.show()
+
+# %% [markdown]
+# ## Which attributes can each judge be trusted on?
+# Studies with several attributes: response-level ICC(A,1) of every judge × attribute
+# (each attribute's own reports are in its folder, `<attribute>/`).
+
+# %%
+fig = attribute_heatmap(s, overview, width=FULL_WIDTH)
+if fig is None:
+    print("one attribute: no judge × attribute grid")
+else:
+    save_figure(fig, "overview_attributes", figures_dir)
+    plt.show()

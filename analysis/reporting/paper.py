@@ -77,6 +77,19 @@ def overview_forest(study, overview: pl.DataFrame, *, width: float):
     return forest_plot(args.pop("long"), width=width, **args)
 
 
+def attribute_heatmap(study, overview: pl.DataFrame, *, width: float):
+    """Studies with several attributes (an ``attribute`` column in the overview): the
+    judge × attribute grid of response-level ICC(A,1) against the reference, 0 to 1 (which
+    attributes can each judge be trusted on?); None for a study of one attribute."""
+    from analysis.reporting.figures import heatmap
+
+    if "attribute" not in overview.columns or overview["attribute"].n_unique() < 2:
+        return None
+    wide = overview.pivot(on="attribute", index="evaluator", values="icc_a1")
+    return heatmap(wide, index="evaluator", value_label="ICC(A,1), judge vs reference", vmin=0, vmax=1, width=width,
+                   title=f"{study.spec.title}: ICC(A,1) of every judge and attribute")
+
+
 def synthesis_forest(table: pl.DataFrame, *, width: float):
     """The synthesis table as one forest plot (one row per study × evaluator × attribute)."""
     from analysis.reporting.figures import forest_plot
@@ -128,6 +141,9 @@ def paper_set(study: str, *, data_root=None, out=None, formats=FORMATS, n_boot: 
                       "(95% bootstrap intervals in brackets).")
     for suffix, width in (("column", COLUMN_WIDTH), ("full", FULL_WIDTH)):
         written += _save(overview_forest(s, overview, width=width), f"overview_forest_{suffix}", base, formats)
+    grid = attribute_heatmap(s, overview, width=FULL_WIDTH)
+    if grid is not None:
+        written += _save(grid, "overview_attributes", base, formats)
     if spec.hooks.review_figures:
         scores = s.review_scores()
         panels = {e: bland_altman(scores.column(e), scores.column(HUMAN_MEAN)) for e in s.names}
