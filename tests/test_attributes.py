@@ -196,3 +196,22 @@ def test_mentalalign_exported_as_one_multi_attribute_study(shared_data_root, tmp
     rendered = pl.read_csv(overview_job.report_dir / "tables" / "overview.csv")
     assert_frame_equal(rendered.sort(key), theirs.sort(key), check_dtypes=False, rel_tol=0, abs_tol=1e-9)
     assert (tmp_path / "figures" / spec.name / "overview_attributes.png").is_file()
+
+
+def test_the_readme_examples_are_valid_study_files(tmp_path):
+    """The README's examples of several attributes and of per-rater scales are study files
+    that read (with a ratings file beside them)."""
+    import re
+
+    from analysis.data.paths import PROJECT_ROOT
+
+    text = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("**Several attributes in one file**"):text.index("### From the tools")]
+    blocks = re.findall(r"```toml\n(.*?)```", section, flags=re.S)
+    assert len(blocks) == 3
+    _ratings().write_csv(tmp_path / "ratings.csv")
+    for k, block in enumerate(blocks):
+        (tmp_path / f"s{k}.toml").write_text(block)
+        sf = read_study_file(tmp_path / f"s{k}.toml")
+        if k:
+            assert sf.scales["judge-x"].to_study(10, 1, 5) == 5 and sf.scales["judge-x"].to_study(5, 1, 5) == 3

@@ -41,6 +41,11 @@ def print_validation(path: str | Path) -> int:
             print(audit_summary(data.audit))
             print(f"\nreferences: {', '.join(data.study.references)}; evaluators: {', '.join(data.evaluators)}"
                   + (f"; jury: {', '.join(data.study.jury)}" if data.study.jury else ""))
+            if len(data.attributes) > 1:
+                print(f"attributes: {', '.join(data.attributes)} (each analysed on its own, beside a judge x "
+                      f"attribute overview; select one as {path}#{data.attributes[0]})")
+            for r, own in data.study.scales.items():
+                print(f"rater {r}: own scale {own.describe()} onto {data.study.low:g}–{data.study.high:g}")
             absent = [c for c in ("run", "category", "cluster", "source") if c not in data.present]
             if absent:
                 print(f"columns absent (their analyses are skipped): {', '.join(absent)}")
