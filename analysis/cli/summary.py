@@ -15,14 +15,15 @@ the audit's counts per file and reason.
 
 from __future__ import annotations
 
+import argparse
+import sys
 import time
+from typing import TYPE_CHECKING
 
-import polars as pl
+from analysis.cli.args import ROOT_HELP, STUDY_HELP, check_arguments
 
-from analysis.data.ratings import audit_summary
-from analysis.studies.registry import get_study, load_study
-from analysis.studies.scored import agreement_table, bias_table, human_pairs, icc_table
-from analysis.reporting.tables import write_table
+if TYPE_CHECKING:
+    import polars as pl
 
 
 def compute_summary(dataset: str, *, data_root=None, seed: int = 20261124, n_boot: int = 2000) -> dict[str, pl.DataFrame]:
@@ -31,9 +32,13 @@ def compute_summary(dataset: str, *, data_root=None, seed: int = 20261124, n_boo
     nominal studies (DialogueSafety, nominal user studies: metrics per system).
 
     Arguments and the data root are checked before anything is loaded
-    (:func:`analysis.render.runner.check_arguments`).
+    (:func:`analysis.cli.args.check_arguments`).
     """
-    from analysis.render.runner import check_arguments
+    import polars as pl
+
+    from analysis.data.ratings import audit_summary
+    from analysis.studies.registry import get_study, load_study
+    from analysis.studies.scored import agreement_table, bias_table, human_pairs, icc_table
 
     if str(dataset).endswith(".toml"):
         from analysis.data.tidy_stream import needs_streaming, stream_summary
@@ -73,8 +78,10 @@ def _mentalalign_summary(study, *, n_boot: int, seed: int) -> dict[str, pl.DataF
     paper's cells) and bias = judge - human with its cluster-bootstrap BCa CI, on the data
     as published (off-scale ratings kept, flagged in the audit)."""
     import numpy as np
+    import polars as pl
 
     from analysis.data.mentalalign import ATTRIBUTES
+    from analysis.data.ratings import audit_summary
     from analysis.stats.icc import icc_batch
     from analysis.studies.mentalalign import bias_row, judge_pairs, source_means
 
@@ -99,7 +106,9 @@ def _nominal_summary(study, *, n_boot: int, seed: int) -> dict[str, pl.DataFrame
     """Per system: accuracy, weighted F1 and Cohen's kappa (mean and SD over runs), the
     majority vote's accuracy with its bootstrap CI, Fleiss' kappa between runs."""
     import numpy as np
+    import polars as pl
 
+    from analysis.data.ratings import audit_summary
     from analysis.studies.dialoguesafety import metrics_table, run_matrix
 
     data = study.data
@@ -124,6 +133,11 @@ def _nominal_summary(study, *, n_boot: int, seed: int) -> dict[str, pl.DataFrame
 
 def print_summary(dataset: str, *, data_root=None, seed: int = 20261124, n_boot: int = 2000,
                   out_dir: str | None = None) -> int:
+    """Print the summary tables of ``dataset`` (and write them as CSV into ``out_dir``); 0."""
+    import polars as pl
+
+    from analysis.reporting.tables import write_table
+
     t0 = time.perf_counter()
     tables = compute_summary(dataset, data_root=data_root, seed=seed, n_boot=n_boot)
     meta = tables.pop("_meta").row(0, named=True)
@@ -154,3 +168,20 @@ def print_summary(dataset: str, *, data_root=None, seed: int = 20261124, n_boot:
         print(f"tables written to {out_dir}/")
     print(f"done in {time.perf_counter() - t0:.1f} s")
     return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m analysis summary",
+                                description="Reliability, agreement and bias of every evaluator against the humans.")
+    p.add_argument("--study", "--dataset", dest="dataset", default="demo", metavar="STUDY",
+                   help=f"{STUDY_HELP} (default: demo, generated from --seed; --dataset is an alias)")
+    p.add_argument("--data-root", default=None, help=ROOT_HELP)
+    p.add_argument("--seed", type=int, default=20261124, help="seed of the demo data and of the bootstrap")
+    p.add_argument("--n-boot", type=int, default=2000, help="bootstrap resamples")
+    p.add_argument("--out", default=None, help="also write the tables as CSV into this folder")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    a = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
+    return print_summary(a.dataset, data_root=a.data_root, seed=a.seed, n_boot=a.n_boot, out_dir=a.out)

@@ -18,8 +18,9 @@ import pytest
 
 from analysis.cli import main as cli_main
 from analysis.cli import audit as audit_command
-from analysis.render.runner import (LOCK_NAME, STUDY_LEVEL, Job, clear_previous_results, render_lock,
-                                       write_index)
+from analysis.render.files import LOCK_NAME, clear_previous_results, render_lock
+from analysis.render.plan import STUDY_LEVEL, Job
+from analysis.render.records import write_index
 
 PROJECT = Path(__file__).resolve().parents[2]
 
