@@ -10,7 +10,6 @@ import hashlib
 import json
 import shutil
 import subprocess
-from pathlib import Path
 
 import polars as pl
 import pytest

@@ -23,6 +23,7 @@ import sys
 import time
 import tracemalloc
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -134,7 +135,7 @@ GIB = 2**30
 
 
 def write_large_study(out_dir, *, n_items: int = 500_000, n_evaluators: int = 6, n_runs: int = 3,
-                      seed: int = 20261124, chunk: int = 50_000, off_scale: float = 1e-4) -> "Path":
+                      seed: int = 20261124, chunk: int = 50_000, off_scale: float = 1e-4) -> Path:
     """Write a seeded scored user study: ``ratings.parquet`` and ``study.toml`` in ``out_dir``.
 
     ``n_items`` responses (``r0000000``...), each rated once by the references H1 and H2
@@ -144,8 +145,6 @@ def write_large_study(out_dir, *, n_items: int = 500_000, n_evaluators: int = 6,
     clipped; a share ``off_scale`` of them is set to 0 or 6 (excluded and counted).
     Written in chunks of ``chunk`` items, so generating never holds the whole table.
     """
-    from pathlib import Path
-
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -228,7 +227,6 @@ def _line_mentalalign(data_root, tiny: bool, seed: int, n_boot: int | None = Non
 def _line_stream(tiny: bool, seed: int, workdir: str | None) -> dict:
     import subprocess
     import tempfile
-    from pathlib import Path
 
     from analysis.data.tidy_stream import count_rows, stream_summary
 
