@@ -20,6 +20,10 @@ STUDY_LEVEL = "(study)"
 
 @dataclass
 class Job:
+    """One notebook to run: its study (folder name), evaluator (:data:`STUDY_LEVEL` for a
+    notebook of scope ``study``), papermill parameters and report folder; the runner fills
+    in the outcome (``ok``, ``seconds``, ``error``, the ``outputs`` it writes)."""
+
     study: str
     evaluator: str
     notebook: str
