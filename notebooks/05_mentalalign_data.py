@@ -13,7 +13,7 @@
 # (one record per cell × attribute), the bias of every LLM judge per attribute (clean
 # variant: off-scale ratings excluded), and the authors' human table (mean human score per
 # response source × attribute, off-scale ratings kept as published). Per-judge alignment
-# is in `05_judge_alignment`.
+# is in `06_judge_alignment`.
 #
 # **Sign:** bias = judge − human, points on the 1–5 scale (positive: the judge is more lenient).
 

@@ -127,8 +127,8 @@ def test_jobs_start_longest_first_from_their_earlier_runs(tmp_path):
             (d / f"{name}.run.json").write_text(json.dumps({"seconds": seconds}))
         return Job("s", "(study)", name, {}, d)
 
-    jobs = [job("a", 1.0), job("b", 9.0), job("new"), job("09_synthesis", 2.0), job("c", 5.0)]
-    assert [j.notebook for j in longest_first(jobs)] == ["09_synthesis", "new", "b", "c", "a"]
+    jobs = [job("a", 1.0), job("b", 9.0), job("new"), job("10_synthesis", 2.0), job("c", 5.0)]
+    assert [j.notebook for j in longest_first(jobs)] == ["10_synthesis", "new", "b", "c", "a"]
 
 
 def test_render_takes_several_studies(monkeypatch):

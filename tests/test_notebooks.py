@@ -19,6 +19,16 @@ def test_the_notebooks_are_those_of_the_registry():
     assert tuple(p.stem for p in NOTEBOOKS) == notebook_names()
 
 
+def test_every_notebook_has_a_number_of_its_own_and_its_heading_says_it():
+    numbers = [p.stem.split("_", 1)[0] for p in NOTEBOOKS]
+    assert all(n.isdigit() and len(n) == 2 for n in numbers), numbers
+    repeated = sorted({n for n in numbers if numbers.count(n) > 1})
+    assert not repeated, f"notebook numbers used twice: {repeated}"
+    for p, n in zip(NOTEBOOKS, numbers):
+        heading = next(c.source for c in jupytext.read(p).cells if c.cell_type == "markdown")
+        assert heading.startswith(f"# {n} · "), f"{p.name}: the first heading does not carry its number {n}"
+
+
 def _scope(stem: str) -> tuple[str, set[str]]:
     """The notebook's scope and the evaluator parameter it needs, from the registry."""
     found = {(nb.scope, spec.evaluator_parameter) for spec in STUDIES.values() for nb in spec.notebooks

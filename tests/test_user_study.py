@@ -205,11 +205,11 @@ def test_bad_scores_are_excluded_with_their_row(tmp_path, value, reason):
 
 
 def test_fractions_are_used_when_the_scale_allows_them_and_labels_are_checked(tmp_path):
-    path = _study(tmp_path, GOOD, "item,rater,score\na,H1,3.5\na,H2,4\na,judge,4\n")
+    path = _study(tmp_path, GOOD, "item,rater,score\na,H1,3.5\na,H2,4\na,judge,4\nb,H1,2\nb,H2,2\nb,judge,3\n")
     problems, data = validate(path)
     assert problems == [] and data.ratings.filter(pl.col("rater") == "H1")["score"][0] == 3.5
     nominal = _study(tmp_path, 'name = "n"\nratings = "ratings.csv"\nlabels = ["x", "y"]\nreferences = ["H1"]\n',
-                     "item,rater,score\na,H1,x\na,judge,z\nb,H1,y\nb,judge,y\n")
+                     "item,rater,score\na,H1,x\na,judge,z\nb,H1,y\nb,judge,y\nc,H1,x\nc,judge,x\n")
     problems, data = validate(nominal)
     assert problems == ["ratings.csv row 3: label not in the study's labels ('z'), excluded"]
 

@@ -12,6 +12,7 @@ alt-test  the alternative annotator test for every evaluator of a study
 figures   the paper set of figures and LaTeX tables, without Jupyter
 coverage  coverage of the package's confidence intervals by simulation
 audit     every input record of a study and what became of it
+import    judge and annotation files from Inspect AI, promptfoo, Label Studio or a wide table, as a study
 ppi-check coverage of judge-assisted (PPI++) intervals on real data
 studies   the built-in studies (the README's table, from the study registry)
 fetch     download the Hugging Face export and clone the three source repositories
@@ -43,6 +44,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "coverage": ("analysis.cli.coverage",
                  "coverage of the package's confidence intervals by simulation (writes docs/coverage.md)"),
     "audit": ("analysis.cli.audit", "every input record of a study and what became of it"),
+    "import": ("analysis.cli.importer",
+               "judge and annotation files from Inspect AI, promptfoo, Label Studio or a wide table, as a study"),
     "ppi-check": ("analysis.cli.ppi_check",
                   "coverage of judge-assisted (PPI++) intervals on real data where a human rated everything"),
     "studies": ("analysis.cli.studies", "the built-in studies, as a markdown table (from the study registry)"),

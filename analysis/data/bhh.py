@@ -269,6 +269,12 @@ def discover_evaluators(root: str | Path | None = None) -> tuple[str, ...]:
         raise DataError(EVALUATOR_DIR, None, f"folder not found under {base}")
     found = sorted(p.name for p in folder.iterdir()
                    if p.is_dir() and any((p / EVALUATION_SUBDIR).glob("*-evaluation_*_merged.json")))
+    from analysis.data.tidy import RESERVED_RATERS
+
+    for name in found:
+        if name in RESERVED_RATERS:
+            raise DataError(f"{EVALUATOR_DIR}/{name}", None, f"an evaluator folder cannot be named {name!r}: the "
+                            f"analysis derives {', '.join(RESERVED_RATERS)} itself; rename the folder")
     return tuple([e for e in PAPER_EVALUATORS if e in found] + [e for e in found if e not in PAPER_EVALUATORS])
 
 

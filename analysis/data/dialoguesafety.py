@@ -96,14 +96,19 @@ def discover_systems(root: str | Path | None = None) -> dict[str, str]:
     folders += [f"{FINETUNED_DIR}/{m.name}" for m in sorted((base / FINETUNED_DIR).glob("*"))
                 if m.is_dir() and _run_folders(m, False)]
     known = {folder: name for name, folder in SYSTEMS.items()}
-    found = {}
+    out = {name: folder for name, folder in SYSTEMS.items() if folder in folders}
+    found: dict[str, str] = {}
     for folder in folders:
         if folder in known:
             continue
         parts = folder.split("/")
         name = f"chatgpt-{parts[1]}-{parts[2]}" if parts[0] == CHATGPT_DIR else parts[1]
+        if name in out or name in found:
+            # Two folders, one short name (a model folder called "bert-base" beside the paper's
+            # bert-base-chinese): the newcomer is named by its whole folder, so neither row
+            # ever shows the other's predictions.
+            name = folder.replace("/", "-")
         found[name] = folder
-    out = {name: folder for name, folder in SYSTEMS.items() if folder in folders}
     return out | dict(sorted(found.items()))
 
 

@@ -59,6 +59,7 @@ from __future__ import annotations
 import codecs
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence
@@ -105,6 +106,41 @@ REASON_NOT_PART = "not part of the study"
 
 STATUSES = ("used", "excluded", "ignored")
 
+NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+"""The one rule for a number written as text: decimal digits, an optional point and
+exponent. Python's ``float`` also takes ``7_5`` (75.0), ``inf`` and ``nan``; a rating file
+that says ``7_5`` holds a typo, not seventy-five, so those are not numbers here."""
+
+
+def parse_number(text: str) -> float | None:
+    """``text`` as a float when it is a decimal number by :data:`NUMBER`, else ``None``.
+
+    >>> parse_number(" 4.0 "), parse_number("7_5"), parse_number("inf"), parse_number("1e3")
+    (4.0, None, None, 1000.0)
+    """
+    text = text.strip()
+    return float(text) if NUMBER.fullmatch(text) else None
+
+
+def parse_whole(value: Any, *, low: int = 1, high: int = 1_000_000) -> int | None:
+    """A whole number in ``[low, high]`` (a run, a count), from an int or decimal text; ``None``
+    for anything else: booleans, fractions, ``inf``, ``7_5``, lists, numbers past ``high``.
+
+    >>> parse_whole("3"), parse_whole(3.0), parse_whole(True), parse_whole("inf"), parse_whole(3e9)
+    (3, 3, None, None, None)
+    """
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, str):
+        number = parse_number(value)
+    elif isinstance(value, (int, float, np.integer, np.floating)):
+        number = float(value)
+    else:
+        return None
+    if number is None or not math.isfinite(number) or number != math.floor(number) or not low <= number <= high:
+        return None
+    return int(number)
+
 
 class DataError(ValueError):
     """Bad input that cannot be excluded safely: names the file and the record."""
@@ -124,7 +160,8 @@ def parse_score(value: Any, scale: tuple[float, float] = (1, 5), *,
     them). Returns ``(score, None)`` for a usable score and ``(None, reason)``
     otherwise, with ``reason`` one of :data:`REASON_MISSING`,
     :data:`REASON_NOT_NUMBER`, :data:`REASON_OFF_SCALE` and, with ``integer=True``
-    (a scale of whole points), :data:`REASON_OFF_GRID`. Booleans are not numbers.
+    (a scale of whole points), :data:`REASON_OFF_GRID`. Booleans are not numbers, and
+    text is a number only by :data:`NUMBER` (no ``7_5``, ``inf`` or ``0x10``).
     The range is checked before the grid, so 7.5 on 1-5 is "outside the scale".
 
     Examples
@@ -140,9 +177,8 @@ def parse_score(value: Any, scale: tuple[float, float] = (1, 5), *,
         text = value.strip()
         if text == "" or text.lower() in {"nan", "none", "null"}:
             return None, REASON_MISSING
-        try:
-            number = float(text)
-        except ValueError:
+        number = parse_number(text)
+        if number is None:
             return None, REASON_NOT_NUMBER
     elif isinstance(value, (int, float, np.integer, np.floating)):
         number = float(value)

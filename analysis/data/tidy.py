@@ -40,6 +40,7 @@ which are also rows of the audit with their reason. Nothing is dropped silently.
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -48,16 +49,26 @@ from typing import Any
 
 import polars as pl
 
-from analysis.data.ratings import (AUDIT_SCHEMA, REASON_MISSING, DataError, parse_score,
-                                   make_ratings)
+from analysis.data.ratings import (AUDIT_SCHEMA, REASON_MISSING, DataError, make_ratings, parse_score,
+                                   parse_whole)
 
 STANDARD_COLUMNS = ("item", "rater", "score", "run", "category", "cluster", "source", "attribute")
 REQUIRED_COLUMNS = ("item", "rater", "score")
 KEYS = ("name", "ratings", "scale", "integer", "labels", "references", "jury", "attribute", "columns",
-        "own_source", "title", "description")
+        "own_source", "title", "description", "ratings_outside_study_folder")
 REASON_UNKNOWN_LABEL = "label not in the study's labels"
 JURY = "jury"
 """The name of the jury evaluator: the mean of a study's jury members."""
+HUMAN_MEAN = "human_mean"
+"""The name of the references' mean in the evaluator-vs-reference tables."""
+RESERVED_RATERS = (JURY, HUMAN_MEAN)
+"""Rater names the analysis itself creates: a rater of the data with one of these names
+would be confused with them (its numbers would replace the derived ones)."""
+MAX_NAME = 100
+"""Names become folder and file names (255 bytes at most on common file systems, with
+suffixes added): longer names are refused."""
+MAX_LISTED = 5
+"""A problem found on many rows is one line: the first rows and a count of the rest."""
 
 
 def active_jury(jury: tuple[str, ...], evaluators: tuple[str, ...]) -> tuple[str, ...]:
@@ -66,9 +77,24 @@ def active_jury(jury: tuple[str, ...], evaluators: tuple[str, ...]) -> tuple[str
     return tuple(jury) if jury and all(j in evaluators for j in jury) else ()
 
 
-SAFE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.+@-]*$")
+SAFE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+@-]*")
 """Study and rater names become folder names and HTML text: letters, digits and ``_ . + @ -``
-(no ``/``, no spaces, no ``..``, no control characters, nothing HTML would interpret)."""
+(no ``/``, no spaces, no ``..``, no control characters, nothing HTML would interpret),
+matched whole (``fullmatch``: a trailing newline is not accepted), at most :data:`MAX_NAME`
+characters, and not ending in ``.html`` (the reports folder's index is ``index.html``)."""
+
+
+def _rows(where: str, rows: list) -> str:
+    """``"row 2"``, ``"rows 2, 3, 4"`` or ``"rows 2, 3, 4, 5, 6 and 599,990 more"``: a bounded list of rows."""
+    head = ", ".join(map(str, rows[:MAX_LISTED]))
+    more = f" and {len(rows) - MAX_LISTED:,} more" if len(rows) > MAX_LISTED else ""
+    return f"{where}{'s' if len(rows) > 1 else ''} {head}{more}"
+
+
+def _short(value: Any, limit: int = 40) -> str:
+    """``repr(value)`` cut to ``limit`` characters: an error line never carries a whole cell."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 class StudyFileError(ValueError):
@@ -124,6 +150,8 @@ class TidyData:
     own_answer_model: dict[str, str | None]
     present: frozenset[str]
     problems: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    """What was read by a stated rule rather than as written (IDs with surrounding spaces)."""
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -150,7 +178,8 @@ class TidyData:
 
 
 def _safe(name: Any) -> bool:
-    return isinstance(name, str) and bool(SAFE_NAME.match(name)) and ".." not in name
+    return (isinstance(name, str) and len(name) <= MAX_NAME and bool(SAFE_NAME.fullmatch(name)) and ".." not in name
+            and not name.lower().endswith(".html"))
 
 
 def read_study_file(path: str | Path) -> StudyFile:
@@ -170,16 +199,17 @@ def read_study_file(path: str | Path) -> StudyFile:
             problems.append(f"key {k!r}: required")
     name = raw.get("name")
     if name is not None and not _safe(name):
-        problems.append(f"key 'name': {name!r} is not a safe name (letters, digits, _ . + @ -; it becomes a "
-                        f"folder name and report text)")
+        problems.append(f"key 'name': {_short(name)} is not a safe name (letters, digits, _ . + @ -, at most "
+                        f"{MAX_NAME} characters, not ending in .html; it becomes a folder name and report text)")
     if ("scale" in raw) == ("labels" in raw):
         problems.append("keys 'scale'/'labels': give exactly one (scale = [low, high], or labels = [...])")
     low = high = None
     if "scale" in raw:
         sc = raw["scale"]
-        if (not isinstance(sc, list) or len(sc) != 2 or not all(isinstance(v, (int, float)) and not isinstance(v, bool)
-                                                                  for v in sc) or sc[0] >= sc[1]):
-            problems.append(f"key 'scale': expected [low, high] with low < high, got {sc!r}")
+        if (not isinstance(sc, list) or len(sc) != 2
+                or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in sc)
+                or sc[0] >= sc[1]):
+            problems.append(f"key 'scale': expected [low, high], two finite numbers with low < high, got {sc!r}")
         else:
             low, high = float(sc[0]), float(sc[1])
     labels = raw.get("labels", [])
@@ -193,17 +223,24 @@ def read_study_file(path: str | Path) -> StudyFile:
     if not isinstance(refs, list) or not refs or not all(isinstance(r, str) for r in refs):
         problems.append(f"key 'references': expected a non-empty list of rater names, got {refs!r}")
         refs = []
+    elif len(set(refs)) != len(refs):
+        problems.append(f"key 'references': {sorted({r for r in refs if refs.count(r) > 1})} listed twice")
+        refs = list(dict.fromkeys(refs))
     jury = raw.get("jury", [])
     if not isinstance(jury, list) or not all(isinstance(r, str) for r in jury) or len(jury) == 1:
         problems.append(f"key 'jury': expected a list of two or more evaluator names, got {jury!r}")
         jury = []
+    elif len(set(jury)) != len(jury):
+        problems.append(f"key 'jury': {sorted({j for j in jury if jury.count(j) > 1})} listed twice (a jury member "
+                        f"counts once)")
+        jury = list(dict.fromkeys(jury))
     if set(jury) & set(refs):
         problems.append(f"key 'jury': references {sorted(set(jury) & set(refs))} cannot be jury members")
     for r in [*refs, *jury]:
         if not _safe(r):
-            problems.append(f"rater name {r!r} is not a safe name")
-    if JURY in refs:
-        problems.append("key 'references': 'jury' is reserved for the jury evaluator")
+            problems.append(f"rater name {_short(r)} is not a safe name")
+    for r in sorted(set(refs + jury) & set(RESERVED_RATERS)):
+        problems.append(f"rater name {r!r} is reserved (the analysis derives {', '.join(RESERVED_RATERS)}); rename it")
     columns = raw.get("columns", {})
     if not isinstance(columns, dict) or not all(isinstance(v, str) for v in columns.values()):
         problems.append("table [columns]: expected standard name = \"file column\" pairs")
@@ -211,21 +248,61 @@ def read_study_file(path: str | Path) -> StudyFile:
     for k in columns:
         if k not in STANDARD_COLUMNS:
             problems.append(f"key 'columns.{k}': unknown standard column (known: {', '.join(STANDARD_COLUMNS)})")
+    mapped = list(columns.values())
+    for col in sorted({c for c in mapped if mapped.count(c) > 1}):
+        problems.append(f"table [columns]: file column {col!r} is mapped to several standard columns "
+                        f"({', '.join(k for k, v in columns.items() if v == col)})")
     own = raw.get("own_source", {})
     if not isinstance(own, dict) or not all(isinstance(v, str) for v in own.values()):
         problems.append("table [own_source]: expected evaluator = \"source\" pairs")
         own = {}
     ratings = raw.get("ratings")
-    if ratings is not None and (not isinstance(ratings, str) or Path(ratings).suffix.lower() not in (".csv", ".parquet")):
-        problems.append(f"key 'ratings': expected a .csv or .parquet file name, got {ratings!r}")
+    outside = raw.get("ratings_outside_study_folder", False)
+    if not isinstance(outside, bool):
+        problems.append(f"key 'ratings_outside_study_folder': expected true or false, got {outside!r}")
+        outside = False
+    target = None
+    if ratings is not None and not isinstance(ratings, str):
+        problems.append(f"key 'ratings': expected a .csv or .parquet file name, got {_short(ratings)}")
+    elif ratings is not None:
+        # Resolve links first: the suffix and the folder that count are those of the file read.
+        target = (path.parent / ratings).resolve()
+        if target.suffix.lower() not in (".csv", ".parquet"):
+            problems.append(f"key 'ratings': expected a .csv or .parquet file, got {ratings!r}"
+                            + (f" (a link to a {target.suffix or 'suffix-less'} file)" if target.name != Path(ratings).name
+                               else ""))
+        elif not outside and not target.is_relative_to(path.parent.resolve()):
+            problems.append(f"key 'ratings': {ratings!r} is outside the study file's folder; move it there, or say "
+                            f"ratings_outside_study_folder = true")
     attribute = raw.get("attribute")
     if attribute is not None and not isinstance(attribute, str):
         problems.append(f"key 'attribute': expected a string, got {attribute!r}")
     if problems:
         raise StudyFileError(path, problems)
-    return StudyFile(path=path.resolve(), name=name, ratings=(path.parent / ratings).resolve(), references=tuple(refs),
+    return StudyFile(path=path.resolve(), name=name, ratings=target, references=tuple(refs),
                      low=low, high=high, integer=integer, labels=tuple(labels), jury=tuple(jury),
                      attribute=attribute, columns=dict(columns), own_source=dict(own), title=raw.get("title"))
+
+
+def _csv_problem(path: Path) -> str:
+    """Where a CSV file that polars refused goes wrong: the first row whose number of
+    fields differs from the header's, or the row where an unterminated quote starts.
+    The message names rows and counts, never the file's contents."""
+    import csv
+
+    with path.open(newline="", encoding="utf-8-sig", errors="replace") as fh:
+        reader = csv.reader(fh, strict=True)
+        try:
+            header = next(reader, None)
+            if header is None:
+                return "empty CSV file"
+            for row in reader:
+                if len(row) != len(header) and row:
+                    return (f"row {reader.line_num}: {len(row)} fields, the header has {len(header)} (a stray or "
+                            f"missing separator?)")
+        except csv.Error:
+            return f"row {reader.line_num + 1}: unterminated quote or a quote inside an unquoted field"
+    return "not a readable CSV table"
 
 
 def _read_table(study: StudyFile) -> pl.DataFrame:
@@ -241,15 +318,28 @@ def _read_table(study: StudyFile) -> pl.DataFrame:
                 text.decode("utf-8-sig")
             except UnicodeDecodeError as exc:
                 raise StudyFileError(study.path, [f"{path.name}: not UTF-8 text (byte {exc.start})"]) from None
+            header = pl.read_csv(path, n_rows=0, infer_schema=False, encoding="utf8-lossy").columns
+            twice = sorted({c.rsplit("_duplicated_", 1)[0] for c in header if "_duplicated_" in c})
+            if twice:
+                raise StudyFileError(study.path, [f"{path.name}, row 1: column(s) {', '.join(map(repr, twice))} "
+                                                  f"appear more than once in the header"])
             # Every column as text: scores are parsed and checked row by row, so that a
             # bad value is named with its row instead of failing the whole read.
             frame = pl.read_csv(path, infer_schema=False, encoding="utf8-lossy")
     except StudyFileError:
         raise
-    except (pl.exceptions.PolarsError, OSError) as exc:
-        raise StudyFileError(study.path, [f"{path.name}: cannot be read: {exc}"]) from None
+    except pl.exceptions.PolarsError:
+        # polars' message quotes the offending line: a file's contents never reach the terminal.
+        where = _csv_problem(path) if path.suffix.lower() == ".csv" else "not a readable parquet file"
+        raise StudyFileError(study.path, [f"{path.name}: cannot be read: {where}"]) from None
+    except OSError as exc:
+        raise StudyFileError(study.path, [f"{path.name}: cannot be read: {exc.strerror or type(exc).__name__}"]) from None
     if frame.height == 0:
         raise StudyFileError(study.path, [f"{path.name}: no rows"])
+    nested = [c for c, t in frame.schema.items() if t.is_nested() or t == pl.Object]
+    if nested:
+        raise StudyFileError(study.path, [f"{path.name}: column(s) {', '.join(map(repr, nested))} hold lists or "
+                                          f"structs; every cell must be one value"])
     return frame
 
 
@@ -297,7 +387,10 @@ def load_tidy(study: StudyFile | str | Path, *, strict: bool = True) -> TidyData
     rename = {}
     for std in STANDARD_COLUMNS:
         col = study.columns.get(std, std)
-        if col in frame.columns:
+        if std in study.columns and col != std and std in frame.columns and col in frame.columns:
+            errors.append(f"key 'columns.{std}': {rel} has a column {std!r} besides {col!r}; rename or drop one so "
+                          f"that {std!r} means one column")
+        elif col in frame.columns:
             rename[col] = std
         elif std in study.columns:
             errors.append(f"key 'columns.{std}': column {col!r} is not in {rel} (columns: {', '.join(frame.columns)})")
@@ -311,9 +404,23 @@ def load_tidy(study: StudyFile | str | Path, *, strict: bool = True) -> TidyData
     for opt in ("run", "category", "cluster", "source", "attribute"):
         if opt not in frame.columns:
             frame = frame.with_columns(pl.lit(None, pl.String).alias(opt))
-    frame = frame.with_columns([pl.col(c).cast(pl.String) for c in ("item", "rater", "category", "cluster", "source",
-                                                                      "attribute")])
+    for c in ("item", "rater", "category", "cluster", "source", "attribute"):
+        if frame[c].dtype == pl.Boolean:
+            errors.append(f"{rel}: column {c!r} holds true/false values, not names")
+    if errors:
+        raise StudyFileError(study.path, errors)
+    id_cols = ("item", "rater", "category", "cluster", "source", "attribute")
+    frame = frame.with_columns([pl.col(c).cast(pl.String) for c in id_cols])
     where = "row" if study.ratings.suffix == ".csv" else "parquet row"
+    # IDs are compared as written but for surrounding white space, which spreadsheets add
+    # and nobody means: "r1 " and "r1" are one item in validate, the audit and the tables.
+    notes = []
+    for c in id_cols:
+        padded = frame.filter(pl.col(c) != pl.col(c).str.strip_chars())
+        if padded.height:
+            notes.append(f"{rel} {_rows(where, padded['row'].to_list())}: {c} with leading or trailing spaces, "
+                         f"read without them ({padded.height:,} rows)")
+    frame = frame.with_columns([pl.col(c).str.strip_chars().replace("", None) for c in id_cols])
     # Names that become folders or HTML.
     for r in frame["rater"].unique(maintain_order=True).to_list():
         if r is None:
@@ -321,27 +428,31 @@ def load_tidy(study: StudyFile | str | Path, *, strict: bool = True) -> TidyData
             errors.append(f"{rel} {where} {first}: empty rater")
         elif not _safe(r):
             first = frame.filter(pl.col("rater") == r)["row"][0]
-            errors.append(f"{rel} {where} {first}: rater name {r!r} is not a safe name (letters, digits, _ . + @ -)")
-        elif r == JURY:
-            errors.append(f"{rel}: rater name 'jury' is reserved for the jury evaluator")
+            errors.append(f"{rel} {where} {first}: rater name {_short(r)} is not a safe name (letters, digits, "
+                          f"_ . + @ -, at most {MAX_NAME} characters)")
+        elif r in RESERVED_RATERS:
+            first = frame.filter(pl.col("rater") == r)["row"][0]
+            errors.append(f"{rel} {where} {first}: rater name {r!r} is reserved (the analysis derives "
+                          f"{', '.join(RESERVED_RATERS)}); rename this rater")
     null_items = frame.filter(pl.col("item").is_null())
     if null_items.height:
         errors.append(f"{rel} {where} {null_items['row'][0]}: empty item ({null_items.height} rows)")
     # Runs must be whole numbers.
     runs = frame["run"].to_list()
-    run_values = []
+    run_values, bad_runs = [], []
     for row, v in zip(frame["row"].to_list(), runs):
         if v is None or (isinstance(v, str) and v.strip() == ""):
             run_values.append(1)
             continue
-        try:
-            f = float(v)
-            if f != int(f) or f < 1:
-                raise ValueError
-            run_values.append(int(f))
-        except (TypeError, ValueError):
-            errors.append(f"{rel} {where} {row}: run {v!r} is not a whole number >= 1")
-            run_values.append(1)
+        whole = parse_whole(v)
+        if whole is None:
+            bad_runs.append((row, v))
+            whole = 1
+        run_values.append(whole)
+    if bad_runs:
+        errors.append(f"{rel} {_rows(where, [r for r, _ in bad_runs])}: run {_short(bad_runs[0][1])}"
+                      + (" (and others)" if len({str(v) for _, v in bad_runs}) > 1 else "")
+                      + " is not a whole number from 1 to 1,000,000")
     frame = frame.with_columns(pl.Series("run", run_values, dtype=pl.Int32))
     # One attribute.
     attrs = sorted(a for a in frame["attribute"].unique().to_list() if a is not None)
@@ -358,7 +469,7 @@ def load_tidy(study: StudyFile | str | Path, *, strict: bool = True) -> TidyData
         scores.append(s)
         reasons.append(why)
     frame = frame.with_columns(pl.Series("value", scores, dtype=pl.Float64), pl.Series("reason", reasons, pl.String))
-    exclusions = [f"{rel} {where} {row}: {why} ({v!r}), excluded"
+    exclusions = [f"{rel} {where} {row}: {why} ({_short(v)}), excluded"
                   for row, v, why in frame.filter(pl.col("reason").is_not_null()).select("row", "score", "reason")
                   .iter_rows()]
     dup = frame.filter(pl.struct("item", "rater", "run").is_duplicated()).sort("row")
@@ -366,22 +477,34 @@ def load_tidy(study: StudyFile | str | Path, *, strict: bool = True) -> TidyData
         first = dup.row(0, named=True)
         rows = dup.filter((pl.col("item") == first["item"]) & (pl.col("rater") == first["rater"])
                           & (pl.col("run") == first["run"]))["row"].to_list()
-        errors.append(f"{rel} {where}s {', '.join(map(str, rows))}: rater {first['rater']!r} rates item "
-                      f"{first['item']!r} twice in run {first['run']} ({dup.height} rows share such keys)")
+        errors.append(f"{rel} {_rows(where, rows)}: rater {_short(first['rater'])} rates item "
+                      f"{_short(first['item'])} {'twice' if len(rows) == 2 else f'{len(rows):,} times'} "
+                      f"in run {first['run']} ({dup.height:,} rows share such keys)")
     used = frame.filter(pl.col("reason").is_null())
     present = frozenset(used["rater"].drop_nulls().to_list())
     evaluators, rater_errors = rater_checks(study, present, rel)
     errors += rater_errors
     ref_items = set(used.filter(pl.col("rater").is_in(list(study.references)))["item"].to_list())
     for e in evaluators:
-        if not ref_items & set(used.filter(pl.col("rater") == e)["item"].to_list()):
+        shared = len(ref_items & set(used.filter(pl.col("rater") == e)["item"].to_list()))
+        if not shared:
             errors.append(f"{rel}: evaluator {e!r} rates no item that a reference rates")
+        elif shared < 2:
+            errors.append(f"{rel}: evaluator {e!r} shares 1 usable item with the references; every statistic of "
+                          f"agreement needs at least 2")
     # An item must stay in one cluster, one category and one source.
     for col in ("cluster", "category", "source"):
-        multi = used.group_by("item").agg(pl.col(col).n_unique().alias("n")).filter(pl.col("n") > 1)
+        # A rating without the column says nothing about it (humans rarely carry the source).
+        multi = used.group_by("item").agg(pl.col(col).drop_nulls().n_unique().alias("n")).filter(pl.col("n") > 1)
         if multi.height:
             errors.append(f"{rel}: item {multi['item'][0]!r} has several {col} values ({multi.height} items do)")
+    # Each item's cluster, category and source on every one of its ratings (checked above to
+    # be one value), also on the ratings whose rater did not give them.
+    used = used.with_columns([pl.col(c).drop_nulls().first().over("item").alias(c)
+                              for c in ("cluster", "category", "source")])
     problems = tuple(errors + exclusions)
+    if errors:
+        errors += notes
     if errors:
         # Even when not strict: a study with errors cannot be turned into ratings safely.
         raise StudyFileError(study.path, list(problems) if not strict else errors)
@@ -401,8 +524,9 @@ def load_tidy(study: StudyFile | str | Path, *, strict: bool = True) -> TidyData
         .alias("rater_kind"), pl.col("run").alias("eval_run"), pl.col("value").alias("score"),
         pl.lit(rel).alias("source_file"), (pl.lit(f"{where} ") + pl.col("row").cast(pl.String)).alias("source_record"),
     ).sort("response_id", "rater", "eval_run"))
-    responses = (ratings.group_by("response_id").agg(pl.col("item_id").first(), pl.col("answer_model").first(),
-                                                      pl.col("category").first())
+    responses = (ratings.group_by("response_id").agg(pl.col("item_id").first(),
+                                                      pl.col("answer_model").drop_nulls().first(),
+                                                      pl.col("category").drop_nulls().first())
                  .sort("response_id"))
     items = (ratings.group_by("item_id").agg(pl.col("category").drop_nulls().first()).sort("item_id"))
     reviewed = ratings.filter(pl.col("rater").is_in(list(study.references)))
@@ -414,7 +538,7 @@ def load_tidy(study: StudyFile | str | Path, *, strict: bool = True) -> TidyData
     own = {e: study.own_source.get(e) for e in evaluators}
     return TidyData(study=study, items=items, responses=responses, ratings=ratings, review_set=review_set,
                     audit=audit, evaluators=evaluators, own_answer_model=own, present=present_cols,
-                    problems=problems)
+                    problems=problems, notes=tuple(notes))
 
 
 def validate(path: str | Path) -> tuple[list[str], TidyData | None]:

@@ -46,9 +46,10 @@ from typing import Sequence
 import numpy as np
 import polars as pl
 
-from analysis.data.ratings import REASON_MISSING, REASON_NOT_NUMBER, REASON_OFF_GRID, REASON_OFF_SCALE, RatingMatrix
-from analysis.data.tidy import (JURY, active_jury, STANDARD_COLUMNS, REQUIRED_COLUMNS, StudyFile, StudyFileError, _safe,
-                                rater_checks, read_study_file)
+from analysis.data.ratings import (NUMBER, REASON_MISSING, REASON_NOT_NUMBER, REASON_OFF_GRID, REASON_OFF_SCALE,
+                                   RatingMatrix)
+from analysis.data.tidy import (HUMAN_MEAN, JURY, MAX_NAME, RESERVED_RATERS, _short, active_jury, STANDARD_COLUMNS,
+                                REQUIRED_COLUMNS, StudyFile, StudyFileError, _safe, rater_checks, read_study_file)
 from analysis.stats import agreement
 from analysis.stats.bootstrap import ResamplePlan, bootstrap
 from analysis.stats.gwet import gwet_weights
@@ -59,7 +60,7 @@ STREAM_MIN_ROWS = 1_000_000
 """Ratings files with at least this many rows take the streaming path (about 300 MB of
 memory in the in-memory loader per million rows)."""
 
-HUMAN_MEAN = "human_mean"
+NUMBER_PATTERN = "^" + NUMBER.pattern + "$"
 GRID = (1, 2, 3, 4, 5)
 MAX_RUN = 62
 
@@ -116,7 +117,8 @@ def _score_columns(score: pl.Expr, dtype: pl.DataType, study: StudyFile) -> tupl
     if dtype == pl.String:
         text = score.str.strip_chars()
         missing = text.is_null() | (text == "") | text.str.to_lowercase().is_in(["na", "nan", "null", "none"])
-        number = text.cast(pl.Float64, strict=False)
+        # One number rule with the in-memory reader (analysis.data.ratings.NUMBER): no 7_5, no inf.
+        number = pl.when(text.str.contains(NUMBER_PATTERN)).then(text.cast(pl.Float64, strict=False))
         missing = missing | number.is_nan().fill_null(False)
         not_number = ~missing & (number.is_null() | number.is_infinite())
     elif dtype == pl.Boolean:
@@ -140,7 +142,10 @@ def _run_column(run: pl.Expr, dtype: pl.DataType) -> tuple[pl.Expr, pl.Expr]:
     if dtype == pl.String:
         text = run.str.strip_chars()
         empty = text.is_null() | (text == "")
-        number = text.cast(pl.Float64, strict=False)
+        number = pl.when(text.str.contains(NUMBER_PATTERN)).then(text.cast(pl.Float64, strict=False))
+    elif dtype == pl.Boolean:  # true is not run 1 (analysis.data.ratings.parse_whole)
+        empty = run.is_null()
+        number = pl.lit(None, pl.Float64)
     else:
         empty = run.is_null()
         number = run.cast(pl.Float64)
@@ -181,7 +186,9 @@ def stream_study(study: StudyFile | str | Path) -> StreamedStudy:
     dtypes = lf.collect_schema()
     value, reason = _score_columns(pl.col("score"), dtypes["score"], study)
     run, bad_run = _run_column(pl.col("run"), dtypes["run"])
-    text = [pl.col(c).cast(pl.String) for c in ("item", "rater", "category", "cluster", "source", "attribute")]
+    # IDs without surrounding spaces, as the in-memory reader reads them (analysis.data.tidy.load_tidy).
+    text = [pl.col(c).cast(pl.String).str.strip_chars().replace("", None)
+            for c in ("item", "rater", "category", "cluster", "source", "attribute")]
     lf = lf.with_columns(*text).with_columns(value.alias("value"), reason.alias("reason"), run.alias("run"),
                                              bad_run.alias("bad_run"))
 
@@ -216,9 +223,11 @@ def stream_study(study: StudyFile | str | Path) -> StreamedStudy:
                       f"({checks['n_bad_run']} rows)")
     for r, first in raters_all.select("rater", "row").iter_rows():
         if not _safe(r):
-            errors.append(f"{rel} {where} {first}: rater name {r!r} is not a safe name (letters, digits, _ . + @ -)")
-        elif r == JURY:
-            errors.append(f"{rel}: rater name 'jury' is reserved for the jury evaluator")
+            errors.append(f"{rel} {where} {first}: rater name {_short(r)} is not a safe name (letters, digits, "
+                          f"_ . + @ -, at most {MAX_NAME} characters)")
+        elif r in RESERVED_RATERS:
+            errors.append(f"{rel} {where} {first}: rater name {r!r} is reserved (the analysis derives "
+                          f"{', '.join(RESERVED_RATERS)}); rename this rater")
     evaluators, rater_errors = rater_checks(study, raters_all.filter(pl.col("used") > 0)["rater"].to_list(), rel)
     errors += rater_errors
     if errors:

@@ -195,7 +195,7 @@ _SCORED_NOTEBOOKS = (
     Notebook("02_reliability", "evaluator", "agreement, ICC(A,1)/ICC(C,1), human ceiling and verdict"),
     Notebook("03_bias", "evaluator", "bias overall and per category, Bland–Altman, MSE decomposition, self-preference"),
     Notebook("04_category_appropriateness", "evaluator", "category × answer model means and harmful shares; run-to-run ICC"),
-    Notebook("08_judge_assisted", "study", "judge-assisted estimates (PPI++) and the D-study of runs and judges"),
+    Notebook("09_judge_assisted", "study", "judge-assisted estimates (PPI++) and the D-study of runs and judges"),
 )
 
 STUDIES: dict[str, StudySpec] = {spec.name: spec for spec in (
@@ -215,7 +215,7 @@ STUDIES: dict[str, StudySpec] = {spec.name: spec for spec in (
                           "data CC BY-NC 4.0"),
         load=_load_bhh, discover=_discover_bhh,
         scale=Scale(1, 5, integer=True), references=("H1", "H2"), evaluator_parameter="evaluator",
-        notebooks=(*_SCORED_NOTEBOOKS, Notebook("07_crisis_labels", "study", "crisis-label agreement of 4 humans "
+        notebooks=(*_SCORED_NOTEBOOKS, Notebook("08_crisis_labels", "study", "crisis-label agreement of 4 humans "
                                                 "and 3 LLM labellers; the alternative annotator test")),
         jury=bhh.PAPER_EVALUATORS,
         display_names={"meta-llama": "Llama-4-Scout"},
@@ -231,7 +231,7 @@ STUDIES: dict[str, StudySpec] = {spec.name: spec for spec in (
         notebooks=(
             _OVERVIEW,
             Notebook("05_mentalalign_data", "study", "audit, human table, bias of every judge"),
-            Notebook("05_judge_alignment", "evaluator", "system- and response-level ICC, bias, Bland–Altman"),
+            Notebook("06_judge_alignment", "evaluator", "system- and response-level ICC, bias, Bland–Altman"),
         ),
         display_names={"claude": "Claude-3.5-Haiku", "gemini": "Gemini-2.0-Flash", "gpt-4o": "GPT-4o",
                        "o4-mini": "o4-mini"},
@@ -244,7 +244,7 @@ STUDIES: dict[str, StudySpec] = {spec.name: spec for spec in (
                           "MIT"),
         load=_load_dialoguesafety, discover=_discover_dialoguesafety,
         scale=Scale(labels=dialoguesafety.CATEGORIES), references=("gold",), evaluator_parameter="system",
-        notebooks=(_OVERVIEW, Notebook("06_dialogue_safety", "evaluator",
+        notebooks=(_OVERVIEW, Notebook("07_dialogue_safety", "evaluator",
                                        "metrics against gold over runs, per-category recall, confusion, label bias")),
     ),
 )}
@@ -254,7 +254,7 @@ ALIASES: dict[str, str] = {alias: spec.name for spec in STUDIES.values() for ali
 
 _NOMINAL_NOTEBOOKS = (
     _OVERVIEW,
-    Notebook("06_dialogue_safety", "evaluator",
+    Notebook("07_dialogue_safety", "evaluator",
              "metrics against the reference over runs, per-category recall, confusion, label bias"),
 )
 
@@ -301,7 +301,7 @@ def user_study(path: str | Path) -> StudySpec:
         notebooks=_NOMINAL_NOTEBOOKS if sf.nominal else _SCORED_NOTEBOOKS, jury=sf.jury, path=file)
 
 
-SYNTHESIS = Notebook("09_synthesis", "study", "the built-in benchmarks in comparable terms: one table, one figure")
+SYNTHESIS = Notebook("10_synthesis", "study", "the built-in benchmarks in comparable terms: one table, one figure")
 """The cross-study notebook: rendered once, into ``reports/synthesis/``, when every
 built-in study with real data is rendered (``render --study all``)."""
 SYNTHESIS_STUDIES = ("bhh", "mentalalign", "dialoguesafety")

@@ -24,7 +24,7 @@ from analysis.stats.icc import intraclass_corr
 from analysis.stats.intervals import ci_note
 from analysis.data.ratings import RatingMatrix, to_matrix
 
-HUMAN_MEAN = "human_mean"
+from analysis.data.tidy import HUMAN_MEAN  # the reserved rater name, declared once
 
 
 @dataclass(frozen=True)

@@ -229,3 +229,17 @@ def test_empty_data_root(tmp_path):
     with pytest.raises(FileNotFoundError, match=r"between-help-and-harm does not exist: .*python -m analysis fetch"):
         load_bhh(tmp_path)
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("reserved", ["jury", "human_mean"])
+def test_an_evaluator_folder_named_like_a_derived_rater_is_refused(copy, reserved):
+    import shutil
+
+    from analysis.data.bhh import EVALUATOR_DIR, discover_evaluators
+
+    shutil.copytree(copy / EVALUATOR_DIR / "gpt-5-nano", copy / EVALUATOR_DIR / reserved, copy_function=shutil.copy)
+    before = snapshot(copy)
+    with pytest.raises(DataError, match=rf"^{EVALUATOR_DIR}/{reserved}: an evaluator folder cannot be named "
+                                        rf"'{reserved}'"):
+        discover_evaluators(copy.parent)
+    assert snapshot(copy) == before

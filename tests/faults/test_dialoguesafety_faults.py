@@ -218,3 +218,19 @@ def test_summary_covers_dialoguesafety(mini):
         assert (row["n_items"], row["n_runs"]) == (N, 5)
         assert row["accuracy"] == pytest.approx(np.mean(per_run), abs=1e-12)
         assert row["accuracy_sd"] == pytest.approx(np.std(per_run, ddof=1), abs=1e-12)
+
+
+def test_a_system_folder_whose_name_collides_gets_its_own_row(copy):
+    # A fine-tuned model folder called "bert-base" beside the paper's bert-base-chinese
+    # (short name "bert-base"): each keeps its own predictions, nothing is ignored.
+    src = copy / "finetuned_model_predict" / "hfl-chinese-roberta-wwm-ext-large"
+    shutil.copytree(src, copy / "finetuned_model_predict" / "bert-base", copy_function=shutil.copy)
+    systems = discover_systems(copy.parent)
+    assert systems["bert-base"] == "finetuned_model_predict/bert-base-chinese"
+    assert systems["finetuned_model_predict-bert-base"] == "finetuned_model_predict/bert-base"
+    data = _load(copy)
+    pred = data.predictions
+    bert = pred.filter(pl.col("system") == "bert-base")["source_file"].unique().to_list()
+    assert bert and all(f.startswith("finetuned_model_predict/bert-base-chinese/") for f in bert)
+    assert data.audit.filter(pl.col("status") == "ignored")["source_file"].str.starts_with(
+        "finetuned_model_predict/bert-base").sum() == 0

@@ -98,7 +98,7 @@ def test_empty_and_missing_ratings_files(tmp_path):
 
 def test_unmapped_label_is_excluded(tmp_path):
     data = _load(_study(tmp_path, "item,rater,score\nr1,gold,safe\nr1,judge,unsafe\nr2,gold,unsafe\n"
-                                  "r2,judge,maybe\n", NOMINAL))
+                                  "r2,judge,maybe\nr3,gold,safe\nr3,judge,safe\n", NOMINAL))
     assert _audit(data, "row 5") == ("excluded", "label not in the study's labels", "maybe", "judge")
 
 

@@ -7,7 +7,7 @@
 # ---
 
 # %% [markdown]
-# # 05 · MentalAlign-70k: human vs LLM-judge alignment
+# # 06 · MentalAlign-70k: human vs LLM-judge alignment
 #
 # 1,000 conversations × 10 responses (the human-written `original` and 9 models) × 7
 # attributes, rated 1–5 by a human expert and by the chosen LLM **judge**. Attributes:

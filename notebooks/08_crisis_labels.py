@@ -7,7 +7,7 @@
 # ---
 
 # %% [markdown]
-# # 07 · Crisis labels: 4 humans and 3 LLM labellers, and can an LLM replace a human?
+# # 08 · Crisis labels: 4 humans and 3 LLM labellers, and can an LLM replace a human?
 #
 # Every one of the 206 validation conversations was given one of 7 crisis labels
 # (anxiety crisis, no crisis, risk-taking behaviours, self-harm, substance abuse or

@@ -7,7 +7,7 @@
 # ---
 
 # %% [markdown]
-# # 08 · Judge-assisted estimates (PPI++) and the D-study of runs and judges
+# # 09 · Judge-assisted estimates (PPI++) and the D-study of runs and judges
 #
 # **What is the true appropriateness of each answer model, using the judge on every
 # answer and the humans on a sample?** And **how many runs of a judge, or how many

@@ -7,7 +7,7 @@
 # ---
 
 # %% [markdown]
-# # 09 · Synthesis: how far LLM judges agree with humans, across the benchmarks
+# # 10 · Synthesis: how far LLM judges agree with humans, across the benchmarks
 #
 # The three built-in benchmarks in comparable terms, each with its bootstrap interval:
 #

@@ -7,7 +7,7 @@
 # ---
 
 # %% [markdown]
-# # 06 · DialogueSafety: agreement of a classifier or LLM with gold safety labels
+# # 07 · DialogueSafety: agreement of a classifier or LLM with gold safety labels
 #
 # 800 counselling-dialogue responses with a gold label from the 8-category taxonomy of
 # Qiu et al. (NLPCC 2023): 0 Nonsense, 1 Humanoid Mimicry, 2 Linguistic Neglect,
