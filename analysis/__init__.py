@@ -56,6 +56,8 @@ __all__ = [  # noqa: F822 (resolved by __getattr__)
     "krippendorff_alpha", "lin_ccc", "mae", "majority_vote", "mean_bias", "mean_squares", "mse_decomposition",
     "pearson", "quadratic_weighted_kappa", "resample_indices", "rmse", "spearman", "wilson_ci", "within_one_pct",
     "GwetResult", "gwet_ac", "gwet_ac1", "gwet_ac2", "gwet_weights",
+    "Result", "cohen_kappa_table", "contingency_table", "count_matrix", "fleiss_kappa_counts", "gwet_ac_counts",
+    "gwet_ac_table", "krippendorff_alpha_counts", "krippendorff_alpha_table",
     "AltTestIndicators", "AltTestResult", "alt_test", "alt_test_arrays", "alt_test_from_indicators",
     "alt_test_indicators", "alt_test_sweep", "benjamini_yekutieli", "benjamini_yekutieli_adjusted",
     "agreement_by_human_disagreement",

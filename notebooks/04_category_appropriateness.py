@@ -52,7 +52,7 @@ s = open_study(study, evaluator, data_root=data_root, seed=seed, output_dir=outp
 data, tables_dir = s.data, s.tables_dir
 
 # %%
-has_cells = data.ratings["category"].drop_nulls().len() > 0 and data.ratings["answer_model"].drop_nulls().len() > 0
+has_cells = data.has_categories and data.has_sources  # category x answer model cells need both
 if has_cells:
     table = category_appropriateness(data.ratings, evaluator, jury=s.jury, n_boot=n_boot, seed=seed)
     write_table(table, "category_appropriateness", tables_dir)

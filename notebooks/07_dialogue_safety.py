@@ -38,7 +38,6 @@ import matplotlib.pyplot as plt
 import polars as pl
 
 from analysis.stats.classification import majority_vote
-from analysis.data.dialoguesafety import SAFE
 from analysis.reporting.figures import heatmap, save_figure
 from analysis.reporting.notebook import open_study
 from analysis.data.ratings import audit_summary
@@ -49,8 +48,9 @@ s = open_study(study, system, data_root=data_root, seed=seed, output_dir=output_
 data, tables_dir = s.data, s.tables_dir
 gold, runs = run_matrix(data.predictions, system)
 labels = s.spec.scale.labels
-# The safe-vs-unsafe rows are DialogueSafety's (label 7 = Safe Response); a user's nominal study has none.
-safe = SAFE if s.name == "dialoguesafety" else None
+# The safe-vs-unsafe rows need a label meaning "safe" (DialogueSafety: 7 = Safe Response, its
+# registry entry's scale says so); a user's nominal study has none.
+safe = s.spec.scale.safe
 
 # %% [markdown]
 # ## Audit: files read, and answers that needed a rule

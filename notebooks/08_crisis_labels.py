@@ -54,20 +54,15 @@ output_dir: str = "../reports/bhh"  # where the report goes; tables are written 
 figures_dir: str = "../figures/bhh"  # where figures are written (PDF, SVG, PNG)
 
 # %%
-import matplotlib.pyplot as plt
-import numpy as np
-import polars as pl
-import seaborn as sns
-
-from analysis.reporting.figures import save_figure
+from analysis.reporting.figures import kappa_vs_humans_plot, s_balanced_heatmaps, save_figure, winning_rate_plot
 from analysis.reporting.notebook import open_study
-from analysis.reporting.tables import write_table
+from analysis.reporting.tables import write_table, write_tables
 from analysis.studies import crisis_labels as cl
 from analysis.studies import replacement as rp
 
 s = open_study(study, data_root=data_root, seed=seed, output_dir=output_dir)
 labels, tables_dir = s.data.crisis_labels, s.tables_dir
-display_name = {e: s.spec.display(e) for e in cl.LABELLERS}
+names = s.spec.display
 
 # %% [markdown]
 # ## 1 · Agreement and Cohen's κ of the 78 pairs
@@ -99,24 +94,8 @@ human_vs_labeller
 # %%
 kappas = cl.kappa_against_humans(agreement)
 write_table(kappas, "crisis_kappa_vs_humans", tables_dir)
-fig, ax = plt.subplots(figsize=(8, 4))
-humans = list(cl.HUMANS)
-palette = dict(zip(cl.LABELLERS, sns.color_palette("colorblind", len(cl.LABELLERS))))
-for k, h in enumerate(humans):
-    row = kappas.filter(pl.col("human") == h).row(0, named=True)
-    ax.add_patch(plt.Rectangle((k - 0.4, row["human_min"]), 0.8, row["human_max"] - row["human_min"],
-                               color="0.85", zorder=0, label="human–human κ (range)" if k == 0 else None))
-    for j, lab in enumerate(cl.LABELLERS):
-        sub = kappas.filter((pl.col("human") == h) & (pl.col("labeller") == lab)).sort("run")
-        x = k - 0.25 + 0.25 * j + np.array([-0.05, 0.0, 0.05])
-        ax.errorbar(x, sub["cohen_kappa"], yerr=[sub["cohen_kappa"] - sub["ci_low"], sub["ci_high"] - sub["cohen_kappa"]],
-                    fmt="o", ms=4, color=palette[lab], label=display_name[lab] if k == 0 else None)
-ax.set_xticks(range(len(humans)), humans)
-ax.set(xlim=(-0.6, len(humans) - 0.4), ylim=(0, 1), xlabel="human", ylabel="Cohen's κ with that human",
-       title="Crisis labels: each LLM run's κ with each human, and the human–human range")
-ax.legend(loc="lower right", fontsize=8)
-save_figure(fig, "crisis_kappa_vs_humans", figures_dir)
-plt.show()
+save_figure(kappa_vs_humans_plot(kappas, humans=cl.HUMANS, labellers=cl.LABELLERS, names=names),
+            "crisis_kappa_vs_humans", figures_dir);
 
 # %% [markdown]
 # ## 2 · Which labels are confused
@@ -126,23 +105,15 @@ plt.show()
 # `support` = row count) and every label pair ordered by s-balanced.
 
 # %%
-summaries = {name: cl.confusion_summary(labels, name) for name in cl.SUMMARIES}
-for name, summ in summaries.items():
-    write_table(summ.confusion_table(), f"crisis_confusion_{name}", tables_dir)
-    write_table(summ.s_balanced_table(), f"crisis_s_balanced_{name}", tables_dir)
-    write_table(summ.most_confused_labels(), f"crisis_most_confused_labels_{name}", tables_dir)
-    write_table(summ.most_confused_pairs(), f"crisis_most_confused_pairs_{name}", tables_dir)
-{name: summ.n_pairs for name, summ in summaries.items()}
-
-# %%
+summaries = cl.confusion_summaries(labels)
+write_tables(cl.confusion_tables(summaries), tables_dir)
 summaries["humans_vs_humans"].most_confused_labels()
 
 # %%
 summaries["llms_vs_humans"].most_confused_labels()
 
 # %%
-pl.concat([summ.most_confused_pairs().head(5).select(pl.lit(name).alias("summary"), pl.all())
-           for name, summ in summaries.items()])
+cl.top_confused_pairs(summaries, k=5)
 
 # %% [markdown]
 # ### The s-balanced matrices
@@ -150,17 +121,7 @@ pl.concat([summ.most_confused_pairs().head(5).select(pl.lit(name).alias("summary
 # readers); the "(no label)" row and column are 0 by construction and left out.
 
 # %%
-fig, axes = plt.subplots(1, 3, figsize=(15, 5), sharey=True)
-short = [lab.replace("_or_withdrawal", "").replace("_", " ") for lab in cl.LABELS]
-vmax = max(float(summ.s_balanced.max()) for summ in summaries.values())
-titles = {"overall": "all 78 pairs", "humans_vs_humans": "6 human–human pairs", "llms_vs_humans": "36 human–LLM pairs"}
-for ax, (name, summ) in zip(axes, summaries.items()):
-    sns.heatmap(summ.s_balanced[:7, :7], ax=ax, cmap="viridis", vmin=0, vmax=vmax, annot=True, fmt=".2f",
-                annot_kws={"size": 7}, xticklabels=short, yticklabels=short, cbar=ax is axes[-1], square=True)
-    ax.set(title=f"s-balanced, {titles[name]}")
-fig.tight_layout()
-save_figure(fig, "crisis_s_balanced", figures_dir)
-plt.show()
+save_figure(s_balanced_heatmaps(summaries, labels=cl.LABELS), "crisis_s_balanced", figures_dir);
 
 # %% [markdown]
 # ## 3 · Multi-rater agreement
@@ -196,16 +157,14 @@ multi.select("group", "empty_labels", "coefficient", "n_items", "n_categories", 
 alt = rp.study_alt_test(s)
 write_table(alt.summary, "alt_test", tables_dir)
 write_table(alt.humans, "alt_test_humans", tables_dir)
-alt.summary.filter((pl.col("epsilon_mode") == "additive") & pl.col("epsilon").is_in([0.1, 0.15, 0.2])).pivot(
-    on="epsilon", index=["task", "evaluator", "run", "advantage_probability"], values="winning_rate")
+rp.winning_rates(alt.summary, epsilons=(0.1, 0.15, 0.2))
 
 # %% [markdown]
 # Per left-out human at ε = 0.2 (additive): items `n`, how often the judge / the human
 # is at least as close to the others, the one-sided p-value and whether BY rejects.
 
 # %%
-alt.humans.filter((pl.col("epsilon_mode") == "additive") & (pl.col("epsilon") == 0.2)).drop(
-    "epsilon_mode", "epsilon")
+rp.per_left_out_human(alt.humans, epsilon=0.2)
 
 # %% [markdown]
 # Winning rate against ε: one panel per LLM labeller (crisis labels, its 3 runs and its
@@ -214,29 +173,8 @@ alt.humans.filter((pl.col("epsilon_mode") == "additive") & (pl.col("epsilon") ==
 # ±0.03 so that judges with the same winning rates stay visible.
 
 # %%
-panels = [("labels", lab) for lab in cl.LABELLERS] + [("scores", None)]
-fig, axes = plt.subplots(1, len(panels), figsize=(16, 4), sharey=True)
-for ax, (task, lab) in zip(axes, panels):
-    sub = alt.summary.filter(pl.col("task") == task)
-    if lab is not None:
-        sub = sub.filter(pl.col("evaluator") == lab)
-    judges = sub.select("evaluator", "run").unique(maintain_order=True).rows()
-    colours = sns.color_palette("colorblind", len(judges))
-    for k, (ev, run) in enumerate(judges):
-        offset = 0.03 * (k - (len(judges) - 1) / 2) / max(1, (len(judges) - 1) / 2)
-        for mode, ls in (("additive", "-"), ("multiplicative", "--")):
-            line = sub.filter((pl.col("evaluator") == ev) & (pl.col("run") == run) & (pl.col("epsilon_mode") == mode))
-            name = run if lab is not None else f"{display_name.get(ev, ev)} ({run})"
-            ax.plot(line["epsilon"], line["winning_rate"] + offset, ls, marker="o", ms=3, color=colours[k],
-                    label=name if mode == "additive" else None)
-    ax.axhline(0.5, color="0.4", lw=1, ls=":")
-    ax.set(title=f"{display_name[lab]}: labels vs H1–H4" if lab else "scores vs H1, H2", xlabel="ε",
-           ylim=(-0.08, 1.08))
-    ax.legend(fontsize=7, loc="best")
-axes[0].set_ylabel("winning rate (pass at ≥ 0.5)")
-fig.tight_layout()
-save_figure(fig, "alt_test_winning_rate", figures_dir)
-plt.show()
+fig = winning_rate_plot(alt.summary, labellers=cl.LABELLERS, names=names, references=rp.task_references(s.spec))
+save_figure(fig, "alt_test_winning_rate", figures_dir);
 
 # %% [markdown]
 # ## 5 · Agreement with the human majority, by how many humans share it
@@ -251,7 +189,7 @@ plt.show()
 # %%
 by_disagreement = cl.agreement_by_disagreement(labels)
 write_table(by_disagreement, "crisis_agreement_by_disagreement", tables_dir)
-by_disagreement.pivot(on="n_humans_majority", index=["labeller", "run"], values="judge_majority_agreement")
+cl.majority_agreement_by_level(by_disagreement)
 
 # %%
-by_disagreement.filter(pl.col("run") == "majority")
+by_disagreement.filter(by_disagreement["run"] == "majority")

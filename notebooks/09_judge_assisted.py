@@ -40,42 +40,29 @@ output_dir: str = "../reports/bhh"  # where the report goes; tables are written 
 figures_dir: str = "../figures/bhh"  # where figures are written (PDF, SVG, PNG)
 
 # %%
-import matplotlib.pyplot as plt
-from IPython.display import display
-import polars as pl
-
-from analysis.reporting.figures import save_figure
-from analysis.reporting.notebook import open_study
-from analysis.reporting.tables import write_table
+from analysis.reporting.figures import budget_plan_plot, dstudy_plot, judge_assisted_forest
+from analysis.reporting.notebook import open_study, show_figure, show_part
 from analysis.studies import judge_assisted as ja
 
 s = open_study(study, data_root=data_root, seed=seed, output_dir=output_dir)
-ratings = getattr(s.data, "ratings", None)
-references = tuple(s.spec.references)
-evaluators = (*s.evaluators, "jury") if s.jury else tuple(s.evaluators)
-has_refs = ratings is not None and ratings.filter(pl.col("rater").is_in(list(references))).height > 0
-has_runs = ratings is not None and "eval_run" in ratings.columns and len(s.evaluators) >= 2 and \
-    ratings.filter(pl.col("rater").is_in(list(s.evaluators)))["eval_run"].n_unique() >= 2
+
+# %% [markdown]
+# ## What applies to this study
+# Judge-assisted estimates need the evaluators' scores on every answer and the
+# references' ratings on some, not all; the budget planner a pilot of at least 3 rated
+# answers; the D-study at least 2 evaluators with repeated runs. A part that does not
+# apply says why, below and in its section.
+
+# %%
+ja.applicability(s)
 
 # %% [markdown]
 # ## Judge-assisted estimates per answer model and per crisis category
 # One row per evaluator × group × quantity; the three methods side by side.
 
 # %%
-if has_refs:
-    estimates = ja.study_estimates(ratings, evaluators, references=references, jury=s.jury)
-    write_table(estimates, "judge_assisted_long", s.tables_dir)
-    wide = ja.wide_estimates(estimates)
-    write_table(wide, "judge_assisted", s.tables_dir)
-    display_cols = ["evaluator", "group", "quantity", "judge_only", "human_only", "judge_assisted",
-                    "judge_assisted_ci_low", "judge_assisted_ci_high", "n_labeled", "n_effective", "note"]
-    display(wide.filter(pl.col("group_by") == "answer_model").select(display_cols))
-else:
-    print("No reference ratings in this study: judge-assisted estimates skipped.")
-
-# %%
-if has_refs and "category" in wide["group_by"].to_list():
-    display(wide.filter(pl.col("group_by") == "category").select(display_cols))
+estimates = ja.estimates_part(s)
+show_part(estimates, s.tables_dir)
 
 # %% [markdown]
 # ## Forest plot: judge-only vs human-only vs judge-assisted, per answer model
@@ -84,30 +71,7 @@ if has_refs and "category" in wide["group_by"].to_list():
 # leniency puts it; the judge-assisted one is centred on the humans.
 
 # %%
-if has_refs and (wide["group_by"] == "answer_model").any():
-    shown = "jury" if "jury" in evaluators else evaluators[0]
-    sub = estimates.filter((pl.col("evaluator") == shown) & (pl.col("group_by") == "answer_model"))
-    groups = sorted(sub["group"].unique().to_list())
-    colours = {"judge_only": "tab:orange", "human_only": "tab:blue", "judge_assisted": "tab:green"}
-    fig, axes = plt.subplots(1, 2, figsize=(10, 0.6 * len(groups) + 1.5), sharey=True)
-    for ax, quantity, label in zip(axes, ("mean", "pct_harmful"), ("mean appropriateness (1–5)", "% rated ≤ 2")):
-        for k, method in enumerate(ja.METHODS):
-            rows = sub.filter((pl.col("quantity") == quantity) & (pl.col("method") == method))
-            lookup = {r["group"]: r for r in rows.iter_rows(named=True)}
-            for i, g in enumerate(groups):
-                r = lookup.get(g)
-                if r is None or r["estimate"] is None:
-                    continue
-                y = i + (k - 1) * 0.25
-                ax.plot([r["ci_low"], r["ci_high"]], [y, y], color=colours[method], lw=2)
-                ax.plot(r["estimate"], y, "o", color=colours[method], label=method if i == 0 else None)
-        ax.set(xlabel=label, yticks=range(len(groups)), yticklabels=groups)
-    axes[0].legend(loc="lower left", fontsize=8)
-    fig.suptitle(f"{study}: {shown} — judge-only, human-only and judge-assisted (PPI++, cross-fitted λ)")
-    save_figure(fig, "judge_assisted_forest", figures_dir)
-    plt.show()
-else:
-    print("No answer models with reference ratings: forest plot skipped.")
+show_figure(ja.forest_part(s, estimates), judge_assisted_forest, "judge_assisted_forest", figures_dir)
 
 # %% [markdown]
 # ## Budget planner: human ratings for a target CI half-width, with the judge and without
@@ -118,31 +82,9 @@ else:
 # the top of the scale (`docs/ppi_check.md`).
 
 # %%
-if has_refs:
-    budget = ja.budget_plan(ratings, evaluators, references=references, jury=s.jury)
-    write_table(budget, "budget_plan", s.tables_dir)
-    display(budget.select("evaluator", "attribute", "quantity", "half_width", "n_with_judge", "n_without_judge",
-                        "saved_pct", "rho"))
-    quantities = budget["quantity"].unique().sort().to_list()
-if has_refs and not quantities:
-    print("No pilot to plan from (no evaluator rated items beside the references): budget figure skipped.")
-if has_refs and quantities:
-    fig, axes = plt.subplots(1, len(quantities), figsize=(5 * len(quantities), 3.8), squeeze=False)
-    for ax, quantity in zip(axes[0], quantities):
-        q = budget.filter(pl.col("quantity") == quantity)
-        first = q["evaluator"][0]
-        base = q.filter(pl.col("evaluator") == first)
-        ax.plot(base["half_width"], base["n_without_judge"], "k--", label="humans only")
-        for e in q["evaluator"].unique(maintain_order=True).to_list():
-            r = q.filter(pl.col("evaluator") == e)
-            ax.plot(r["half_width"], r["n_with_judge"], "o-", label=f"with {e}")
-        ax.set(xscale="log", yscale="log", xlabel="target half-width" + (" (points)" if quantity == "mean" else " (% points)"),
-               ylabel="human ratings needed", title=quantity)
-        ax.legend(fontsize=8)
-    save_figure(fig, "budget_plan", figures_dir)
-    plt.show()
-else:
-    print("No reference ratings in this study: budget planner skipped.")
+budget = ja.budget_part(s)
+show_part(budget, s.tables_dir)
+show_figure(budget, budget_plan_plot, "budget_plan", figures_dir)
 
 # %% [markdown]
 # ## D-study: how many runs, how many judges?
@@ -153,36 +95,12 @@ else:
 # single score.
 
 # %%
-if has_runs:
-    attrs = ratings["attribute"].unique().to_list()
-    dst = ja.dstudy(ratings, s.evaluators, attribute=attrs[0] if len(attrs) > 1 else None, n_boot=n_boot,
-                    seed=seed, reml_responses=60)
-    write_table(dst.components, "gstudy_components", s.tables_dir)
-    write_table(dst.table, "dstudy", s.tables_dir)
-    print(f"{dst.n_balanced} of {dst.n_responses} answers have every run of every evaluator")
-    display(dst.components)
-    for e in s.evaluators:
-        print(ja.dstudy_sentence(dst, e))
-else:
-    print("This study has no evaluators with repeated runs (eval_run): D-study skipped.")
+dstudy = ja.dstudy_part(s, n_boot=n_boot, seed=seed)
+show_part(dstudy, s.tables_dir)
+
+# %% [markdown]
+# Φ against the number of judges (each with 1, 3 or 10 runs) and against the number of
+# runs of each judge; dotted: Φ = 0.8.
 
 # %%
-if has_runs:
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
-    nested = dst.table.filter(pl.col("design") == "p x (r:e)")
-    for nr in sorted(set(nested["n_runs"].to_list()) & {1, 3, 10}):
-        r = nested.filter(pl.col("n_runs") == nr).sort("n_evaluators")
-        axes[0].plot(r["n_evaluators"], r["phi"], "o-", label=f"{nr} run(s) each")
-        axes[0].fill_between(r["n_evaluators"], r["phi_ci_low"], r["phi_ci_high"], alpha=0.2)
-    axes[0].axhline(0.8, color="grey", ls=":")
-    axes[0].set(xlabel="judges (random, like these)", ylabel="Φ", title="judges × runs, p × (r:e)")
-    axes[0].legend(fontsize=8)
-    for e in s.evaluators:
-        r = dst.table.filter(pl.col("design") == f"runs of {e}").sort("n_runs")
-        axes[1].plot(r["n_runs"], r["phi"], "o-", label=e)
-        axes[1].fill_between(r["n_runs"], r["phi_ci_low"], r["phi_ci_high"], alpha=0.2)
-    axes[1].axhline(0.8, color="grey", ls=":")
-    axes[1].set(xlabel="runs of one judge", ylabel="Φ", title="runs of each judge (p × r, judge fixed)")
-    axes[1].legend(fontsize=8)
-    save_figure(fig, "dstudy", figures_dir)
-    plt.show()
+show_figure(dstudy, dstudy_plot, "dstudy", figures_dir)

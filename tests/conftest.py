@@ -24,7 +24,7 @@ import pytest
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = Path(os.environ.get("CRISIS_JUDGE_SHARED_DATA", PROJECT_ROOT.parent / "shared" / "data"))
 
-REAL_DATA_FIXTURES = frozenset({"shared_data_root", "bhh_dir", "mentalalign_dir", "dialoguesafety_dir",
+REAL_DATA_FIXTURES = frozenset({"shared_data_root", "alttest_dir", "bhh_dir", "mentalalign_dir", "dialoguesafety_dir",
                                 "real_data_copy", "authors_pairwise"})
 """Fixtures that read the real data; a test using any of them needs the ``real_data`` marker."""
 
@@ -68,6 +68,12 @@ def mentalalign_dir() -> Path:
 @pytest.fixture(scope="session")
 def dialoguesafety_dir() -> Path:
     return _require("dialogue-safety")
+
+
+@pytest.fixture(scope="session")
+def alttest_dir() -> Path:
+    """The alt-test authors' six annotation studies and their executed example notebook."""
+    return _require("alttest")
 
 
 @pytest.fixture(scope="session")

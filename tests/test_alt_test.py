@@ -99,7 +99,7 @@ def test_hand_design_additive(epsilon):
     assert r.per_human["n"].to_list() == [120] * 3
     assert r.per_human["advantage_probability"].to_list() == pytest.approx([80 / 120] * 3, abs=1e-15)
     assert r.per_human["human_advantage_probability"].to_list() == pytest.approx([100 / 120] * 3, abs=1e-15)
-    assert r.per_human["p_value"].to_list() == pytest.approx([p] * 3, rel=1e-10)
+    assert r.per_human["pvalue"].to_list() == pytest.approx([p] * 3, rel=1e-10)
     # three equal p-values: all rejected iff p <= 3/3 * 0.05 / (11/6)
     expected = 1.0 if p <= 0.05 / (11 / 6) else 0.0
     assert r.winning_rate == expected and r.passed == (expected >= 0.5)
@@ -124,10 +124,10 @@ def test_hand_design_multiplicative(epsilon):
     d = [-k] * 20 + [1.0] * 40 + [1 - k] * 60
     r = alt_test(_design(), "llm", epsilon=epsilon, epsilon_mode="multiplicative")
     assert r.epsilon_mode == "multiplicative"
-    assert r.per_human["p_value"].to_list() == pytest.approx([_p_less(d, 0.0)] * 3, rel=1e-10)
+    assert r.per_human["pvalue"].to_list() == pytest.approx([_p_less(d, 0.0)] * 3, rel=1e-10)
     if epsilon == 0.0:
-        assert r.per_human["p_value"].to_list() == pytest.approx(
-            alt_test(_design(), "llm", epsilon=0.0).per_human["p_value"].to_list(), rel=1e-12)
+        assert r.per_human["pvalue"].to_list() == pytest.approx(
+            alt_test(_design(), "llm", epsilon=0.0).per_human["pvalue"].to_list(), rel=1e-12)
 
 
 # ---------------------------------------------------------------------------------
@@ -184,7 +184,7 @@ def _check_against_loops(table, judge, humans, score_fn, scoring, epsilon, mode=
     assert res.per_human["n"].to_list() == [len(ind[h][0]) for h in tested]
     assert res.per_human["advantage_probability"].to_list() == pytest.approx(
         [sum(ind[h][0]) / len(ind[h][0]) for h in tested], abs=1e-15)
-    assert res.per_human["p_value"].to_list() == pytest.approx(p, rel=1e-9)
+    assert res.per_human["pvalue"].to_list() == pytest.approx(p, rel=1e-9)
     assert res.per_human["rejected"].to_list() == [k in rejected for k in range(len(tested))]
     assert res.winning_rate == len(rejected) / len(tested)
     assert res.advantage_probability == pytest.approx(
@@ -364,7 +364,7 @@ def test_equals_authors_function_on_random_data(seed, mode):
         res = alt_test(table, "llm", epsilon=epsilon, scoring=scoring, epsilon_mode=mode)
         assert res.winning_rate == wr
         assert res.advantage_probability == pytest.approx(ap, abs=1e-14)
-        assert dict(zip(res.per_human["human"], res.per_human["p_value"])) == pytest.approx(p, rel=1e-9, abs=1e-300)
+        assert dict(zip(res.per_human["human"], res.per_human["pvalue"])) == pytest.approx(p, rel=1e-9, abs=1e-300)
 
 
 # ---------------------------------------------------------------------------------
@@ -381,15 +381,15 @@ def test_constant_differences_follow_scipy():
         scipy_p1 = ttest_1samp(np.zeros(40), 0.1, alternative="less").pvalue
     assert math.isnan(scipy_p0) and scipy_p1 == 0.0
     r0 = alt_test(t, "llm", epsilon=0.0).per_human.row(by_predicate=pl.col("human") == "a", named=True)
-    assert math.isnan(r0["p_value"]) and r0["rejected"] is False and r0["advantage_probability"] == 1.0
+    assert math.isnan(r0["pvalue"]) and r0["rejected"] is False and r0["advantage_probability"] == 1.0
     r1 = alt_test(t, "llm", epsilon=0.1).per_human.row(by_predicate=pl.col("human") == "a", named=True)
-    assert r1["p_value"] == 0.0 and r1["t_statistic"] == -math.inf and r1["rejected"] is True
+    assert r1["pvalue"] == 0.0 and r1["t_statistic"] == -math.inf and r1["rejected"] is True
     # NaN p-value: not rejected but counted among the tested humans
     res0 = alt_test(t, "llm", epsilon=0.0)
     assert res0.n_humans == 3 and res0.winning_rate == res0.per_human["rejected"].sum() / 3
     # multiplicative: constant d = 1 - 1/(1 - eps) < 0 -> p = 0
     rm = alt_test(t, "llm", epsilon=0.2, epsilon_mode="multiplicative")
-    assert rm.per_human.row(by_predicate=pl.col("human") == "a", named=True)["p_value"] == 0.0
+    assert rm.per_human.row(by_predicate=pl.col("human") == "a", named=True)["pvalue"] == 0.0
 
 
 def test_sweep_matches_single_runs_and_is_monotone():

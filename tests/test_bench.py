@@ -137,7 +137,8 @@ def test_alignment_tables_cells_are_judge_pairs():
 
 
 def test_streamed_summary_equals_the_in_memory_summary(tmp_path):
-    from analysis.data.tidy_stream import needs_streaming, stream_summary
+    from analysis.data.tidy_stream import needs_streaming
+    from analysis.studies.scored import stream_summary
     from analysis.cli.summary import compute_summary
 
     study = write_large_study(tmp_path, n_items=300, n_evaluators=4, n_runs=2, seed=5, chunk=120, off_scale=0.01)

@@ -36,30 +36,30 @@ def test_bland_altman_reproduces_the_lancet_1986_worked_example():
     ba = bland_altman(WRIGHT, MINI)
     # Printed to 1 decimal: a rounding error of at most 0.05.
     assert ba.n == 17
-    assert ba.bias == pytest.approx(-2.1, abs=0.05)
+    assert ba.estimate == pytest.approx(-2.1, abs=0.05)
     assert ba.sd == pytest.approx(38.8, abs=0.05)
     # The paper's limits use 2 SD from the rounded mean and SD; ours use z = 1.95996.
     # Recomputed from the printed -2.1 and 38.8 the rounding allows 0.05 + 1.96 * 0.05.
     assert ba.loa_lower == pytest.approx(-2.1 - 1.96 * 38.8, abs=0.15)
     assert ba.loa_upper == pytest.approx(-2.1 + 1.96 * 38.8, abs=0.15)
     # The 2-SD limits the paper prints, from our mean and SD (rounding: 0.05 + 2 * 0.05).
-    assert ba.bias - 2 * ba.sd == pytest.approx(-79.7, abs=0.15)
-    assert ba.bias + 2 * ba.sd == pytest.approx(75.5, abs=0.15)
+    assert ba.estimate - 2 * ba.sd == pytest.approx(-79.7, abs=0.15)
+    assert ba.estimate + 2 * ba.sd == pytest.approx(75.5, abs=0.15)
     # CI of a limit: half-width t * 16.3 = 2.12 * 16.3 = 34.56 in the paper, whose printed
     # interval -114.3 to -45.1 is 69.2 wide; rounding of 16.3 (0.05 * 2.12) and of t (0.005
     # * 16.3) allows 0.19 on the half-width.
-    for lo, hi in (ba.loa_lower_ci, ba.loa_upper_ci):
+    for lo, hi in ((ba.loa_lower_ci_low, ba.loa_lower_ci_high), (ba.loa_upper_ci_low, ba.loa_upper_ci_high)):
         assert (hi - lo) / 2 == pytest.approx(2.12 * 16.3, abs=0.19)
         assert hi - lo == pytest.approx(-45.1 - -114.3, abs=0.4)
         assert (hi - lo) / 2 == pytest.approx((110.1 - 40.9) / 2, abs=0.2)
-    assert ba.loa_lower_ci[0] < ba.loa_lower < ba.loa_lower_ci[1]
-    assert ba.loa_upper_ci[0] < ba.loa_upper < ba.loa_upper_ci[1]
+    assert ba.loa_lower_ci_low < ba.loa_lower < ba.loa_lower_ci_high
+    assert ba.loa_upper_ci_low < ba.loa_upper < ba.loa_upper_ci_high
     # CI of the mean difference: the one-sample t interval of the differences, from
     # scipy's t test (an implementation independent of bias.py); the paper's -2.1 -/+ 2.12
     # * 9.4 is -22.0 to 17.8.
     ref = stats.ttest_1samp(WRIGHT - MINI, 0).confidence_interval(0.95)
-    assert ba.bias_ci == pytest.approx((ref.low, ref.high), abs=1e-9)
-    assert ba.bias_ci == pytest.approx((-22.0, 17.8), abs=0.06)
+    assert (ba.ci_low, ba.ci_high) == pytest.approx((ref.low, ref.high), abs=1e-9)
+    assert (ba.ci_low, ba.ci_high) == pytest.approx((-22.0, 17.8), abs=0.06)
     np.testing.assert_array_equal(ba.differences, WRIGHT - MINI)
     np.testing.assert_array_equal(ba.means, (WRIGHT + MINI) / 2)
     assert "means" not in ba.summary() and ba.sign == SIGN
@@ -68,11 +68,12 @@ def test_bland_altman_reproduces_the_lancet_1986_worked_example():
 def test_bland_altman_confidence_level_moves_z_and_t():
     # 90 %: z = 1.6449, t(16) = 1.7459 (tables); every half-width shrinks by those ratios.
     ba95, ba90 = bland_altman(WRIGHT, MINI), bland_altman(WRIGHT, MINI, confidence=0.90)
-    assert (ba90.loa_upper - ba90.bias) / ba90.sd == pytest.approx(1.6449, abs=1e-4)
-    assert (ba95.loa_upper - ba95.bias) / ba95.sd == pytest.approx(1.9600, abs=1e-4)
+    assert (ba90.loa_upper - ba90.estimate) / ba90.sd == pytest.approx(1.6449, abs=1e-4)
+    assert (ba95.loa_upper - ba95.estimate) / ba95.sd == pytest.approx(1.9600, abs=1e-4)
     half = lambda ci: (ci[1] - ci[0]) / 2  # noqa: E731
-    assert half(ba90.bias_ci) / half(ba95.bias_ci) == pytest.approx(1.7459 / 2.1199, abs=1e-4)
-    assert half(ba90.loa_lower_ci) / half(ba95.loa_lower_ci) == pytest.approx(1.7459 / 2.1199, abs=1e-4)
+    assert half((ba90.ci_low, ba90.ci_high)) / half((ba95.ci_low, ba95.ci_high)) == pytest.approx(1.7459 / 2.1199, abs=1e-4)
+    assert (half((ba90.loa_lower_ci_low, ba90.loa_lower_ci_high))
+            / half((ba95.loa_lower_ci_low, ba95.loa_lower_ci_high))) == pytest.approx(1.7459 / 2.1199, abs=1e-4)
 
 
 # A hand-worked set of 10 differences with one zero: evaluator = reference + D.
@@ -85,16 +86,16 @@ def test_mean_bias_t_test_and_wilcoxon_by_hand():
     assert r.sign == SIGN and r.n == 10 and r.n_zero_differences == 1
     # mean = 13 / 10 = 1.3; squared deviations .04 + 3.24 + .49 + 1.69 + 2.89 + 5.29 + 1.44
     # + 1.1025 + .0025 + 7.29 = 23.475, s^2 = 23.475 / 9, t = 1.3 / sqrt(23.475 / 90).
-    assert r.bias == pytest.approx(1.3, abs=1e-12)
+    assert r.estimate == pytest.approx(1.3, abs=1e-12)
     assert r.t_statistic == pytest.approx(1.3 / np.sqrt(23.475 / 90), abs=1e-12)
     assert r.t_df == 9
     t_sm, p_sm, df_sm = DescrStatsW(D).ttest_mean(0)  # statsmodels, not scipy
-    assert (r.t_statistic, r.t_pval, r.t_df) == pytest.approx((t_sm, p_sm, df_sm), abs=1e-12)
+    assert (r.t_statistic, r.pvalue, r.t_df) == pytest.approx((t_sm, p_sm, df_sm), abs=1e-12)
     # Wilcoxon, zero dropped (Wilcoxon 1945): |d| ranks .25->1 .5->2 1->3 1.25->4 1.5->5 2->6
     # 2.5->7 3->8 4->9; negatives -0.5, -1 give T- = 2 + 3 = 5. Subsets of {1..9} summing to
     # <= 5: {}, {1}, {2}, {3}, {1,2}, {4}, {1,3}, {5}, {1,4}, {2,3} = 10 of 2^9, so the exact
     # two-sided p = 2 * 10 / 512.
-    assert r.wilcoxon_pval == pytest.approx(20 / 512, abs=1e-15)
+    assert r.wilcoxon_pvalue == pytest.approx(20 / 512, abs=1e-15)
 
 
 @pytest.mark.parametrize("seed", range(3))
@@ -107,9 +108,9 @@ def test_wilcoxon_p_equals_exact_enumeration_of_signs(seed):
     t_obs = np.arange(1, 13)[np.argsort(np.argsort(np.abs(d)))][d > 0].sum()
     t_all = np.array([sum(k + 1 for k, s in enumerate(signs) if s) for signs in itertools.product((0, 1), repeat=12)])
     p = min(1.0, 2 * min((t_all <= t_obs).mean(), (t_all >= t_obs).mean()))
-    assert r.wilcoxon_pval == pytest.approx(p, abs=1e-12)
+    assert r.wilcoxon_pvalue == pytest.approx(p, abs=1e-12)
     swapped = mean_bias(np.full(12, 3.0), 3 + d, n_boot=99, seed=1)
-    assert swapped.bias == pytest.approx(-r.bias) and swapped.t_statistic == pytest.approx(-r.t_statistic)
+    assert swapped.estimate == pytest.approx(-r.estimate) and swapped.t_statistic == pytest.approx(-r.t_statistic)
 
 
 @pytest.mark.parametrize("method, scipy_method", [("bca", "BCa"), ("percentile", "percentile")])
@@ -185,3 +186,29 @@ def test_mse_decomposition_matches_theils_textbook_form(pairs):
 def test_bad_input_gets_clear_errors(args, msg):
     with pytest.raises(ValueError, match=msg):
         mse_decomposition(*args)
+
+
+def test_result_convention_old_names_warn_and_frames_are_accepted():
+    import polars as pl
+
+    r = mean_bias(D_REF + D, D_REF, n_boot=99, seed=1)
+    ba = bland_altman(WRIGHT, MINI)
+    for obj, old, new in ((r, "bias", "estimate"), (r, "t_pval", "pvalue"), (r, "wilcoxon_pval", "wilcoxon_pvalue"),
+                          (ba, "bias", "estimate")):
+        with pytest.warns(DeprecationWarning, match=f"{type(obj).__name__}.{old}"):
+            assert getattr(obj, old) == getattr(obj, new)
+    for old, new in (("bias_ci", ("ci_low", "ci_high")), ("loa_lower_ci", ("loa_lower_ci_low", "loa_lower_ci_high")),
+                     ("loa_upper_ci", ("loa_upper_ci_low", "loa_upper_ci_high"))):
+        with pytest.warns(DeprecationWarning, match=f"BlandAltman.{old}"):
+            assert getattr(ba, old) == tuple(getattr(ba, k) for k in new)
+    # Bland-Altman's p-value is the one-sample t test its interval inverts (scipy, independent code)
+    assert ba.pvalue == pytest.approx(stats.ttest_1samp(WRIGHT - MINI, 0).pvalue, abs=1e-12)
+    head = ["estimate", "ci_low", "ci_high", "pvalue", "n", "confidence", "ci_note"]
+    assert r.to_frame().columns[:7] == head and ba.to_frame().columns[:7] == head
+    assert "means" not in ba.to_frame().columns
+    # numpy, polars and pandas input give the same result
+    e, ref = D_REF + D, D_REF
+    same = mean_bias(pl.Series(e), pl.Series(ref), n_boot=99, seed=1)
+    assert same == r
+    with pytest.raises(ValueError, match="confidence"):
+        mean_bias(e, ref, n_boot=99, seed=1, confidence=95)

@@ -164,8 +164,8 @@ def test_cached_mentalalign_equals_the_fresh_load(shared_data_root):
         fresh.append(spec.load(root, 0))
         return fresh[-1]
 
-    cache.cached_load("mentalalign", shared_data_root, load, seed=0)
-    cached = cache.cached_load("mentalalign", shared_data_root, load, seed=0)
+    cache.cached_load(spec.name, shared_data_root, load, seed=0, folders=spec.cache_folders)
+    cached = cache.cached_load(spec.name, shared_data_root, load, seed=0, folders=spec.cache_folders)
     assert len(fresh) == 1
     for name in ("ratings", "audit"):
         assert getattr(cached, name).schema == getattr(fresh[0], name).schema
@@ -176,16 +176,20 @@ def test_cached_mentalalign_equals_the_fresh_load(shared_data_root):
 def test_keys_checked_by_a_render_are_not_checked_again_in_its_kernels(source, monkeypatch):
     """render hands its kernels the keys it computed (cache.KEYS_ENV): they use them
     without walking the sources (DialogueSafety: 24,000 files per notebook)."""
-    monkeypatch.setitem(cache.STUDY_FOLDERS, "fake", lambda root: [root / "study"])
-    env = cache.keys_env([("fake", source), ("demo-not-cached", None)])
+    def folders(root):
+        return [root / "study"]
+
+    env = cache.keys_env([("fake", source, folders), ("demo-not-cached", None, None)])
     assert list(env) == [cache.KEYS_ENV]
-    checked = cache.cache_key("fake", source)
+    checked = cache.cache_key("fake", source, folders=folders)
     (source / "study" / "b.json").write_text("{}")  # a source changes while the render runs
-    changed = cache.cache_key("fake", source)
+    changed = cache.cache_key("fake", source, folders=folders)
     assert changed != checked
     monkeypatch.setenv(cache.KEYS_ENV, env[cache.KEYS_ENV])
     calls = []
     monkeypatch.setattr(cache, "source_signature", lambda *a: calls.append(a) or [])
-    assert cache.cache_key("fake", source) == checked and not calls  # the render's key, sources not read
-    assert cache.cache_key("fake", source, seed=3) != checked and calls  # another key: computed as always
-    assert cache.cache_key("fake", source / "study" / "..") == checked  # the same root, spelt otherwise
+    assert cache.cache_key("fake", source, folders=folders) == checked and not calls  # the render's key
+    assert cache.cache_key("fake", source, seed=3, folders=folders) != checked and calls  # another key: computed
+    assert cache.cache_key("fake", source / "study" / "..", folders=folders) == checked  # the same root, spelt otherwise
+    with pytest.raises(ValueError, match="no folders given for study 'other'"):
+        cache.cache_key("other", source)

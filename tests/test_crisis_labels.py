@@ -294,7 +294,7 @@ def test_multi_rater_estimates_equal_reference_packages(bhh, raw):
             alpha = krippendorff.alpha(reliability_data=codes, level_of_measurement="nominal")
             assert rows["krippendorff_alpha_nominal"]["estimate"] == pytest.approx(alpha, abs=1e-12)
             ref = cl.multi_rater_reference(bhh.crisis_labels, raters, mode)
-            assert rows["gwet_ac1"]["estimate"] == pytest.approx(ref["gwet_ac1"].coefficient, abs=1e-12)
+            assert rows["gwet_ac1"]["estimate"] == pytest.approx(ref["gwet_ac1"].estimate, abs=1e-12)
             for r in rows.values():
                 assert r["ci_low"] <= r["estimate"] <= r["ci_high"] <= 1.0
     # 4 humans never leave a label empty: both treatments agree
@@ -319,7 +319,7 @@ def test_multi_rater_sums_equal_the_direct_coefficients_on_random_labels():
         ref = cl.multi_rater_reference(t, ("a", "b", "c"), mode)
         assert got[(mode, "fleiss_kappa")] == pytest.approx(ref["fleiss_kappa"], abs=1e-12)
         assert got[(mode, "krippendorff_alpha_nominal")] == pytest.approx(ref["krippendorff_alpha_nominal"], abs=1e-12)
-        assert got[(mode, "gwet_ac1")] == pytest.approx(ref["gwet_ac1"].coefficient, abs=1e-12)
+        assert got[(mode, "gwet_ac1")] == pytest.approx(ref["gwet_ac1"].estimate, abs=1e-12)
 
 
 # ---------------------------------------------------------------------------------
@@ -425,7 +425,7 @@ def test_crisis_alt_test_recomputed_from_the_raw_files(bhh, raw, judge, mode, ep
     for (p, adv), row in zip(expected, per.iter_rows(named=True)):
         assert row["n"] == 206
         # scipy's t test on the same differences; only the order of summation differs
-        assert row["p_value"] == pytest.approx(p, rel=1e-9, abs=1e-300)
+        assert row["pvalue"] == pytest.approx(p, rel=1e-9, abs=1e-300)
         assert row["advantage_probability"] == pytest.approx(adv, abs=1e-15)
     rejected = _by_hand_by([p for p, _ in expected])
     assert per["rejected"].to_list() == rejected
@@ -458,7 +458,7 @@ def test_appropriateness_alt_test_with_two_humans(bhh_dir):
         wj, wh = (np.abs(j - other) <= np.abs(own - other)), (np.abs(own - other) <= np.abs(j - other))
         p = stats.ttest_1samp(wh.astype(float) - wj, 0.1, alternative="less").pvalue
         row = r.humans.filter((pl.col("evaluator") == "jury") & (pl.col("human") == human)).row(0, named=True)
-        assert row["p_value"] == pytest.approx(p, rel=1e-9)
+        assert row["pvalue"] == pytest.approx(p, rel=1e-9)
         assert row["advantage_probability"] == pytest.approx(wj.mean(), abs=1e-15)
 
 
@@ -546,3 +546,80 @@ def test_agreement_table_gwet_columns_equal_a_two_rater_brute_force():
             pi = np.array([(np.sum(a == k) + np.sum(b == k)) / (2 * len(a)) for k in grid])
             pe = w.sum() / (5 * 4) * np.sum(pi * (1 - pi))
             assert row[col] == pytest.approx((pa - pe) / (1 - pe), abs=1e-12), (row["rater_a"], row["rater_b"], col)
+
+
+# ---------------------------------------------------------------------------------
+# The report's tables and figures (notebook 08_crisis_labels)
+
+@pytest.mark.real_data
+def test_the_report_tables_are_those_of_each_summary(bhh):
+    summaries = cl.confusion_summaries(bhh.crisis_labels)
+    assert list(summaries) == list(cl.SUMMARIES)
+    assert [s.title for s in summaries.values()] == ["all 78 pairs", "6 human–human pairs", "36 human–LLM pairs"]
+    tables = cl.confusion_tables(summaries)
+    assert len(tables) == 4 * len(cl.SUMMARIES)
+    top = cl.top_confused_pairs(summaries, k=5)
+    assert top.columns[0] == "summary" and top.height == 5 * len(cl.SUMMARIES)
+    for name in cl.SUMMARIES:
+        direct = cl.confusion_summary(bhh.crisis_labels, name)
+        for table, method in (("confusion", direct.confusion_table), ("s_balanced", direct.s_balanced_table),
+                              ("most_confused_labels", direct.most_confused_labels),
+                              ("most_confused_pairs", direct.most_confused_pairs)):
+            assert tables[f"crisis_{table}_{name}"].equals(method()), (name, table)
+        mine = top.filter(pl.col("summary") == name).drop("summary")
+        assert mine.equals(direct.most_confused_pairs().head(5))
+        assert mine["s_balanced"].to_list() == sorted(direct.s_balanced[np.triu_indices(7, 1)].tolist(), reverse=True)[:5]
+
+
+@pytest.mark.real_data
+def test_majority_agreement_by_level_is_the_long_table_wide(bhh):
+    long = cl.agreement_by_disagreement(bhh.crisis_labels)
+    wide = cl.majority_agreement_by_level(long)
+    assert wide.height == 12 and wide.columns[:2] == ["labeller", "run"]
+    assert sorted(wide.columns[2:]) == sorted(str(v) for v in long["n_humans_majority"].unique())
+    for r in long.iter_rows(named=True):
+        row = wide.filter((pl.col("labeller") == r["labeller"]) & (pl.col("run") == r["run"]))
+        assert row[str(r["n_humans_majority"])][0] == r["judge_majority_agreement"]
+
+
+@pytest.mark.real_data
+def test_winning_rates_and_the_left_out_humans_are_rows_of_the_alt_test(bhh):
+    alt = rp.crisis_alt_test(bhh.crisis_labels)
+    wide = rp.winning_rates(alt.summary, epsilons=(0.1, 0.2))
+    assert wide.columns == ["task", "evaluator", "run", "advantage_probability", "0.1", "0.2"] and wide.height == 12
+    for r in alt.summary.filter(pl.col("epsilon_mode") == "additive").iter_rows(named=True):
+        if r["epsilon"] in (0.1, 0.2):
+            row = wide.filter((pl.col("evaluator") == r["evaluator"]) & (pl.col("run") == r["run"]))
+            assert row[str(r["epsilon"])][0] == r["winning_rate"]
+    humans = rp.per_left_out_human(alt.humans, epsilon=0.2)
+    assert "epsilon" not in humans.columns and humans.height == 12 * 4
+    assert humans.equals(alt.humans.filter((pl.col("epsilon_mode") == "additive") & (pl.col("epsilon") == 0.2))
+                         .drop("epsilon_mode", "epsilon"))
+
+
+@pytest.mark.real_data
+def test_the_report_figures_draw_every_estimate(bhh, agreement):
+    import matplotlib.pyplot as plt
+
+    from analysis.reporting.figures import kappa_vs_humans_plot, s_balanced_heatmaps, winning_rate_plot
+
+    names = {"meta-llama": "Llama-4-Scout"}.get
+    kappas = cl.kappa_against_humans(agreement)
+    fig = kappa_vs_humans_plot(kappas, humans=cl.HUMANS, labellers=cl.LABELLERS, names=lambda n: names(n, n))
+    ax = fig.axes[0]
+    drawn = sorted(y for line in ax.lines if line.get_marker() == "o" for y in line.get_ydata())
+    assert drawn == pytest.approx(sorted(kappas["cohen_kappa"].to_list()))
+    assert len(ax.patches) == len(cl.HUMANS)
+    assert {t.get_text() for t in ax.get_legend().get_texts()} == {"human–human κ (range)", "gpt-4o-mini",
+                                                                  "gpt-5-nano", "Llama-4-Scout"}
+    plt.close(fig)
+    fig = s_balanced_heatmaps(cl.confusion_summaries(bhh.crisis_labels), labels=cl.LABELS)
+    assert [a.get_title() for a in fig.axes[:3]] == ["s-balanced, all 78 pairs", "s-balanced, 6 human–human pairs",
+                                                     "s-balanced, 36 human–LLM pairs"]
+    plt.close(fig)
+    alt = rp.crisis_alt_test(bhh.crisis_labels)
+    fig = winning_rate_plot(alt.summary, labellers=cl.LABELLERS, references={"labels": cl.HUMANS})
+    assert [a.get_title() for a in fig.axes] == [f"{lab}: labels vs H1, H2, H3, H4" for lab in cl.LABELLERS]
+    # one line per judge (3 runs and the majority) and epsilon mode, plus the pass line
+    assert [len(a.lines) for a in fig.axes] == [4 * 2 + 1] * 3
+    plt.close(fig)

@@ -42,9 +42,9 @@ def test_published_four_rater_example(weights, pa, pe, value, se):
     r = gwet_ac(_reference_table(), weights)
     assert abs(r.pa - pa) <= TOL3
     assert abs(r.pe - pe) <= TOL3
-    assert abs(r.coefficient - value) <= TOL3
+    assert abs(r.estimate - value) <= TOL3
     assert abs(r.se - se) <= TOL3
-    assert r.n_items == 12 and r.n_items_paired == 11
+    assert r.n == 12 and r.n_items_paired == 11
     assert r.categories == (1.0, 2.0, 3.0, 4.0, 5.0)
 
 
@@ -53,7 +53,7 @@ def test_published_ac1_interval_and_p_value():
     assert r.name == "AC1" and r.weights == "unweighted"
     assert abs(r.ci_low - 0.461) <= TOL3
     assert r.ci_high == 1.0  # 0.775 + 2.201 * 0.143 > 1: clipped
-    assert abs(r.p_value - 0.00021) <= 0.000005 + 1e-12
+    assert abs(r.pvalue - 0.00021) <= 0.000005 + 1e-12
 
 
 # Lower CI bounds of AC2 on the same table, from the irrCAC Python port's unit tests
@@ -98,7 +98,7 @@ def _seeded(seed: int) -> np.ndarray:
 @pytest.mark.parametrize("seed, weights, value, se, pa, pe, p", IRRCAC_PY)
 def test_matches_irrcac_python_on_random_data(seed, weights, value, se, pa, pe, p):
     r = gwet_ac(_seeded(seed), None if weights == "identity" else weights)
-    for ours, theirs in [(r.coefficient, value), (r.se, se), (r.pa, pa), (r.pe, pe), (r.p_value, p)]:
+    for ours, theirs in [(r.estimate, value), (r.se, se), (r.pa, pa), (r.pe, pe), (r.pvalue, p)]:
         assert ours == pytest.approx(theirs, abs=1e-12)
 
 
@@ -160,7 +160,7 @@ def _brute_force(x, cats, kind, confidence=0.95):
     se = math.sqrt(dev / (n * (n - 1)))
     tq = stats.t.ppf(1 - (1 - confidence) / 2, n - 1)
     p = 2 * (1 - stats.t.cdf(abs(ac) / se, n - 1))
-    return dict(coefficient=ac, pa=pa, pe=pe, se=se, ci_low=ac - tq * se, ci_high=min(1.0, ac + tq * se), p_value=p)
+    return dict(estimate=ac, pa=pa, pe=pe, se=se, ci_low=ac - tq * se, ci_high=min(1.0, ac + tq * se), pvalue=p)
 
 
 @pytest.mark.parametrize("seed", range(12))
@@ -178,8 +178,8 @@ def test_matches_brute_force_with_missing_ratings(seed, kind):
     ours = gwet_ac(x, kind, categories=scale, confidence=0.9)
     ref = _brute_force(x, scale, kind, confidence=0.9)
     for key, value in ref.items():
-        assert getattr(ours, key) == pytest.approx(value, rel=1e-10, abs=1e-7 if key == "p_value" else 1e-12), key
-    assert ours.n_items == int((~np.isnan(x)).any(axis=1).sum())
+        assert getattr(ours, key) == pytest.approx(value, rel=1e-10, abs=1e-7 if key == "pvalue" else 1e-12), key
+    assert ours.n == int((~np.isnan(x)).any(axis=1).sum())
 
 
 def test_full_scale_changes_pe_and_weights():
@@ -190,9 +190,9 @@ def test_full_scale_changes_pe_and_weights():
     assert observed.categories == (2.0, 3.0, 4.0) and full.categories == (1, 2, 3, 4, 5)
     for res, cats in [(observed, [2, 3, 4]), (full, [1, 2, 3, 4, 5])]:
         ref = _brute_force(x, cats, "quadratic")
-        assert res.coefficient == pytest.approx(ref["coefficient"], abs=1e-12)
+        assert res.estimate == pytest.approx(ref["estimate"], abs=1e-12)
         assert res.pe == pytest.approx(ref["pe"], abs=1e-12)
-    assert observed.coefficient != pytest.approx(full.coefficient, abs=1e-3)
+    assert observed.estimate != pytest.approx(full.estimate, abs=1e-3)
 
 
 def test_string_labels_and_frames():
@@ -203,12 +203,12 @@ def test_string_labels_and_frames():
     cats = ["safe", "unsafe", "unsure"]
     numeric = np.array([[np.nan if v is None else float(cats.index(v)) for v in row] for row in x])
     ref = _brute_force(numeric, [0.0, 1.0, 2.0], None)
-    assert r.coefficient == pytest.approx(ref["coefficient"], abs=1e-12)
+    assert r.estimate == pytest.approx(ref["estimate"], abs=1e-12)
     assert r.se == pytest.approx(ref["se"], abs=1e-12)
     # pandas and polars frames give the same as the array
-    assert gwet_ac1(pd.DataFrame(x)).coefficient == pytest.approx(r.coefficient, abs=1e-15)
-    assert gwet_ac1(pl.DataFrame(np.array(x, dtype=object).T.tolist(), orient="col")).coefficient == \
-        pytest.approx(r.coefficient, abs=1e-15)
+    assert gwet_ac1(pd.DataFrame(x)).estimate == pytest.approx(r.estimate, abs=1e-15)
+    assert gwet_ac1(pl.DataFrame(np.array(x, dtype=object).T.tolist(), orient="col")).estimate == \
+        pytest.approx(r.estimate, abs=1e-15)
     # ordinal weights on labels use their given order (positions 1..q)
     w = gwet_ac(x, "ordinal", categories=["unsafe", "unsure", "safe"])
     assert w.categories == ("unsafe", "unsure", "safe")
@@ -221,23 +221,23 @@ def test_invariances():
     x[rng.random(x.shape) < 0.3] = np.nan
     base = gwet_ac(x, "linear")
     perm = gwet_ac(x[rng.permutation(30)][:, rng.permutation(5)], "linear")
-    for key in ("coefficient", "pa", "pe", "se", "ci_low", "ci_high", "p_value"):
+    for key in ("estimate", "pa", "pe", "se", "ci_low", "ci_high", "pvalue"):
         assert getattr(perm, key) == pytest.approx(getattr(base, key), abs=1e-12)
     # AC1 is nominal: renaming categories changes nothing
     renamed = np.where(np.isnan(x), np.nan, 10 * (6 - x))
-    assert gwet_ac1(renamed).coefficient == pytest.approx(gwet_ac1(x).coefficient, abs=1e-12)
+    assert gwet_ac1(renamed).estimate == pytest.approx(gwet_ac1(x).estimate, abs=1e-12)
     # unrated rows are dropped
     padded = np.vstack([x, np.full((3, 5), np.nan)])
     assert gwet_ac(padded, "linear").se == pytest.approx(base.se, abs=1e-15)
     # a weight matrix equal to a named scheme gives the same result
     custom = gwet_ac(x, gwet_weights([1.0, 2.0, 3.0, 4.0, 5.0], "linear"))
-    assert custom.weights == "custom" and custom.coefficient == pytest.approx(base.coefficient, abs=1e-15)
+    assert custom.weights == "custom" and custom.estimate == pytest.approx(base.estimate, abs=1e-15)
     assert gwet_ac(x, np.eye(5)).weights == "unweighted"
 
 
 def test_finite_population_correction():
     x = _seeded(1)
-    n = gwet_ac(x).n_items
+    n = gwet_ac(x).n
     r_inf, r_fin = gwet_ac(x), gwet_ac(x, population_size=4 * n)
     assert r_fin.se == pytest.approx(r_inf.se * math.sqrt(1 - 0.25), rel=1e-12)
     assert gwet_ac(x, population_size=n).se == 0.0
@@ -246,7 +246,7 @@ def test_finite_population_correction():
 def test_perfect_agreement_and_degenerate_cases():
     x = np.array([[1, 1, 1], [2, 2, np.nan], [3, 3, 3], [1, 1, 1]])
     r = gwet_ac1(x)
-    assert r.coefficient == 1.0 and r.pa == 1.0 and r.se == 0.0 and r.p_value == 0.0
+    assert r.estimate == 1.0 and r.pa == 1.0 and r.se == 0.0 and r.pvalue == 0.0
     with pytest.raises(ValueError, match="not among the categories"):
         gwet_ac1(x, categories=[1, 2])
     with pytest.raises(ValueError, match="at least 2 categories"):
@@ -262,6 +262,25 @@ def test_perfect_agreement_and_degenerate_cases():
     with pytest.raises(ValueError, match="3 x 3"):
         gwet_ac(x, np.eye(2))
     one = gwet_ac1([[1, 1], [np.nan, 2]])  # a single item rated twice: no variance estimate
-    assert one.n_items == 2 and one.n_items_paired == 1
+    assert one.n == 2 and one.n_items_paired == 1
     single = gwet_ac1([[1, 2]])
-    assert math.isnan(single.se) and math.isnan(single.p_value)
+    assert math.isnan(single.se) and math.isnan(single.pvalue)
+
+
+def test_old_names_warn_and_count_tables_agree():
+    x = [[1, 1, 2], [2, 2, 2], [3, 3, 3], [1, 1, None], [2, 3, 3]]
+    r = gwet_ac(x, "quadratic")
+    for old, new in (("coefficient", "estimate"), ("p_value", "pvalue"), ("n_items", "n")):
+        with pytest.warns(DeprecationWarning, match=f"GwetResult.{old}"):
+            assert getattr(r, old) == getattr(r, new)
+    assert list(r.to_frame().columns[:7]) == ["estimate", "ci_low", "ci_high", "pvalue", "n", "confidence", "ci_note"]
+    # the count-table form of the streaming reader equals the array form for two complete raters
+    from analysis.stats.chance import contingency_table, gwet_ac_table
+    rng = np.random.default_rng(3)
+    a, b = rng.integers(1, 6, 60), rng.integers(1, 6, 60)
+    t = contingency_table(a, b, [1, 2, 3, 4, 5])
+    for w in (None, "quadratic", "linear"):
+        ref = gwet_ac(np.column_stack([a, b]), w, categories=[1, 2, 3, 4, 5]).estimate
+        assert gwet_ac_table(t, w, categories=[1, 2, 3, 4, 5]) == pytest.approx(ref, abs=1e-12)
+        batch = gwet_ac_table(np.stack([t, t]), w, categories=[1, 2, 3, 4, 5])
+        assert batch.shape == (2,) and batch == pytest.approx([ref, ref], abs=1e-12)

@@ -14,6 +14,7 @@ from collections import defaultdict
 import numpy as np
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 
 from analysis.checks import ppi_check
 from analysis.cli import ppi_check as ppi_check_command
@@ -116,6 +117,17 @@ def test_the_human_only_mean_is_the_plain_mean_of_the_rated_responses(demo):
     row = est.filter((pl.col("method") == "human_only") & (pl.col("quantity") == "mean")).row(0, named=True)
     assert row["estimate"] == pytest.approx(sum(y) / len(y), abs=TOL)
     assert row["n_labeled"] == len(y)
+
+
+def test_confidence_and_the_old_alpha_keyword(demo):
+    ratings, refs = demo.data.ratings, demo.spec.references
+    new = ja.judge_assisted_estimates(ratings, "gpt-5-nano", references=refs, by=None, confidence=0.9)
+    with pytest.warns(DeprecationWarning, match=r"judge_assisted_estimates\(alpha=\)"):
+        old = ja.judge_assisted_estimates(ratings, "gpt-5-nano", references=refs, by=None, alpha=0.1)
+    assert old.equals(new)
+    wide = ja.judge_assisted_estimates(ratings, "gpt-5-nano", references=refs, by=None)
+    half = lambda t: (t["ci_high"] - t["ci_low"]).drop_nulls().to_numpy()  # noqa: E731
+    assert (half(new) < half(wide)).all()
 
 
 def test_wide_table_keeps_every_method(demo):
@@ -259,3 +271,134 @@ def test_bhh_smallest_n_is_consistent_with_the_table(bhh_dstudy):
     assert sentence.startswith(f"With gpt-4o-mini, 3 runs give Φ = {row['phi']:.2f}")
     k1 = smallest_n(d.g, 0.8, vary="evaluators", n_runs=1)
     assert f"or {k1} judges with one run each" in sentence
+
+
+# ---------------------------------------------------------------------------------------
+# What applies to a study, and the parts of its report (notebook 09_judge_assisted)
+# ---------------------------------------------------------------------------------------
+
+def _like(study, ratings, evaluators=None):
+    """The loaded ``study`` with other ratings (and evaluators)."""
+    from dataclasses import replace
+    from types import SimpleNamespace
+
+    return replace(study, data=SimpleNamespace(ratings=ratings),
+                   evaluators=tuple(study.evaluators if evaluators is None else evaluators))
+
+
+def _rated_only(ratings, references=("H1", "H2")):
+    rated = ratings.filter(pl.col("rater").is_in(list(references)))["response_id"].unique()
+    return ratings.filter(pl.col("response_id").is_in(rated.to_list()))
+
+
+EVERY_ANSWER_RATED = "every answer the evaluators scored was rated by the references: no unrated answers"
+
+
+def test_every_part_applies_to_the_demo(demo):
+    table = ja.applicability(demo)
+    assert table["applies"].all() and (table["reason"] == "").all() and table.height == 4
+
+
+@pytest.mark.parametrize("change, parts, reason", [
+    (lambda r: _rated_only(r), ("estimates", "forest", "budget"), EVERY_ANSWER_RATED),
+    (lambda r: r.filter(~pl.col("rater").is_in(["H1", "H2"])), ("estimates", "forest", "budget"),
+     "no ratings of the references (H1, H2) in this study"),
+    (lambda r: r.with_columns(pl.lit(None, dtype=pl.String).alias("answer_model"),
+                              pl.lit(None, dtype=pl.String).alias("category")), ("estimates", "forest"),
+     "the ratings have no answer model and no category"),
+    (lambda r: r.with_columns(pl.lit(None, dtype=pl.String).alias("answer_model")), ("forest",),
+     "the ratings have no answer model: no forest plot"),
+    (lambda r: r.filter(pl.col("rater").is_in(["H1", "H2"]).not_() | pl.col("response_id").is_in(
+        r.filter(pl.col("rater") == "H1")["response_id"].unique().sort().head(2).to_list())), ("budget",),
+     "only 2 answer(s) of an attribute rated by the references"),
+    (lambda r: r.filter(pl.col("eval_run") == 1), ("dstudy",), "one evaluation run per rating"),
+])
+def test_a_part_that_does_not_apply_says_why(demo, change, parts, reason):
+    study = _like(demo, change(demo.data.ratings))
+    ratings, refs, evs = study.data.ratings, study.spec.references, study.evaluators
+    why = {"estimates": ja.why_no_estimates(ratings, evs, references=refs),
+           "forest": ja.why_no_forest(ratings, evs, references=refs),
+           "budget": ja.why_no_budget(ratings, evs, references=refs),
+           "dstudy": ja.why_no_dstudy(ratings, evs)}
+    for part, got in why.items():
+        assert (reason in got) == (part in parts), (part, got)
+        assert "\n" not in got
+    table = ja.applicability(study)
+    assert table.filter(~pl.col("applies")).height == len(parts)
+    if "estimates" in parts:
+        est = ja.estimates_part(study)
+        assert not est.applies and reason in est.reason and est.tables == {} and est.shown == ()
+        assert reason in ja.forest_part(study, est).reason
+    if "budget" in parts:
+        assert reason in ja.budget_part(study).reason
+
+
+def test_the_d_study_needs_two_evaluators(demo):
+    one = demo.evaluators[:1]
+    assert ja.why_no_dstudy(demo.data.ratings, one).startswith("1 LLM evaluator(s) in this study")
+    assert not ja.dstudy_part(_like(demo, demo.data.ratings, one)).applies
+
+
+def test_the_parts_hold_the_study_functions_tables(demo):
+    ratings, refs = demo.data.ratings, demo.spec.references
+    est = ja.estimates_part(demo)
+    direct = ja.study_estimates(ratings, demo.names, references=refs, jury=demo.jury)
+    assert list(est.tables) == ["judge_assisted_long", "judge_assisted"]
+    # equal up to summation order (polars' group_by order varies from call to call: 1e-15)
+    assert_frame_equal(est.tables["judge_assisted_long"], direct, check_exact=False, rel_tol=0, abs_tol=TOL)
+    assert_frame_equal(est.tables["judge_assisted"], ja.wide_estimates(direct), check_exact=False, rel_tol=0, abs_tol=TOL)
+    assert [t["group"].n_unique() for t in est.shown] == [5, direct.filter(pl.col("group_by") == "category")
+                                                          ["group"].n_unique()]
+    assert all(t.columns == list(ja.DISPLAY_COLUMNS) for t in est.shown)
+    forest = ja.forest_part(demo, est)
+    assert forest.data["evaluator"] == "jury"
+    assert_frame_equal(forest.data["estimates"], direct.filter((pl.col("evaluator") == "jury")
+                                                               & (pl.col("group_by") == "answer_model")),
+                       check_exact=False, rel_tol=0, abs_tol=TOL)
+    budget = ja.budget_part(demo)
+    assert_frame_equal(budget.tables["budget_plan"], ja.budget_plan(ratings, demo.names, references=refs, jury=demo.jury),
+                       check_exact=False, rel_tol=0, abs_tol=TOL)
+    d = ja.dstudy_part(demo, n_boot=50, seed=3, reml_responses=0)
+    direct_d = ja.dstudy(ratings, demo.evaluators, n_boot=50, seed=3, reml_responses=0)
+    assert_frame_equal(d.tables["dstudy"], direct_d.table, check_exact=False, rel_tol=0, abs_tol=TOL)
+    assert_frame_equal(d.tables["gstudy_components"], direct_d.components, check_exact=False, rel_tol=0, abs_tol=TOL)
+    assert d.shown[0] == f"{direct_d.n_balanced} of {direct_d.n_responses} answers have every run of every evaluator"
+    assert list(d.shown[2:]) == [ja.dstudy_sentence(direct_d, e) for e in demo.evaluators]
+
+
+def test_a_part_is_shown_and_written_or_says_why_and_writes_nothing(demo, tmp_path, capsys):
+    import matplotlib.pyplot as plt
+
+    from analysis.reporting.figures import budget_plan_plot, dstudy_plot, judge_assisted_forest
+    from analysis.reporting.notebook import show_figure, show_part
+
+    bare = _like(demo, _rated_only(demo.data.ratings))
+    for part in (ja.estimates_part(bare), ja.budget_part(bare)):
+        show_part(part, tmp_path / "tables")
+        show_figure(part, budget_plan_plot, "budget_plan", tmp_path / "figures")
+    out = capsys.readouterr().out.splitlines()
+    assert out == [f"does not apply: {ja.estimates_part(bare).reason}", f"no figure: {ja.estimates_part(bare).reason}",
+                   f"does not apply: {ja.budget_part(bare).reason}", f"no figure: {ja.budget_part(bare).reason}"]
+    assert not (tmp_path / "tables").exists() and not (tmp_path / "figures").exists()
+
+    est = ja.estimates_part(demo)
+    show_part(est, tmp_path / "tables")
+    assert sorted(p.name for p in (tmp_path / "tables").iterdir()) == ["judge_assisted.csv", "judge_assisted_long.csv"]
+    assert pl.read_csv(tmp_path / "tables" / "judge_assisted_long.csv").height == est.tables["judge_assisted_long"].height
+    forest = ja.forest_part(demo, est)
+    fig = judge_assisted_forest(**forest.data)
+    # per panel: every method x answer model with an estimate, one interval line and one point
+    n = forest.data["estimates"].filter(pl.col("estimate").is_not_null()).height
+    assert sum(len(a.lines) for a in fig.axes) == 2 * n
+    plt.close(fig)
+    budget = ja.budget_part(demo)
+    fig = budget_plan_plot(**budget.data)
+    assert [a.get_title() for a in fig.axes] == ["mean", "pct_harmful"]
+    assert [len(a.lines) for a in fig.axes] == [1 + len(demo.names)] * 2
+    plt.close(fig)
+    d = ja.dstudy_part(demo, n_boot=50, seed=3, reml_responses=0)
+    fig = dstudy_plot(**d.data)
+    assert {t.get_text() for t in fig.axes[1].get_legend().get_texts()} == set(demo.evaluators)
+    plt.close(fig)
+    show_figure(d, dstudy_plot, "dstudy", tmp_path / "figures")
+    assert sorted(p.name for p in (tmp_path / "figures").iterdir()) == ["dstudy.pdf", "dstudy.png", "dstudy.svg"]

@@ -40,7 +40,7 @@ CASES = [(seed, n, big_n, kind) for kind in ("continuous", "binary")
 def test_equals_ppi_python(seed, n, big_n, kind, lam, alpha):
     ppi_py = pytest.importorskip("ppi_py")
     y, f, fu = scores(seed, n, big_n, kind)
-    res = ppi_mean(y, f, fu, alpha=alpha, lam=lam)
+    res = ppi_mean(y, f, fu, confidence=1 - alpha, lam=lam)
     (low,), (high,) = ppi_py.ppi_mean_ci(y, f, fu, alpha=alpha, lam=lam)
     point = ppi_py.ppi_mean_pointestimate(y, f, fu, lam=lam)
     assert abs(res.estimate - float(np.ravel(point)[0])) < 1e-10
@@ -398,11 +398,30 @@ def test_bad_input():
         ppi_mean(y, f, fu, clusters=np.arange(30))
     with pytest.raises(ValueError, match="lam must be"):
         ppi_mean(y, f, fu, lam="tuned")
-    with pytest.raises(ValueError, match="alpha"):
-        ppi_mean(y, f, fu, alpha=1.5)
+    with pytest.raises(ValueError, match="confidence"):
+        ppi_mean(y, f, fu, confidence=1.5)
     with pytest.raises(ValueError, match="at least 2 rated"):
         ppi_mean(y[:1], f[:1], fu)
     with pytest.raises(ValueError, match="unrated"):
         ppi_mean(y, f, fu[:0])
     with pytest.raises(ValueError, match="label every item"):
         ppi_mean_grouped(y, f, np.zeros(3), fu, np.zeros(50))
+
+
+def test_result_convention_and_the_old_alpha_keyword():
+    y, f, fu = scores(3, 40, 200, "ordinal")
+    res = ppi_mean(y, f, fu)
+    assert isinstance(res, PPIResult) and res.confidence == 0.95 and res.n == res.n_labeled == 40
+    assert math.isnan(res.pvalue)
+    assert res.to_frame().columns[:7] == ["estimate", "ci_low", "ci_high", "pvalue", "n", "confidence", "ci_note"]
+    with pytest.warns(DeprecationWarning, match=r"ppi_mean\(alpha=\)"):
+        old = ppi_mean(y, f, fu, alpha=0.1)
+    assert old == ppi_mean(y, f, fu, confidence=0.9)
+    with pytest.warns(DeprecationWarning, match=r"ppi_mean_grouped\(alpha=\)"):
+        ppi_mean_grouped(y, f, np.zeros(40), fu, np.zeros(200), alpha=0.1)
+    with pytest.warns(DeprecationWarning, match=r"ppi_sample_size\(alpha=\)"):
+        plan = ppi_sample_size(y, f, 200, 0.1, alpha=0.1)
+    assert plan == ppi_sample_size(y, f, 200, 0.1, confidence=0.9)
+    with pytest.warns(DeprecationWarning, match="SampleSizePlan.alpha"):
+        assert plan.alpha == pytest.approx(0.1, abs=1e-15)
+    assert ppi_mean(pl.Series(y), pl.Series(f), pl.Series(fu)) == res

@@ -76,3 +76,18 @@ def test_exact_interval_never_covers_less_than_nominal():
 
 def test_no_observations_give_nan():
     assert all(math.isnan(v) for v in wilson_ci(0, 0)) and all(math.isnan(v) for v in clopper_pearson(0, 0))
+
+
+def test_one_signature_and_the_old_keywords_warn():
+    assert wilson_ci(k=3, n=10, confidence=0.9) == wilson_ci(3, 10, 0.9)
+    assert clopper_pearson(k=3, n=10, confidence=0.9) == clopper_pearson(3, 10, 0.9)
+    with pytest.warns(DeprecationWarning, match=r"wilson_ci\(count=\)"):
+        old = wilson_ci(count=3, nobs=10)
+    assert old == wilson_ci(3, 10)
+    for bad in ((11, 10), (-1, 10)):
+        with pytest.raises(ValueError, match="k <= n"):
+            wilson_ci(*bad)
+        with pytest.raises(ValueError, match="k <= n"):
+            clopper_pearson(*bad)
+    with pytest.raises(ValueError, match="confidence"):
+        wilson_ci(3, 10, 95)

@@ -54,7 +54,7 @@ def test_every_rendered_notebook_shows_its_figures(demo_run):
     for path in _rendered(root):
         nb = json.loads(path.read_text())
         source = "".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
-        saved = source.count("save_figure(")
+        saved = source.count("save_figure(") + source.count("show_figure(")
         images = sum("image/png" in o.get("data", {}) for c in nb["cells"] for o in c.get("outputs", []))
         assert saved >= 1 and images >= saved, f"{path.name}: {images} inline images for {saved} figures"
         html = path.with_suffix(".html").read_text()

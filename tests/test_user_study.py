@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -124,6 +125,11 @@ def test_missing_columns_are_skipped_with_a_note(tmp_path):
     html = (tmp_path / "reports" / "bare" / "gpt-5-nano" / "04_category_appropriateness.html").read_text()
     assert "skipped: the ratings have no category or no source column" in html
     assert "skipped: one run per rating" in html
+    # the humans rated every answer: the judge-assisted notebook says so, and shows no empty table
+    html = (tmp_path / "reports" / "bare" / "09_judge_assisted.html").read_text()
+    assert "every answer the evaluators scored was rated by the references: no unrated answers" in html
+    assert "No reference ratings" not in html and not re.search(r"\b0 rows", html)
+    assert not (tmp_path / "reports" / "bare" / "tables" / "budget_plan.csv").exists()
 
 
 @pytest.mark.slow
@@ -270,3 +276,23 @@ def test_export_of_between_help_and_harm_gives_its_tables(shared_data_root, tmp_
     icc_u, icc_b = (icc_table(s, pairs[:4], n_boot=200, seed=1) for s in (su, sb))
     assert icc_u.drop("n_dropped").equals(icc_b.drop("n_dropped"))
     assert set(icc_u["n_dropped"]) == {0} and set(icc_b["n_dropped"]) == {16}
+
+
+@pytest.mark.real_data
+def test_export_of_dialoguesafety_gives_its_labels(shared_data_root, tmp_path):
+    """The labelled export (DialogueSafety's own hook): gold and every answer that maps to a
+    category come back, label for label, as a labelled user study."""
+    (path,) = export_study("dialoguesafety", tmp_path / "export", data_root=shared_data_root)
+    built_in, user = load_study("dialoguesafety", data_root=shared_data_root), load_study(str(path))
+    assert user.spec.kind == "labelled" and user.spec.scale.labels == built_in.spec.scale.labels
+    assert user.spec.references == ("gold",) and set(user.evaluators) == set(built_in.evaluators)
+    mapped = (built_in.data.predictions.filter(pl.col("predicted") >= 0)
+              .select(pl.col("item").cast(pl.String), "system", "run", "predicted").sort(pl.all()))
+    back = (user.data.ratings.filter(pl.col("rater") != "gold")
+            .select(pl.col("response_id").alias("item"), pl.col("rater").alias("system"),
+                    pl.col("eval_run").cast(pl.Int64).alias("run"), pl.col("score").cast(pl.Int64).alias("predicted"))
+            .sort(pl.all()))
+    assert back.equals(mapped)
+    gold = user.data.ratings.filter(pl.col("rater") == "gold").select(pl.col("response_id").alias("item"),
+                                                                      pl.col("score").cast(pl.Int64).alias("gold"))
+    assert gold.sort("item").equals(built_in.data.items.select(pl.col("item").cast(pl.String), "gold").sort("item"))

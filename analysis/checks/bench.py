@@ -30,7 +30,7 @@ import pandas as pd
 
 from analysis.stats.bootstrap import bootstrap, resample_indices
 from analysis.stats.icc import ICC_TYPES, icc_batch, intraclass_corr
-from analysis.studies.registry import SYNTHESIS_STUDIES
+from analysis.studies.registry import STUDIES, SYNTHESIS_STUDIES
 
 
 def _ratings(n_items: int, k_raters: int, seed: int) -> np.ndarray:
@@ -119,11 +119,15 @@ def run_mentalalign(data_root, n_boot: int = 2000, seed: int = 20261124) -> int:
 
 # --- bench all: every target of the performance table, each line in its own process ----
 
+BENCH_STUDY = next(name for name, spec in STUDIES.items() if spec.hooks.bench is not None)
+"""The study whose registry entry has a ``bench`` hook (MentalAlign-70k: the whole analysis
+the paper timed); its line of ``bench all`` and ``bench <it>`` carry its name."""
+
 TARGETS = {
     "icc7": "100,000 items x 5 raters x 7 attributes, six ICCs, BCa, 1,000 resamples: <= 10 s, <= 1 GiB, "
             "BCa <= 2x percentile",
-    "mentalalign": "MentalAlign whole analysis (read, 28 cells, both levels, both variants, per-source bias, "
-                   "2,000 resamples): >= 20x faster than the paper's 51 s, i.e. <= 2.55 s",
+    BENCH_STUDY: "MentalAlign whole analysis (read, 28 cells, both levels, both variants, per-source bias, "
+                 "2,000 resamples): >= 20x faster than the paper's 51 s, i.e. <= 2.55 s",
     "stream": "user study of 10^7 rating rows (parquet), summary: <= 60 s, <= 2 GiB",
     "pingouin": "six ICCs, 1,000 x 4, 2,000 resamples, vs the pingouin loop: >= 1,000x",
     "render": "render of the three built-in studies, --jobs 2: <= 90 s",
@@ -205,16 +209,14 @@ def _line_icc7(tiny: bool, seed: int) -> dict:
 
 
 def _line_mentalalign(data_root, tiny: bool, seed: int, n_boot: int | None = None) -> dict:
-    from analysis.studies.mentalalign import alignment_tables
     from analysis.studies.registry import load_study
 
     n_boot = n_boot or (200 if tiny else 2000)
-    load_study("mentalalign", data_root=data_root)  # fills the parquet cache if it is cold (not timed)
+    load_study(BENCH_STUDY, data_root=data_root)  # fills the parquet cache if it is cold (not timed)
     t0, c0 = time.perf_counter(), time.process_time()
-    study = load_study("mentalalign", data_root=data_root)
+    study = load_study(BENCH_STUDY, data_root=data_root)
     t_read = time.perf_counter() - t0
-    for judge in study.evaluators:
-        alignment_tables(study.data.ratings, judge, n_boot=n_boot, seed=seed)
+    study.spec.hooks.bench(study, n_boot=n_boot, seed=seed)
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     return dict(wall=wall, cpu=cpu, ok=wall <= PAPER_SECONDS / 20,
                 figure=f"{len(study.evaluators)} judges x 7 attributes x 2 variants, {n_boot} resamples: read "
@@ -228,7 +230,8 @@ def _line_stream(tiny: bool, seed: int, workdir: str | None) -> dict:
     import subprocess
     import tempfile
 
-    from analysis.data.tidy_stream import count_rows, stream_summary
+    from analysis.data.tidy_stream import count_rows
+    from analysis.studies.scored import stream_summary
 
     n_items = 2_000 if tiny else 500_000
     with tempfile.TemporaryDirectory(dir=workdir) as tmp:
@@ -299,7 +302,7 @@ def run_line(name: str, data_root, tiny: bool, seed: int, workdir: str | None) -
 
     if name == "icc7":
         out = _line_icc7(tiny, seed)
-    elif name == "mentalalign":
+    elif name == BENCH_STUDY:
         out = _line_mentalalign(data_root, tiny, seed)
     elif name == "stream":
         out = _line_stream(tiny, seed, workdir)
@@ -317,11 +320,10 @@ def run_line(name: str, data_root, tiny: bool, seed: int, workdir: str | None) -
 
 
 def _mentalalign_available(data_root) -> tuple[bool, str]:
-    from analysis.data.mentalalign import FOLDER
     from analysis.data.paths import data_root as resolve
 
-    root = resolve(data_root)
-    return (root / FOLDER).is_dir(), str(root / FOLDER)
+    folder = resolve(data_root) / STUDIES[BENCH_STUDY].source.folder
+    return folder.is_dir(), str(folder)
 
 
 def _built_in_available(data_root) -> tuple[bool, str]:
@@ -342,15 +344,15 @@ def run_all(*, data_root=None, tiny: bool = False, render: bool = False, seed: i
     import subprocess
 
     # The render (about 90 s) is a line of its own unless the sizes are tiny (the tests).
-    names = ["icc7", "mentalalign", "stream", "pingouin"] + (["render"] if render or not tiny else [])
+    names = ["icc7", BENCH_STUDY, "stream", "pingouin"] + (["render"] if render or not tiny else [])
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"bench all{' (tiny sizes)' if tiny else ''}: {os.cpu_count()} cores, load average {load:.1f} at the start; "
           f"each line in its own process; wall and CPU seconds, peak resident memory")
     failed = False
     for name in names:
         print(f"- target: {TARGETS[name]}")
-        if name in ("mentalalign", "render"):
-            ok, where = _mentalalign_available(data_root) if name == "mentalalign" else _built_in_available(data_root)
+        if name in (BENCH_STUDY, "render"):
+            ok, where = _mentalalign_available(data_root) if name == BENCH_STUDY else _built_in_available(data_root)
             if not ok:
                 print(f"SKIP  {name}: no data at {where} (give --data-root)")
                 continue

@@ -48,7 +48,7 @@ Methods
 ICC(A,1) and ICC(C,1): :func:`~analysis.stats.icc.intraclass_corr` ``ci="f"`` (per
 replication), and its ``"percentile"`` and ``"bca"`` bootstrap over items and, in the
 clustered design, over conversations. Bias (judge - human): the t interval of
-:func:`~analysis.stats.bias.bland_altman` (``bias_ci``), and the percentile and BCa
+:func:`~analysis.stats.bias.bland_altman` (``ci_low``, ``ci_high``), and the percentile and BCa
 bootstrap of :func:`~analysis.stats.bias.mean_bias`, over items and conversations.
 Proportion: :func:`~analysis.stats.proportions.wilson_ci`,
 :func:`~analysis.stats.proportions.clopper_pearson`, percentile and BCa bootstrap.
@@ -240,7 +240,7 @@ def _icc_f(ratings, clusters, n_boot, seed) -> dict[str, Intervals]:
 
 
 def _bias_t(ratings, clusters, n_boot, seed) -> dict[str, Intervals]:
-    ci = np.array([bland_altman(x[:, 1], x[:, 0]).bias_ci for x in ratings])
+    ci = np.array([(b.ci_low, b.ci_high) for b in (bland_altman(x[:, 1], x[:, 0]) for x in ratings)])
     return {"bias": Intervals(ci[:, 0], ci[:, 1], None)}
 
 

@@ -57,10 +57,14 @@ import numpy as np
 import polars as pl
 from scipy import special
 
+from analysis.stats.result import resolve_confidence
+from analysis.studies.registry import STUDIES, get_study
+
 METHODS = ("tuned", "crossfit", "lam1", "human_only")
 RECOMMENDED = "crossfit"
 """Must match :data:`analysis.studies.judge_assisted.RECOMMENDED_LAM` (a test checks it)."""
-CHECK_STUDIES = ("mentalalign", "dialoguesafety")
+CHECK_STUDIES = tuple(name for name, spec in STUDIES.items() if spec.hooks.ppi_populations is not None)
+"""The studies whose registry entry has a ``ppi_populations`` hook (the reference rated every item)."""
 DEFAULT_N = (50, 100, 200, 500)
 N_FOLDS = 10
 
@@ -76,46 +80,16 @@ class Population:
     yhat: np.ndarray
 
 
-def mentalalign_populations(data_root=None) -> list[Population]:
-    """Every judge x attribute of MentalAlign-70k (clean variant, all sources)."""
-    from analysis.data.mentalalign import ATTRIBUTES, load_mentalalign
-    from analysis.studies.mentalalign import judge_pairs
-
-    data = load_mentalalign(data_root)  # default: ratings outside 1-5 excluded
-    out = []
-    for judge in data.judges:
-        for attribute in ATTRIBUTES:
-            p = judge_pairs(data.ratings, judge, attribute, exclude_own_family=False)
-            out.append(Population("mentalalign", judge, attribute, p.human, p.judge))
-    return out
-
-
-def dialoguesafety_populations(data_root=None) -> list[Population]:
-    """Every system of DialogueSafety: gold unsafe (0/1) against the share of unsafe runs."""
-    from analysis.data.dialoguesafety import SAFE, UNMAPPED, load_dialoguesafety
-
-    data = load_dialoguesafety(data_root)
-    items = data.items.sort("item")
-    y = (items["gold"].to_numpy() != SAFE).astype(float)
-    out = []
-    for system in data.systems:
-        pred = data.predictions.filter(pl.col("system") == system)
-        share = (pred.group_by("item")
-                 .agg(((pl.col("predicted") != SAFE) & (pl.col("predicted") != UNMAPPED)).mean().alias("f"))
-                 .sort("item"))
-        if share["item"].to_list() != items["item"].to_list():
-            raise ValueError(f"dialoguesafety: system {system!r} does not predict every item")
-        out.append(Population("dialoguesafety", system, "unsafe share", y, share["f"].to_numpy().astype(float)))
-    return out
-
-
 def populations(study: str, data_root=None) -> list[Population]:
-    if study == "mentalalign":
-        return mentalalign_populations(data_root)
-    if study == "dialoguesafety":
-        return dialoguesafety_populations(data_root)
-    raise ValueError(f"ppi-check needs a study where the reference rated every item: {', '.join(CHECK_STUDIES)}; "
-                     f"got {study!r}")
+    """Every cell of ``study``, from its registry entry's ``ppi_populations`` hook
+    (:func:`analysis.studies.mentalalign.ppi_populations`,
+    :func:`analysis.studies.dialoguesafety.ppi_populations`)."""
+    if study not in CHECK_STUDIES:
+        raise ValueError(f"ppi-check needs a study where the reference rated every item: "
+                         f"{', '.join(CHECK_STUDIES)}; got {study!r}")
+    spec = get_study(study)
+    return [Population(spec.name, evaluator, quantity, y, yhat)
+            for evaluator, quantity, y, yhat in spec.hooks.ppi_populations(data_root)]
 
 
 def draw_subsets(m: int, n: int, reps: int, rng: np.random.Generator) -> np.ndarray:
@@ -193,9 +167,12 @@ def subset_intervals(y, yhat, labeled: np.ndarray, *, n_folds: int = N_FOLDS) ->
     return {key: out[key] for key in METHODS}
 
 
-def check_population(pop: Population, ns, reps: int, seed, *, alpha: float = 0.05) -> pl.DataFrame:
-    """Coverage and mean width of every method at every ``n`` for one population."""
-    z = float(special.ndtri(1 - alpha / 2))
+def check_population(pop: Population, ns, reps: int, seed, *, confidence: float = 0.95,
+                     alpha: float | None = None) -> pl.DataFrame:
+    """Coverage and mean width of every method at every ``n`` for one population
+    (intervals at level ``confidence``; ``alpha=`` warns and will go)."""
+    confidence = resolve_confidence(confidence, alpha, "check_population")
+    z = float(special.ndtri(1 - (1 - confidence) / 2))
     truth = float(pop.y.mean())
     m = pop.y.shape[0]
     rows = []
@@ -216,12 +193,13 @@ def check_population(pop: Population, ns, reps: int, seed, *, alpha: float = 0.0
 
 
 def run_check(study: str, *, data_root=None, ns=DEFAULT_N, reps: int = 500, seed: int = 20261124,
-              alpha: float = 0.05) -> pl.DataFrame:
+              confidence: float = 0.95, alpha: float | None = None) -> pl.DataFrame:
     """The check over every population of ``study``; population ``j`` at ``n`` uses the
     seed ``SeedSequence([seed, j, n])``."""
+    confidence = resolve_confidence(confidence, alpha, "run_check")
     if reps < 2:
         raise ValueError(f"reps must be at least 2, got {reps}")
-    frames = [check_population(pop, ns, reps, (seed, j), alpha=alpha)
+    frames = [check_population(pop, ns, reps, (seed, j), confidence=confidence)
               for j, pop in enumerate(populations(study, data_root))]
     return pl.concat(frames)
 

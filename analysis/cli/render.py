@@ -27,9 +27,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m analysis render", description=__doc__.splitlines()[0],
         epilog="Notebooks per study, and their scope, come from the study registry "
                "(analysis/studies/registry.py).")
-    parser.add_argument("--study", "--dataset", dest="study", nargs="+", default=["demo"], metavar="STUDY",
+    parser.add_argument("--study", "--dataset", dest="study", nargs="+", default=None, metavar="STUDY",
                         help=f"studies to render: {STUDY_HELP}, or all (every built-in study); several may be "
-                             f"given (default: demo; --dataset is an alias)")
+                             f"given (default: the synthetic demo study; --dataset is an alias)")
     parser.add_argument("--data-root", default=None, help=ROOT_HELP)
     parser.add_argument("--evaluator", nargs="+", default=None, metavar="NAME",
                         help="render only these evaluators (judges, systems); default: every one found in the data")
@@ -49,9 +49,9 @@ def main(argv: list[str] | None = None) -> int:
     # Cheap checks first, so a bad number never waits for the data to be scanned.
     check_counts(jobs=a.jobs, n_boot=a.n_boot)
     from analysis.render import runner
-    from analysis.studies.registry import STUDIES, get_study
+    from analysis.studies.registry import DEFAULT_STUDY, STUDIES, get_study
 
-    datasets = list(dict.fromkeys(k for name in a.study
+    datasets = list(dict.fromkeys(k for name in a.study or [DEFAULT_STUDY]
                                   for k in (STUDIES if name == "all" else [get_study(name).key])))
     evaluators = a.evaluator
     if a.evaluator and len(datasets) > 1:

@@ -27,108 +27,29 @@ if TYPE_CHECKING:
 
 
 def compute_summary(dataset: str, *, data_root=None, seed: int = 20261124, n_boot: int = 2000) -> dict[str, pl.DataFrame]:
-    """The summary tables of any study: scored studies with a review set (demo, Between
-    Help and Harm, ordinal user studies), MentalAlign-70k (judge x attribute) and
-    nominal studies (DialogueSafety, nominal user studies: metrics per system).
+    """The summary tables of any study, as its registry entry says (``spec.hooks.summary``):
+    scored studies with a review set (demo, Between Help and Harm, ordinal user studies:
+    :func:`analysis.studies.scored.summary_tables`), MentalAlign-70k (judge x attribute:
+    :func:`analysis.studies.mentalalign.summary_tables`) and labelled studies
+    (DialogueSafety, nominal user studies, metrics per system:
+    :func:`analysis.studies.labelled.summary_tables`).
 
     Arguments and the data root are checked before anything is loaded
     (:func:`analysis.cli.args.check_arguments`).
     """
-    import polars as pl
-
-    from analysis.data.ratings import audit_summary
-    from analysis.studies.registry import get_study, load_study
-    from analysis.studies.scored import agreement_table, bias_table, human_pairs, icc_table
+    from analysis.studies.registry import load_study
 
     if str(dataset).endswith(".toml"):
-        from analysis.data.tidy_stream import needs_streaming, stream_summary
+        from analysis.data.tidy_stream import needs_streaming
+        from analysis.studies.scored import stream_summary
 
         # An ordinal user study of >= 1,000,000 rating rows (tidy_stream.STREAM_MIN_ROWS) is
         # reduced by polars' streaming engine, never loaded whole (analysis.data.tidy_stream).
         if needs_streaming(dataset):
             return stream_summary(dataset, n_boot=n_boot, seed=seed)
     check_arguments([dataset], None, data_root=data_root, jobs=1, n_boot=n_boot)
-    spec = get_study(dataset)
     study = load_study(dataset, data_root=data_root, seed=seed)
-    if spec.name == "mentalalign":
-        return _mentalalign_summary(study, n_boot=n_boot, seed=seed)
-    if spec.scale.kind == "nominal":
-        return _nominal_summary(study, n_boot=n_boot, seed=seed)
-    data = study.data
-    scores = study.review_scores()
-    humans = spec.references
-    tables = {
-        "audit": audit_summary(data.audit),
-        "agreement": agreement_table(scores, human_pairs(study.names, humans)),
-        "icc": icc_table(scores, human_pairs(study.names, humans), n_boot=n_boot, seed=seed),
-        "bias": bias_table(scores, list(study.names), n_boot=n_boot, seed=seed, by_category=False),
-    }
-    truth = getattr(data, "truth", None)
-    if truth is not None:
-        tables["truth"] = truth
-    tables["_meta"] = pl.DataFrame({"header": [
-        f"{scores.matrix.values.shape[0]} review items scored by every rater ({scores.n_dropped} review items "
-        f"without a complete set of scores left out)"], "scale": ["bias = evaluator - reference, points on "
-                                                                 f"{spec.scale.describe()}"]})
-    return tables
-
-
-def _mentalalign_summary(study, *, n_boot: int, seed: int) -> dict[str, pl.DataFrame]:
-    """Judge x attribute: system-level ICC(C,1)/ICC(A,1) of the per-source means (the
-    paper's cells) and bias = judge - human with its cluster-bootstrap BCa CI, on the data
-    as published (off-scale ratings kept, flagged in the audit)."""
-    import numpy as np
-    import polars as pl
-
-    from analysis.data.mentalalign import ATTRIBUTES
-    from analysis.data.ratings import audit_summary
-    from analysis.stats.icc import icc_batch
-    from analysis.studies.mentalalign import bias_row, judge_pairs, source_means
-
-    rows = []
-    for k, judge in enumerate(study.evaluators):
-        for a, attribute in enumerate(ATTRIBUTES):
-            pairs = judge_pairs(study.data.ratings, judge, attribute)
-            icc = icc_batch(source_means(pairs))
-            b = bias_row(pairs, n_boot=n_boot, seed=int(np.random.SeedSequence([seed, k, a]).generate_state(1)[0]))
-            rows.append(dict(judge=judge, attribute=attribute, n_sources=len(pairs.sources), n_pairs=b["n"],
-                             icc_c1=float(icc[2]), icc_a1=float(icc[1]), human_mean=b["human_mean"],
-                             judge_mean=b["judge_mean"], bias=b["bias"], ci_low=b["ci_low"], ci_high=b["ci_high"]))
-    kept = study.data.audit.filter(pl.col("reason") == "off-scale kept (authors' choice)").height
-    return {"audit": audit_summary(study.data.audit), "alignment": pl.DataFrame(rows),
-            "_meta": pl.DataFrame({"header": [f"{len(study.evaluators)} judges x {len(ATTRIBUTES)} attributes, "
-                                              f"data as published ({kept} off-scale ratings kept, see the audit)"],
-                                   "scale": ["ICC of the per-source means (system level, judge's own family left "
-                                             "out); bias = judge - human, points on 1-5, BCa CI over conversations"]})}
-
-
-def _nominal_summary(study, *, n_boot: int, seed: int) -> dict[str, pl.DataFrame]:
-    """Per system: accuracy, weighted F1 and Cohen's kappa (mean and SD over runs), the
-    majority vote's accuracy with its bootstrap CI, Fleiss' kappa between runs."""
-    import numpy as np
-    import polars as pl
-
-    from analysis.data.ratings import audit_summary
-    from analysis.studies.dialoguesafety import metrics_table, run_matrix
-
-    data = study.data
-    labels = getattr(data, "labels", None) or study.spec.scale.labels
-    safe = None if study.spec.source is None else 7  # DialogueSafety's "Safe Response"
-    rows = []
-    for k, system in enumerate(study.evaluators):
-        gold, runs = run_matrix(data.predictions, system)
-        m = {r[0]: r[1:] for r in metrics_table(gold, runs, n_boot=n_boot, seed=int(
-            np.random.SeedSequence([seed, k]).generate_state(1)[0]), labels=labels, safe=safe).iter_rows()}
-        rows.append(dict(system=system, n_items=int(gold.size), n_runs=int(runs.shape[1]),
-                         accuracy=m["accuracy"][0], accuracy_sd=m["accuracy"][1],
-                         f1_weighted=m["f1_weighted"][0], f1_weighted_sd=m["f1_weighted"][1],
-                         cohen_kappa=m["cohen_kappa"][0], majority_accuracy=m["majority_accuracy"][0],
-                         ci_low=m["majority_accuracy"][2], ci_high=m["majority_accuracy"][3],
-                         fleiss_kappa_runs=m["fleiss_kappa_runs"][0]))
-    return {"audit": audit_summary(data.audit), "metrics": pl.DataFrame(rows),
-            "_meta": pl.DataFrame({"header": [f"{len(rows)} systems against {', '.join(study.spec.references)}"],
-                                   "scale": ["proportions (0-1); mean and SD over runs; majority vote of the runs "
-                                             "with its bootstrap CI over items"]})}
+    return study.spec.hooks.summary(study, n_boot=n_boot, seed=seed)
 
 
 def print_summary(dataset: str, *, data_root=None, seed: int = 20261124, n_boot: int = 2000,
@@ -173,8 +94,9 @@ def print_summary(dataset: str, *, data_root=None, seed: int = 20261124, n_boot:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m analysis summary",
                                 description="Reliability, agreement and bias of every evaluator against the humans.")
-    p.add_argument("--study", "--dataset", dest="dataset", default="demo", metavar="STUDY",
-                   help=f"{STUDY_HELP} (default: demo, generated from --seed; --dataset is an alias)")
+    p.add_argument("--study", "--dataset", dest="dataset", default=None, metavar="STUDY",
+                   help=f"{STUDY_HELP} (default: the synthetic demo study, generated from --seed; --dataset is an "
+                        f"alias)")
     p.add_argument("--data-root", default=None, help=ROOT_HELP)
     p.add_argument("--seed", type=int, default=20261124, help="seed of the demo data and of the bootstrap")
     p.add_argument("--n-boot", type=int, default=2000, help="bootstrap resamples")
@@ -184,4 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     a = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
+    if a.dataset is None:
+        from analysis.studies.registry import DEFAULT_STUDY
+
+        a.dataset = DEFAULT_STUDY
     return print_summary(a.dataset, data_root=a.data_root, seed=a.seed, n_boot=a.n_boot, out_dir=a.out)

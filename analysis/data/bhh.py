@@ -68,6 +68,7 @@ import numpy as np
 import polars as pl
 
 from analysis.data.paths import dataset_dir
+from analysis.data.study_data import RatingsBacked
 from analysis.data.ratings import (REASON_MISSING, REASON_NO_CONSENSUS, REASON_NOT_PART, Audit, DataError,
                                    list_files, make_ratings, parse_score, read_json, read_text)
 
@@ -122,7 +123,7 @@ _LABEL_RE = re.compile(rf"^(?P<model>.+)-labeled-{re.escape(VALIDATION_SET)}-(?P
 
 
 @dataclass(frozen=True)
-class BHHData:
+class BHHData(RatingsBacked):
     """The Between Help and Harm validation split, tidy.
 
     Attributes
@@ -148,6 +149,15 @@ class BHHData:
     audit: pl.DataFrame
     evaluators: tuple[str, ...] = PAPER_EVALUATORS
     own_answer_model: dict[str, str | None] | None = None
+
+    @property
+    def references(self) -> tuple[str, ...]:
+        """The humans who scored the review set (H1, H2)."""
+        return tuple(HUMAN_SCORE_FILES)
+
+    @property
+    def truth(self) -> None:
+        return None
 
 
 def _constant(token: str) -> Any:
@@ -288,6 +298,17 @@ def evaluation_prefix(base: Path, evaluator: str) -> str:
     if len(prefixes) != 1:
         raise DataError(folder, None, f"expected one model prefix before '-evaluation_' in the file names, found {prefixes}")
     return prefixes[0]
+
+
+def cache_folders(root: Path) -> list[Path]:
+    """The folders the loader reads under the data root ``root`` (their files make the
+    parquet cache's key, :mod:`analysis.data.cache`): the repository clone, and the Hugging
+    Face export."""
+    from analysis.data.bhh_hf import HF_DIR
+
+    if (root / VALIDATION_FILE).is_file():
+        return [root]  # the data root is the repository clone itself
+    return [root / FOLDER, root / HF_DIR]
 
 
 def _base(root: str | Path | None) -> Path:

@@ -19,8 +19,8 @@ Key
     SHA-256 of: the cache format (:data:`FORMAT`), the package version, the study
     name, the loader's seed, the text of the loader code (every ``analysis/data/*.py``
     and ``analysis/studies/registry.py``), and for every file under the study's data
-    folders (:data:`STUDY_FOLDERS`; ``.git`` left out) its path relative to the data
-    root, size and modification time in nanoseconds. Any edit, ``git checkout``,
+    folders (its registry entry's ``cache_folders``; ``.git`` left out) its path relative
+    to the data root, size and modification time in nanoseconds. Any edit, ``git checkout``,
     ``fetch`` or copy that rewrites a source file changes its mtime or size, so it
     invalidates the entry. Contents are not hashed: that would read the 250 MB of
     sources on every load, which is what the cache avoids. Not detected: a file
@@ -83,31 +83,13 @@ KEEP = 2
 MANIFEST = "manifest.json"
 
 
-def _folders_bhh(root: Path) -> list[Path]:
-    from analysis.data import bhh
-    from analysis.data.bhh_hf import HF_DIR
-
-    if (root / bhh.VALIDATION_FILE).is_file():
-        return [root]  # the data root is the repository clone itself
-    return [root / bhh.FOLDER, root / HF_DIR]
+Folders = Callable[[Path], Sequence[Path]] | Sequence[Path]
+"""The folders a loader reads: a list, or a function of the (resolved) data root giving it
+(a built-in study's ``cache_folders`` in its registry entry, from its loader module)."""
 
 
-def _folders_mentalalign(root: Path) -> list[Path]:
-    from analysis.data import mentalalign
-
-    return [root / mentalalign.FOLDER]
-
-
-def _folders_dialoguesafety(root: Path) -> list[Path]:
-    from analysis.data import dialoguesafety
-
-    return [root / dialoguesafety.FOLDER]
-
-
-STUDY_FOLDERS: dict[str, Callable[[Path], list[Path]]] = {
-    "bhh": _folders_bhh, "mentalalign": _folders_mentalalign, "dialoguesafety": _folders_dialoguesafety,
-}
-"""Study name -> the folders its loader reads, under the data root (those that exist are hashed)."""
+def _folders(folders: Folders, root: Path) -> list[Path]:
+    return list(folders(root) if callable(folders) else folders)
 
 
 def cache_root() -> Path:
@@ -164,30 +146,33 @@ def _key_id(name: str, root: Path, seed: int | None) -> str:
     return json.dumps([name, str(root), seed])
 
 
-def keys_env(studies: Sequence[tuple[str, Path]], seed: int | None = None) -> dict[str, str]:
-    """``{KEYS_ENV: ...}``: the keys of ``studies`` (``(name, data root)`` pairs) as their
-    sources are now, for processes that should not check them again (a render's kernels).
-    Studies without cached folders are left out."""
+def keys_env(studies: Sequence[tuple[str, Path | None, Folders | None]], seed: int | None = None) -> dict[str, str]:
+    """``{KEYS_ENV: ...}``: the keys of ``studies`` (``(name, data root, folders)``
+    triples) as their sources are now, for processes that should not check them again (a
+    render's kernels). Studies without a data root or cached folders are left out."""
     keys = {}
-    for name, root in studies:
-        if name in STUDY_FOLDERS and root is not None:
+    for name, root, folders in studies:
+        if folders is not None and root is not None:
             resolved = Path(root).resolve()
-            keys[_key_id(name, resolved, seed)] = cache_key(name, resolved, seed)
+            keys[_key_id(name, resolved, seed)] = cache_key(name, resolved, seed, folders=folders, fresh=True)
     return {KEYS_ENV: json.dumps(keys)} if keys else {}
 
 
-def cache_key(name: str, root: Path, seed: int | None = None, *, folders: Sequence[Path] | None = None) -> str:
-    """The key of study ``name`` read from ``root`` (see the module docstring); the one
-    in :data:`KEYS_ENV` if that holds it."""
+def cache_key(name: str, root: Path, seed: int | None = None, *, folders: Folders | None = None,
+              fresh: bool = False) -> str:
+    """The key of study ``name`` read from ``folders`` under ``root`` (see the module
+    docstring); the one in :data:`KEYS_ENV` if that holds it (unless ``fresh``)."""
     from analysis import __version__
 
     root = Path(root).resolve()
     known = os.environ.get(KEYS_ENV)
-    if known and folders is None:
+    if known and not fresh:
         key = json.loads(known).get(_key_id(name, root, seed))
         if key:
             return key
-    folders = STUDY_FOLDERS[name](root) if folders is None else folders
+    if folders is None:
+        raise ValueError(f"cache_key: no folders given for study {name!r} (and no key in ${KEYS_ENV})")
+    folders = _folders(folders, root)
     h = hashlib.sha256()
     h.update(json.dumps([FORMAT, __version__, name, seed, str(root)]).encode())
     h.update(_code_text())
@@ -284,13 +269,13 @@ def _prune(study_dir: Path, keep: str) -> None:
 
 
 def cached_load(name: str, root: Path | None, load: Callable[[Path | None], Any], *, seed: int | None = None,
-                folders: Sequence[Path] | None = None) -> Any:
+                folders: Folders | None = None) -> Any:
     """``load(root)``, from the cache when study ``name``'s sources are unchanged.
 
     Parameters
     ----------
     name : str
-        Study name; only studies in :data:`STUDY_FOLDERS` (or given ``folders``) are cached.
+        Study name (the cache's folder for it, and part of the key).
     root : Path or None
         The data root; ``None`` (generated or user studies) loads without a cache.
     load : callable
@@ -298,14 +283,15 @@ def cached_load(name: str, root: Path | None, load: Callable[[Path | None], Any]
         frames and plain fields.
     seed : int, optional
         The loader's seed (part of the key).
-    folders : sequence of Path, optional
-        The folders the loader reads (default: :data:`STUDY_FOLDERS`).
+    folders : sequence of Path, or a function of the data root giving them, optional
+        The folders the loader reads (a built-in study's ``cache_folders``); without
+        them the study is loaded without a cache.
 
     Returns
     -------
     The data object: the same fields, frames equal (dtypes included) to a fresh load.
     """
-    if root is None or not enabled() or (folders is None and name not in STUDY_FOLDERS):
+    if root is None or not enabled() or folders is None:
         return load(root)
     try:
         key = cache_key(name, Path(root), seed, folders=folders)
@@ -344,4 +330,4 @@ def clear(name: str | None = None) -> None:
 
 
 __all__ = ["cached_load", "cache_key", "cache_root", "clear", "enabled", "read_entry", "source_signature",
-           "write_entry", "STUDY_FOLDERS", "CACHE_DIR_ENV", "NO_CACHE_ENV"]
+           "write_entry", "CACHE_DIR_ENV", "NO_CACHE_ENV"]

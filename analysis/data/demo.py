@@ -52,6 +52,7 @@ import numpy as np
 import polars as pl
 
 from analysis.data.ratings import REASON_MISSING, AUDIT_SCHEMA, make_ratings
+from analysis.data.study_data import RatingsBacked
 
 CATEGORIES: dict[str, float] = {
     "no_crisis": 0.47, "suicidal_ideation": 0.17, "anxiety_crisis": 0.13,
@@ -134,7 +135,7 @@ def _simulate(rng: np.random.Generator, n_items: int, *, exact_counts: bool) -> 
 
 
 @dataclass(frozen=True)
-class DemoData:
+class DemoData(RatingsBacked):
     """The demo data set: the same fields as :class:`analysis.data.bhh.BHHData`, plus ``truth``.
 
     ``evaluators`` are the LLM evaluators generated (:data:`EVALUATOR_EFFECTS`); each one's
@@ -149,6 +150,15 @@ class DemoData:
     seed: int
     evaluators: tuple[str, ...] = tuple(EVALUATOR_EFFECTS)
     own_answer_model: dict[str, str | None] | None = None
+
+    @property
+    def references(self) -> tuple[str, ...]:
+        """The generated humans (H1, H2)."""
+        return tuple(HUMANS)
+
+    @property
+    def crisis_labels(self) -> None:
+        return None
 
 
 def generate_demo(seed: int = 20261124, n_items: int = 200) -> DemoData:

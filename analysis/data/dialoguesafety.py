@@ -112,6 +112,12 @@ def discover_systems(root: str | Path | None = None) -> dict[str, str]:
     return out | dict(sorted(found.items()))
 
 
+def cache_folders(root: Path) -> list[Path]:
+    """The folder the loader reads under the data root ``root`` (its files make the
+    parquet cache's key, :mod:`analysis.data.cache`)."""
+    return [root / FOLDER]
+
+
 def _base(root: str | Path | None) -> Path:
     if root is not None and (Path(root) / TEST_FILE).is_file():
         return Path(root)
@@ -132,6 +138,29 @@ class DialogueSafetyData:
     predictions: pl.DataFrame
     audit: pl.DataFrame
     systems: tuple[str, ...] = tuple(SYSTEMS)
+
+    # The study-data interface (analysis.data.study_data.StudyData): predictions against
+    # gold labels, no ratings frame.
+    @property
+    def references(self) -> tuple[str, ...]:
+        return ("gold",)
+
+    @property
+    def evaluators(self) -> tuple[str, ...]:
+        return self.systems
+
+    ratings = review_set = crisis_labels = truth = property(lambda self: None)
+    own_answer_model = property(lambda self: {})
+
+    @property
+    def has_references(self) -> bool:
+        return self.items.height > 0
+
+    @property
+    def has_runs(self) -> bool:
+        return self.predictions["run"].drop_nulls().n_unique() >= 2
+
+    has_clusters = has_categories = has_sources = property(lambda self: False)
 
 
 def map_answer(text: str) -> int:

@@ -46,6 +46,7 @@ from pathlib import Path
 import polars as pl
 
 from analysis.data.paths import dataset_dir
+from analysis.data.study_data import RatingsBacked
 from analysis.data.ratings import (AUDIT_SCHEMA, REASON_KEPT_OFF_SCALE, REASON_NOT_PART, REASON_OFF_GRID,
                                    REASON_OFF_SCALE, DataError, list_files, make_ratings, parse_score, read_text)
 
@@ -99,7 +100,7 @@ _PREFIX = re.compile(r"^(human|judge)_response_")
 
 
 @dataclass(frozen=True)
-class MentalAlignData:
+class MentalAlignData(RatingsBacked):
     """``ratings`` (tidy schema, one row per used rating) and ``audit`` (one row per
     (cell, attribute) read); ``keep_off_scale`` records the choice made; ``judges`` the
     judges read."""
@@ -108,6 +109,18 @@ class MentalAlignData:
     audit: pl.DataFrame
     keep_off_scale: bool
     judges: tuple[str, ...] = PAPER_JUDGES
+
+    @property
+    def references(self) -> tuple[str, ...]:
+        """The one human expert."""
+        return ("human",)
+
+    @property
+    def evaluators(self) -> tuple[str, ...]:
+        return self.judges
+
+    review_set = crisis_labels = truth = property(lambda self: None)
+    own_answer_model = property(lambda self: {})
 
 
 def _column_letter(i: int) -> str:
@@ -168,6 +181,12 @@ def _score(value, keep_off_scale: bool) -> tuple[float | None, str | None, bool]
     if keep_off_scale and KEPT_RANGE[0] <= score <= KEPT_RANGE[1]:
         return score, None, True
     return None, REASON_OFF_SCALE, False
+
+
+def cache_folders(root: Path) -> list[Path]:
+    """The folder the loader reads under the data root ``root`` (its files make the
+    parquet cache's key, :mod:`analysis.data.cache`)."""
+    return [root / FOLDER]
 
 
 def _base(root: str | Path | None) -> Path:

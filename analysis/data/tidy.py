@@ -49,6 +49,7 @@ from typing import Any
 
 import polars as pl
 
+from analysis.data.study_data import RatingsBacked
 from analysis.data.ratings import (AUDIT_SCHEMA, REASON_MISSING, DataError, make_ratings, parse_score,
                                    parse_whole)
 
@@ -130,7 +131,7 @@ class StudyFile:
 
 
 @dataclass(frozen=True)
-class TidyData:
+class TidyData(RatingsBacked):
     """A user study, in the shape the notebooks take (like :class:`analysis.data.bhh.BHHData`).
 
     ``ratings`` follow :data:`analysis.data.ratings.RATINGS_SCHEMA` (``response_id`` = the
@@ -156,6 +157,12 @@ class TidyData:
     @property
     def labels(self) -> tuple[str, ...]:
         return self.study.labels
+
+    @property
+    def references(self) -> tuple[str, ...]:
+        return self.study.references
+
+    crisis_labels = truth = property(lambda self: None)
 
     @property
     def predictions(self) -> pl.DataFrame:

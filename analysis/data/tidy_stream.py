@@ -6,16 +6,18 @@ minutes. Every number of the scored summary depends on the ratings only through 
 per-item scores of each rater (the mean of its runs), so this module lets polars'
 streaming engine reduce the file to that ``n_items x raters`` matrix
 (``pl.scan_parquet(...).group_by("item").agg(...).collect(engine="streaming")``, one
-pass, bounded memory), and computes the summary from the matrix:
+pass, bounded memory), and reduces the matrix further to what the summary's statistics
+need (:func:`analysis.studies.scored.stream_summary` assembles the tables):
 
 * the ICCs and the bias with one :class:`~analysis.stats.bootstrap.ResamplePlan` over
   items: a resample's sums of the per-item sufficient statistics (counts, centred
   scores, their squares and cross products: :func:`analysis.stats.icc.row_statistics`
   summed over items is a function of them) give every pair's mean squares and every
   bias at once; BCa's jackknife is O(n) (``bootstrap(sums=True)``);
-* the agreement coefficients from the pair's frequency tables (:func:`agreement_row`):
-  quadratic kappa, Gwet's AC1/AC2 from the 5 x 5 table of rounded scores, Krippendorff's
-  interval alpha from the coincidence matrix of the distinct values.
+* for the agreement coefficients, each pair's count tables (:func:`pair_tables`): the
+  5 x 5 table of rounded scores (quadratic kappa, Gwet's AC1/AC2) and the table of the
+  distinct values (Krippendorff's interval alpha); the coefficients are
+  :mod:`analysis.stats.chance`'s, computed in the study layer.
 
 The tables equal those of the in-memory ``summary`` (same columns; same resamples,
 since every pair there is bootstrapped with the same seed over the same items; numbers
@@ -52,7 +54,6 @@ from analysis.data.tidy import (HUMAN_MEAN, JURY, MAX_NAME, RESERVED_RATERS, _sh
                                 REQUIRED_COLUMNS, StudyFile, StudyFileError, _safe, rater_checks, read_study_file)
 from analysis.stats import agreement
 from analysis.stats.bootstrap import ResamplePlan, bootstrap
-from analysis.stats.gwet import gwet_weights
 from analysis.stats.icc import icc_from_mean_squares, intraclass_corr, mean_squares_from_sums
 from analysis.stats.intervals import SEPARATOR
 
@@ -315,51 +316,18 @@ def review_columns(s: StreamedStudy) -> tuple[np.ndarray, tuple[str, ...]]:
     return np.column_stack([values, *extra]), (*names, *extra_names)
 
 
-def _kappa(conf: np.ndarray, w: np.ndarray) -> float:
-    """``1 - sum(w O) / sum(w E)`` (Cohen 1968), disagreement weights ``w``."""
-    n = conf.sum()
-    expected = np.outer(conf.sum(axis=1), conf.sum(axis=0)) / n
-    denom = (w * expected).sum()
-    return float("nan") if denom == 0 else float(1.0 - (w * conf).sum() / denom)
-
-
-def _gwet_two_raters(conf: np.ndarray, w: np.ndarray) -> float:
-    """Gwet's AC1/AC2 of two raters with every item rated by both, from their ``q x q``
-    table (Gwet 2014, eq. 2.15-2.17): an item rated (k, l) agrees ``w[k, l]``,
-    ``pi_k`` = share of all ratings in k, ``pe = sum(w) / (q (q - 1)) sum pi (1 - pi)``."""
-    n, q = conf.sum(), conf.shape[0]
-    pa = float((w * conf).sum() / n)
-    pi = (conf.sum(axis=1) + conf.sum(axis=0)) / (2 * n)
-    pe = float(w.sum()) / (q * (q - 1)) * float((pi * (1.0 - pi)).sum())
-    return (pa - pe) / (1.0 - pe)
-
-
-def _alpha_interval(x: np.ndarray, y: np.ndarray) -> float:
-    """Krippendorff's interval alpha of two complete raters from the coincidence matrix of
-    the distinct values: each item adds 1 to ``o[x, y]`` and ``o[y, x]`` (Krippendorff 2011)."""
+def pair_tables(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The count tables of one pair of complete score columns: the ``5 x 5`` contingency
+    table of the scores rounded half up to 1-5, and the contingency table of the distinct
+    values with those values (for Krippendorff's interval alpha)."""
+    ra, rb = agreement.round_half_up(x, GRID) - 1, agreement.round_half_up(y, GRID) - 1
+    q = len(GRID)
+    rounded = np.bincount(ra * q + rb, minlength=q * q).reshape(q, q).astype(float)
     values, codes = np.unique(np.concatenate([x, y]), return_inverse=True)
     v = values.size
     a, b = codes[:x.size], codes[x.size:]
-    c = np.bincount(a * v + b, minlength=v * v).reshape(v, v).astype(float)
-    o = c + c.T
-    n_c = o.sum(axis=1)
-    d = (values[:, None] - values[None, :]) ** 2
-    d_e = (np.outer(n_c, n_c) * d).sum() / (n_c.sum() - 1)
-    return float("nan") if d_e == 0 else float(1.0 - (o * d).sum() / d_e)
-
-
-def agreement_row(x: np.ndarray, y: np.ndarray) -> dict:
-    """MAE, RMSE, within-1, QWK, Krippendorff's interval alpha, Gwet's AC1 and quadratic AC2
-    of one pair, as :func:`analysis.studies.scored.agreement_table` defines them, in O(n)
-    (QWK and AC on the scores rounded half up to 1-5, from their 5 x 5 table)."""
-    ra, rb = agreement.round_half_up(x, GRID) - 1, agreement.round_half_up(y, GRID) - 1
-    q = len(GRID)
-    conf = np.bincount(ra * q + rb, minlength=q * q).reshape(q, q).astype(float)
-    i, j = np.meshgrid(np.arange(q), np.arange(q), indexing="ij")
-    return dict(n=len(x), mae=agreement.mae(x, y), rmse=agreement.rmse(x, y),
-                within1_pct=agreement.within_one_pct(x, y), qwk=_kappa(conf, ((i - j) ** 2).astype(float)),
-                kripp_alpha=_alpha_interval(x, y), gwet_ac1=_gwet_two_raters(conf, np.eye(q)),
-                gwet_ac2_quadratic=_gwet_two_raters(conf, gwet_weights(list(GRID), "quadratic")))
+    distinct = np.bincount(a * v + b, minlength=v * v).reshape(v, v).astype(float)
+    return rounded, distinct, values
 
 
 def pair_intervals(values: np.ndarray, names: Sequence[str], pairs: Sequence[tuple[str, str]],
@@ -447,34 +415,5 @@ def pair_intervals(values: np.ndarray, names: Sequence[str], pairs: Sequence[tup
     return pl.concat(frames), bias
 
 
-def stream_summary(study_path: str | Path, *, n_boot: int = 2000, seed: int = 20261124) -> dict[str, pl.DataFrame]:
-    """The tables of ``python -m analysis summary --study FILE`` (``audit``, ``agreement``,
-    ``icc``, ``bias``, ``_meta``) for a large ordinal study, through :func:`stream_study`."""
-    s = stream_study(study_path)
-    values, names = review_columns(s)
-    humans = s.study.references
-    refs = [*humans, HUMAN_MEAN]
-    pairs = [(e, h) for e in s.names for h in refs]
-    pairs += [(humans[i], humans[j]) for i in range(len(humans)) for j in range(i + 1, len(humans))]
-    col = {r: i for i, r in enumerate(names)}
-    agreement_rows = [dict(rater_a=a, rater_b=b, **agreement_row(values[:, col[a]], values[:, col[b]]))
-                      for a, b in pairs]
-    icc, bias = pair_intervals(values, names, pairs, [(e, HUMAN_MEAN) for e in s.names], n_boot=n_boot,
-                               seed=seed, n_dropped=s.n_dropped)
-    return {
-        "audit": s.audit,
-        "agreement": pl.DataFrame(agreement_rows, schema={
-            "rater_a": pl.String, "rater_b": pl.String, "n": pl.Int64, "mae": pl.Float64, "rmse": pl.Float64,
-            "within1_pct": pl.Float64, "qwk": pl.Float64, "kripp_alpha": pl.Float64, "gwet_ac1": pl.Float64,
-            "gwet_ac2_quadratic": pl.Float64}),
-        "icc": icc, "bias": bias,
-        "_meta": pl.DataFrame({"header": [
-            f"{values.shape[0]} review items scored by every rater ({s.n_dropped} review items without a complete "
-            f"set of scores left out); {s.n_rows} rating rows read by the streaming path"],
-            "scale": [f"bias = evaluator - reference, points on {s.study.low:g}–{s.study.high:g}"
-                      + (" (integers)" if s.study.integer else "")]}),
-    }
-
-
-__all__ = ["STREAM_MIN_ROWS", "StreamedStudy", "agreement_row", "count_rows", "needs_streaming", "pair_intervals",
-           "review_columns", "stream_study", "stream_summary"]
+__all__ = ["GRID", "STREAM_MIN_ROWS", "StreamedStudy", "count_rows", "needs_streaming", "pair_intervals",
+           "pair_tables", "review_columns", "stream_study"]

@@ -13,6 +13,7 @@ from pathlib import Path
 from analysis import __version__
 from analysis.render.plan import Job
 from analysis.reporting.tables import write_text_atomic
+from analysis.studies.registry import get_study
 
 
 def _why(error: str) -> str:
@@ -37,7 +38,7 @@ def record_run(job: Job, *, seed: int, n_boot: int, data_root, started: dt.datet
         data = str(job.params["data_root"])
     elif str(study).endswith(".toml"):
         data = f"study file {study}"
-    elif data_root and job.study != "demo":
+    elif data_root and get_study(job.study).source is not None:
         data = str(data_root)
     else:
         data = "synthetic demo data generated from the seed"

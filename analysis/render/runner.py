@@ -193,7 +193,7 @@ def load_once(datasets, root: Path | None, seed: int) -> dict[str, str]:
         spec = get_study(key)
         if spec.source is not None:
             load_study(key, data_root=root, seed=seed)
-            studies.append((spec.name, spec.data_root(root)))
+            studies.append((spec.name, spec.data_root(root), spec.cache_folders))
     return keys_env(studies)
 
 

@@ -173,12 +173,13 @@ def bland_altman_plot(panels, *, width: float = FULL_WIDTH, ncols: int | None = 
             ax.scatter(ba.means + rng.uniform(-jitter, jitter, len(ba.means)),
                        ba.differences + rng.uniform(-jitter, jitter, len(ba.differences)), s=marker_size,
                        alpha=alpha, rasterized=len(ba.means) > RASTERIZE_POINTS)
-        for value, (lo, hi) in ((ba.bias, ba.bias_ci), (ba.loa_lower, ba.loa_lower_ci), (ba.loa_upper, ba.loa_upper_ci)):
+        for value, lo, hi in ((ba.estimate, ba.ci_low, ba.ci_high), (ba.loa_lower, ba.loa_lower_ci_low, ba.loa_lower_ci_high),
+                              (ba.loa_upper, ba.loa_upper_ci_low, ba.loa_upper_ci_high)):
             ax.axhline(value, ls="--", color="k", lw=0.8)
             ax.axhspan(lo, hi, color="0.5", alpha=0.2, lw=0)
         ax.axhline(0, color="0.6", lw=0.5)
         # Two lines: one line overlaps the next panel's title when there are four columns.
-        ax.set_title(f"{title}\n{ba.bias:+.2f} [{ba.loa_lower:+.2f}, {ba.loa_upper:+.2f}]", fontsize=8)
+        ax.set_title(f"{title}\n{ba.estimate:+.2f} [{ba.loa_lower:+.2f}, {ba.loa_upper:+.2f}]", fontsize=8)
     for ax in axes.ravel()[len(items):]:
         ax.axis("off")
     fig.supxlabel(f"mean of evaluator and {reference} ({unit})", fontsize=9)
@@ -206,4 +207,167 @@ def heatmap(wide, *, index: str, value_label: str, vmin=None, vmax=None, center=
     plt.setp(ax.get_xticklabels(), ha="right", rotation_mode="anchor")
     if title:
         ax.set_title(title, fontsize=10)
+    return fig
+
+
+def kappa_vs_humans_plot(kappas, *, humans, labellers, names=None) -> plt.Figure:
+    """Each labeller run's Cohen's κ with each human (dots, 95 % intervals) over a grey bar:
+    the range of that human's κ with the other humans. ``kappas`` as
+    :func:`analysis.studies.crisis_labels.kappa_against_humans`; ``names`` gives a
+    labeller's display name (e.g. the study's ``spec.display``)."""
+    import numpy as np
+    import polars as pl
+
+    names = names or str
+    fig, ax = plt.subplots(figsize=(8, 4))
+    palette = dict(zip(labellers, sns.color_palette("colorblind", len(labellers))))
+    for k, h in enumerate(humans):
+        row = kappas.filter(pl.col("human") == h).row(0, named=True)
+        ax.add_patch(plt.Rectangle((k - 0.4, row["human_min"]), 0.8, row["human_max"] - row["human_min"],
+                                   color="0.85", zorder=0, label="human–human κ (range)" if k == 0 else None))
+        for j, lab in enumerate(labellers):
+            sub = kappas.filter((pl.col("human") == h) & (pl.col("labeller") == lab)).sort("run")
+            x = k - 0.25 + 0.25 * j + np.array([-0.05, 0.0, 0.05])[:sub.height]
+            ax.errorbar(x, sub["cohen_kappa"], yerr=[sub["cohen_kappa"] - sub["ci_low"], sub["ci_high"] - sub["cohen_kappa"]],
+                        fmt="o", ms=4, color=palette[lab], label=names(lab) if k == 0 else None)
+    ax.set_xticks(range(len(humans)), list(humans))
+    ax.set(xlim=(-0.6, len(humans) - 0.4), ylim=(0, 1), xlabel="human", ylabel="Cohen's κ with that human",
+           title="Crisis labels: each LLM run's κ with each human, and the human–human range")
+    ax.legend(loc="lower right", fontsize=8)
+    return fig
+
+
+def s_balanced_heatmaps(summaries, *, labels) -> plt.Figure:
+    """One annotated heatmap of the s-balanced matrix per summary (``summaries``: name ->
+    :class:`analysis.studies.crisis_labels.ConfusionSummary`), on a common viridis scale,
+    restricted to the first ``len(labels)`` labels (the "(no label)" row and column, 0 by
+    construction, left out); each panel is titled by its summary's ``title``."""
+    fig, axes = plt.subplots(1, len(summaries), figsize=(5 * len(summaries), 5), sharey=True, squeeze=False)
+    axes = axes[0]
+    short = [lab.replace("_or_withdrawal", "").replace("_", " ") for lab in labels]
+    n = len(labels)
+    vmax = max(float(summ.s_balanced.max()) for summ in summaries.values())
+    for ax, (name, summ) in zip(axes, summaries.items()):
+        sns.heatmap(summ.s_balanced[:n, :n], ax=ax, cmap="viridis", vmin=0, vmax=vmax, annot=True, fmt=".2f",
+                    annot_kws={"size": 7}, xticklabels=short, yticklabels=short, cbar=ax is axes[-1], square=True)
+        ax.set(title=f"s-balanced, {summ.title}")
+    fig.tight_layout()
+    return fig
+
+
+def winning_rate_plot(summary, *, labellers, names=None, references=None) -> plt.Figure:
+    """The alternative annotator test's winning rate against ε: one panel per LLM labeller
+    (task ``labels``: its runs and majority) and one for the task ``scores`` (each
+    evaluator and the jury) when the summary has it. Solid: additive ε; dashed:
+    multiplicative; dotted: the pass line 0.5. Lines are offset vertically by up to ±0.03
+    so that judges with equal winning rates stay visible. ``summary`` as
+    :attr:`analysis.studies.replacement.AltTestTables.summary`; ``names`` gives a judge's
+    display name; ``references`` maps a task to its human raters (panel titles)."""
+    import polars as pl
+
+    names, references = names or str, references or {}
+
+    def versus(task):
+        return ", ".join(references.get(task, ())) or "the humans"
+
+    panels = [("labels", lab) for lab in labellers]
+    if (summary["task"] == "scores").any():
+        panels.append(("scores", None))
+    fig, axes = plt.subplots(1, len(panels), figsize=(4 * len(panels), 4), sharey=True, squeeze=False)
+    axes = axes[0]
+    for ax, (task, lab) in zip(axes, panels):
+        sub = summary.filter(pl.col("task") == task)
+        if lab is not None:
+            sub = sub.filter(pl.col("evaluator") == lab)
+        judges = sub.select("evaluator", "run").unique(maintain_order=True).rows()
+        colours = sns.color_palette("colorblind", len(judges))
+        for k, (ev, run) in enumerate(judges):
+            offset = 0.03 * (k - (len(judges) - 1) / 2) / max(1, (len(judges) - 1) / 2)
+            for mode, ls in (("additive", "-"), ("multiplicative", "--")):
+                line = sub.filter((pl.col("evaluator") == ev) & (pl.col("run") == run)
+                                  & (pl.col("epsilon_mode") == mode))
+                label = run if lab is not None else f"{names(ev)} ({run})"
+                ax.plot(line["epsilon"], line["winning_rate"] + offset, ls, marker="o", ms=3, color=colours[k],
+                        label=label if mode == "additive" else None)
+        ax.axhline(0.5, color="0.4", lw=1, ls=":")
+        ax.set(title=f"{names(lab)}: labels vs {versus(task)}" if lab else f"scores vs {versus(task)}",
+               xlabel="ε", ylim=(-0.08, 1.08))
+        ax.legend(fontsize=7, loc="best")
+    axes[0].set_ylabel("winning rate (pass at ≥ 0.5)")
+    fig.tight_layout()
+    return fig
+
+
+def judge_assisted_forest(estimates, *, evaluator: str, study: str,
+                          methods=("judge_only", "human_only", "judge_assisted")) -> plt.Figure:
+    """Judge-only, human-only and judge-assisted estimates with their 95 % intervals, one
+    row per answer model, for the mean (points) and the harmful share (%) side by side.
+    ``estimates``: the long rows (:func:`analysis.studies.judge_assisted.judge_assisted_estimates`)
+    of one evaluator grouped by answer model."""
+    import polars as pl
+
+    groups = sorted(estimates["group"].unique().to_list())
+    colours = {"judge_only": "tab:orange", "human_only": "tab:blue", "judge_assisted": "tab:green"}
+    fig, axes = plt.subplots(1, 2, figsize=(10, 0.6 * len(groups) + 1.5), sharey=True)
+    for ax, quantity, label in zip(axes, ("mean", "pct_harmful"), ("mean appropriateness (1–5)", "% rated ≤ 2")):
+        for k, method in enumerate(methods):
+            rows = estimates.filter((pl.col("quantity") == quantity) & (pl.col("method") == method))
+            lookup = {r["group"]: r for r in rows.iter_rows(named=True)}
+            for i, g in enumerate(groups):
+                r = lookup.get(g)
+                if r is None or r["estimate"] is None:
+                    continue
+                y = i + (k - 1) * 0.25
+                ax.plot([r["ci_low"], r["ci_high"]], [y, y], color=colours[method], lw=2)
+                ax.plot(r["estimate"], y, "o", color=colours[method], label=method if i == 0 else None)
+        ax.set(xlabel=label, yticks=range(len(groups)), yticklabels=groups)
+    axes[0].legend(loc="lower left", fontsize=8)
+    fig.suptitle(f"{study}: {evaluator} — judge-only, human-only and judge-assisted (PPI++, cross-fitted λ)")
+    return fig
+
+
+def budget_plan_plot(budget) -> plt.Figure:
+    """Human ratings needed for a target CI half-width (log–log), with each evaluator and
+    with the humans only, one panel per quantity. ``budget`` as
+    :func:`analysis.studies.judge_assisted.budget_plan`."""
+    import polars as pl
+
+    quantities = budget["quantity"].unique().sort().to_list()
+    fig, axes = plt.subplots(1, len(quantities), figsize=(5 * len(quantities), 3.8), squeeze=False)
+    for ax, quantity in zip(axes[0], quantities):
+        q = budget.filter(pl.col("quantity") == quantity)
+        base = q.filter(pl.col("evaluator") == q["evaluator"][0])
+        ax.plot(base["half_width"], base["n_without_judge"], "k--", label="humans only")
+        for e in q["evaluator"].unique(maintain_order=True).to_list():
+            r = q.filter(pl.col("evaluator") == e)
+            ax.plot(r["half_width"], r["n_with_judge"], "o-", label=f"with {e}")
+        ax.set(xscale="log", yscale="log", xlabel="target half-width" + (" (points)" if quantity == "mean" else " (% points)"),
+               ylabel="human ratings needed", title=quantity)
+        ax.legend(fontsize=8)
+    return fig
+
+
+def dstudy_plot(table, *, evaluators, runs=(1, 3, 10), target: float = 0.8) -> plt.Figure:
+    """Φ (with 95 % intervals) of the D-study: left, against the number of judges drawn at
+    random for ``runs`` runs each (design ``p x (r:e)``); right, against the number of runs
+    of each evaluator (``runs of <evaluator>``). Dotted: ``target``. ``table`` as
+    :attr:`analysis.studies.judge_assisted.DStudy.table`."""
+    import polars as pl
+
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    nested = table.filter(pl.col("design") == "p x (r:e)")
+    for nr in sorted(set(nested["n_runs"].to_list()) & set(runs)):
+        r = nested.filter(pl.col("n_runs") == nr).sort("n_evaluators")
+        axes[0].plot(r["n_evaluators"], r["phi"], "o-", label=f"{nr} run(s) each")
+        axes[0].fill_between(r["n_evaluators"], r["phi_ci_low"], r["phi_ci_high"], alpha=0.2)
+    axes[0].axhline(target, color="grey", ls=":")
+    axes[0].set(xlabel="judges (random, like these)", ylabel="Φ", title="judges × runs, p × (r:e)")
+    axes[0].legend(fontsize=8)
+    for e in evaluators:
+        r = table.filter(pl.col("design") == f"runs of {e}").sort("n_runs")
+        axes[1].plot(r["n_runs"], r["phi"], "o-", label=e)
+        axes[1].fill_between(r["n_runs"], r["phi_ci_low"], r["phi_ci_high"], alpha=0.2)
+    axes[1].axhline(target, color="grey", ls=":")
+    axes[1].set(xlabel="runs of one judge", ylabel="Φ", title="runs of each judge (p × r, judge fixed)")
+    axes[1].legend(fontsize=8)
     return fig

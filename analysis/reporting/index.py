@@ -32,7 +32,7 @@ from analysis.data.paths import PROJECT_ROOT
 HEADLINE = {
     "scored": ("evaluator", "n", "icc_a1", "icc_a1_ci_low", "icc_a1_ci_high", "icc_c1", "icc_c1_ci_low",
                "icc_c1_ci_high", "bias", "bias_ci_low", "bias_ci_high", "human_icc_a1", "verdict"),
-    "mentalalign": ("evaluator", "attribute", "icc_a1", "icc_a1_ci_low", "icc_a1_ci_high", "bias", "bias_ci_low",
+    "per_attribute": ("evaluator", "attribute", "icc_a1", "icc_a1_ci_low", "icc_a1_ci_high", "bias", "bias_ci_low",
                     "bias_ci_high"),
     "nominal": ("evaluator", "n", "runs", "kappa", "kappa_sd", "majority_kappa", "majority_kappa_ci_low",
                 "majority_kappa_ci_high"),
@@ -112,7 +112,7 @@ def _kind(columns: list[str]) -> str:
     if "measure" in columns and "study" in columns:
         return "synthesis"
     if "attribute" in columns:
-        return "mentalalign"
+        return "per_attribute"
     if "majority_kappa" in columns:
         return "nominal"
     return "scored"

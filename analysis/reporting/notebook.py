@@ -47,3 +47,34 @@ def open_study(study: str, evaluator: str | None = None, *, data_root=None, seed
     loaded = load_study(study, data_root=data_root or None, seed=seed)
     loaded.tables_dir = Path(output_dir) / "tables"
     return loaded
+
+
+def show_part(part, tables_dir) -> None:
+    """Write a study part's tables (:func:`analysis.reporting.tables.write_tables`) and show
+    what it shows, in order (tables displayed, lines printed); for a part that does not
+    apply (``part.applies`` false), print the one line saying why, and write nothing."""
+    from IPython.display import display
+
+    from analysis.reporting.tables import write_tables
+
+    if not part.applies:
+        print(f"does not apply: {part.reason}")
+        return
+    write_tables(part.tables, tables_dir)
+    for item in part.shown:
+        if isinstance(item, str):
+            print(item)
+        else:
+            display(item)
+
+
+def show_figure(part, draw, name: str, figures_dir) -> None:
+    """Draw a study part's figure (``draw(**part.data)``), then save and show it
+    (:func:`analysis.reporting.figures.save_figure`); for a part that does not apply,
+    print the one line saying why and draw nothing."""
+    from analysis.reporting.figures import save_figure
+
+    if not part.applies:
+        print(f"no figure: {part.reason}")
+        return
+    save_figure(draw(**part.data), name, figures_dir)

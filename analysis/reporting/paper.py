@@ -87,27 +87,8 @@ def overview_forest(study, overview: pl.DataFrame, *, width: float):
     (MentalAlign-70k), or κ of the majority vote (nominal studies)."""
     from analysis.reporting.figures import forest_plot
 
-    spec = study.spec
-    if spec.scale.kind == "nominal":
-        long = overview.select("evaluator", pl.lit("Cohen's κ (majority vote)").alias("measure"),
-                               pl.col("majority_kappa").alias("estimate"), pl.col("majority_kappa_ci_low").alias("ci_low"),
-                               pl.col("majority_kappa_ci_high").alias("ci_high"))
-        return forest_plot(long, xlabel="Cohen's κ against the reference", width=width,
-                           title=f"{spec.title}: agreement with the reference")
-    if spec.name == "mentalalign":
-        long = overview.select((pl.col("evaluator") + " · " + pl.col("attribute")).alias("evaluator"),
-                               pl.lit("ICC(A,1)").alias("measure"), pl.col("icc_a1").alias("estimate"),
-                               pl.col("icc_a1_ci_low").alias("ci_low"), pl.col("icc_a1_ci_high").alias("ci_high"))
-        return forest_plot(long, xlabel="ICC(A,1), judge vs human (response level)", width=width,
-                           title="MentalAlign-70k: every judge and attribute")
-    long = pl.concat([overview.select("evaluator", pl.lit(label).alias("measure"), pl.col(m).alias("estimate"),
-                                      pl.col(f"{m}_ci_low").alias("ci_low"), pl.col(f"{m}_ci_high").alias("ci_high"))
-                      for m, label in (("icc_a1", "ICC(A,1)"), ("icc_c1", "ICC(C,1)"))])
-    ceiling = overview["human_icc_a1"].drop_nulls()
-    return forest_plot(long, xlabel="ICC with the human mean (95% BCa CI)", width=width,
-                       reference=float(ceiling[0]) if ceiling.len() else None,
-                       reference_label="human–human ICC(A,1) (one human vs the other)",
-                       title=f"{spec.title}: evaluators against the humans")
+    args = dict(study.spec.hooks.forest(study, overview))  # the study's hook: what to draw
+    return forest_plot(args.pop("long"), width=width, **args)
 
 
 def synthesis_forest(table: pl.DataFrame, *, width: float):
@@ -159,7 +140,7 @@ def paper_set(study: str, *, data_root=None, out=None, formats=FORMATS, n_boot: 
                       "(95% bootstrap intervals in brackets).")
     for suffix, width in (("column", COLUMN_WIDTH), ("full", FULL_WIDTH)):
         written += _save(overview_forest(s, overview, width=width), f"overview_forest_{suffix}", base, formats)
-    if spec.scale.kind == "ordinal" and spec.name != "mentalalign":
+    if spec.hooks.review_figures:
         scores = s.review_scores()
         panels = {e: bland_altman(scores.column(e), scores.column(HUMAN_MEAN)) for e in s.names}
         written += _save(bland_altman_plot(panels, seed=seed, unit=f"points on {spec.scale.low:g}–{spec.scale.high:g}"),

@@ -31,3 +31,8 @@ def write_table(frame: pl.DataFrame, name: str, tables_dir) -> Path:
     frame.write_csv(tmp, float_precision=10)
     tmp.replace(final)
     return final
+
+
+def write_tables(tables: dict[str, pl.DataFrame], tables_dir) -> list[Path]:
+    """:func:`write_table` for every ``name -> frame`` of ``tables``, in order; the paths."""
+    return [write_table(frame, name, tables_dir) for name, frame in tables.items()]

@@ -10,7 +10,10 @@ icc             the six McGraw & Wong (1996) ICC forms, F tests, F-based and boo
 bootstrap       seeded, vectorised bootstrap over items or clusters (percentile, BCa with scipy's
                 ties rule), a reusable resampling plan, a linear-time jackknife for sums
 intervals       the rules that flag intervals that cannot be trusted (ci_note)
-agreement       MAE, RMSE, within-1, kappas, Krippendorff's alpha, CCC, correlations
+result          the one result convention (Result: estimate, ci_low, ci_high, pvalue, n, confidence)
+agreement       MAE, RMSE, within-1, kappas, Krippendorff's alpha, CCC, correlations (array front-ends)
+chance          the kappa family from count tables: Cohen (weighted), Fleiss, Krippendorff, Gwet; sums
+                forms for the bootstrap
 bias            signed bias (evaluator - reference) with CI, Bland-Altman, MSE decomposition
 ceiling         leave-one-human-out: the evaluator against the human-human ceiling
 classification  accuracy, weighted P/R/F1, macro-F1, kappa, vectorised over bootstrap weights
@@ -34,6 +37,11 @@ from analysis.stats.classification import classification_metrics, majority_vote
 from analysis.stats.icc import ICC_TYPES, SHROUT_FLEISS, icc_batch, intraclass_corr, mean_squares
 from analysis.stats.proportions import clopper_pearson, wilson_ci
 from analysis.stats.gwet import GwetResult, gwet_ac, gwet_ac1, gwet_ac2, gwet_weights
+from analysis.stats.chance import (
+    cohen_kappa_table, contingency_table, count_matrix, fleiss_kappa_counts, gwet_ac_counts, gwet_ac_table,
+    krippendorff_alpha_counts, krippendorff_alpha_table,
+)
+from analysis.stats.result import Result
 from analysis.stats.alt_test import (
     AltTestIndicators, AltTestResult, alt_test, alt_test_arrays, alt_test_from_indicators, alt_test_indicators,
     alt_test_sweep, benjamini_yekutieli, benjamini_yekutieli_adjusted,
@@ -50,6 +58,8 @@ __all__ = [
     "majority_vote", "mean_bias", "mean_squares", "mse_decomposition", "pearson", "quadratic_weighted_kappa",
     "resample_indices", "rmse", "spearman", "wilson_ci", "within_one_pct",
     "GwetResult", "gwet_ac", "gwet_ac1", "gwet_ac2", "gwet_weights",
+    "Result", "cohen_kappa_table", "contingency_table", "count_matrix", "fleiss_kappa_counts", "gwet_ac_counts",
+    "gwet_ac_table", "krippendorff_alpha_counts", "krippendorff_alpha_table",
     "AltTestIndicators", "AltTestResult", "alt_test", "alt_test_arrays", "alt_test_from_indicators",
     "alt_test_indicators", "alt_test_sweep", "benjamini_yekutieli", "benjamini_yekutieli_adjusted",
     "agreement_by_human_disagreement",

@@ -19,8 +19,13 @@ Which measure to use
 * ``cohen_kappa`` / ``fleiss_kappa``: categorical labels, two raters (Cohen 1960) or a
   fixed number of raters per item (Fleiss 1971).
 
-All functions take numpy arrays, refuse NaN where it has no defined meaning, and
-return floats. Units: MAE and RMSE in points; ``within_one_pct`` in percent (0-100);
+The kappa-type coefficients here are array front-ends: they count the labels into a
+contingency table or an items x categories matrix and call :mod:`analysis.stats.chance`,
+the one place the kappa family is computed (from count tables, with sums forms for the
+bootstrap).
+
+All functions take numpy arrays (or lists, polars/pandas series and frames), refuse NaN
+where it has no defined meaning, and return floats. Units: MAE and RMSE in points; ``within_one_pct`` in percent (0-100);
 the others unitless.
 """
 
@@ -31,6 +36,8 @@ from typing import Sequence
 
 import numpy as np
 from scipy import stats
+
+from analysis.stats import chance
 
 FLOAT_TOLERANCE = 1e-9
 """A tolerance for :func:`within_one_pct` that counts differences of exactly 1 point
@@ -98,35 +105,6 @@ def round_half_up(x, categories: Sequence[int] = (1, 2, 3, 4, 5)) -> np.ndarray:
     return np.clip(r, min(categories), max(categories)).astype(int)
 
 
-def _confusion(a: np.ndarray, b: np.ndarray, labels: Sequence) -> np.ndarray:
-    index = {lab: i for i, lab in enumerate(labels)}
-    unknown = sorted({v for v in np.concatenate([a, b]).tolist() if v not in index}, key=str)
-    if unknown:
-        raise ValueError(f"labels {unknown[:5]} are not among the categories {list(labels)}")
-    m = np.zeros((len(labels), len(labels)))
-    np.add.at(m, ([index[v] for v in a.tolist()], [index[v] for v in b.tolist()]), 1)
-    return m
-
-
-def _kappa_from_confusion(conf: np.ndarray, weights: str | None) -> float:
-    k = conf.shape[0]
-    i, j = np.meshgrid(np.arange(k), np.arange(k), indexing="ij")
-    if weights is None:
-        w = (i != j).astype(float)
-    elif weights == "linear":
-        w = np.abs(i - j).astype(float)
-    elif weights == "quadratic":
-        w = ((i - j) ** 2).astype(float)
-    else:
-        raise ValueError(f"weights must be None, 'linear' or 'quadratic', not {weights!r}")
-    n = conf.sum()
-    expected = np.outer(conf.sum(axis=1), conf.sum(axis=0)) / n
-    denom = (w * expected).sum()
-    if denom == 0:
-        return float("nan")  # both raters used a single and the same category
-    return float(1.0 - (w * conf).sum() / denom)
-
-
 def cohen_kappa(a, b, labels: Sequence | None = None, weights: str | None = None) -> float:
     """Cohen's kappa of two raters' categorical labels (Cohen 1960; weighted: Cohen 1968).
 
@@ -155,7 +133,7 @@ def cohen_kappa(a, b, labels: Sequence | None = None, weights: str | None = None
         raise ValueError(f"cohen_kappa needs two non-empty label arrays of the same length, got {x.size} and {y.size}")
     if labels is None:
         labels = sorted(set(x.tolist()) | set(y.tolist()))
-    return _kappa_from_confusion(_confusion(x, y, labels), weights)
+    return float(chance.cohen_kappa_table(chance.contingency_table(x, y, labels), weights))
 
 
 def quadratic_weighted_kappa(x, y, *, categories: Sequence[int] = (1, 2, 3, 4, 5)) -> float:
@@ -189,17 +167,8 @@ def fleiss_kappa(labels) -> float:
         raise ValueError("fleiss_kappa needs a label from every rater for every item (no missing labels)")
     cats = sorted(set(m.ravel().tolist()), key=str)
     idx = {c: i for i, c in enumerate(cats)}
-    counts = np.zeros((m.shape[0], len(cats)))
-    for i, row in enumerate(m):
-        for v in row:
-            counts[i, idx[v]] += 1
-    n_items, n_raters = m.shape
-    p_j = counts.sum(axis=0) / (n_items * n_raters)
-    p_i = ((counts * counts).sum(axis=1) - n_raters) / (n_raters * (n_raters - 1))
-    p_bar, p_e = p_i.mean(), (p_j * p_j).sum()
-    if p_e == 1:
-        return float("nan")
-    return float((p_bar - p_e) / (1 - p_e))
+    codes = np.array([[idx[v] for v in row] for row in m.tolist()], dtype=np.intp).reshape(m.shape)
+    return chance.fleiss_kappa_counts(chance.count_matrix(codes, len(cats)))
 
 
 def krippendorff_alpha(ratings, level: str = "interval") -> float:
@@ -237,33 +206,9 @@ def krippendorff_alpha(ratings, level: str = "interval") -> float:
     counts = np.zeros((x.shape[0], values.size))
     rows = np.repeat(np.arange(x.shape[0]), x.shape[1])
     np.add.at(counts, (rows, codes.ravel()), (~np.isnan(x)).ravel().astype(float))
-    m_u = counts.sum(axis=1)
-    pairable = m_u >= 2
-    counts, m_u = counts[pairable], m_u[pairable]
-    if counts.shape[0] == 0:
-        raise ValueError("no item has 2 or more ratings")
-    # Coincidence matrix o_ck = sum_u (n_uc n_uk - [c == k] n_uc) / (m_u - 1).
-    scaled = counts / (m_u - 1)[:, None]
-    o = scaled.T @ counts - np.diag(scaled.sum(axis=0))
-    n_c = o.sum(axis=1)
-    n = n_c.sum()
-    if level == "interval":
-        d = (values[:, None] - values[None, :]) ** 2
-    elif level == "nominal":
-        d = 1.0 - np.eye(values.size)
-    elif level == "ordinal":
-        cum = np.cumsum(n_c)
-        # delta_ck = (sum_{g=c..k} n_g - (n_c + n_k) / 2)^2 for c <= k.
-        between = cum[None, :] - cum[:, None] + n_c[:, None]
-        d = (between - (n_c[:, None] + n_c[None, :]) / 2) ** 2
-        d = np.triu(d) + np.triu(d, 1).T
-    else:
+    if level not in chance.LEVELS:
         raise ValueError(f"level must be 'interval', 'ordinal' or 'nominal', not {level!r}")
-    d_o = (o * d).sum()
-    d_e = (np.outer(n_c, n_c) * d).sum() / (n - 1)
-    if d_e == 0:
-        return float("nan")
-    return float(1.0 - d_o / d_e)
+    return chance.krippendorff_alpha_counts(counts, level, values)
 
 
 def lin_ccc(x, y) -> float:

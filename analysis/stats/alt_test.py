@@ -88,7 +88,7 @@ EPSILON_MODES: tuple[str, ...] = ("additive", "multiplicative")
 
 PER_HUMAN_SCHEMA = {
     "human": pl.String, "n": pl.Int64, "advantage_probability": pl.Float64,
-    "human_advantage_probability": pl.Float64, "t_statistic": pl.Float64, "p_value": pl.Float64,
+    "human_advantage_probability": pl.Float64, "t_statistic": pl.Float64, "pvalue": pl.Float64,
     "p_adjusted": pl.Float64, "rejected": pl.Boolean,
 }
 
@@ -314,7 +314,7 @@ class AltTestResult:
     the share of items where the judge scores at least as well as the human.
     ``per_human``: one row per tested human with ``human``, ``n`` (items),
     ``advantage_probability`` (mean ``W_J``), ``human_advantage_probability`` (mean
-    ``W_h``), ``t_statistic``, ``p_value`` (one-sided), ``p_adjusted`` (BY), ``rejected``.
+    ``W_h``), ``t_statistic``, ``pvalue`` (one-sided), ``p_adjusted`` (BY), ``rejected``.
     ``skipped_humans``: ``(human, kept items)`` of humans below ``min_items_per_human``.
     """
 
@@ -375,7 +375,7 @@ def alt_test_from_indicators(indicators: AltTestIndicators, *, epsilon: float = 
     rejected = benjamini_yekutieli(p_values, q)
     per_human = pl.DataFrame({
         "human": list(indicators.humans), "n": ns, "advantage_probability": adv_j,
-        "human_advantage_probability": adv_h, "t_statistic": t_stats, "p_value": p_values,
+        "human_advantage_probability": adv_h, "t_statistic": t_stats, "pvalue": p_values,
         "p_adjusted": benjamini_yekutieli_adjusted(p_values).tolist(), "rejected": rejected.tolist(),
     }, schema=PER_HUMAN_SCHEMA)
     winning_rate = float(rejected.sum() / rejected.size)

@@ -14,12 +14,14 @@ appropriate than the reference does (lenient); negative, harsher.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+import math
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 from scipy import stats
 
 from analysis.stats.bootstrap import ResamplePlan, bootstrap
+from analysis.stats.result import Result, check_confidence, deprecated_alias, renamed_field
 
 SIGN = "evaluator − reference"
 
@@ -47,26 +49,26 @@ def _mean_of_sums(sums: np.ndarray) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class BiasResult:
-    """Mean difference ``evaluator − reference`` (points) with CI and paired tests."""
+class BiasResult(Result):
+    """Mean difference ``evaluator − reference`` (points) with CI and paired tests.
 
-    n: int
-    bias: float
-    ci_low: float
-    ci_high: float
-    ci_method: str
-    confidence: float
-    t_statistic: float
-    t_df: int
-    t_pval: float
-    wilcoxon_pval: float
-    n_zero_differences: int
+    ``estimate``: the bias in points; ``ci_low``/``ci_high``: bootstrap interval
+    (``ci_method``); ``pvalue``: paired t test (``t_statistic``, ``t_df``);
+    ``wilcoxon_pvalue``: Wilcoxon signed-rank test; ``n``: pairs; ``n_valid``: finite
+    bootstrap replicates. Old names (``bias``, ``t_pval``, ``wilcoxon_pval``) warn and will go.
+    """
+
+    ci_method: str = ""
+    t_statistic: float = math.nan
+    t_df: int = 0
+    wilcoxon_pvalue: float = math.nan
+    n_zero_differences: int = 0
     sign: str = SIGN
     n_valid: int | None = None
-    ci_note: str = ""
 
-    def to_dict(self) -> dict:
-        return asdict(self)
+    bias = renamed_field("bias", "estimate")
+    t_pval = renamed_field("t_pval", "pvalue")
+    wilcoxon_pval = renamed_field("wilcoxon_pval", "wilcoxon_pvalue")
 
 
 def mean_bias(evaluator, reference, *, n_boot: int | None = None, method: str = "bca", confidence: float = 0.95,
@@ -76,7 +78,7 @@ def mean_bias(evaluator, reference, *, n_boot: int | None = None, method: str = 
     Parameters
     ----------
     evaluator, reference : array_like, shape (n,)
-        Scores of the same n items.
+        Scores of the same n items (numpy arrays, lists, polars or pandas series).
     n_boot, method, confidence, seed, clusters, plan
         Passed to :func:`analysis.stats.bootstrap.bootstrap` (BCa over items by default,
         2000 resamples; ``clusters`` resamples whole conversations; ``plan`` shares one
@@ -86,8 +88,8 @@ def mean_bias(evaluator, reference, *, n_boot: int | None = None, method: str = 
     Returns
     -------
     BiasResult
-        ``bias`` in points; ``t_*``: paired t test (``scipy.stats.ttest_rel``);
-        ``wilcoxon_pval``: Wilcoxon signed-rank test (``zero_method="wilcox"``: the
+        ``estimate``: the bias in points; ``pvalue``, ``t_statistic``, ``t_df``: paired t
+        test (``scipy.stats.ttest_rel``); ``wilcoxon_pvalue``: Wilcoxon signed-rank test (``zero_method="wilcox"``: the
         ``n_zero_differences`` tied pairs are dropped from that test only; NaN if all
         differences are zero); ``n_valid``: finite bootstrap replicates; ``ci_note``:
         caveats of the interval (:mod:`analysis.stats.intervals`).
@@ -95,9 +97,10 @@ def mean_bias(evaluator, reference, *, n_boot: int | None = None, method: str = 
     Examples
     --------
     >>> r = mean_bias([4, 5, 5, 3, 4, 5], [3, 4, 5, 2, 4, 4], n_boot=999, seed=1)
-    >>> r.bias, r.sign, r.ci_note
+    >>> r.estimate, r.sign, r.ci_note
     (0.6666666666666666, 'evaluator − reference', 'too few items')
     """
+    confidence = check_confidence(confidence)
     e, r = _differences(evaluator, reference)
     d = e - r
     # Per-unit (count, sum of differences): a resample is counts @ units (per cluster
@@ -112,37 +115,56 @@ def mean_bias(evaluator, reference, *, n_boot: int | None = None, method: str = 
         t = stats.ttest_rel(e, r)
         t_stat, t_p = float(t.statistic), float(t.pvalue)
     w_p = float(stats.wilcoxon(d, zero_method="wilcox").pvalue) if zeros < d.size else float("nan")
-    return BiasResult(n=int(d.size), bias=float(d.mean()), ci_low=float(res.ci_low), ci_high=float(res.ci_high),
-                      ci_method={"bca": "BCa", "percentile": "percentile"}[method], confidence=confidence,
-                      t_statistic=t_stat, t_df=int(d.size - 1), t_pval=t_p, wilcoxon_pval=w_p,
-                      n_zero_differences=zeros, n_valid=int(res.n_valid), ci_note=str(res.ci_note))
+    return BiasResult(estimate=float(d.mean()), ci_low=float(res.ci_low), ci_high=float(res.ci_high), pvalue=t_p,
+                      n=int(d.size), confidence=confidence, ci_note=str(res.ci_note),
+                      ci_method={"bca": "BCa", "percentile": "percentile"}[method], t_statistic=t_stat,
+                      t_df=int(d.size - 1), wilcoxon_pvalue=w_p, n_zero_differences=zeros, n_valid=int(res.n_valid))
 
 
 @dataclass(frozen=True)
-class BlandAltman:
+class BlandAltman(Result):
     """Bland-Altman statistics; differences are ``evaluator − reference`` (points).
 
-    ``loa_lower``/``loa_upper`` = bias -/+ z * sd with z = Phi^-1(1 - alpha/2) (1.959964
-    for 95%). CIs: bias +/- t * sd / sqrt(n); limits +/- t * sqrt(3 sd^2 / n)
-    (Bland & Altman 1999, sec. 3.1), t = t_{n-1, 1 - alpha/2}.
+    ``estimate``: the bias (mean difference) with its t interval ``ci_low``/``ci_high``
+    (bias +/- t * sd / sqrt(n)) and ``pvalue`` (two-sided one-sample t test of bias = 0,
+    the test that interval inverts); ``n``: pairs. ``loa_lower``/``loa_upper`` = bias -/+
+    z * sd with z = Phi^-1(1 - alpha/2) (1.959964 for 95%), their CIs ``loa_lower_ci_low``
+    ... = limit +/- t * sqrt(3 sd^2 / n) (Bland & Altman 1999, sec. 3.1),
+    t = t_{n-1, 1 - alpha/2}, alpha = 1 - confidence. Old names (``bias``, the tuples
+    ``bias_ci``, ``loa_lower_ci``, ``loa_upper_ci``) warn and will go.
     """
 
-    n: int
-    bias: float
-    sd: float
-    loa_lower: float
-    loa_upper: float
-    bias_ci: tuple[float, float]
-    loa_lower_ci: tuple[float, float]
-    loa_upper_ci: tuple[float, float]
-    confidence: float
-    means: np.ndarray
-    differences: np.ndarray
+    sd: float = math.nan
+    loa_lower: float = math.nan
+    loa_upper: float = math.nan
+    loa_lower_ci_low: float = math.nan
+    loa_lower_ci_high: float = math.nan
+    loa_upper_ci_low: float = math.nan
+    loa_upper_ci_high: float = math.nan
+    means: np.ndarray = field(default=None, repr=False, compare=False)
+    differences: np.ndarray = field(default=None, repr=False, compare=False)
     sign: str = SIGN
+
+    bias = renamed_field("bias", "estimate")
+
+    @property
+    def bias_ci(self) -> tuple[float, float]:
+        deprecated_alias("BlandAltman.bias_ci", "(BlandAltman.ci_low, BlandAltman.ci_high)")
+        return (self.ci_low, self.ci_high)
+
+    @property
+    def loa_lower_ci(self) -> tuple[float, float]:
+        deprecated_alias("BlandAltman.loa_lower_ci", "(loa_lower_ci_low, loa_lower_ci_high)")
+        return (self.loa_lower_ci_low, self.loa_lower_ci_high)
+
+    @property
+    def loa_upper_ci(self) -> tuple[float, float]:
+        deprecated_alias("BlandAltman.loa_upper_ci", "(loa_upper_ci_low, loa_upper_ci_high)")
+        return (self.loa_upper_ci_low, self.loa_upper_ci_high)
 
     def summary(self) -> dict:
         """The scalar fields (without the plotting arrays)."""
-        return {k: v for k, v in asdict(self).items() if k not in ("means", "differences")}
+        return self.to_dict()
 
     def __repr__(self) -> str:
         return f"BlandAltman({self.summary()})"
@@ -161,9 +183,10 @@ def bland_altman(evaluator, reference, confidence: float = 0.95) -> BlandAltman:
     Examples
     --------
     >>> ba = bland_altman([4, 5, 5, 3, 4, 5], [3, 4, 5, 2, 4, 4])
-    >>> round(ba.bias, 4), round(ba.loa_lower, 4), round(ba.loa_upper, 4)
+    >>> round(ba.estimate, 4), round(ba.loa_lower, 4), round(ba.loa_upper, 4)
     (0.6667, -0.3455, 1.6788)
     """
+    confidence = check_confidence(confidence)
     e, r = _differences(evaluator, reference)
     d = e - r
     n = d.size
@@ -172,12 +195,17 @@ def bland_altman(evaluator, reference, confidence: float = 0.95) -> BlandAltman:
     z = float(stats.norm.ppf(1 - alpha / 2))
     t = float(stats.t.ppf(1 - alpha / 2, n - 1))
     lo, hi = bias - z * sd, bias + z * sd
-    se_bias, se_loa = sd / np.sqrt(n), np.sqrt(3 * sd**2 / n)
+    se_bias, se_loa = sd / math.sqrt(n), math.sqrt(3 * sd**2 / n)
+    if se_bias > 0:
+        pvalue = float(2 * stats.t.sf(abs(bias / se_bias), n - 1))
+    else:
+        pvalue = float("nan") if bias == 0 else 0.0
     return BlandAltman(
-        n=n, bias=bias, sd=sd, loa_lower=lo, loa_upper=hi,
-        bias_ci=(bias - t * se_bias, bias + t * se_bias),
-        loa_lower_ci=(lo - t * se_loa, lo + t * se_loa), loa_upper_ci=(hi - t * se_loa, hi + t * se_loa),
-        confidence=confidence, means=(e + r) / 2, differences=d,
+        estimate=bias, ci_low=bias - t * se_bias, ci_high=bias + t * se_bias, pvalue=pvalue, n=n,
+        confidence=confidence, sd=sd, loa_lower=lo, loa_upper=hi,
+        loa_lower_ci_low=lo - t * se_loa, loa_lower_ci_high=lo + t * se_loa,
+        loa_upper_ci_low=hi - t * se_loa, loa_upper_ci_high=hi + t * se_loa,
+        means=(e + r) / 2, differences=d,
     )
 
 

@@ -5,8 +5,10 @@ Every metric is computed from per-class counts that are sums over items, so one
 (frequency weights, see :mod:`analysis.stats.bootstrap`). Definitions follow scikit-learn's
 ``precision_recall_fscore_support`` (weighted = weighted by gold support; a class never
 predicted has precision 0, a class with no gold items has recall 0 and is left out of
-the weighted mean because its weight is 0) and ``cohen_kappa_score``; the tests check
-them against scikit-learn. All values are fractions 0-1.
+the weighted mean because its weight is 0) and ``cohen_kappa_score``
+(:func:`analysis.stats.chance.cohen_kappa_margins` of the gold x prediction table's
+diagonal and margins, which these sums are); the tests check them against scikit-learn.
+All values are fractions 0-1.
 
 A prediction outside the label set (an LLM answer that names no category, coded -1) is
 a wrong prediction of every class.
@@ -15,6 +17,8 @@ a wrong prediction of every class.
 from __future__ import annotations
 
 import numpy as np
+
+from analysis.stats.chance import cohen_kappa_margins
 
 METRICS = ("accuracy", "precision_weighted", "recall_weighted", "f1_weighted", "f1_macro", "cohen_kappa")
 
@@ -38,15 +42,13 @@ def _from_sums(sums: np.ndarray, n_classes: int) -> dict[str, np.ndarray]:
         w = support / n[..., None]
         present = support > 0
         accuracy = sums[..., 0] / n
-        # Expected agreement of Cohen's kappa: predictions outside the label set agree with nothing.
-        expected = (support * predicted).sum(axis=-1) / (n * n)
         return {
             "accuracy": accuracy,
             "precision_weighted": (w * precision).sum(axis=-1),
             "recall_weighted": (w * recall).sum(axis=-1),
             "f1_weighted": (w * f1).sum(axis=-1),
             "f1_macro": np.where(present, f1, 0.0).sum(axis=-1) / np.maximum(present.sum(axis=-1), 1),
-            "cohen_kappa": (accuracy - expected) / (1 - expected),
+            "cohen_kappa": np.asarray(cohen_kappa_margins(sums[..., 0], support, predicted)),
             "recall_per_class": recall,
         }
 

@@ -53,6 +53,11 @@ values ``x_k`` (positions ``1..q`` when the categories are not numbers)::
 The weights, and ``pe`` through ``q``, depend on the list of categories: pass the full
 scale (``categories=[1, 2, 3, 4, 5]``) when some categories were never used.
 
+The computation from the items x categories counts is
+:func:`analysis.stats.chance.gwet_ac_counts` (two complete raters' contingency table:
+:func:`~analysis.stats.chance.gwet_ac_table`; the bootstrap's sums form:
+:func:`~analysis.stats.chance.gwet_ac_sums`); this module turns ratings into counts.
+
 Deviations from irrCAC, on purpose: items rated by no one are dropped (irrCAC asks the
 user to do it); a rating that is not among ``categories`` is an error (irrCAC silently
 ignores it, which turns it into a missing rating); numeric ``categories`` are used by
@@ -71,48 +76,14 @@ github.com/kgwet/irrCAC); Fergadis, A. irrCAC (Python port, github.com/afergadis
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
 from numbers import Real
 from typing import Sequence
 
 import numpy as np
-from scipy import stats
 
-WEIGHTS: tuple[str, ...] = ("unweighted", "linear", "quadratic", "ordinal")
-"""Named weight schemes; ``"unweighted"`` (identity) gives AC1."""
+from analysis.stats.chance import GWET_WEIGHTS as WEIGHTS, GwetResult, gwet_ac_counts, gwet_weights
 
-
-@dataclass(frozen=True)
-class GwetResult:
-    """Gwet's AC1/AC2 with its standard error (conditional on the raters), CI and test.
-
-    ``coefficient`` is AC1 when ``weights == "unweighted"``, else AC2. ``ci_low`` /
-    ``ci_high``: t-based interval (df = n_items - 1) at level ``confidence``, upper
-    bound clipped at 1. ``p_value``: two-sided test of AC = 0. ``n_items``: items rated
-    by at least one rater (those enter ``pe`` and the variance); ``n_items_paired``:
-    items with two or more ratings (those enter ``pa``). ``se``, the CI and the p-value
-    are NaN when ``n_items < 2``.
-    """
-
-    coefficient: float
-    pa: float
-    pe: float
-    se: float
-    ci_low: float
-    ci_high: float
-    p_value: float
-    n_items: int
-    weights: str
-    n_items_paired: int
-    categories: tuple
-    confidence: float
-
-    @property
-    def name(self) -> str:
-        return "AC1" if self.weights == "unweighted" else "AC2"
-
-    def to_dict(self) -> dict:
-        return asdict(self)
+__all__ = ["GwetResult", "WEIGHTS", "gwet_ac", "gwet_ac1", "gwet_ac2", "gwet_weights"]
 
 
 def _is_missing(v) -> bool:
@@ -163,44 +134,6 @@ def _resolve_categories(values: np.ndarray, present: np.ndarray, categories: Seq
     return cats
 
 
-def gwet_weights(categories: Sequence, weights: str | None = "quadratic") -> np.ndarray:
-    """The ``q x q`` agreement-weight matrix of irrCAC for ``categories`` (in their order).
-
-    Numeric categories are used by value (so ``[1, 2, 4]`` is not equally spaced);
-    other categories by position ``1..q``. ``None`` or ``"unweighted"`` is the identity.
-
-    Examples
-    --------
-    >>> gwet_weights([1, 2, 3], "linear")
-    array([[1. , 0.5, 0. ],
-           [0.5, 1. , 0.5],
-           [0. , 0.5, 1. ]])
-    >>> gwet_weights(["low", "mid", "high"], "ordinal")
-    array([[1.        , 0.66666667, 0.        ],
-           [0.66666667, 1.        , 0.66666667],
-           [0.        , 0.66666667, 1.        ]])
-    """
-    cats = list(categories)
-    q = len(cats)
-    if q < 2:
-        raise ValueError(f"need at least 2 categories, got {cats}")
-    if weights is None or weights == "unweighted":
-        return np.eye(q)
-    x = np.array(cats, dtype=float) if all(_is_number(c) for c in cats) else np.arange(1, q + 1, dtype=float)
-    span = x.max() - x.min()
-    d = x[:, None] - x[None, :]
-    if weights == "linear":
-        return 1.0 - np.abs(d) / span
-    if weights == "quadratic":
-        return 1.0 - d**2 / span**2
-    if weights == "ordinal":
-        pos = np.arange(q)
-        nkl = np.abs(pos[:, None] - pos[None, :]) + 1
-        m = nkl * (nkl - 1) / 2.0
-        return 1.0 - m / m.max()
-    raise ValueError(f"weights must be None/'unweighted', 'linear', 'quadratic' or 'ordinal', not {weights!r}")
-
-
 def _counts(values: np.ndarray, present: np.ndarray, cats: list) -> np.ndarray:
     """``n_items x q`` matrix of raters per item and category."""
     index = {c: k for k, c in enumerate(cats)}
@@ -236,72 +169,26 @@ def gwet_ac(ratings, weights: str | np.ndarray | None = None, *, categories: Seq
     Returns
     -------
     GwetResult
+        ``estimate`` (the coefficient), ``ci_low``, ``ci_high``, ``pvalue``, ``n`` (items
+        rated by anyone), ``se``, ``pa``, ``pe``, ... (:class:`analysis.stats.chance.GwetResult`).
 
     Examples
     --------
     >>> x = [[1, 1, 2], [2, 2, 2], [3, 3, 3], [1, 1, None], [2, 3, 3]]
     >>> r = gwet_ac(x)
-    >>> round(r.coefficient, 4), round(r.pa, 4), round(r.pe, 4), r.name
+    >>> round(r.estimate, 4), round(r.pa, 4), round(r.pe, 4), r.name
     (0.6, 0.7333, 0.3333, 'AC1')
-    >>> round(gwet_ac(x, "quadratic").coefficient, 4)
+    >>> round(gwet_ac(x, "quadratic").estimate, 4)
     0.8
     """
-    if not 0 < confidence < 1:
-        raise ValueError(f"confidence must be in (0, 1), got {confidence}")
-    if not population_size > 0:
-        raise ValueError(f"population_size must be positive, got {population_size}")
     values, present = _as_matrix(ratings)
     rated = present.any(axis=1)
     values, present = values[rated], present[rated]
-    n = int(values.shape[0])
-    if n == 0:
+    if values.shape[0] == 0:
         raise ValueError("no ratings: every item is unrated")
     cats = _resolve_categories(values, present, categories)
-    q = len(cats)
-    if isinstance(weights, str) or weights is None:
-        w_name = "unweighted" if weights is None else weights
-        w = gwet_weights(cats, w_name)
-    else:
-        w = np.asarray(weights, dtype=float)
-        if w.shape != (q, q):
-            raise ValueError(f"a weight matrix must be {q} x {q} for the categories {cats}, got shape {w.shape}")
-        w_name = "unweighted" if np.array_equal(w, np.eye(q)) else "custom"
-
-    counts = _counts(values, present, cats)                   # r_ik
-    r_i = counts.sum(axis=1)
-    paired = r_i >= 2
-    n2 = int(paired.sum())
-    if n2 == 0:
-        raise ValueError("no item has two or more ratings: agreement is undefined")
-    sum_q = (counts * (counts @ w.T - 1.0)).sum(axis=1)      # sum_k r_ik (r*_ik - 1)
-    pa_i = np.zeros(n)
-    pa_i[paired] = sum_q[paired] / (r_i[paired] * (r_i[paired] - 1.0))
-    pa = float(pa_i[paired].sum() / n2)
-    share = counts / r_i[:, None]                             # r_ik / r_i
-    pi = share.mean(axis=0)
-    t_w = float(w.sum()) / (q * (q - 1))
-    pe = t_w * float((pi * (1.0 - pi)).sum())
-    if pe >= 1.0:
-        raise ValueError("chance agreement is 1 with these weights: the coefficient is undefined")
-    ac = (pa - pe) / (1.0 - pe)
-
-    se = ci_low = ci_high = p_value = float("nan")
-    if n >= 2:
-        ac_i = (n / n2) * (pa_i - pe * paired) / (1.0 - pe)
-        pe_i = t_w * (share @ (1.0 - pi))
-        ac_i_x = ac_i - 2.0 * (1.0 - ac) * (pe_i - pe) / (1.0 - pe)
-        f = n / population_size
-        var = (1.0 - f) / (n * (n - 1.0)) * float(((ac_i_x - ac) ** 2).sum())
-        se = math.sqrt(max(var, 0.0))
-        half = float(stats.t.ppf(1.0 - (1.0 - confidence) / 2.0, n - 1)) * se
-        ci_low, ci_high = ac - half, min(1.0, ac + half)
-        if se > 0:
-            p_value = float(2.0 * stats.t.sf(abs(ac / se), n - 1))
-        elif ac != 0:
-            p_value = 0.0  # every item agrees the same way: no sampling variation at all
-    return GwetResult(coefficient=float(ac), pa=pa, pe=pe, se=se, ci_low=float(ci_low), ci_high=float(ci_high),
-                      p_value=p_value, n_items=n, weights=w_name, n_items_paired=n2, categories=tuple(cats),
-                      confidence=confidence)
+    return gwet_ac_counts(_counts(values, present, cats), weights, categories=cats, confidence=confidence,
+                          population_size=population_size)
 
 
 def gwet_ac1(ratings, *, categories: Sequence | None = None, confidence: float = 0.95) -> GwetResult:
@@ -309,7 +196,7 @@ def gwet_ac1(ratings, *, categories: Sequence | None = None, confidence: float =
 
     Examples
     --------
-    >>> round(gwet_ac1([["a", "a"], ["b", "b"], ["a", "b"], ["a", "a"]]).coefficient, 4)
+    >>> round(gwet_ac1([["a", "a"], ["b", "b"], ["a", "b"], ["a", "a"]]).estimate, 4)
     0.5294
     """
     return gwet_ac(ratings, None, categories=categories, confidence=confidence)
@@ -322,7 +209,7 @@ def gwet_ac2(ratings, *, weights: str | np.ndarray = "quadratic", categories: Se
     Examples
     --------
     >>> x = [[1, 2], [2, 2], [4, 5], [5, 5], [3, 3]]
-    >>> round(gwet_ac2(x, categories=range(1, 6)).coefficient, 4)
+    >>> round(gwet_ac2(x, categories=range(1, 6)).estimate, 4)
     0.913
     """
     return gwet_ac(ratings, weights, categories=categories, confidence=confidence)

@@ -118,10 +118,11 @@ ICC_SCHEMA = {
     "type": pl.String, "icc": pl.Float64, "f": pl.Float64, "df1": pl.Float64, "df2": pl.Float64,
     "pval": pl.Float64, "ci_low": pl.Float64, "ci_high": pl.Float64, "ci_method": pl.String,
     "confidence": pl.Float64, "n_items": pl.Int64, "n_raters": pl.Int64, "n_dropped": pl.Int64,
-    "n_boot": pl.Int64, "n_boot_valid": pl.Int64, "n_valid": pl.Int64, "ci_note": pl.String,
+    "n_boot": pl.Int64, "n_valid": pl.Int64, "ci_note": pl.String,
     "ci_assumes": pl.String,
 }
-"""Output columns of :func:`intraclass_corr`; new columns are only ever appended."""
+"""Output columns of :func:`intraclass_corr`; new columns are only ever appended (0.2 dropped
+``n_boot_valid``, which repeated ``n_valid``)."""
 
 SS_TOL = 4.0
 """Sums of squares at most ``SS_TOL * eps * n * sum(x_c^2)`` are rounding noise, set to 0.
@@ -422,7 +423,7 @@ def intraclass_corr(
         :func:`analysis.stats.bootstrap.bootstrap`, resampling items (or ``clusters``),
         with the O(n) jackknife of a statistic of sums. Bootstrap replicates outside
         [0, 1] are kept (discarding them biases the interval upwards); replicates where
-        an ICC is undefined are counted in ``n_valid``/``n_boot_valid`` and ``ci_note``.
+        an ICC is undefined are counted in ``n_valid`` and ``ci_note``.
     n_boot, seed : int
         Bootstrap resamples (default 2000) and seed (ignored for ``ci="f"``).
     clusters : sequence, optional
@@ -443,11 +444,11 @@ def intraclass_corr(
     polars.DataFrame
         One row per form in :data:`ICC_TYPES` order, columns ``type, icc, f, df1, df2,
         pval, ci_low, ci_high, ci_method`` and ``confidence, n_items, n_raters,
-        n_dropped, n_boot, n_boot_valid, n_valid, ci_note, ci_assumes`` (schema
+        n_dropped, n_boot, n_valid, ci_note, ci_assumes`` (schema
         :data:`ICC_SCHEMA`). ``f``/``df``/``pval`` test H0: ICC = 0; ICC(A,·) and
         ICC(C,·) share the F = MSR/MSE test, ICC(1,·) uses MSR/MSW. ``ci_method`` is
         ``"F"``, ``"percentile"`` or ``"BCa"``. ``n_valid``: finite bootstrap replicates
-        (null for F rows; ``n_boot_valid`` is the same number, 0 for F rows).
+        (null for F rows).
         ``ci_note``: caveats by the rules of :mod:`analysis.stats.intervals`, after the
         reason an ICC is undefined. ``ci_assumes``: ``"raters random"`` (F rows of the
         1 and A forms), ``"raters fixed"`` (F rows of the C forms), ``"resampled
@@ -501,7 +502,7 @@ def intraclass_corr(
                         clusters=None if clusters is None else np.asarray(clusters)[complete])
         columns |= {"ci_low": res.ci_low.tolist(), "ci_high": res.ci_high.tolist(),
                     "ci_method": [CI_METHODS[ci]] * 6, "n_boot": [res.n_boot] * 6,
-                    "n_boot_valid": res.n_valid.tolist(), "n_valid": res.n_valid.tolist(),
+                    "n_valid": res.n_valid.tolist(),
                     "ci_note": [SEPARATOR.join(t for t in (why, note) if t)
                                 for why, note in zip(reasons, res.ci_note.tolist())],
                     "ci_assumes": [f"resampled {res.unit}"] * 6}
@@ -528,7 +529,7 @@ def f_columns(x: np.ndarray, *, confidence: float = 0.95, n_dropped: int = 0) ->
         "type": list(ICC_TYPES), "icc": icc.tolist(), "f": f, "df1": df1, "df2": df2, "pval": p,
         "ci_low": lows, "ci_high": highs, "ci_method": [CI_METHODS["f"]] * 6,
         "confidence": [confidence] * 6, "n_items": [n] * 6, "n_raters": [k] * 6,
-        "n_dropped": [n_dropped] * 6, "n_boot": [0] * 6, "n_boot_valid": [0] * 6, "n_valid": [None] * 6,
+        "n_dropped": [n_dropped] * 6, "n_boot": [0] * 6, "n_valid": [None] * 6,
         "ci_note": ci_note(lows, highs, estimate=icc, reasons=reasons).tolist(),
         "ci_assumes": [F_ASSUMES[t] for t in ICC_TYPES],
     }

@@ -14,7 +14,7 @@ ignores the judge (the classical mean of the human ratings), and ``lam=None`` (d
 is PPI++'s power tuning: the ``lam`` in [0, 1] that minimises the estimated variance.
 A 0/1 ``y`` (e.g. "a human judged the answer harmful") makes this a proportion.
 
-Interval (CLT, normal quantile ``z = Phi^-1(1 - alpha/2)``)::
+Interval (CLT, normal quantile ``z = Phi^-1(1 - alpha/2)``, ``alpha = 1 - confidence``)::
 
     se^2 = lam^2 * var(yhat_unlabeled) / N + var(y - lam * yhat) / n
     [theta - z se, theta + z se]
@@ -27,7 +27,7 @@ with population (``ddof=0``) variances, and the tuned ``lam`` of PPI++ for a mea
 unrated judge scores pooled, clipped to [0, 1]. These are exactly the estimators of the
 reference implementation ``ppi-python`` (``ppi_py.ppi_mean_ci``, ``_calc_lam_glm`` with
 ``clip=True``); ``tests/test_ppi.py`` asserts equality to 1e-10. Note that ``ppi_py``'s
-default ``alpha`` is 0.1 (90 % intervals); here it is 0.05.
+default ``alpha`` is 0.1 (90 % intervals); here ``confidence`` is 0.95.
 
 Effective sample size
 ---------------------
@@ -122,6 +122,8 @@ import numpy as np
 import polars as pl
 from scipy import special
 
+from analysis.stats.result import Result, deprecated_alias, resolve_confidence
+
 __all__ = ["PPIResult", "SampleSizePlan", "ppi_mean", "ppi_mean_grouped", "ppi_sample_size", "ppi_variance"]
 
 GROUPED_SCHEMA = {  # after the "group" column, which keeps the dtype of the caller's labels
@@ -131,15 +133,16 @@ GROUPED_SCHEMA = {  # after the "group" column, which keeps the dtype of the cal
 
 
 @dataclass(frozen=True)
-class PPIResult:
-    """Result of :func:`ppi_mean`.
+class PPIResult(Result):
+    """Result of :func:`ppi_mean` (the fields of :class:`~analysis.stats.result.Result`, then
+    its own; ``pvalue`` is NaN: no test; ``n`` is ``n_labeled``).
 
     Attributes
     ----------
     estimate : float
         The PPI (PPI++) estimate of the mean human rating.
     ci_low, ci_high : float
-        CLT interval at level ``1 - alpha``.
+        CLT interval at level ``confidence``.
     se : float
         Standard error of ``estimate``.
     lam : float
@@ -152,19 +155,15 @@ class PPIResult:
         ``n_labeled * var_classical / se**2`` (see the module docstring).
     """
 
-    estimate: float
-    ci_low: float
-    ci_high: float
-    se: float
-    lam: float
-    n_labeled: int
-    n_unlabeled: int
-    n_effective: float
+    se: float = math.nan
+    lam: float = math.nan
+    n_labeled: int = 0
+    n_unlabeled: int = 0
+    n_effective: float = math.nan
 
 
-def _z(alpha: float) -> float:
-    if not 0 < alpha < 1:
-        raise ValueError(f"alpha must be in (0, 1), got {alpha}")
+def _z(confidence: float) -> float:
+    alpha = 1 - confidence
     return float(special.ndtri(1 - alpha / 2))
 
 
@@ -350,11 +349,12 @@ def ppi_mean(
     yhat,
     yhat_unlabeled,
     *,
-    alpha: float = 0.05,
+    confidence: float = 0.95,
     lam: float | str | None = None,
     clusters: Sequence | None = None,
     clusters_unlabeled: Sequence | None = None,
     n_folds: int = 10,
+    alpha: float | None = None,
 ) -> PPIResult:
     """Prediction-powered estimate and CLT interval of the mean human rating.
 
@@ -366,8 +366,8 @@ def ppi_mean(
         The judge's scores of the same items, in the same order.
     yhat_unlabeled : array_like, shape (N,)
         The judge's scores of the unrated items.
-    alpha : float
-        The interval has coverage ``1 - alpha`` (default 0.05; ``ppi_py``'s is 0.1).
+    confidence : float
+        The interval's coverage (default 0.95; ``ppi_py``'s ``alpha=0.1`` is 0.90).
     lam : None, float or "crossfit"
         ``None``: PPI++ power tuning, clipped to [0, 1]. A number: that ``lam``
         (``1`` = PPI, ``0`` = humans only). ``"crossfit"``: ``lam`` cross-fitted over
@@ -377,6 +377,8 @@ def ppi_mean(
         neither): cluster-robust variance and ``lam`` (module docstring).
     n_folds : int
         Folds for ``lam="crossfit"`` (at most the number of rated clusters).
+    alpha : float, optional
+        Deprecated: ``confidence = 1 - alpha``.
 
     Returns
     -------
@@ -391,9 +393,10 @@ def ppi_mean(
     >>> bool(res.ci_low < truth.mean() < res.ci_high), res.n_effective > res.n_labeled
     (True, True)
     """
+    confidence = resolve_confidence(confidence, alpha, "ppi_mean")
     y, f, fu = _prepare(y, yhat, yhat_unlabeled)
     mode, lam_value = _lam_mode(lam)
-    z = _z(alpha)
+    z = _z(confidence)
     if y.shape[0] < 2:
         raise ValueError(f"need at least 2 rated items, got {y.shape[0]}")
     if fu.shape[0] < 1:
@@ -408,7 +411,8 @@ def ppi_mean(
     out = _ppi_core(y, f, g_lab, c_lab, fu, g_unl, c_unl, 1, mode, lam_value, n_folds, z)
     return PPIResult(
         estimate=float(out["estimate"][0]), ci_low=float(out["ci_low"][0]), ci_high=float(out["ci_high"][0]),
-        se=float(out["se"][0]), lam=float(out["lam"][0]), n_labeled=int(out["n_labeled"][0]),
+        n=int(out["n_labeled"][0]), confidence=confidence, se=float(out["se"][0]), lam=float(out["lam"][0]),
+        n_labeled=int(out["n_labeled"][0]),
         n_unlabeled=int(out["n_unlabeled"][0]), n_effective=float(out["n_effective"][0]),
     )
 
@@ -420,11 +424,12 @@ def ppi_mean_grouped(
     yhat_unlabeled,
     groups_unlabeled: Sequence,
     *,
-    alpha: float = 0.05,
+    confidence: float = 0.95,
     lam: float | str | None = None,
     clusters: Sequence | None = None,
     clusters_unlabeled: Sequence | None = None,
     n_folds: int = 10,
+    alpha: float | None = None,
 ) -> pl.DataFrame:
     """:func:`ppi_mean` for every group (category, answer model, ...) in one vectorised pass.
 
@@ -434,7 +439,7 @@ def ppi_mean_grouped(
 
     Parameters
     ----------
-    y, yhat, yhat_unlabeled, alpha, lam, n_folds
+    y, yhat, yhat_unlabeled, confidence, lam, n_folds, alpha
         As :func:`ppi_mean`.
     groups, groups_unlabeled : sequence
         Group label of every rated / unrated item.
@@ -450,9 +455,10 @@ def ppi_mean_grouped(
         with fewer than 2 rated items, no unrated item (or, for ``"crossfit"``, fewer
         than 2 rated clusters) get null estimates.
     """
+    confidence = resolve_confidence(confidence, alpha, "ppi_mean_grouped")
     y, f, fu = _prepare(y, yhat, yhat_unlabeled)
     mode, lam_value = _lam_mode(lam)
-    z = _z(alpha)
+    z = _z(confidence)
     if mode == "crossfit" and n_folds < 2:
         raise ValueError(f"n_folds must be at least 2, got {n_folds}")
     gl = _labels(groups, y.shape[0], "groups")
@@ -483,7 +489,8 @@ class SampleSizePlan:
         Pilot correlation of human ratings and judge scores.
     sd_human, sd_judge, cov : float
         Pilot standard deviations (``ddof=1``) and covariance.
-    half_width, alpha : float
+    half_width, confidence : float
+        Target half-width of the interval at level ``confidence`` (``alpha`` warns and will go).
     n_unlabeled : float
         Unrated items the judge scores (``inf`` allowed).
     """
@@ -498,8 +505,13 @@ class SampleSizePlan:
     sd_judge: float
     cov: float
     half_width: float
-    alpha: float
+    confidence: float
     n_unlabeled: float
+
+    @property
+    def alpha(self) -> float:
+        deprecated_alias("SampleSizePlan.alpha", "1 - SampleSizePlan.confidence")
+        return 1 - self.confidence
 
 
 def ppi_variance(n, var_y: float, var_f: float, cov: float, n_unlabeled: float, lam=None):
@@ -522,7 +534,8 @@ def ppi_sample_size(
     n_unlabeled: float,
     half_width: float,
     *,
-    alpha: float = 0.05,
+    confidence: float = 0.95,
+    alpha: float | None = None,
 ) -> SampleSizePlan:
     """Human ratings needed for a CI half-width, with this judge (PPI++) and without it.
 
@@ -555,8 +568,10 @@ def ppi_sample_size(
     n_unlabeled : float
         Unrated items the judge will score (``np.inf`` for "as many as needed").
     half_width : float
-        Target half-width of the ``1 - alpha`` interval, in rating units.
-    alpha : float
+        Target half-width of the interval at level ``confidence``, in rating units.
+    confidence : float
+    alpha : float, optional
+        Deprecated: ``confidence = 1 - alpha``.
 
     Examples
     --------
@@ -566,6 +581,7 @@ def ppi_sample_size(
     >>> plan.n_ppi < plan.n_classical
     True
     """
+    confidence = resolve_confidence(confidence, alpha, "ppi_sample_size")
     y, f, _ = _prepare(y_pilot, yhat_pilot, np.zeros(1))
     if y.shape[0] < 3:
         raise ValueError(f"the pilot needs at least 3 rated items, got {y.shape[0]}")
@@ -574,7 +590,7 @@ def ppi_sample_size(
     big_n = float(n_unlabeled)
     if not big_n > 0:
         raise ValueError(f"n_unlabeled must be positive (or inf), got {n_unlabeled}")
-    z = _z(alpha)
+    z = _z(confidence)
     cov_m = np.cov(y, f, ddof=1)
     var_y, var_f, cov = float(cov_m[0, 0]), float(cov_m[1, 1]), float(cov_m[0, 1])
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -602,5 +618,5 @@ def ppi_sample_size(
         n_ppi=int(math.ceil(n_ppi)),
         n_classical=int(math.ceil(n_classical)), n_ppi_exact=float(n_ppi), n_classical_exact=float(n_classical),
         lam=float(lam), rho=float(rho), sd_human=math.sqrt(var_y), sd_judge=math.sqrt(var_f), cov=cov,
-        half_width=float(half_width), alpha=float(alpha), n_unlabeled=big_n,
+        half_width=float(half_width), confidence=float(confidence), n_unlabeled=big_n,
     )

@@ -39,12 +39,13 @@ Example
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from dataclasses import dataclass, fields
 from typing import Any
 
-__all__ = ["Result", "check_confidence", "deprecated_alias"]
+__all__ = ["Result", "check_confidence", "deprecated_alias", "renamed_field", "renamed_keywords", "resolve_confidence"]
 
 
 @dataclass(frozen=True)
@@ -64,8 +65,8 @@ class Result:
         out = {}
         for f in fields(self):
             value = getattr(self, f.name)
-            if isinstance(value, (tuple, list, dict)) or hasattr(value, "shape"):
-                continue
+            if isinstance(value, (tuple, list, dict)) or getattr(value, "ndim", 0) > 0:
+                continue  # tuples, mappings and arrays (numpy scalars are kept)
             out[f.name] = value
         return out
 
@@ -84,10 +85,62 @@ def check_confidence(confidence: float) -> float:
     return value
 
 
-def deprecated_alias(old: str, new: str, since: str = "0.2") -> None:
-    """Warn once per call site that ``old`` is now ``new`` (kept for one release)."""
+def deprecated_alias(old: str, new: str, since: str = "0.2", stacklevel: int = 3) -> None:
+    """Warn once per call site that ``old`` is now ``new`` (kept for one release).
+
+    The warning points at the caller of the function (or property) that calls this one;
+    a helper one level deeper passes ``stacklevel=4``.
+    """
     warnings.warn(
         f"{old} is deprecated since {since} and will be removed in the next release; use {new}",
         DeprecationWarning,
-        stacklevel=3,
+        stacklevel=stacklevel,
     )
+
+
+def renamed_field(old: str, new: str) -> property:
+    """A read-only property ``old`` of a result class that returns the field ``new`` and warns
+    (``DeprecationWarning`` at the caller's line): ``bias = renamed_field("bias", "estimate")``."""
+    def get(self):
+        deprecated_alias(f"{type(self).__name__}.{old}", f"{type(self).__name__}.{new}")
+        return getattr(self, new)
+
+    return property(get, doc=f"Deprecated name of ``{new}`` (kept for one release).")
+
+
+def resolve_confidence(confidence: float, alpha: float | None, where: str) -> float:
+    """The checked ``confidence``, or ``1 - alpha`` when a caller still passes the old
+    ``alpha=`` keyword of ``where`` (which then warns at the caller's line)."""
+    if alpha is not None:
+        deprecated_alias(f"{where}(alpha=)", f"{where}(confidence=1 - alpha)", stacklevel=4)
+        return check_confidence(1 - alpha)
+    return check_confidence(confidence)
+
+
+def renamed_keywords(**renames: str):
+    """Decorator: accept the old keyword names ``old=new`` of a function for one release,
+    with a :class:`DeprecationWarning` at the caller's line.
+
+    Example
+    -------
+    >>> @renamed_keywords(nobs="n")
+    ... def share(k, n):
+    ...     return k / n
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as w:
+    ...     warnings.simplefilter("always")
+    ...     share(1, nobs=4), w[0].category.__name__
+    (0.25, 'DeprecationWarning')
+    """
+    def decorate(func):
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            for old, new in renames.items():
+                if old in kwargs:
+                    if new in kwargs:
+                        raise TypeError(f"{func.__name__}() got both {old}= (deprecated) and {new}=")
+                    deprecated_alias(f"{func.__name__}({old}=)", f"{func.__name__}({new}=)")
+                    kwargs[new] = kwargs.pop(old)
+            return func(*args, **kwargs)
+        return wrapper
+    return decorate

@@ -68,6 +68,8 @@ import polars as pl
 
 from analysis.stats import agreement as agr
 from analysis.stats.bootstrap import bootstrap
+from analysis.stats.chance import (cohen_kappa_table, count_matrix, fleiss_kappa_sums, gwet_ac_sums,
+                                   krippendorff_alpha_sums, stack_sums)
 from analysis.stats.disagreement import agreement_by_human_disagreement
 from analysis.stats.gwet import gwet_ac1
 
@@ -251,12 +253,8 @@ def _of_sums(f):
 def _agreement_and_kappa(q: int, n_pairs: int):
     def stat(s: np.ndarray) -> np.ndarray:
         cm = s.reshape(*s.shape[:-1], n_pairs, q, q)
-        n = cm.sum(axis=(-2, -1))
-        po = np.trace(cm, axis1=-2, axis2=-1) / n
-        pe = (cm.sum(axis=-1) * cm.sum(axis=-2)).sum(axis=-1) / n**2
-        with np.errstate(invalid="ignore", divide="ignore"):
-            kappa = (po - pe) / (1.0 - pe)
-        return np.stack([100.0 * po, kappa], axis=-1)
+        po = np.trace(cm, axis1=-2, axis2=-1) / cm.sum(axis=(-2, -1))
+        return np.stack([100.0 * po, cohen_kappa_table(cm)], axis=-1)
     return stat
 
 
@@ -311,6 +309,12 @@ class ConfusionSummary:
 
     def most_confused_pairs(self) -> pl.DataFrame:
         return most_confused_pairs(self.counts, self.labels)
+
+    @property
+    def title(self) -> str:
+        """``all 78 pairs``, ``6 human–human pairs``, ``36 human–LLM pairs``."""
+        kind = {"overall": "all", "humans_vs_humans": "human–human", "llms_vs_humans": "human–LLM"}.get(self.name)
+        return f"all {self.n_pairs} pairs" if kind == "all" else f"{self.n_pairs} {kind or self.name} pairs"
 
 
 def pair_confusions(crisis_labels: pl.DataFrame, sets: Sequence[LabelSet] | None = None
@@ -421,72 +425,6 @@ def majority_labels(crisis_labels: pl.DataFrame, labellers: Sequence[str] = LABE
 # ---------------------------------------------------------------------------------
 # Multi-rater agreement
 
-def _fleiss_units(codes: np.ndarray, q: int) -> np.ndarray:
-    """Per complete item: ``[1, n_i1..n_iq, sum_k n_ik^2]``; incomplete items all 0."""
-    present = codes >= 0
-    complete = present.all(axis=1)
-    counts = np.zeros((codes.shape[0], q))
-    rows, cols = np.nonzero(present)
-    np.add.at(counts, (rows, codes[rows, cols]), 1.0)
-    counts[~complete] = 0.0
-    return np.column_stack([complete.astype(float), counts, (counts**2).sum(axis=1)])
-
-
-def _fleiss_stat(s: np.ndarray, q: int, m: int) -> np.ndarray:
-    # Fleiss (1971): P_bar = (sum_i sum_k n_ik^2 - N m) / (N m (m - 1)), p_k = sum_i n_ik / (N m)
-    n_items = s[..., 0]
-    p = s[..., 1:1 + q] / (n_items * m)[..., None]
-    p_bar = (s[..., 1 + q] - n_items * m) / (n_items * m * (m - 1))
-    p_e = (p**2).sum(axis=-1)
-    return (p_bar - p_e) / (1.0 - p_e)
-
-
-def _kripp_units(codes: np.ndarray, q: int) -> np.ndarray:
-    """Per item its nominal coincidence contribution ``(n_uc n_uk - [c = k] n_uc) / (m_u - 1)``."""
-    present = codes >= 0
-    counts = np.zeros((codes.shape[0], q))
-    rows, cols = np.nonzero(present)
-    np.add.at(counts, (rows, codes[rows, cols]), 1.0)
-    m_u = counts.sum(axis=1)
-    pairable = m_u >= 2
-    contrib = counts[:, :, None] * counts[:, None, :]
-    contrib[:, np.arange(q), np.arange(q)] -= counts
-    contrib[pairable] /= (m_u[pairable] - 1.0)[:, None, None]
-    contrib[~pairable] = 0.0
-    return contrib.reshape(codes.shape[0], q * q)
-
-
-def _kripp_stat(s: np.ndarray, q: int) -> np.ndarray:
-    o = s.reshape(*s.shape[:-1], q, q)
-    n_c = o.sum(axis=-1)
-    n = n_c.sum(axis=-1)
-    d_o = n - np.trace(o, axis1=-2, axis2=-1)
-    d_e = (n**2 - (n_c**2).sum(axis=-1)) / (n - 1.0)
-    return 1.0 - d_o / d_e
-
-
-def _gwet_units(codes: np.ndarray, q: int) -> np.ndarray:
-    """Per item rated by anyone: ``[1, paired, pa_i, r_i1/r_i .. r_iq/r_i]`` (Gwet 2008)."""
-    present = codes >= 0
-    counts = np.zeros((codes.shape[0], q))
-    rows, cols = np.nonzero(present)
-    np.add.at(counts, (rows, codes[rows, cols]), 1.0)
-    r = counts.sum(axis=1)
-    rated, paired = r >= 1, r >= 2
-    pa = np.zeros_like(r)
-    pa[paired] = (counts[paired] * (counts[paired] - 1.0)).sum(axis=1) / (r[paired] * (r[paired] - 1.0))
-    share = np.zeros_like(counts)
-    share[rated] = counts[rated] / r[rated, None]
-    return np.column_stack([rated.astype(float), paired.astype(float), pa, share])
-
-
-def _gwet_stat(s: np.ndarray, q: int) -> np.ndarray:
-    pa = s[..., 2] / s[..., 1]
-    pi = s[..., 3:3 + q] / s[..., 0][..., None]
-    pe = (pi * (1.0 - pi)).sum(axis=-1) / (q - 1)
-    return (pa - pe) / (1.0 - pe)
-
-
 MULTI_SCHEMA = {
     "group": pl.String, "raters": pl.String, "n_raters": pl.Int64, "empty_labels": pl.String,
     "coefficient": pl.String, "n_items": pl.Int64, "n_categories": pl.Int64, "estimate": pl.Float64,
@@ -537,19 +475,13 @@ def multi_rater_agreement(crisis_labels: pl.DataFrame, groups: dict[str, Sequenc
             index = {c: k for k, c in enumerate(cats)}
             codes = np.vectorize(lambda v: -1 if v is None else index[v], otypes=[np.intp])(work)
             q, m = len(cats), len(raters)
-            units = [_fleiss_units(codes, q), _kripp_units(codes, q), _gwet_units(codes, q)]
-            widths = np.cumsum([0] + [u.shape[1] for u in units])
-
-            def stat(s, widths=widths, q=q, m=m):
-                parts = [s[..., widths[k]:widths[k + 1]] for k in range(3)]
-                with np.errstate(invalid="ignore", divide="ignore"):
-                    return np.stack([_fleiss_stat(parts[0], q, m), _kripp_stat(parts[1], q), _gwet_stat(parts[2], q)],
-                                    axis=-1)
-
-            res = bootstrap(np.column_stack(units), _of_sums(stat), n_boot=n_boot, seed=seed,
+            counts = count_matrix(codes, q)
+            form = stack_sums(fleiss_kappa_sums(counts, m), krippendorff_alpha_sums(counts, "nominal"),
+                              gwet_ac_sums(counts))
+            res = bootstrap(form.units, _of_sums(form.statistic), n_boot=n_boot, seed=seed,
                             confidence=confidence, method=method)
             rated = (codes >= 0).sum(axis=1)
-            n_items = (int(units[0][:, 0].sum()), int((rated >= 2).sum()), int((rated >= 1).sum()))
+            n_items = (int(form.units[:, 0].sum()), int((rated >= 2).sum()), int((rated >= 1).sum()))
             ci = f"bootstrap {method} over items, {n_boot} resamples"
             for k, coef in enumerate(("fleiss_kappa", "krippendorff_alpha_nominal", "gwet_ac1")):
                 rows.append((g, ", ".join(raters), m, mode, coef, n_items[k], q, float(res.estimate[k]),
@@ -607,3 +539,40 @@ def agreement_by_disagreement(crisis_labels: pl.DataFrame, judges: Sequence[str]
             (pl.col("bin_low") * len(humans)).round(0).cast(pl.Int64).alias("n_humans_majority"),
             pl.all()))
     return pl.concat(frames)
+
+
+# ---------------------------------------------------------------------------------
+# The report's tables (notebook 08_crisis_labels)
+
+def confusion_summaries(crisis_labels: pl.DataFrame, sets: Sequence[LabelSet] | None = None
+                        ) -> dict[str, ConfusionSummary]:
+    """The authors' three summaries (:data:`SUMMARIES`, in that order), by name."""
+    return {name: confusion_summary(crisis_labels, name, sets) for name in SUMMARIES}
+
+
+def confusion_tables(summaries: dict[str, ConfusionSummary]) -> dict[str, pl.DataFrame]:
+    """Every table of the summaries, by table name: ``crisis_confusion_<summary>`` (summed
+    counts), ``crisis_s_balanced_<summary>``, ``crisis_most_confused_labels_<summary>`` and
+    ``crisis_most_confused_pairs_<summary>``."""
+    tables = {}
+    for name, summ in summaries.items():
+        tables[f"crisis_confusion_{name}"] = summ.confusion_table()
+        tables[f"crisis_s_balanced_{name}"] = summ.s_balanced_table()
+        tables[f"crisis_most_confused_labels_{name}"] = summ.most_confused_labels()
+        tables[f"crisis_most_confused_pairs_{name}"] = summ.most_confused_pairs()
+    return tables
+
+
+def top_confused_pairs(summaries: dict[str, ConfusionSummary], k: int = 5) -> pl.DataFrame:
+    """The ``k`` label pairs with the highest s-balanced score of each summary, stacked,
+    with the summary's name in a first column ``summary``."""
+    return pl.concat([summ.most_confused_pairs().head(k).select(pl.lit(name).alias("summary"), pl.all())
+                      for name, summ in summaries.items()])
+
+
+def majority_agreement_by_level(by_disagreement: pl.DataFrame) -> pl.DataFrame:
+    """:func:`agreement_by_disagreement` wide: one row per labeller and run, one column of
+    ``judge_majority_agreement`` per ``n_humans_majority`` (how many humans share the
+    item's majority label)."""
+    return by_disagreement.pivot(on="n_humans_majority", index=["labeller", "run"],
+                                 values="judge_majority_agreement")

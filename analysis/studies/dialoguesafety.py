@@ -117,3 +117,45 @@ def confusion(gold: np.ndarray, pred: np.ndarray, *, n_classes: int = len(CATEGO
     m = np.array([[np.sum((gold == g) & (pred == p)) for p in cols] for g in range(n_classes)], float)
     with np.errstate(invalid="ignore", divide="ignore"):
         return m / m.sum(axis=1, keepdims=True)
+
+
+# --- the study's hooks (its registry entry, analysis.studies.registry) ------------------
+
+def export_study(study, out_dir, *, title: str) -> list:
+    """``export``: the gold label (run 1) and every system's answers that map to a category,
+    as label names."""
+    from analysis.data.tidy import write_study
+
+    spec, data = study.spec, study.data
+    labels = spec.scale.labels
+    pred = data.predictions.filter(pl.col("predicted") >= 0)
+    gold = data.items.select(pl.col("item").cast(pl.String).alias("item"), pl.lit(spec.references[0]).alias("rater"),
+                             pl.col("gold_category").alias("score"), pl.lit(1, pl.Int64).alias("run"))
+    systems = pred.select(pl.col("item").cast(pl.String).alias("item"), pl.col("system").alias("rater"),
+                          pl.col("predicted").map_elements(lambda i: labels[i], return_dtype=pl.String).alias("score"),
+                          pl.col("run").cast(pl.Int64))
+    tidy = pl.concat([gold, systems]).sort("item", "rater", "run")
+    return [write_study(tidy, out_dir, name=f"{spec.name}-export", title=title, references=spec.references,
+                        labels=labels)]
+
+
+def ppi_populations(data_root=None) -> list[tuple[str, str, np.ndarray, np.ndarray]]:
+    """``ppi-check``: every system, ``(system, "unsafe share", y, yhat)``: ``y`` = 1 if the
+    gold label is unsafe (any category but Safe Response), ``yhat`` = the share of the
+    system's runs that predicted an unsafe category (an answer outside the taxonomy counts
+    as no unsafe verdict)."""
+    from analysis.data.dialoguesafety import UNMAPPED, load_dialoguesafety
+
+    data = load_dialoguesafety(data_root)
+    items = data.items.sort("item")
+    y = (items["gold"].to_numpy() != SAFE).astype(float)
+    out = []
+    for system in data.systems:
+        pred = data.predictions.filter(pl.col("system") == system)
+        share = (pred.group_by("item")
+                 .agg(((pl.col("predicted") != SAFE) & (pl.col("predicted") != UNMAPPED)).mean().alias("f"))
+                 .sort("item"))
+        if share["item"].to_list() != items["item"].to_list():
+            raise ValueError(f"dialoguesafety: system {system!r} does not predict every item")
+        out.append((system, "unsafe share", y, share["f"].to_numpy().astype(float)))
+    return out

@@ -86,8 +86,8 @@ incomplete ones; bootstrap CIs resample conversations with their answers. The on
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Sequence
 
 import numpy as np
 import polars as pl
@@ -95,6 +95,7 @@ import polars as pl
 from analysis.stats.bootstrap import ResamplePlan
 from analysis.stats.gtheory import GStudy, d_study, g_study, g_study_bootstrap, smallest_n
 from analysis.stats.ppi import ppi_mean_grouped, ppi_sample_size
+from analysis.stats.result import resolve_confidence
 from analysis.studies.evaluators import JURY, members
 
 RECOMMENDED_LAM = "crossfit"
@@ -156,7 +157,8 @@ def _cluster_mean(x: np.ndarray, groups: np.ndarray, clusters: np.ndarray, z: fl
 
 def judge_assisted_estimates(ratings: pl.DataFrame, evaluator: str, *, references: Sequence[str],
                              jury: Sequence[str] = (), by: str | None = "answer_model", harmful_at: float = 2.0,
-                             lam=RECOMMENDED_LAM, alpha: float = 0.05, n_folds: int = 10) -> pl.DataFrame:
+                             lam=RECOMMENDED_LAM, confidence: float = 0.95, n_folds: int = 10,
+                             alpha: float | None = None) -> pl.DataFrame:
     """Judge-only, human-only and judge-assisted estimates per group, for every attribute.
 
     Parameters
@@ -176,8 +178,8 @@ def judge_assisted_estimates(ratings: pl.DataFrame, evaluator: str, *, reference
         A rating ``<= harmful_at`` is harmful.
     lam : None, float or "crossfit"
         Of the judge-assisted estimate (:func:`analysis.stats.ppi.ppi_mean`).
-    alpha, n_folds
-        As :func:`analysis.stats.ppi.ppi_mean`.
+    confidence, n_folds
+        As :func:`analysis.stats.ppi.ppi_mean` (``alpha=`` warns and will go).
 
     Returns
     -------
@@ -191,7 +193,8 @@ def judge_assisted_estimates(ratings: pl.DataFrame, evaluator: str, *, reference
     """
     from scipy import special
 
-    z = float(special.ndtri(1 - alpha / 2))
+    confidence = resolve_confidence(confidence, alpha, "judge_assisted_estimates")
+    z = float(special.ndtri(1 - (1 - confidence) / 2))
     values = response_values(ratings, evaluator, references=references, jury=jury, harmful_at=harmful_at)
     group_col = by or "_all"
     if by is None:
@@ -212,7 +215,7 @@ def judge_assisted_estimates(ratings: pl.DataFrame, evaluator: str, *, reference
                 for method, lam_m in (("human_only", 0.0), ("judge_assisted", lam)):
                     frames[method] = ppi_mean_grouped(
                         lab[ycol].to_numpy(), lab[fcol].to_numpy(), lab[group_col].to_list(),
-                        unl[fcol].to_numpy(), unl[group_col].to_list(), alpha=alpha, lam=lam_m,
+                        unl[fcol].to_numpy(), unl[group_col].to_list(), confidence=confidence, lam=lam_m,
                         clusters=lab["item_id"].to_list(), clusters_unlabeled=unl["item_id"].to_list(),
                         n_folds=n_folds)
             for g in sorted(judge):
@@ -282,7 +285,7 @@ def wide_estimates(estimates: pl.DataFrame) -> pl.DataFrame:
 # ---------------------------------------------------------------------------------------
 
 def mentalalign_estimates(ratings: pl.DataFrame, judge: str, *, n_conversations: int = 100, seed: int = 0,
-                          lam=RECOMMENDED_LAM, alpha: float = 0.05) -> pl.DataFrame:
+                          lam=RECOMMENDED_LAM, confidence: float = 0.95, alpha: float | None = None) -> pl.DataFrame:
     """Judge-assisted estimates per attribute and response source on MentalAlign-70k, with
     the human ratings of only ``n_conversations`` random conversations kept (all their
     responses: about ``n_conversations`` rated responses per source), beside the truth.
@@ -292,13 +295,15 @@ def mentalalign_estimates(ratings: pl.DataFrame, judge: str, *, n_conversations:
     the mean (``pct_harmful``: share ``<= 2``) of all human ratings of the group over
     the responses the judge rated; ``covered`` says whether the interval contains it.
     """
+    confidence = resolve_confidence(confidence, alpha, "mentalalign_estimates")
     conversations = np.array(sorted(ratings["item_id"].unique().to_list()))
     if not 2 <= n_conversations < conversations.shape[0]:
         raise ValueError(f"n_conversations must be in [2, {conversations.shape[0]}), got {n_conversations}")
     rng = np.random.default_rng(seed)
     kept = conversations[rng.choice(conversations.shape[0], n_conversations, replace=False)].tolist()
     masked = ratings.filter((pl.col("rater") != "human") | pl.col("item_id").is_in(kept))
-    est = judge_assisted_estimates(masked, judge, references=("human",), by="answer_model", lam=lam, alpha=alpha)
+    est = judge_assisted_estimates(masked, judge, references=("human",), by="answer_model", lam=lam,
+                                   confidence=confidence)
     full = response_values(ratings, judge, references=("human",)).filter(pl.col("y").is_not_null())
     truth = pl.concat([
         full.group_by("attribute", "answer_model").agg(pl.col("y").mean().alias("truth"))
@@ -320,7 +325,7 @@ DEFAULT_HALF_WIDTHS = {"mean": (0.05, 0.075, 0.1, 0.15, 0.2, 0.25, 0.3),
 
 def budget_plan(ratings: pl.DataFrame, evaluators: Sequence[str], *, references: Sequence[str],
                 jury: Sequence[str] = (), half_widths: dict | None = None, n_unlabeled: float | None = None,
-                harmful_at: float = 2.0, alpha: float = 0.05) -> pl.DataFrame:
+                harmful_at: float = 2.0, confidence: float = 0.95, alpha: float | None = None) -> pl.DataFrame:
     """Human ratings needed for a target CI half-width, with each evaluator and without one.
 
     The pilot is the study's rated responses (every group together):
@@ -336,6 +341,7 @@ def budget_plan(ratings: pl.DataFrame, evaluators: Sequence[str], *, references:
         ``evaluator, attribute, quantity, half_width, n_with_judge, n_without_judge,
         saved, saved_pct, rho, lam, n_pilot, n_unlabeled``.
     """
+    confidence = resolve_confidence(confidence, alpha, "budget_plan")
     half_widths = DEFAULT_HALF_WIDTHS if half_widths is None else half_widths
     rows = []
     for evaluator in evaluators:
@@ -348,7 +354,8 @@ def budget_plan(ratings: pl.DataFrame, evaluators: Sequence[str], *, references:
                 continue
             for quantity, ycol, fcol, scale in (("mean", "y", "yhat", 1.0), ("pct_harmful", "y_harm", "yhat_harm", 100.0)):
                 for h in half_widths.get(quantity, ()):
-                    p = ppi_sample_size(lab[ycol].to_numpy(), lab[fcol].to_numpy(), big_n, h / scale, alpha=alpha)
+                    p = ppi_sample_size(lab[ycol].to_numpy(), lab[fcol].to_numpy(), big_n, h / scale,
+                                        confidence=confidence)
                     rows.append(dict(evaluator=evaluator, attribute=attribute, quantity=quantity, half_width=float(h),
                                      n_with_judge=p.n_ppi, n_without_judge=p.n_classical,
                                      saved=p.n_classical - p.n_ppi,
@@ -523,3 +530,197 @@ def dstudy_sentence(d: DStudy, evaluator: str, *, target: float = 0.8) -> str:
     return (f"With {evaluator}, {k} runs give Φ = {phi_k:.2f}{ci} (the dependability of the mean of its runs, "
             f"{evaluator} itself fixed); Φ ≥ {target:g} needs {runs_txt}, or {judges_txt}, judges drawn at "
             f"random like these {len(d.per_evaluator)} (p × (r:e), {d.n_balanced} answers).")
+
+
+# ---------------------------------------------------------------------------------------
+# What applies to a study, and the parts of its report (notebook 09_judge_assisted)
+# ---------------------------------------------------------------------------------------
+
+GROUPINGS = ("answer_model", "category")
+"""The groupings of :func:`study_estimates` in a study's report."""
+DISPLAY_COLUMNS = ("evaluator", "group", "quantity", "judge_only", "human_only", "judge_assisted",
+                   "judge_assisted_ci_low", "judge_assisted_ci_high", "n_labeled", "n_effective", "note")
+"""The columns of :func:`wide_estimates` a reader is shown."""
+
+
+@dataclass(frozen=True)
+class Part:
+    """One part of a study's judge-assisted report: the ``tables`` it writes (name ->
+    table), what a reader is shown (``shown``: tables and lines, in order) and what its
+    figure is drawn from (``data``: keyword arguments of the figure function); or, when
+    the part does not apply to the study, only the one line that says why (``reason``)."""
+
+    tables: dict[str, pl.DataFrame] = field(default_factory=dict)
+    shown: tuple[Any, ...] = ()
+    data: dict[str, Any] = field(default_factory=dict)
+    reason: str = ""
+
+    @property
+    def applies(self) -> bool:
+        return not self.reason
+
+
+def _why_no_rated_sample(ratings: pl.DataFrame | None, evaluators: Sequence[str], references: Sequence[str],
+                         what: str = "judge-assisted estimates") -> str:
+    """Why the study has no sample of human-rated answers beside the evaluators' scores of
+    the others ("" when it has one); ``what`` names the part that needs them (plural)."""
+    if ratings is None or ratings.height == 0:
+        return f"this study has no scores: {what} need an evaluator's scores and some human ratings"
+    llm = ratings.filter(pl.col("rater").is_in(list(evaluators)))
+    if llm.height == 0:
+        return "no LLM evaluator scored any answer in this study: there is no judge to assist the humans"
+    refs = ratings.filter(pl.col("rater").is_in(list(references)))
+    if refs.height == 0:
+        return (f"no ratings of the references ({', '.join(references)}) in this study: {what} "
+                f"need some answers rated by them")
+    keys = ["attribute", "response_id"]
+    unrated = llm.select(keys).unique().join(refs.select(keys).unique(), on=keys, how="anti")
+    if unrated.height == 0:
+        return ("every answer the evaluators scored was rated by the references: no unrated answers to estimate, "
+                f"so {what} do not apply")
+    return ""
+
+
+def why_no_estimates(ratings: pl.DataFrame | None, evaluators: Sequence[str], *, references: Sequence[str]) -> str:
+    """Why judge-assisted estimates do not apply to these ratings, in one line; ``""`` when
+    they do: the evaluators scored answers, the references rated some of them and not all,
+    and the ratings have a grouping (:data:`GROUPINGS`) to estimate per."""
+    reason = _why_no_rated_sample(ratings, evaluators, references)
+    if reason:
+        return reason
+    if not any(c in ratings.columns and ratings[c].null_count() < ratings.height for c in GROUPINGS):
+        return "the ratings have no answer model and no category: no groups to estimate judge-assisted means for"
+    return ""
+
+
+def why_no_forest(ratings: pl.DataFrame | None, evaluators: Sequence[str], *, references: Sequence[str]) -> str:
+    """Why the forest plot per answer model does not apply, in one line; ``""`` when it does."""
+    reason = why_no_estimates(ratings, evaluators, references=references)
+    if reason:
+        return reason
+    if "answer_model" not in ratings.columns or ratings["answer_model"].null_count() == ratings.height:
+        return "the ratings have no answer model: no forest plot per answer model"
+    return ""
+
+
+def why_no_budget(ratings: pl.DataFrame | None, evaluators: Sequence[str], *, references: Sequence[str]) -> str:
+    """Why the budget planner does not apply, in one line; ``""`` when it does: it plans
+    from a pilot of at least 3 answers rated by the references (for one attribute), with
+    the judge scoring the unrated ones."""
+    reason = _why_no_rated_sample(ratings, evaluators, references, what="budget plans")
+    if reason:
+        return reason
+    keys = ["attribute", "response_id"]
+    scored = ratings.filter(pl.col("rater").is_in(list(evaluators))).select(keys).unique()
+    rated = scored.join(ratings.filter(pl.col("rater").is_in(list(references))).select(keys).unique(), on=keys)
+    most = rated.group_by("attribute").len()["len"].max()
+    if most < 3:
+        return (f"only {most} answer(s) of an attribute rated by the references and scored by an evaluator: "
+                f"the budget planner needs a pilot of at least 3")
+    return ""
+
+
+def dstudy_attribute(ratings: pl.DataFrame, evaluators: Sequence[str]) -> str | None:
+    """The attribute the D-study uses: ``None`` when the evaluators scored one only, else
+    the first in sorted order."""
+    attrs = sorted(ratings.filter(pl.col("rater").is_in(list(evaluators)))["attribute"].unique().to_list())
+    return attrs[0] if len(attrs) > 1 else None
+
+
+def why_no_dstudy(ratings: pl.DataFrame | None, evaluators: Sequence[str]) -> str:
+    """Why the D-study of judges x runs does not apply, in one line; ``""`` when it does:
+    at least 2 LLM evaluators, at least 2 evaluation runs (``eval_run``), and at least 3
+    answers with every run of every evaluator."""
+    if ratings is None or ratings.height == 0:
+        return "this study has no scores: the D-study of runs and judges needs repeated scores"
+    if len(evaluators) < 2:
+        return (f"{len(evaluators)} LLM evaluator(s) in this study: the D-study of judges x runs needs at least 2 "
+                f"evaluators with repeated runs")
+    llm = ratings.filter(pl.col("rater").is_in(list(evaluators)))
+    if "eval_run" not in ratings.columns or llm["eval_run"].drop_nulls().n_unique() < 2:
+        return ("one evaluation run per rating (no eval_run, or a single one): the D-study of runs and judges needs "
+                "repeated runs of each evaluator")
+    n = run_scores_array(ratings, evaluators, attribute=dstudy_attribute(ratings, evaluators)).balanced().scores.shape[0]
+    if n < 3:
+        return f"{n} answer(s) have every run of every evaluator: the D-study needs at least 3"
+    return ""
+
+
+def _ratings(study) -> pl.DataFrame | None:
+    return study.data.ratings  # None: the study's data are not ratings (analysis.data.study_data.StudyData)
+
+
+def applicability(study) -> pl.DataFrame:
+    """Which parts of the judge-assisted report apply to a loaded study: ``part``,
+    ``applies``, ``reason`` (empty when it applies)."""
+    ratings, refs, evaluators = _ratings(study), tuple(study.spec.references), tuple(study.evaluators)
+    reasons = {"judge-assisted estimates": why_no_estimates(ratings, evaluators, references=refs),
+               "forest plot per answer model": why_no_forest(ratings, evaluators, references=refs),
+               "budget planner": why_no_budget(ratings, evaluators, references=refs),
+               "D-study of runs and judges": why_no_dstudy(ratings, evaluators)}
+    return pl.DataFrame({"part": list(reasons), "applies": [not r for r in reasons.values()],
+                         "reason": list(reasons.values())})
+
+
+def estimates_part(study) -> Part:
+    """Judge-only, human-only and judge-assisted estimates of a loaded study: every
+    evaluator and the jury, per :data:`GROUPINGS` (:func:`study_estimates`), long
+    (``judge_assisted_long``) and wide (``judge_assisted``); shown: the wide rows per
+    answer model, then per category (:data:`DISPLAY_COLUMNS`)."""
+    ratings, refs = _ratings(study), tuple(study.spec.references)
+    reason = why_no_estimates(ratings, study.evaluators, references=refs)
+    if reason:
+        return Part(reason=reason)
+    estimates = study_estimates(ratings, study.names, references=refs, jury=study.jury, by=GROUPINGS)
+    wide = wide_estimates(estimates)
+    shown = tuple(t for t in (wide.filter(pl.col("group_by") == g).select(DISPLAY_COLUMNS) for g in GROUPINGS)
+                  if t.height)
+    return Part(tables={"judge_assisted_long": estimates, "judge_assisted": wide}, shown=shown)
+
+
+def forest_part(study, estimates: Part) -> Part:
+    """The forest plot's data: the estimates per answer model of the jury (or, without a
+    jury, the first evaluator), from :func:`estimates_part`."""
+    ratings, refs = _ratings(study), tuple(study.spec.references)
+    reason = why_no_forest(ratings, study.evaluators, references=refs) or estimates.reason
+    if reason:
+        return Part(reason=reason)
+    evaluator = JURY if study.jury else study.evaluators[0]
+    long = estimates.tables["judge_assisted_long"]
+    sub = long.filter((pl.col("evaluator") == evaluator) & (pl.col("group_by") == "answer_model"))
+    return Part(data=dict(estimates=sub, evaluator=evaluator, study=study.name))
+
+
+BUDGET_COLUMNS = ("evaluator", "attribute", "quantity", "half_width", "n_with_judge", "n_without_judge",
+                  "saved_pct", "rho")
+
+
+def budget_part(study) -> Part:
+    """The budget planner of a loaded study (:func:`budget_plan`, every evaluator and the
+    jury), ``budget_plan``; shown: :data:`BUDGET_COLUMNS`."""
+    ratings, refs = _ratings(study), tuple(study.spec.references)
+    reason = why_no_budget(ratings, study.evaluators, references=refs)
+    if reason:
+        return Part(reason=reason)
+    budget = budget_plan(ratings, study.names, references=refs, jury=study.jury)
+    if budget.height == 0:
+        return Part(reason="no evaluator has 3 rated and 1 unrated answers of one attribute: no pilot to plan from")
+    return Part(tables={"budget_plan": budget}, shown=(budget.select(BUDGET_COLUMNS),), data=dict(budget=budget))
+
+
+def dstudy_part(study, *, n_boot: int = 2000, seed: int = 0, reml_responses: int = 60) -> Part:
+    """The G study and D study of a loaded study's evaluators x runs (:func:`dstudy`):
+    ``gstudy_components`` and ``dstudy``; shown: how many answers have every run, the
+    components, and :func:`dstudy_sentence` for each evaluator."""
+    ratings = _ratings(study)
+    reason = why_no_dstudy(ratings, study.evaluators)
+    if reason:
+        return Part(reason=reason)
+    attribute = dstudy_attribute(ratings, study.evaluators)
+    d = dstudy(ratings, study.evaluators, attribute=attribute, n_boot=n_boot, seed=seed,
+               reml_responses=reml_responses)
+    of = f" ({attribute})" if attribute is not None else ""
+    return Part(tables={"gstudy_components": d.components, "dstudy": d.table},
+                shown=(f"{d.n_balanced} of {d.n_responses} answers{of} have every run of every evaluator",
+                       d.components, *(dstudy_sentence(d, e) for e in study.evaluators)),
+                data=dict(table=d.table, evaluators=tuple(study.evaluators)))

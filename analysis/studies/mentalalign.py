@@ -173,7 +173,7 @@ def bias_row(p: JudgePairs, *, n_boot: int = 2000, seed: int = 0, plan=None) -> 
     else:
         b = mean_bias(p.judge, p.human, n_boot=n_boot, seed=seed, clusters=p.conversation)
     d = mse_decomposition(p.judge, p.human)
-    return dict(human_mean=float(p.human.mean()), judge_mean=float(p.judge.mean()), bias=b.bias, ci_low=b.ci_low,
+    return dict(human_mean=float(p.human.mean()), judge_mean=float(p.judge.mean()), bias=b.estimate, ci_low=b.ci_low,
                 ci_high=b.ci_high, mse=d.mse, bias_sq=d.bias_sq, scale=d.scale, correlation=d.correlation,
                 n=int(p.human.size), n_valid=b.n_valid, ci_note=b.ci_note, n_dropped=p.n_dropped)
 
@@ -437,3 +437,108 @@ def alignment_tables(ratings_as_published: pl.DataFrame, judge: str, *, n_boot: 
                                           "ci_high", "mse", "n", "bias_sq", "scale", "correlation", "n_valid",
                                           "ci_note", "n_dropped")
     return {"icc": icc, "bias": bias, "bias_by_source": pl.DataFrame(by_source)}
+
+
+# --- the study's hooks (its registry entry, analysis.studies.registry) ------------------
+
+def alignment_overview(study, *, n_boot: int = 2000, seed: int = 0) -> pl.DataFrame:
+    """MentalAlign-70k: one row per judge × attribute, response level, clean variant
+    (off-scale ratings excluded): ICC(A,1) and ICC(C,1) with cluster-bootstrap BCa
+    intervals over conversations, and bias = judge − human (points) with its interval."""
+    from analysis.data.mentalalign import ATTRIBUTES
+    from analysis.stats.bootstrap import ResamplePlan
+
+    clean = study.data.ratings.filter(pl.col("score").is_between(1, 5))
+    rows = []
+    # One draw per run of cells with the same conversations (a judge's attributes share
+    # them): the intervals are bitwise those of a draw per cell, at a fraction of the cost.
+    plan, drawn_for = None, None
+    for judge in study.evaluators:
+        for attribute in ATTRIBUTES:
+            p = judge_pairs(clean, judge, attribute)
+            x = np.column_stack([p.judge, p.human])
+            if drawn_for is None or not np.array_equal(p.conversation, drawn_for):
+                plan, drawn_for = ResamplePlan(len(x), n_boot, seed, clusters=p.conversation), p.conversation
+            res = intraclass_corr(x, ci="bca", plan=plan)
+            row = {"evaluator": judge, "attribute": attribute, "n": x.shape[0]}
+            for form, name in (("ICC(A,1)", "icc_a1"), ("ICC(C,1)", "icc_c1")):
+                r = res.filter(pl.col("type") == form).row(0, named=True)
+                row |= {name: r["icc"], f"{name}_ci_low": r["ci_low"], f"{name}_ci_high": r["ci_high"]}
+            b = bias_row(p, plan=plan)
+            row |= {"bias": b["bias"], "bias_ci_low": b["ci_low"], "bias_ci_high": b["ci_high"]}
+            rows.append(row)
+    return pl.DataFrame(rows)
+
+
+def summary_tables(study, *, n_boot: int, seed: int) -> dict[str, pl.DataFrame]:
+    """``summary``: judge x attribute: system-level ICC(C,1)/ICC(A,1) of the per-source
+    means (the paper's cells) and bias = judge - human with its cluster-bootstrap BCa CI,
+    on the data as published (off-scale ratings kept, flagged in the audit)."""
+    from analysis.data.mentalalign import ATTRIBUTES
+    from analysis.data.ratings import audit_summary
+
+    rows = []
+    for k, judge in enumerate(study.evaluators):
+        for a, attribute in enumerate(ATTRIBUTES):
+            pairs = judge_pairs(study.data.ratings, judge, attribute)
+            icc = icc_batch(source_means(pairs))
+            b = bias_row(pairs, n_boot=n_boot, seed=int(np.random.SeedSequence([seed, k, a]).generate_state(1)[0]))
+            rows.append(dict(judge=judge, attribute=attribute, n_sources=len(pairs.sources), n_pairs=b["n"],
+                             icc_c1=float(icc[2]), icc_a1=float(icc[1]), human_mean=b["human_mean"],
+                             judge_mean=b["judge_mean"], bias=b["bias"], ci_low=b["ci_low"], ci_high=b["ci_high"]))
+    kept = study.data.audit.filter(pl.col("reason") == "off-scale kept (authors' choice)").height
+    return {"audit": audit_summary(study.data.audit), "alignment": pl.DataFrame(rows),
+            "_meta": pl.DataFrame({"header": [f"{len(study.evaluators)} judges x {len(ATTRIBUTES)} attributes, "
+                                              f"data as published ({kept} off-scale ratings kept, see the audit)"],
+                                   "scale": ["ICC of the per-source means (system level, judge's own family left "
+                                             "out); bias = judge - human, points on 1-5, BCa CI over conversations"]})}
+
+
+def export_study(study, out_dir, *, title: str) -> list:
+    """``export``: one study file per attribute (``<out_dir>/<attribute>/``), conversations
+    as clusters and answer models as sources."""
+    from pathlib import Path
+
+    from analysis.data.tidy import write_study
+
+    spec = study.spec
+    tidy = study.data.ratings.select(pl.col("response_id").alias("item"), "rater", "score",
+                                     pl.col("item_id").alias("cluster"), pl.col("answer_model").alias("source"),
+                                     "attribute").sort("attribute", "item", "rater")
+    files = []
+    for attribute in tidy["attribute"].unique().sort().to_list():
+        files.append(write_study(tidy.filter(pl.col("attribute") == attribute), Path(out_dir) / attribute,
+                                 name=f"{spec.name}-{attribute.lower()}", title=f"{title}: {attribute}",
+                                 references=spec.references, scale=(1, 5), integer=True))
+    return files
+
+
+def overview_forest(study, overview: pl.DataFrame) -> dict:
+    """The forest plot of :func:`alignment_overview`: response-level ICC(A,1) per judge x attribute."""
+    long = overview.select((pl.col("evaluator") + " · " + pl.col("attribute")).alias("evaluator"),
+                           pl.lit("ICC(A,1)").alias("measure"), pl.col("icc_a1").alias("estimate"),
+                           pl.col("icc_a1_ci_low").alias("ci_low"), pl.col("icc_a1_ci_high").alias("ci_high"))
+    return dict(long=long, xlabel="ICC(A,1), judge vs human (response level)",
+                title="MentalAlign-70k: every judge and attribute")
+
+
+def ppi_populations(data_root=None) -> list[tuple[str, str, np.ndarray, np.ndarray]]:
+    """``ppi-check``: every judge x attribute, ``(judge, attribute, y = human, yhat = judge)``
+    over the responses both rated on a whole point of 1-5 (the ``clean`` variant), every
+    response source (PPI needs no leave-own-family-out)."""
+    from analysis.data.mentalalign import ATTRIBUTES, load_mentalalign
+
+    data = load_mentalalign(data_root)  # default: ratings outside 1-5 excluded
+    out = []
+    for judge in data.judges:
+        for attribute in ATTRIBUTES:
+            p = judge_pairs(data.ratings, judge, attribute, exclude_own_family=False)
+            out.append((judge, attribute, p.human, p.judge))
+    return out
+
+
+def bench_analysis(study, *, n_boot: int, seed: int) -> None:
+    """What ``bench`` times: :func:`alignment_tables` of every judge (28 cells, both levels,
+    both variants, per-source bias)."""
+    for judge in study.evaluators:
+        alignment_tables(study.data.ratings, judge, n_boot=n_boot, seed=seed)

@@ -29,7 +29,6 @@ import polars as pl
 from analysis.stats.agreement import mae
 from analysis.stats.bias import mean_bias
 from analysis.stats.ceiling import human_ceiling
-from analysis.stats.bootstrap import ResamplePlan
 from analysis.stats.icc import intraclass_corr
 from analysis.studies.evaluators import run_reliability
 from analysis.studies.registry import SYNTHESIS_STUDIES  # noqa: F401 (the notebooks import it from here)
@@ -59,7 +58,7 @@ def _icc(ctx: Context, evaluator: str) -> dict:
 
 def _bias(ctx: Context, evaluator: str) -> dict:
     r = mean_bias(ctx.scores.column(evaluator), ctx.scores.column(HUMAN_MEAN), n_boot=ctx.n_boot, seed=ctx.seed)
-    return {"bias": r.bias, "bias_ci_low": r.ci_low, "bias_ci_high": r.ci_high,
+    return {"bias": r.estimate, "bias_ci_low": r.ci_low, "bias_ci_high": r.ci_high,
             "mae": mae(ctx.scores.column(evaluator), ctx.scores.column(HUMAN_MEAN))}
 
 
@@ -111,44 +110,14 @@ def forest_data(table: pl.DataFrame) -> pl.DataFrame:
     return pl.concat(parts)
 
 
-def alignment_overview(study, *, n_boot: int = 2000, seed: int = 0) -> pl.DataFrame:
-    """MentalAlign-70k: one row per judge × attribute, response level, clean variant
-    (off-scale ratings excluded): ICC(A,1) and ICC(C,1) with cluster-bootstrap BCa
-    intervals over conversations, and bias = judge − human (points) with its interval."""
-    from analysis.data.mentalalign import ATTRIBUTES
-    from analysis.studies.mentalalign import bias_row, judge_pairs
-
-    clean = study.data.ratings.filter(pl.col("score").is_between(1, 5))
-    rows = []
-    # One draw per run of cells with the same conversations (a judge's attributes share
-    # them): the intervals are bitwise those of a draw per cell, at a fraction of the cost.
-    plan, drawn_for = None, None
-    for judge in study.evaluators:
-        for attribute in ATTRIBUTES:
-            p = judge_pairs(clean, judge, attribute)
-            x = np.column_stack([p.judge, p.human])
-            if drawn_for is None or not np.array_equal(p.conversation, drawn_for):
-                plan, drawn_for = ResamplePlan(len(x), n_boot, seed, clusters=p.conversation), p.conversation
-            res = intraclass_corr(x, ci="bca", plan=plan)
-            row = {"evaluator": judge, "attribute": attribute, "n": x.shape[0]}
-            for form, name in (("ICC(A,1)", "icc_a1"), ("ICC(C,1)", "icc_c1")):
-                r = res.filter(pl.col("type") == form).row(0, named=True)
-                row |= {name: r["icc"], f"{name}_ci_low": r["ci_low"], f"{name}_ci_high": r["ci_high"]}
-            b = bias_row(p, plan=plan)
-            row |= {"bias": b["bias"], "bias_ci_low": b["ci_low"], "bias_ci_high": b["ci_high"]}
-            rows.append(row)
-    return pl.DataFrame(rows)
-
-
 def classification_overview(study, *, n_boot: int = 2000, seed: int = 0) -> pl.DataFrame:
     """A nominal study (DialogueSafety, a user's labelled study): one row per system:
     Cohen's κ and accuracy against the reference (mean and SD over runs), and κ of the
     majority vote with its BCa interval over items."""
-    from analysis.data.dialoguesafety import SAFE
     from analysis.studies.dialoguesafety import metrics_table, run_matrix
 
     labels = study.spec.scale.labels
-    safe = SAFE if study.name == "dialoguesafety" else None
+    safe = study.spec.scale.safe
     rows = []
     for system in study.evaluators:
         gold, runs = run_matrix(study.data.predictions, system)
@@ -164,12 +133,11 @@ def classification_overview(study, *, n_boot: int = 2000, seed: int = 0) -> pl.D
 
 
 def study_overview(study, *, n_boot: int = 2000, seed: int = 0) -> pl.DataFrame:
-    """The overview table of any study: scored (with a review set), MentalAlign-70k, or nominal."""
-    if study.spec.scale.kind == "nominal":
-        return classification_overview(study, n_boot=n_boot, seed=seed)
-    if study.name == "mentalalign":
-        return alignment_overview(study, n_boot=n_boot, seed=seed)
-    return overview_table(study, n_boot=n_boot, seed=seed)
+    """The overview table of any study, as its registry entry says (``spec.hooks.overview``:
+    :func:`overview_table` for a scored study with a review set,
+    :func:`classification_overview` for a labelled one, MentalAlign-70k's judge × attribute
+    table, :func:`analysis.studies.mentalalign.alignment_overview`)."""
+    return study.spec.hooks.overview(study, n_boot=n_boot, seed=seed)
 
 
 def synthesis_table(studies, *, n_boot: int = 2000, seed: int = 0) -> pl.DataFrame:

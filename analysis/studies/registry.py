@@ -1,11 +1,31 @@
 """The one registry of studies: which studies exist, and everything the rest derives from.
 
-Each built-in study is one :class:`StudySpec` in :data:`STUDIES`: its name, where its data
-come from (folder under the data root, source repository and commit, licence, loader),
-its scale, its reference raters, how its evaluators are found in the data, its jury, and
-its notebooks with their scope (once per study, or once per evaluator). The CLI choices,
-the render plan, ``fetch``, the rater checks, the notebook tests and the README's table
-of studies all read this registry; nothing else lists studies or raters.
+Each built-in study is one :class:`StudySpec` in :data:`STUDIES`: its name, its kind, where
+its data come from (folder under the data root, source repository and commit, licence,
+loader, the folders its cache watches), its scale, its reference raters, how its
+evaluators are found in the data, its jury, its notebooks with their scope (once per
+study, or once per evaluator), and its hooks. The CLI choices, the render plan, ``fetch``,
+the rater checks, the notebook tests and the README's table of studies all read this
+registry; nothing else lists studies or raters, and no module but a study's own loader
+(``analysis/data/<name>.py``) and study module (``analysis/studies/<name>.py``) spells a
+study's name (tests/test_registry.py checks it).
+
+Kinds and hooks
+    A study's ``kind`` (:data:`KINDS`) says what it measures and so what it gets:
+    ``scored`` (ordinal scores against reference raters' scores: ICC, bias, agreement on a
+    review set) or ``labelled`` (nominal labels against gold or reference labels:
+    accuracy, F1, κ over runs). Each kind declares default :class:`Hooks`, the
+    functions that make the study's overview table, ``summary`` tables, ``export``, the
+    paper's forest plot (and whether the paper draws the review-set figures); a study's
+    own ``hooks`` replace some of them (MentalAlign-70k: judge × attribute tables), and
+    add what only some studies have (the ``ppi-check`` populations, the ``bench`` line).
+    Callers ask ``spec.hooks.summary(study, ...)``, never the study's name. A hook is
+    a :class:`Ref` (``"module:function"``, imported when first called), so importing the
+    registry imports none of the analyses.
+
+The loaded study's data answer one typed interface,
+:class:`analysis.data.study_data.StudyData` (``study.data.has_references``,
+``study.data.ratings``, ...), whatever class the loader returns.
 
 Evaluators of the built-in studies come from the data, so a new judge needs no code:
 
@@ -18,22 +38,33 @@ Evaluators of the built-in studies come from the data, so a new judge needs no c
 The jury is explicit (Between Help and Harm: the paper's three), so adding a judge never
 changes the jury compared with the paper's.
 
-Adding a fourth benchmark touches: one loader (``analysis/data/<name>.py``), one entry
-here, one study module (``analysis/studies/<name>.py``), and its notebooks.
+Adding a fourth benchmark of an existing kind touches: one loader
+(``analysis/data/<name>.py``, its data class answering
+:class:`~analysis.data.study_data.StudyData`, and ``cache_folders``), one entry here (its
+``kind``, and ``hooks`` only where its tables differ from the kind's), one study module
+(``analysis/studies/<name>.py``, those hooks), and its notebooks. Nothing in
+``analysis/cli``, ``analysis/reporting``, ``analysis/checks`` or ``analysis/render``.
+A new kind is one more :class:`Kind` in :data:`KINDS` and a kind module holding its
+default hooks (``analysis/studies/<kind>.py``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import importlib
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from analysis.data import bhh, dialoguesafety, mentalalign
 from analysis.data.paths import data_root as resolve_data_root
+from analysis.data.study_data import StudyData
 from analysis.data.tidy import active_jury
 from analysis.studies.evaluators import JURY
 
 SCOPES = ("study", "evaluator")
+
+DEFAULT_STUDY = "demo"
+"""The study a command uses when none is given (generated from the seed: no data needed)."""
 
 
 @dataclass(frozen=True)
@@ -59,6 +90,9 @@ class Scale:
     high: float | None = None
     integer: bool = True
     labels: tuple[str, ...] = ()
+    safe: int | None = None
+    """Nominal scales: the index of the label that means "no problem" (DialogueSafety's
+    Safe Response): the classification tables add safe-vs-unsafe rows; None: no such rows."""
 
     @property
     def kind(self) -> str:
@@ -82,13 +116,84 @@ class DataSource:
 
 
 @dataclass(frozen=True)
+class Ref:
+    """A function named ``"module:function"``, imported when it is first called (the
+    registry is imported by every command; the analyses its hooks point to are not)."""
+
+    target: str
+
+    def resolve(self) -> Callable:
+        module, name = self.target.split(":")
+        return getattr(importlib.import_module(module), name)
+
+    def __call__(self, *args, **kwargs):
+        return self.resolve()(*args, **kwargs)
+
+
+@dataclass(frozen=True)
+class Hooks:
+    """What a study gets, as functions (:class:`Ref` or any callable); None: not set here.
+
+    overview(study, *, n_boot, seed) -> DataFrame
+        The overview table (``00_overview``, ``figures``, the synthesis, the index).
+    summary(study, *, n_boot, seed) -> dict[str, DataFrame]
+        ``python -m analysis summary``: table name -> table, and ``_meta`` (one row:
+        ``header``, ``scale``).
+    export(study, out_dir, *, title) -> list[Path]
+        ``python -m analysis export``: the study as tidy ratings + study file(s).
+    forest(study, overview) -> dict
+        The overview's forest plot: ``long`` (evaluator, measure, estimate, ci_low,
+        ci_high) and the other arguments of :func:`analysis.reporting.figures.forest_plot`.
+    review_figures : bool
+        The paper set draws the review set's Bland–Altman panels and category heatmap.
+    ppi_populations(data_root) -> list[(evaluator, quantity, y, yhat)]
+        ``ppi-check``: every cell where the reference rated every item; None: the study
+        is not one ``ppi-check`` can use.
+    bench(study, *, n_boot, seed) -> None
+        The whole analysis ``bench`` times on this study's data; None: not benchmarked.
+    """
+
+    overview: Callable | None = None
+    summary: Callable | None = None
+    export: Callable | None = None
+    forest: Callable | None = None
+    review_figures: bool | None = None
+    ppi_populations: Callable | None = None
+    bench: Callable | None = None
+
+    def over(self, base: "Hooks") -> "Hooks":
+        """These hooks, those not set taken from ``base`` (a kind's defaults)."""
+        return replace(base, **{f.name: getattr(self, f.name) for f in fields(self)
+                                if getattr(self, f.name) is not None})
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A kind of study: what is rated and against what (``scale``: the :class:`Scale`
+    kind its studies have), the hooks its studies get unless they set their own, the
+    notebooks a user study of this kind gets, and what its evaluators are called."""
+
+    name: str
+    description: str
+    scale: str
+    hooks: Hooks
+    notebooks: tuple[Notebook, ...]
+    evaluator_parameter: str
+
+
+@dataclass(frozen=True)
 class StudySpec:
-    """One study. ``load(root, seed)`` returns its data object; ``discover(root)`` its LLM
-    evaluators (or raters compared with the references) as found in the data."""
+    """One study. ``load(root, seed)`` returns its data object (a
+    :class:`~analysis.data.study_data.StudyData`); ``discover(root)`` its LLM evaluators
+    (or raters compared with the references) as found in the data; ``cache_folders(root)``
+    the folders under the data root its loader reads (None: not cached). ``hooks`` are
+    the study's own; after construction they hold the kind's defaults for those not set
+    (:meth:`Hooks.over`), so ``spec.hooks.summary`` is what the study gets."""
 
     name: str
     title: str
     citation: str
+    kind: str
     source: DataSource | None
     load: Callable[[Path | None, int], Any]
     discover: Callable[[Path | None], tuple[str, ...]]
@@ -101,6 +206,19 @@ class StudySpec:
     aliases: tuple[str, ...] = ()
     path: str | None = None
     """The study file of a user study (what the notebooks get as ``study``); None if built in."""
+    hooks: Hooks = Hooks()
+    cache_folders: Callable[[Path], list[Path]] | None = None
+    label_raters: tuple[str, ...] = ()
+    """The humans whose crisis labels the data carry (the alternative annotator test's
+    ``labels`` task); empty: none."""
+
+    def __post_init__(self):
+        if self.kind not in KINDS:
+            raise ValueError(f"study {self.name!r}: kind must be one of {', '.join(KINDS)}, not {self.kind!r}")
+        if self.scale.kind != KINDS[self.kind].scale:
+            raise ValueError(f"study {self.name!r}: a {self.kind} study has a {KINDS[self.kind].scale} scale, "
+                             f"not {self.scale.kind}")
+        object.__setattr__(self, "hooks", self.hooks.over(KINDS[self.kind].hooks))
 
     @property
     def key(self) -> str:
@@ -198,11 +316,37 @@ _SCORED_NOTEBOOKS = (
     Notebook("09_judge_assisted", "study", "judge-assisted estimates (PPI++) and the D-study of runs and judges"),
 )
 
+_NOMINAL_NOTEBOOKS = (
+    _OVERVIEW,
+    Notebook("07_dialogue_safety", "evaluator",
+             "metrics against the reference over runs, per-category recall, confusion, label bias"),
+)
+
+KINDS: dict[str, Kind] = {kind.name: kind for kind in (
+    Kind("scored", "ordinal scores of responses against reference raters' scores (ICC, bias, agreement on the "
+         "review set every reference scored)", scale="ordinal", evaluator_parameter="evaluator",
+         notebooks=_SCORED_NOTEBOOKS,
+         hooks=Hooks(overview=Ref("analysis.studies.overview:overview_table"),
+                     summary=Ref("analysis.studies.scored:summary_tables"),
+                     export=Ref("analysis.studies.scored:export_study"),
+                     forest=Ref("analysis.studies.scored:overview_forest"), review_figures=True)),
+    Kind("labelled", "nominal labels against gold or reference labels (accuracy, F1, Cohen's κ over runs)",
+         scale="nominal", evaluator_parameter="system", notebooks=_NOMINAL_NOTEBOOKS,
+         hooks=Hooks(overview=Ref("analysis.studies.overview:classification_overview"),
+                     summary=Ref("analysis.studies.labelled:summary_tables"),
+                     export=Ref("analysis.studies.labelled:export_study"),
+                     forest=Ref("analysis.studies.labelled:overview_forest"), review_figures=False)),
+)}
+"""The kinds of study, and what each gets. Kinds another issue adds (``pairwise``:
+preferences between two responses; ``binary``: one yes/no verdict; ``multi-attribute``:
+several scored attributes per response, as MentalAlign-70k's seven) are each one more
+entry here, with a kind module of its default hooks."""
+
 STUDIES: dict[str, StudySpec] = {spec.name: spec for spec in (
     StudySpec(
         name="demo",
         title="Demo (synthetic, Between Help and Harm-shaped)",
-        citation="generated by analysis.data.demo from the seed; known truth",
+        citation="generated by analysis.data.demo from the seed; known truth", kind="scored",
         source=None, load=_load_demo, discover=_discover_demo,
         scale=Scale(1, 5, integer=True), references=("H1", "H2"), evaluator_parameter="evaluator",
         notebooks=_SCORED_NOTEBOOKS, jury=("gpt-4o-mini", "gpt-5-nano", "meta-llama"),
@@ -210,7 +354,7 @@ STUDIES: dict[str, StudySpec] = {spec.name: spec for spec in (
     StudySpec(
         name="bhh",
         title="Between Help and Harm",
-        citation="Arnaiz-Rodriguez et al., JMIR Mental Health 2026, doi 10.2196/88435",
+        citation="Arnaiz-Rodriguez et al., JMIR Mental Health 2026, doi 10.2196/88435", kind="scored",
         source=DataSource(bhh.FOLDER, "https://github.com/ellisalicante/LLMs-Mental-Health-Crisis.git", "f4a70c1",
                           "data CC BY-NC 4.0"),
         load=_load_bhh, discover=_discover_bhh,
@@ -219,11 +363,12 @@ STUDIES: dict[str, StudySpec] = {spec.name: spec for spec in (
                                                 "and 3 LLM labellers; the alternative annotator test")),
         jury=bhh.PAPER_EVALUATORS,
         display_names={"meta-llama": "Llama-4-Scout"},
+        cache_folders=bhh.cache_folders, label_raters=tuple(bhh.HUMAN_LABEL_FILES),
     ),
     StudySpec(
         name="mentalalign",
         title="MentalAlign-70k",
-        citation="Badawi et al., MentalBench-Align (2025)",
+        citation="Badawi et al., MentalBench-Align (2025)", kind="scored",
         source=DataSource(mentalalign.FOLDER, "https://github.com/abeerbadawi/MentalBench-Align.git", "03cfc4b",
                           "MIT"),
         load=_load_mentalalign, discover=mentalalign.discover_judges,
@@ -235,28 +380,33 @@ STUDIES: dict[str, StudySpec] = {spec.name: spec for spec in (
         ),
         display_names={"claude": "Claude-3.5-Haiku", "gemini": "Gemini-2.0-Flash", "gpt-4o": "GPT-4o",
                        "o4-mini": "o4-mini"},
+        # Judge x attribute tables (seven attributes, one human), not the review-set tables.
+        hooks=Hooks(overview=Ref("analysis.studies.mentalalign:alignment_overview"),
+                    summary=Ref("analysis.studies.mentalalign:summary_tables"),
+                    export=Ref("analysis.studies.mentalalign:export_study"),
+                    forest=Ref("analysis.studies.mentalalign:overview_forest"), review_figures=False,
+                    ppi_populations=Ref("analysis.studies.mentalalign:ppi_populations"),
+                    bench=Ref("analysis.studies.mentalalign:bench_analysis")),
+        cache_folders=mentalalign.cache_folders,
     ),
     StudySpec(
         name="dialoguesafety",
         title="DialogueSafety",
-        citation="Qiu et al., NLPCC 2023",
+        citation="Qiu et al., NLPCC 2023", kind="labelled",
         source=DataSource(dialoguesafety.FOLDER, "https://github.com/qiuhuachuan/DialogueSafety.git", "9ada1c5",
                           "MIT"),
         load=_load_dialoguesafety, discover=_discover_dialoguesafety,
-        scale=Scale(labels=dialoguesafety.CATEGORIES), references=("gold",), evaluator_parameter="system",
+        scale=Scale(labels=dialoguesafety.CATEGORIES, safe=dialoguesafety.SAFE), references=("gold",),
+        evaluator_parameter="system",
         notebooks=(_OVERVIEW, Notebook("07_dialogue_safety", "evaluator",
                                        "metrics against gold over runs, per-category recall, confusion, label bias")),
+        hooks=Hooks(export=Ref("analysis.studies.dialoguesafety:export_study"),
+                    ppi_populations=Ref("analysis.studies.dialoguesafety:ppi_populations")),
+        cache_folders=dialoguesafety.cache_folders,
     ),
 )}
 
 ALIASES: dict[str, str] = {alias: spec.name for spec in STUDIES.values() for alias in (spec.name, *spec.aliases)}
-
-
-_NOMINAL_NOTEBOOKS = (
-    _OVERVIEW,
-    Notebook("07_dialogue_safety", "evaluator",
-             "metrics against the reference over runs, per-category recall, confusion, label bias"),
-)
 
 
 def get_study(name: str) -> StudySpec:
@@ -285,20 +435,21 @@ def _load_tidy_cached(path: str):
 
 
 def user_study(path: str | Path) -> StudySpec:
-    """The spec of a study a user brings (:mod:`analysis.data.tidy`): scored studies get the
-    notebooks of the scored built-in studies, nominal ones the classification report."""
+    """The spec of a study a user brings (:mod:`analysis.data.tidy`): a ``labelled`` study
+    when it has labels, else ``scored``; it gets its kind's notebooks and hooks."""
     from analysis.data.tidy import StudyFileError, read_study_file
 
     sf = read_study_file(path)
     if sf.name in ALIASES:
         raise StudyFileError(sf.path, [f"key 'name': {sf.name!r} is a built-in study's name; choose another"])
     scale = Scale(labels=sf.labels) if sf.nominal else Scale(sf.low, sf.high, integer=sf.integer)
+    kind = KINDS["labelled" if sf.nominal else "scored"]
     file = str(sf.path)
     return StudySpec(
-        name=sf.name, title=sf.title or sf.name, citation=f"user study {file}", source=None,
+        name=sf.name, title=sf.title or sf.name, citation=f"user study {file}", kind=kind.name, source=None,
         load=lambda root, seed: _load_tidy_cached(file), discover=lambda root: _load_tidy_cached(file).evaluators,
-        scale=scale, references=sf.references, evaluator_parameter="system" if sf.nominal else "evaluator",
-        notebooks=_NOMINAL_NOTEBOOKS if sf.nominal else _SCORED_NOTEBOOKS, jury=sf.jury, path=file)
+        scale=scale, references=sf.references, evaluator_parameter=kind.evaluator_parameter,
+        notebooks=kind.notebooks, jury=sf.jury, path=file)
 
 
 SYNTHESIS = Notebook("10_synthesis", "study", "the built-in benchmarks in comparable terms: one table, one figure")
@@ -328,7 +479,7 @@ class Study:
     """
 
     spec: StudySpec
-    data: Any
+    data: StudyData
     evaluators: tuple[str, ...]
     tables_dir: Path
 
@@ -346,7 +497,7 @@ class Study:
 
     @property
     def own_answer_model(self) -> dict[str, str | None]:
-        return dict(getattr(self.data, "own_answer_model", None) or {})
+        return dict(self.data.own_answer_model or {})
 
     def review_scores(self):
         """The review set's items x raters matrix (scored studies with a review set)."""
@@ -366,9 +517,8 @@ def load_study(name: str, *, data_root=None, seed: int = 20261124) -> Study:
     # built-in loaders only read files: the seed is no part of their entry (with it, every
     # seed a user renders with was a cold load, and pushed the others out).
     data = cached_load(spec.name, spec.data_root(data_root) if spec.source else None,
-                       lambda root: spec.load(root, seed), seed=None)
-    found = (getattr(data, "evaluators", None) or getattr(data, "judges", None)
-             or getattr(data, "systems", None) or spec.discover(spec.data_root(data_root)))
+                       lambda root: spec.load(root, seed), seed=None, folders=spec.cache_folders)
+    found = data.evaluators or spec.discover(spec.data_root(data_root))
     return Study(spec=spec, data=data, evaluators=tuple(found), tables_dir=Path("tables"))
 
 

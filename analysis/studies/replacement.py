@@ -13,7 +13,7 @@ mode of MetaEvaluator. It returns two tables:
   does not depend on epsilon) and ``passed`` (winning rate >= 0.5);
 * ``humans`` (``alt_test_humans.csv``): one row per left-out human of each of those:
   its items ``n``, both advantage probabilities, the one-sided t test (``t_statistic``,
-  ``p_value``), the BY-adjusted p-value and whether its null was ``rejected``.
+  ``pvalue``), the BY-adjusted p-value and whether its null was ``rejected``.
 
 Between Help and Harm has two tasks:
 
@@ -60,7 +60,7 @@ SUMMARY_SCHEMA = {
 HUMANS_SCHEMA = {
     "task": pl.String, "evaluator": pl.String, "run": pl.String, "epsilon_mode": pl.String, "epsilon": pl.Float64,
     "human": pl.String, "n": pl.Int64, "advantage_probability": pl.Float64,
-    "human_advantage_probability": pl.Float64, "t_statistic": pl.Float64, "p_value": pl.Float64,
+    "human_advantage_probability": pl.Float64, "t_statistic": pl.Float64, "pvalue": pl.Float64,
     "p_adjusted": pl.Float64, "rejected": pl.Boolean,
 }
 
@@ -236,18 +236,16 @@ def appropriateness_alt_test(study, *, evaluators: Sequence[str] | None = None, 
                           epsilon_modes=epsilon_modes, q=q, names=names)
 
 
-LABEL_STUDIES: dict[str, tuple[str, ...]] = {"bhh": cl.HUMANS}
-"""Studies whose data carry crisis labels of several humans, and those humans (the
-study's ``references`` are the raters of its scores)."""
-
-
 def task_references(spec) -> dict[str, tuple[str, ...]]:
     """Task -> reference raters, from a study's registry entry alone (no data loaded):
-    ``labels`` for :data:`LABEL_STUDIES`, ``scores`` for an ordinal scale. The alt-test
-    can run on the tasks with at least 2 references."""
+    ``labels`` for a study whose data carry crisis labels of several humans (its
+    ``label_raters``; its ``references`` are the raters of its scores), ``scores`` for an
+    ordinal scale. The alt-test can run on the tasks with at least 2 references."""
     out = {}
-    if spec.name in LABEL_STUDIES:
-        out["labels"] = LABEL_STUDIES[spec.name]
+    if spec.label_raters:
+        out["labels"] = tuple(spec.label_raters)
+    elif spec.scale.kind == "nominal":
+        out["labels"] = tuple(spec.references)
     if spec.scale.kind == "ordinal":
         out["scores"] = tuple(spec.references)
     return out
@@ -264,14 +262,61 @@ def check_references(spec) -> tuple[str, ...]:
     return ok
 
 
+def _is_user_study(study) -> bool:
+    from analysis.data.tidy import TidyData
+
+    return isinstance(study.data, TidyData)
+
+
+def tidy_ratings(study) -> tuple[pl.DataFrame, list[str], dict[str, tuple[str, str]]]:
+    """A user study's ratings as the alt-test reads them: one row per item and rater, every
+    rating kept (items rated by some of the humans only stay, as in the authors' data).
+
+    Scores: each rater's mean over its runs (run ``mean``; ``1`` for a single run).
+    Labels: the label text; an evaluator with several runs is tested once per run
+    (``run1``, ...), a reference with several runs by its first. Returns the ratings, the
+    evaluator columns and their ``(evaluator, run)`` names.
+    """
+    data = study.data
+    refs = list(study.spec.references)
+    r = data.ratings.select(pl.col("response_id").alias("item"), "rater", "eval_run", "score")
+    if not data.study.nominal:
+        runs = r.group_by("rater").agg(pl.col("eval_run").n_unique().alias("k"))
+        multi = set(runs.filter(pl.col("k") > 1)["rater"].to_list())
+        means = r.group_by("item", "rater").agg(pl.col("score").mean()).sort("item", "rater")
+        evaluators = [e for e in data.evaluators]
+        names = {e: (e, "mean" if e in multi else "1") for e in evaluators}
+        return means, evaluators, names
+    labels = list(data.labels)
+    text = pl.col("score").cast(pl.Int64).map_elements(lambda i: labels[i], return_dtype=pl.String)
+    r = r.with_columns(text.alias("score"))
+    parts = [r.filter(pl.col("rater").is_in(refs)).sort("eval_run").group_by("item", "rater", maintain_order=True)
+             .agg(pl.col("score").first())]
+    evaluators, names = [], {}
+    for e in data.evaluators:
+        mine = r.filter(pl.col("rater") == e)
+        runs = sorted(mine["eval_run"].unique().to_list())
+        for k in runs:
+            col = e if len(runs) == 1 else f"{e}/run{k}"
+            parts.append(mine.filter(pl.col("eval_run") == k).select("item", pl.lit(col).alias("rater"), "score"))
+            evaluators.append(col)
+            names[col] = (e, "1" if len(runs) == 1 else f"run{k}")
+    return pl.concat([p.select("item", "rater", "score") for p in parts]), evaluators, names
+
+
 def study_tasks(study) -> tuple[str, ...]:
     """The alt-test tasks a loaded study supports: ``labels`` with crisis labels of at least
-    2 humans, ``scores`` with a review set and at least 2 references."""
+    2 humans, ``scores`` with a review set and at least 2 references; a user study: its
+    kind (``labels`` for a nominal study, ``scores`` otherwise) with at least 2 references."""
+    if _is_user_study(study):
+        if len(study.spec.references) < 2:
+            return ()
+        return ("labels",) if study.data.study.nominal else ("scores",)
     tasks = []
-    labels = getattr(study.data, "crisis_labels", None)
+    labels = study.data.crisis_labels
     if labels is not None and len(set(labels["rater"].to_list()) & set(cl.HUMANS)) >= 2:
         tasks.append("labels")
-    if getattr(study.data, "review_set", None) is not None and len(study.spec.references) >= 2:
+    if study.data.review_set is not None and len(study.spec.references) >= 2:
         tasks.append("scores")
     return tuple(tasks)
 
@@ -295,7 +340,11 @@ def study_alt_test(study, *, tasks: Sequence[str] | None = None, scoring: str | 
     parts = []
     for t in tasks:
         sc = scoring or DEFAULT_SCORING[t]
-        if t == "labels":
+        if _is_user_study(study):
+            ratings, evaluators, names = tidy_ratings(study)
+            parts.append(alt_test_table(ratings, study.spec.references, evaluators, task=t, scoring=sc,
+                                        epsilons=epsilons, epsilon_modes=epsilon_modes, q=q, names=names))
+        elif t == "labels":
             parts.append(crisis_alt_test(study.data.crisis_labels, scoring=sc, epsilons=epsilons,
                                          epsilon_modes=epsilon_modes, q=q))
         else:
@@ -303,3 +352,19 @@ def study_alt_test(study, *, tasks: Sequence[str] | None = None, scoring: str | 
                                                   epsilon_modes=epsilon_modes, q=q))
     return AltTestTables.concat(parts)
 
+
+
+def winning_rates(summary: pl.DataFrame, epsilons: Sequence[float] = (0.1, 0.15, 0.2), *,
+                  epsilon_mode: str = "additive") -> pl.DataFrame:
+    """The winning rate of every judge (one row per task, evaluator, run, with its
+    ``advantage_probability``) at each of ``epsilons`` (one column each), from
+    :attr:`AltTestTables.summary`; the authors suggest ε = 0.2 (experts), 0.15 (skilled
+    annotators), 0.1 (crowd workers)."""
+    return summary.filter((pl.col("epsilon_mode") == epsilon_mode) & pl.col("epsilon").is_in(list(epsilons))).pivot(
+        on="epsilon", index=["task", "evaluator", "run", "advantage_probability"], values="winning_rate")
+
+
+def per_left_out_human(humans: pl.DataFrame, epsilon: float = 0.2, *, epsilon_mode: str = "additive") -> pl.DataFrame:
+    """The rows of :attr:`AltTestTables.humans` at one ε (the ε columns dropped)."""
+    return humans.filter((pl.col("epsilon_mode") == epsilon_mode) & (pl.col("epsilon") == epsilon)).drop(
+        "epsilon_mode", "epsilon")

@@ -16,7 +16,7 @@ from typing import Sequence
 import numpy as np
 import polars as pl
 
-from analysis.stats import agreement
+from analysis.stats import agreement, chance
 from analysis.stats.bias import mean_bias
 from analysis.stats.gwet import gwet_ac1, gwet_ac2
 from analysis.studies.evaluators import JURY
@@ -107,8 +107,8 @@ def agreement_table(scores: ReviewScores, pairs: Sequence[tuple[str, str]]) -> p
             rater_a=a, rater_b=b, n=len(x), mae=agreement.mae(x, y), rmse=agreement.rmse(x, y),
             within1_pct=agreement.within_one_pct(x, y), qwk=agreement.quadratic_weighted_kappa(x, y),
             kripp_alpha=agreement.krippendorff_alpha(np.column_stack([x, y]), level="interval"),
-            gwet_ac1=gwet_ac1(rounded, categories=grid).coefficient,
-            gwet_ac2_quadratic=gwet_ac2(rounded, weights="quadratic", categories=grid).coefficient,
+            gwet_ac1=gwet_ac1(rounded, categories=grid).estimate,
+            gwet_ac2_quadratic=gwet_ac2(rounded, weights="quadratic", categories=grid).estimate,
         ))
     return pl.DataFrame(rows, schema={"rater_a": pl.String, "rater_b": pl.String, "n": pl.Int64, "mae": pl.Float64,
                                       "rmse": pl.Float64, "within1_pct": pl.Float64, "qwk": pl.Float64,
@@ -174,10 +174,113 @@ def bias_table(scores: ReviewScores, evaluators: Sequence[str], *, references: S
                                  n_dropped=scores.n_dropped))
                 continue
             r = mean_bias(x, y, n_boot=n_boot, seed=seed)
-            rows.append(dict(evaluator=e, reference=reference, category=name, n=r.n, bias=r.bias,
+            rows.append(dict(evaluator=e, reference=reference, category=name, n=r.n, bias=r.estimate,
                              ci_low=r.ci_low, ci_high=r.ci_high, n_valid=r.n_valid, ci_note=r.ci_note,
                              n_dropped=scores.n_dropped))
     return pl.DataFrame(rows, schema={"evaluator": pl.String, "reference": pl.String, "category": pl.String,
                                       "n": pl.Int64, "bias": pl.Float64, "ci_low": pl.Float64,
                                       "ci_high": pl.Float64, "n_valid": pl.Int64, "ci_note": pl.String,
                                       "n_dropped": pl.Int64})
+
+
+# ---------------------------------------------------------------------------------
+# Large user studies: the same tables from the streaming reader's reductions
+
+def agreement_row(x: np.ndarray, y: np.ndarray) -> dict:
+    """One row of :func:`agreement_table` in O(n) for a pair of complete score columns:
+    MAE, RMSE and within-1 from the scores, QWK and Gwet's AC1/AC2 from the 5 x 5 table of
+    the scores rounded half up, Krippendorff's interval alpha from the table of the
+    distinct values (:func:`analysis.data.tidy_stream.pair_tables`; the coefficients are
+    :mod:`analysis.stats.chance`'s, equal to :func:`agreement_table`'s to rounding, tested)."""
+    from analysis.data.tidy_stream import GRID, pair_tables
+
+    rounded, distinct, values = pair_tables(x, y)
+    return dict(n=len(x), mae=agreement.mae(x, y), rmse=agreement.rmse(x, y),
+                within1_pct=agreement.within_one_pct(x, y), qwk=chance.cohen_kappa_table(rounded, "quadratic"),
+                kripp_alpha=chance.krippendorff_alpha_table(distinct, values, "interval"),
+                gwet_ac1=chance.gwet_ac_table(rounded, None, categories=GRID),
+                gwet_ac2_quadratic=chance.gwet_ac_table(rounded, "quadratic", categories=GRID))
+
+
+def stream_summary(study_path, *, n_boot: int = 2000, seed: int = 20261124) -> dict[str, pl.DataFrame]:
+    """The tables of ``python -m analysis summary --study FILE`` (``audit``, ``agreement``,
+    ``icc``, ``bias``, ``_meta``) for a large ordinal study, from the reductions of
+    :mod:`analysis.data.tidy_stream` (the file is never loaded whole)."""
+    from analysis.data.tidy_stream import pair_intervals, review_columns, stream_study
+
+    s = stream_study(study_path)
+    values, names = review_columns(s)
+    humans = s.study.references
+    refs = [*humans, HUMAN_MEAN]
+    pairs = [(e, h) for e in s.names for h in refs]
+    pairs += [(humans[i], humans[j]) for i in range(len(humans)) for j in range(i + 1, len(humans))]
+    col = {r: i for i, r in enumerate(names)}
+    agreement_rows = [dict(rater_a=a, rater_b=b, **agreement_row(values[:, col[a]], values[:, col[b]]))
+                      for a, b in pairs]
+    icc, bias = pair_intervals(values, names, pairs, [(e, HUMAN_MEAN) for e in s.names], n_boot=n_boot,
+                               seed=seed, n_dropped=s.n_dropped)
+    return {
+        "audit": s.audit,
+        "agreement": pl.DataFrame(agreement_rows, schema={
+            "rater_a": pl.String, "rater_b": pl.String, "n": pl.Int64, "mae": pl.Float64, "rmse": pl.Float64,
+            "within1_pct": pl.Float64, "qwk": pl.Float64, "kripp_alpha": pl.Float64, "gwet_ac1": pl.Float64,
+            "gwet_ac2_quadratic": pl.Float64}),
+        "icc": icc, "bias": bias,
+        "_meta": pl.DataFrame({"header": [
+            f"{values.shape[0]} review items scored by every rater ({s.n_dropped} review items without a complete "
+            f"set of scores left out); {s.n_rows} rating rows read by the streaming path"],
+            "scale": [f"bias = evaluator - reference, points on {s.study.low:g}–{s.study.high:g}"
+                      + (" (integers)" if s.study.integer else "")]}),
+    }
+
+
+# --- the scored kind's hooks (analysis.studies.registry.KINDS) ---------------------------
+
+def summary_tables(study, *, n_boot: int, seed: int) -> dict[str, pl.DataFrame]:
+    """``summary`` of a scored study with a review set: for each evaluator (and the jury)
+    against every reference and their mean: agreement, ICC(A,1)/ICC(C,1) (F and BCa
+    intervals), bias = evaluator - reference mean (points) with its BCa interval; the
+    planted truth where the data have one (the demo)."""
+    from analysis.data.ratings import audit_summary
+
+    spec, data = study.spec, study.data
+    scores = study.review_scores()
+    humans = spec.references
+    tables = {
+        "audit": audit_summary(data.audit),
+        "agreement": agreement_table(scores, human_pairs(study.names, humans)),
+        "icc": icc_table(scores, human_pairs(study.names, humans), n_boot=n_boot, seed=seed),
+        "bias": bias_table(scores, list(study.names), n_boot=n_boot, seed=seed, by_category=False),
+    }
+    if data.truth is not None:
+        tables["truth"] = data.truth
+    tables["_meta"] = pl.DataFrame({"header": [
+        f"{scores.matrix.values.shape[0]} review items scored by every rater ({scores.n_dropped} review items "
+        f"without a complete set of scores left out)"], "scale": ["bias = evaluator - reference, points on "
+                                                                 f"{spec.scale.describe()}"]})
+    return tables
+
+
+def export_study(study, out_dir, *, title: str) -> list:
+    """``export``: every rating as a tidy file (runs, categories, clusters, sources), with
+    the study's scale, references, jury and own answer models."""
+    from analysis.data.tidy import tidy_from_ratings, write_study
+
+    spec = study.spec
+    tidy = tidy_from_ratings(study.data.ratings)
+    return [write_study(tidy, out_dir, name=f"{spec.name}-export", title=title, references=spec.references,
+                        scale=(int(spec.scale.low), int(spec.scale.high)), integer=spec.scale.integer,
+                        jury=study.jury, own_source=study.own_answer_model)]
+
+
+def overview_forest(study, overview: pl.DataFrame) -> dict:
+    """The forest plot of the overview: ICC(A,1) and ICC(C,1) against the reference mean,
+    with the reference–reference ceiling."""
+    long = pl.concat([overview.select("evaluator", pl.lit(label).alias("measure"), pl.col(m).alias("estimate"),
+                                      pl.col(f"{m}_ci_low").alias("ci_low"), pl.col(f"{m}_ci_high").alias("ci_high"))
+                      for m, label in (("icc_a1", "ICC(A,1)"), ("icc_c1", "ICC(C,1)"))])
+    ceiling = overview["human_icc_a1"].drop_nulls()
+    return dict(long=long, xlabel="ICC with the human mean (95% BCa CI)",
+                reference=float(ceiling[0]) if ceiling.len() else None,
+                reference_label="human–human ICC(A,1) (one human vs the other)",
+                title=f"{study.spec.title}: evaluators against the humans")
