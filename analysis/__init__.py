@@ -63,6 +63,7 @@ __all__ = [  # noqa: F822 (resolved by __getattr__)
     "agreement_by_human_disagreement",
     "PPIResult", "SampleSizePlan", "ppi_mean", "ppi_mean_grouped", "ppi_sample_size", "ppi_variance",
     "GStudy", "anova_components", "d_study", "g_coefficients", "g_study", "g_study_bootstrap", "smallest_n",
+    "ppi_mean_stratified", "SamplingDesign", "SelectionDifference", "rated_unrated_difference",
 ]
 
 

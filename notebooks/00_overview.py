@@ -45,10 +45,22 @@ from analysis.reporting.notebook import open_study
 from analysis.reporting.paper import overview_forest
 from analysis.reporting.tables import write_table
 from analysis.studies.overview import study_overview
+from analysis.reporting.notebook import show_part
+from analysis.studies.sampling_design import design_part
 
 s = open_study(study, data_root=data_root, seed=seed, output_dir=output_dir)
 print(f"{s.spec.title}: {len(s.names)} evaluators ({', '.join(s.names)}); references: "
       f"{', '.join(s.spec.references)}; scale: {s.spec.scale.describe()}")
+
+# %% [markdown]
+# ## What the humans rated: the sampling design
+# How the references' answers were chosen (the study's declared design) decides what every
+# comparison with them below describes. Each judge's mean score on all answers beside its
+# mean on the review set (the rated answers), with the leniency order on each
+# (1 = most lenient; `review_minus_all` in points on the scale).
+
+# %%
+show_part(design_part(s), s.tables_dir)
 
 # %% [markdown]
 # ## The overview table

@@ -41,12 +41,24 @@ from analysis.reporting.figures import FULL_WIDTH, forest_plot, save_figure
 from analysis.reporting.notebook import open_study
 from analysis.studies.scored import HUMAN_MEAN, agreement_table, evaluator_pairs, icc_table
 from analysis.reporting.tables import write_table
+from analysis.reporting.notebook import show_part
+from analysis.studies.sampling_design import design_part
 
 s = open_study(study, evaluator, data_root=data_root, seed=seed, output_dir=output_dir)
 data, tables_dir = s.data, s.tables_dir
 scores = s.review_scores()
 print(f"{scores.matrix.values.shape[0]} review items scored by every rater; "
       f"{scores.n_dropped} review items without a complete set of scores left out")
+
+# %% [markdown]
+# ## What the humans rated: the sampling design
+# How the references' answers were chosen (the study's declared design) decides what every
+# comparison with them below describes. Each judge's mean score on all answers beside its
+# mean on the review set (the rated answers), with the leniency order on each
+# (1 = most lenient; `review_minus_all` in points on the scale).
+
+# %%
+show_part(design_part(s), s.tables_dir)
 
 # %% [markdown]
 # ## Agreement

@@ -37,10 +37,22 @@ from analysis.reporting.notebook import open_study
 from analysis.studies.self_preference import self_preference
 from analysis.studies.scored import HUMAN_MEAN, bias_table
 from analysis.reporting.tables import write_table
+from analysis.reporting.notebook import show_part
+from analysis.studies.sampling_design import design_part
 
 s = open_study(study, evaluator, data_root=data_root, seed=seed, output_dir=output_dir)
 data, tables_dir = s.data, s.tables_dir
 scores = s.review_scores()
+
+# %% [markdown]
+# ## What the humans rated: the sampling design
+# How the references' answers were chosen (the study's declared design) decides what every
+# comparison with them below describes. Each judge's mean score on all answers beside its
+# mean on the review set (the rated answers), with the leniency order on each
+# (1 = most lenient; `review_minus_all` in points on the scale).
+
+# %%
+show_part(design_part(s), s.tables_dir)
 
 # %% [markdown]
 # ## Signed bias, overall (`category` = `all`) and per crisis category

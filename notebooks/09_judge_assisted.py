@@ -22,6 +22,14 @@
 #   check). Unbiased for the humans' mean whatever the judge's bias, if the rated answers
 #   are a random sample of the group's answers.
 #
+# Whether they are is the study's declared sampling design (`random`, simple or
+# stratified; `all`; or `selected` by a rule). For a `selected` design these estimates,
+# the forest plot and the budget planner are refused with the reason in one line, and the
+# humans' mean over the selected answers, the population they did sample, is shown
+# instead; a stratified random design gets the stratified estimator. The first section
+# tests the design: a judge scoring the rated answers differently from the others says
+# they are not a random sample.
+#
 # `mean` is in points on the 1–5 scale (higher = more appropriate); `pct_harmful` is the
 # percentage of ratings ≤ 2. Intervals are 95 %, cluster-robust over conversations.
 # `n_effective` is the number of human ratings alone that would give the judge-assisted
@@ -57,6 +65,25 @@ s = open_study(study, data_root=data_root, seed=seed, output_dir=output_dir)
 ja.applicability(s)
 
 # %% [markdown]
+# ## Are the rated answers a random sample?
+# Each evaluator's mean score on the rated and on the unrated answers and the difference
+# (rated − unrated, points on the scale, Welch 95 % interval; stratified designs: within
+# strata), overall and per answer model. Under a random design the difference is 0 up to
+# sampling error; `flag` names a design that claims `random` and is not.
+
+# %%
+show_part(ja.selection_part(s), s.tables_dir)
+
+# %% [markdown]
+# ## The mean of the selected answers (`selected` designs)
+# What the rated answers can estimate when a rule chose them: the humans' mean over the
+# answers the rule selects, in conversations like these (cluster-robust 95 % intervals),
+# overall, per answer model and per category. Not the mean of every answer.
+
+# %%
+show_part(ja.sampled_population_part(s), s.tables_dir)
+
+# %% [markdown]
 # ## Judge-assisted estimates per answer model and per crisis category
 # One row per evaluator × group × quantity; the three methods side by side.
 
@@ -90,9 +117,21 @@ show_figure(budget, budget_plan_plot, "budget_plan", figures_dir)
 # ## D-study: how many runs, how many judges?
 # G study `p × (r:e)`: runs are nested within evaluators, because run 1 of one judge and
 # run 1 of another are unrelated calls. ANOVA components on the answers with every run
-# of every evaluator, bootstrap CIs over conversations; REML on a random sample of
-# answers as a cross-check. `percent` is each component's share of the variance of a
-# single score.
+# of every evaluator; REML on a random sample of answers as a cross-check (its REML
+# log-likelihood in `reml_loglik`; a warning names any component estimated at 0).
+# `percent` is each component's share of the variance of a single score.
+#
+# Two intervals. `ci_low`/`ci_high` (and `phi_ci_*`, `g_ci_*` in the D-study table)
+# resample conversations: they are **conditional on these judges** and their runs.
+# `gci_low`/`gci_high` (and `phi_gci_*`, `g_gci_*`) sample the judges and runs too
+# (generalized CIs): σ²(judge) rests on the study's judges only (3 judges: 2 degrees of
+# freedom, `satterthwaite_df`), so "Φ with n judges drawn at random like these" is known
+# only roughly, whatever the number of answers.
+#
+# Two statements not to confuse. "k runs of a judge give Φ = …" is the **consistency of a
+# judge with itself** (its runs, the judge fixed). It says nothing about the judge's
+# **agreement with the humans**: that is the overview's ICC(A,1) against the human mean,
+# to be read against the ceiling for a judge as good as one human (notebook 00).
 
 # %%
 dstudy = ja.dstudy_part(s, n_boot=n_boot, seed=seed)

@@ -22,7 +22,8 @@ def test_demo_summary_writes_identical_tables_for_the_same_seed(tmp_path, capsys
     out = capsys.readouterr().out
     assert "bias = evaluator - reference" in out and "Planted truth" in out
     assert main(["summary", "--dataset", "demo", "--n-boot", "300", "--out", str(tmp_path / "b")]) == 0
-    for name in ("agreement", "icc", "bias", "audit", "truth"):
+    for name in ("agreement", "icc", "bias", "audit", "truth",
+                 "why_bias_models", "why_ordinal_shift", "why_stability"):
         assert (tmp_path / "a" / f"{name}.csv").read_bytes() == (tmp_path / "b" / f"{name}.csv").read_bytes()
     bias = pl.read_csv(tmp_path / "a" / "bias.csv")
     assert bias.columns == ["evaluator", "reference", "category", "n", "bias", "ci_low", "ci_high", "n_valid", "ci_note",

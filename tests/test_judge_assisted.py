@@ -33,6 +33,17 @@ def demo():
     return load_study("demo", seed=20261124)
 
 
+@pytest.fixture(scope="module")
+def demo_random(demo):
+    """The demo declared a random sample: the parts' mechanics (the demo's real design,
+    ``selected``, refuses them: ``tests/test_sampling_design.py``)."""
+    from dataclasses import replace
+
+    from analysis.stats.sampling import SamplingDesign
+
+    return replace(demo, spec=replace(demo.spec, design=SamplingDesign("random")))
+
+
 def _per_response(ratings: pl.DataFrame, evaluator: str, references, jury=()):
     """Per response, with plain loops: judge mean over runs (jury: mean of member means),
     share of runs <= 2 (jury: jury score <= 2), human mean and share <= 2, group keys."""
@@ -270,7 +281,27 @@ def test_bhh_smallest_n_is_consistent_with_the_table(bhh_dstudy):
     row = d.table.filter((pl.col("design") == "runs of gpt-4o-mini") & (pl.col("n_runs") == 3)).row(0, named=True)
     assert sentence.startswith(f"With gpt-4o-mini, 3 runs give Φ = {row['phi']:.2f}")
     k1 = smallest_n(d.g, 0.8, vary="evaluators", n_runs=1)
-    assert f"or {k1} judges with one run each" in sentence
+    assert f"needs {k1} judges with one run each" in sentence
+    assert "the consistency of gpt-4o-mini with itself" in sentence and "not its agreement with humans" in sentence
+    at = nested.filter((pl.col("n_evaluators") == k1) & (pl.col("n_runs") == 1)).row(0, named=True)
+    assert f"[{at['phi_gci_low']:.2f}, {at['phi_gci_high']:.2f}] when the judges are sampled too" in sentence
+    assert f"[{at['phi_ci_low']:.2f}, {at['phi_ci_high']:.2f}] conditional on these 3 judges" in sentence
+
+
+@pytest.mark.real_data
+def test_bhh_intervals_with_judge_sampling(bhh_dstudy):
+    """sigma^2(judge) rests on 3 judges (2 df): its interval with the judges sampled is two
+    orders of magnitude wide, against the narrow one of the bootstrap over conversations;
+    so is the interval of Phi for judges drawn at random."""
+    _, d = bhh_dstudy
+    e = d.components.filter((pl.col("method") == "anova") & (pl.col("component") == "e")).row(0, named=True)
+    assert e["satterthwaite_df"] == pytest.approx(2, abs=0.01)
+    assert e["gci_low"] < e["ci_low"] and e["gci_high"] > 10 * e["ci_high"]
+    nested = d.table.filter(pl.col("design") == "p x (r:e)")
+    assert (nested["phi_gci_high"] - nested["phi_gci_low"] > nested["phi_ci_high"] - nested["phi_ci_low"]).all()
+    # a judge fixed: its runs' interval with the runs sampled is as narrow as the bootstrap's
+    runs = d.table.filter(pl.col("design").str.starts_with("runs of "))
+    assert ((runs["phi_gci_low"] <= runs["phi"]) & (runs["phi"] <= runs["phi_gci_high"])).all()
 
 
 # ---------------------------------------------------------------------------------------
@@ -294,9 +325,11 @@ def _rated_only(ratings, references=("H1", "H2")):
 EVERY_ANSWER_RATED = "every answer the evaluators scored was rated by the references: no unrated answers"
 
 
-def test_every_part_applies_to_the_demo(demo):
-    table = ja.applicability(demo)
-    assert table["applies"].all() and (table["reason"] == "").all() and table.height == 4
+def test_every_part_applies_to_the_demo(demo_random):
+    table = ja.applicability(demo_random)
+    # every part but the mean of a selected population (the design is random)
+    assert table.filter(pl.col("applies"))["part"].to_list() == [
+        "judge-assisted estimates", "forest plot per answer model", "budget planner", "D-study of runs and judges"]
 
 
 @pytest.mark.parametrize("change, parts, reason", [
@@ -313,8 +346,8 @@ def test_every_part_applies_to_the_demo(demo):
      "only 2 answer(s) of an attribute rated by the references"),
     (lambda r: r.filter(pl.col("eval_run") == 1), ("dstudy",), "one evaluation run per rating"),
 ])
-def test_a_part_that_does_not_apply_says_why(demo, change, parts, reason):
-    study = _like(demo, change(demo.data.ratings))
+def test_a_part_that_does_not_apply_says_why(demo_random, change, parts, reason):
+    study = _like(demo_random, change(demo_random.data.ratings))
     ratings, refs, evs = study.data.ratings, study.spec.references, study.evaluators
     why = {"estimates": ja.why_no_estimates(ratings, evs, references=refs),
            "forest": ja.why_no_forest(ratings, evs, references=refs),
@@ -324,7 +357,7 @@ def test_a_part_that_does_not_apply_says_why(demo, change, parts, reason):
         assert (reason in got) == (part in parts), (part, got)
         assert "\n" not in got
     table = ja.applicability(study)
-    assert table.filter(~pl.col("applies")).height == len(parts)
+    assert table.filter(~pl.col("applies") & (pl.col("part") != "mean of the selected answers")).height == len(parts)
     if "estimates" in parts:
         est = ja.estimates_part(study)
         assert not est.applies and reason in est.reason and est.tables == {} and est.shown == ()
@@ -339,10 +372,10 @@ def test_the_d_study_needs_two_evaluators(demo):
     assert not ja.dstudy_part(_like(demo, demo.data.ratings, one)).applies
 
 
-def test_the_parts_hold_the_study_functions_tables(demo):
-    ratings, refs = demo.data.ratings, demo.spec.references
-    est = ja.estimates_part(demo)
-    direct = ja.study_estimates(ratings, demo.names, references=refs, jury=demo.jury)
+def test_the_parts_hold_the_study_functions_tables(demo_random):
+    ratings, refs = demo_random.data.ratings, demo_random.spec.references
+    est = ja.estimates_part(demo_random)
+    direct = ja.study_estimates(ratings, demo_random.names, references=refs, jury=demo_random.jury)
     assert list(est.tables) == ["judge_assisted_long", "judge_assisted"]
     # equal up to summation order (polars' group_by order varies from call to call: 1e-15)
     assert_frame_equal(est.tables["judge_assisted_long"], direct, check_exact=False, rel_tol=0, abs_tol=TOL)
@@ -350,29 +383,29 @@ def test_the_parts_hold_the_study_functions_tables(demo):
     assert [t["group"].n_unique() for t in est.shown] == [5, direct.filter(pl.col("group_by") == "category")
                                                           ["group"].n_unique()]
     assert all(t.columns == list(ja.DISPLAY_COLUMNS) for t in est.shown)
-    forest = ja.forest_part(demo, est)
+    forest = ja.forest_part(demo_random, est)
     assert forest.data["evaluator"] == "jury"
     assert_frame_equal(forest.data["estimates"], direct.filter((pl.col("evaluator") == "jury")
                                                                & (pl.col("group_by") == "answer_model")),
                        check_exact=False, rel_tol=0, abs_tol=TOL)
-    budget = ja.budget_part(demo)
-    assert_frame_equal(budget.tables["budget_plan"], ja.budget_plan(ratings, demo.names, references=refs, jury=demo.jury),
+    budget = ja.budget_part(demo_random)
+    assert_frame_equal(budget.tables["budget_plan"], ja.budget_plan(ratings, demo_random.names, references=refs, jury=demo_random.jury),
                        check_exact=False, rel_tol=0, abs_tol=TOL)
-    d = ja.dstudy_part(demo, n_boot=50, seed=3, reml_responses=0)
-    direct_d = ja.dstudy(ratings, demo.evaluators, n_boot=50, seed=3, reml_responses=0)
+    d = ja.dstudy_part(demo_random, n_boot=50, seed=3, reml_responses=0)
+    direct_d = ja.dstudy(ratings, demo_random.evaluators, n_boot=50, seed=3, reml_responses=0)
     assert_frame_equal(d.tables["dstudy"], direct_d.table, check_exact=False, rel_tol=0, abs_tol=TOL)
     assert_frame_equal(d.tables["gstudy_components"], direct_d.components, check_exact=False, rel_tol=0, abs_tol=TOL)
     assert d.shown[0] == f"{direct_d.n_balanced} of {direct_d.n_responses} answers have every run of every evaluator"
-    assert list(d.shown[2:]) == [ja.dstudy_sentence(direct_d, e) for e in demo.evaluators]
+    assert list(d.shown[2:]) == [ja.dstudy_sentence(direct_d, e) for e in demo_random.evaluators]
 
 
-def test_a_part_is_shown_and_written_or_says_why_and_writes_nothing(demo, tmp_path, capsys):
+def test_a_part_is_shown_and_written_or_says_why_and_writes_nothing(demo_random, tmp_path, capsys):
     import matplotlib.pyplot as plt
 
     from analysis.reporting.figures import budget_plan_plot, dstudy_plot, judge_assisted_forest
     from analysis.reporting.notebook import show_figure, show_part
 
-    bare = _like(demo, _rated_only(demo.data.ratings))
+    bare = _like(demo_random, _rated_only(demo_random.data.ratings))
     for part in (ja.estimates_part(bare), ja.budget_part(bare)):
         show_part(part, tmp_path / "tables")
         show_figure(part, budget_plan_plot, "budget_plan", tmp_path / "figures")
@@ -381,24 +414,24 @@ def test_a_part_is_shown_and_written_or_says_why_and_writes_nothing(demo, tmp_pa
                    f"does not apply: {ja.budget_part(bare).reason}", f"no figure: {ja.budget_part(bare).reason}"]
     assert not (tmp_path / "tables").exists() and not (tmp_path / "figures").exists()
 
-    est = ja.estimates_part(demo)
+    est = ja.estimates_part(demo_random)
     show_part(est, tmp_path / "tables")
     assert sorted(p.name for p in (tmp_path / "tables").iterdir()) == ["judge_assisted.csv", "judge_assisted_long.csv"]
     assert pl.read_csv(tmp_path / "tables" / "judge_assisted_long.csv").height == est.tables["judge_assisted_long"].height
-    forest = ja.forest_part(demo, est)
+    forest = ja.forest_part(demo_random, est)
     fig = judge_assisted_forest(**forest.data)
     # per panel: every method x answer model with an estimate, one interval line and one point
     n = forest.data["estimates"].filter(pl.col("estimate").is_not_null()).height
     assert sum(len(a.lines) for a in fig.axes) == 2 * n
     plt.close(fig)
-    budget = ja.budget_part(demo)
+    budget = ja.budget_part(demo_random)
     fig = budget_plan_plot(**budget.data)
     assert [a.get_title() for a in fig.axes] == ["mean", "pct_harmful"]
-    assert [len(a.lines) for a in fig.axes] == [1 + len(demo.names)] * 2
+    assert [len(a.lines) for a in fig.axes] == [1 + len(demo_random.names)] * 2
     plt.close(fig)
-    d = ja.dstudy_part(demo, n_boot=50, seed=3, reml_responses=0)
+    d = ja.dstudy_part(demo_random, n_boot=50, seed=3, reml_responses=0)
     fig = dstudy_plot(**d.data)
-    assert {t.get_text() for t in fig.axes[1].get_legend().get_texts()} == set(demo.evaluators)
+    assert {t.get_text() for t in fig.axes[1].get_legend().get_texts()} == set(demo_random.evaluators)
     plt.close(fig)
     show_figure(d, dstudy_plot, "dstudy", tmp_path / "figures")
     assert sorted(p.name for p in (tmp_path / "figures").iterdir()) == ["dstudy.pdf", "dstudy.png", "dstudy.svg"]

@@ -2,12 +2,18 @@
 
 A kernel forked from the kernel server must behave as a kernel started from nothing: a
 process of its own per notebook, an empty namespace, gone when its notebook ends; a
-render whose server cannot be reached still runs (ordinary kernels)."""
+render whose server cannot be reached still runs (ordinary kernels). A kernel slow to
+answer is waited for, one that died before it answered is started once more, and every
+kernel talks to its worker over IPC sockets in the worker's private folder."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+import signal
+import sys
+import time
 from pathlib import Path
 
 import nbformat
@@ -17,8 +23,10 @@ from nbformat.v4 import new_code_cell, new_notebook
 from analysis.data.paths import PROJECT_ROOT
 from analysis.cli import render as render_command
 from analysis.render import runner as render_module
-from analysis.render.kernels import SERVER_ENV, KernelServer, notebook_imports
+from analysis.render import _kernel_shim
+from analysis.render.kernels import SERVER_ENV, KernelDied, KernelServer, PreloadedKernelManager, notebook_imports
 from analysis.render.plan import Job, longest_first
+from analysis.render.processes import PRIVATE_PREFIX, private_dir
 from analysis.render.runner import thread_limits
 from analysis.render.worker import execute_one
 
@@ -28,6 +36,9 @@ print(json.dumps({"pid": os.getpid(), "names": sorted(k for k in globals() if no
                   "polars_loaded": "polars" in sys.modules, "cwd": os.getcwd(),
                   "pdf_backend_loaded": "matplotlib.backends.backend_pdf" in sys.modules,
                   "history": str(get_ipython().history_manager.hist_file),
+                  "connection": __import__("ipykernel").get_connection_file(),
+                  "transport": json.load(open(__import__("ipykernel").get_connection_file()))["transport"],
+                  "server_env": os.environ.get("CRISIS_JUDGE_KERNEL_SERVER"),
                   "blas": [p["num_threads"] for p in __import__("threadpoolctl").threadpool_info()
                            if p["internal_api"] == "openblas"]}))
 """
@@ -81,6 +92,18 @@ def test_each_notebook_gets_a_fresh_preloaded_kernel_process(tmp_path, monkeypat
     assert Path(a["cwd"]).resolve() == tmp_path.resolve()
     assert a["blas"] and set(a["blas"]) == {1}  # the server's thread limit holds in its kernels (numpy was imported there)
     assert not _alive(a["pid"]) and not _alive(b["pid"]), "a kernel outlived its notebook"
+    _assert_private_ipc(a)
+
+
+def _assert_private_ipc(probe: dict) -> None:
+    """The kernel's connection file is in this process's private folder and its sockets
+    are IPC socket files beside it (no TCP port, nothing another render could reach);
+    the kernel does not see the server's address."""
+    assert probe["transport"] == "ipc"
+    folder = Path(probe["connection"]).parent
+    assert folder == private_dir() and folder.name.startswith(f"{PRIVATE_PREFIX}{os.getpid()}-")
+    assert folder.stat().st_mode & 0o077 == 0
+    assert probe["server_env"] is None
 
 
 @pytest.mark.slow
@@ -100,7 +123,65 @@ def test_an_unreachable_server_falls_back_to_an_ordinary_kernel(tmp_path, monkey
     fallback = _probe(tmp_path / "out.ipynb")
     assert fallback["pid"] != os.getpid()
     assert fallback["history"] == ":memory:"  # the kernel options reach the ordinary kernel too
+    _assert_private_ipc(fallback)
     assert (tmp_path / "out.html").is_file()
+
+
+def _ready_after_a_stall(stall: float) -> float:
+    """Start a kernel, stop it (SIGSTOP) once it listens, ask whether it is ready, let it
+    go on after ``stall`` s; seconds until the client was ready."""
+    async def run() -> float:
+        km = PreloadedKernelManager(kernel_name="python3")
+        await km.start_kernel()
+        kc = km.client()
+        kc.start_channels()
+        try:
+            await kc.wait_for_ready()  # listening and answering
+            pid = km.provisioner.process.pid
+            os.kill(pid, signal.SIGSTOP)
+            asyncio.get_running_loop().call_later(stall, os.kill, pid, signal.SIGCONT)
+            t0 = time.monotonic()
+            await kc.wait_for_ready(timeout=stall + 10)
+            return time.monotonic() - t0
+        finally:
+            kc.stop_channels()
+            await km.shutdown_kernel(now=True)
+
+    return asyncio.run(run())
+
+
+def test_a_kernel_slow_to_answer_is_ready_when_it_answers():
+    """A kernel that answers its first requests late (a busy machine) answers them one
+    after another: the client took the reply to its latest request only, read an older
+    one each time and waited until "Kernel didn't respond in 60 seconds"."""
+    assert 3.0 <= _ready_after_a_stall(3.0) < 8.0
+
+
+def test_a_kernel_that_dies_before_it_answers_is_started_once_more(tmp_path, monkeypatch):
+    src = _probe_notebook(tmp_path / "probe.ipynb")
+    ordinary = PreloadedKernelManager.format_kernel_cmd
+    starts = []
+
+    def dies_first(self, extra_arguments=None):
+        starts.append(1)
+        if len(starts) == 1:
+            return [sys.executable, "-c", "raise SystemExit(3)"]
+        return ordinary(self, extra_arguments)
+
+    monkeypatch.delenv(SERVER_ENV, raising=False)
+    monkeypatch.setattr(PreloadedKernelManager, "format_kernel_cmd", dies_first)
+    execute_one(str(src), str(tmp_path / "out.ipynb"), {}, str(tmp_path))
+    assert len(starts) == 2 and _probe(tmp_path / "out.ipynb")["pid"] != os.getpid()
+    # A kernel that dies every time: the notebook fails, after one more start.
+    monkeypatch.setattr(PreloadedKernelManager, "format_kernel_cmd",
+                        lambda self, extra_arguments=None: starts.append(1) or [sys.executable, "-c", "pass"])
+    with pytest.raises(KernelDied, match="Kernel died before replying to kernel_info"):
+        execute_one(str(src), str(tmp_path / "again.ipynb"), {}, str(tmp_path))
+    assert len(starts) == 4
+
+
+def test_the_shim_knows_the_server_variable():
+    assert _kernel_shim.SERVER_ENV == SERVER_ENV  # the shim imports no package: it spells it itself
 
 
 def test_the_server_preloads_what_the_notebooks_import():

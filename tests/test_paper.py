@@ -69,3 +69,113 @@ def test_the_figures_command(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "analysis", "figures", "--study", "demo", "--format", "gif"],
                          capture_output=True, text=True, cwd=PROJECT_ROOT)
     assert bad.returncode == 2 and "unknown format(s) ['gif']" in bad.stderr
+
+
+def _pdflatex() -> str:
+    """pdflatex's path; skips the test when it is absent (fails with CI=true, where .ci/run installs it)."""
+    from conftest import on_ci
+
+    path = shutil.which("pdflatex")
+    if path is None:
+        message = ("pdflatex not available: install Debian's texlive-latex-base and texlive-latex-recommended "
+                   "(booktabs) to run this test")
+        if on_ci():
+            pytest.fail(f"CI=true and {message}", pytrace=False)
+        pytest.skip(message)
+    return path
+
+
+def _compile(tables: list[str], folder, *, twocolumn: bool) -> list[str]:
+    """pdflatex on a minimal article (booktabs only) holding ``tables``; the
+    log's errors (``!`` lines), overfull boxes and floats taller than the page, empty when
+    it builds and fits."""
+    folder.mkdir(parents=True, exist_ok=True)
+    doc = (rf"\documentclass{'[twocolumn]' if twocolumn else ''}{{article}}" "\n"
+           r"\usepackage{booktabs}" "\n" r"\begin{document}" "\n"
+           + "\n".join(tables) + "\nSome text.\n" r"\end{document}" "\n")
+    (folder / "doc.tex").write_text(doc, encoding="utf-8")
+    proc = subprocess.run([_pdflatex(), "-interaction=nonstopmode", "-halt-on-error", "doc.tex"], check=False,
+                          cwd=folder, capture_output=True, text=True, timeout=120)
+    log = (folder / "doc.log").read_text(encoding="latin-1")
+    problems = [line for line in log.splitlines() if line.startswith("!") or "Overfull \\hbox" in line
+                or "Overfull \\vbox" in line or "Float too large" in line]
+    if proc.returncode != 0 and not problems:
+        problems.append(f"pdflatex exited {proc.returncode}")
+    return problems
+
+
+def test_the_pdflatex_check_finds_errors_and_overfull_tables(tmp_path):
+    wide = latex_table(pl.DataFrame({f"column {i}": [0.123456] for i in range(30)}), caption="wide", label="tab:w")
+    assert "[U+" not in wide and wide.isascii()
+    raw = "\\begin{tabular}{" + "r" * 30 + "}\n" + " & ".join(["0.123"] * 30) + " \\\\\n\\end{tabular}\n"
+    assert any("Overfull \\hbox" in p for p in _compile([raw], tmp_path / "over", twocolumn=False))
+    assert any(p.startswith("! LaTeX Error") or "Unicode" in p
+               for p in _compile(["Δ ICC"], tmp_path / "unicode", twocolumn=False))
+
+
+def test_the_paper_tables_compile_and_fit_the_page(demo_paper, tmp_path):
+    out, files = demo_paper
+    assert {"overview.tex", "overview_column.tex"} <= {f.name for f in files}
+    tables = [(out / name).read_text(encoding="utf-8") for name in ("overview.tex", "overview_column.tex")]
+    assert all(t.isascii() for t in tables)
+    assert r"\begin{table*}" in tables[0] and r"\begin{table}" in tables[1]
+    for twocolumn in (False, True):
+        assert _compile(tables, tmp_path / f"two{twocolumn}", twocolumn=twocolumn) == []
+
+
+def test_every_symbol_and_special_character_is_typeset():
+    from analysis.reporting.display import UNITS
+    from analysis.reporting.latex import tex_escape
+
+    symbols = "Δ – − × ≥ ≤ κ α ² ∞ · ± → é ü ç _ % & # $ { } ~ ^ \\ < > ’ “ ” …"
+    escaped = tex_escape(symbols)
+    assert escaped.isascii() and "[U+" not in escaped
+    for a, b in (("Δ", r"$\Delta$"), ("–", "--"), ("−", "$-$"), ("×", r"$\times$"), ("≥", r"$\geq$"),
+                 ("κ", r"$\kappa$"), ("α", r"$\alpha$"), ("_", r"\_"), ("%", r"\%"), ("&", r"\&"), ("#", r"\#"),
+                 ("é", r"\'{e}")):
+        assert tex_escape(a) == b, a
+    assert all(tex_escape(h).isascii() and "[U+" not in tex_escape(h) for h in UNITS.values())
+    assert tex_escape("😀") == "[U+1F600]"  # never passed through for pdflatex to stop on
+
+
+def test_tables_of_every_kind_compile_and_fit(tmp_path):
+    from analysis.reporting.latex import headline_columns
+
+    names = ["an-evaluator-with-a-very-long-name_llama-3.1-70b-instruct-turbo", "judge_50% & co #1", "jury"]
+    frame = pl.DataFrame({
+        "evaluator": names, "attribute": ["Empathy", "Safety_of_the_answer", "Understanding"], "n": [190, 200, 12],
+        "icc_a1": [0.707, -0.05, 0.9], "icc_a1_ci_low": [0.63, -0.2, 0.8], "icc_a1_ci_high": [0.787, 0.1, 0.95],
+        "delta_icc_a1": [-0.182, 0.0, 0.1], "delta_icc_a1_ci_low": [-0.266, -0.1, 0.0],
+        "delta_icc_a1_ci_high": [-0.107, 0.1, 0.2], "majority_kappa": [0.5, None, 0.1],
+        "kripp_alpha": [0.4, 0.5, 0.6], "pct_le2": [12.5, 3.0, 0.0], "pvalue": [1e-12, 0.04, 0.5],
+        "verdict": ["agrees with a human less well than the other human does (κ ≥ 0.6 × the ceiling)"] * 3})
+    tables = [latex_table(frame, caption="Every kind: Δ, κ, α, –, −, ×, ≥, _ % & #", label="tab:all"),
+              latex_table(frame, caption="The headline", label="tab:col", width="column",
+                          columns=headline_columns(frame))]
+    synthesis = pl.DataFrame({"study": ["Between Help and Harm", "MentalAlign-70k", "DialogueSafety"],
+                              "evaluator": names, "attribute": [None, "Understanding", None],
+                              "measure": ["ICC(A,1)", "ICC(A,1)", "Cohen's κ"], "estimate": [0.7, 0.3, 0.15],
+                              "ci_low": [0.63, 0.25, 0.1], "ci_high": [0.78, 0.35, 0.19], "n": [190, 8906, 800],
+                              "human_ceiling": [0.86, None, None]})
+    assert headline_columns(synthesis) == ["study", "evaluator", "attribute", "measure", "estimate", "n"][:5]
+    tables += [latex_table(synthesis, caption="Synthesis", label="tab:s"),
+               latex_table(synthesis, caption="Synthesis", label="tab:sc", width="column",
+                           columns=headline_columns(synthesis))]
+    assert "[0.630, 0.780]" in tables[-1]  # the bare interval goes with its estimate
+    long = pl.concat([synthesis.with_columns(pl.col("evaluator") + f"-{i}") for i in range(40)])  # 120 rows
+    tables += [latex_table(long, caption="Long", label="tab:long"),
+               latex_table(long, caption="Long", label="tab:longc", width="column", columns=headline_columns(long))]
+    assert r"\caption{Long (continued)}" in tables[-1]
+    assert "$<$ 0.001" in tables[0] and "0.000" not in tables[0].split(r"\midrule")[-1]
+    assert r"$-$0.182" in tables[0]
+    for twocolumn in (False, True):
+        assert _compile(tables, tmp_path / f"two{twocolumn}", twocolumn=twocolumn) == []
+
+
+def test_pvalues_print_as_a_paper_prints_them():
+    from analysis.reporting.display import tidy_for_display
+
+    shown = tidy_for_display(pl.DataFrame({"pvalue": [0.0, 1e-4, 0.000999, 0.001, 0.0123, None],
+                                           "p_adjusted": [0.2, 0.0004, 1.0, 0.5, 0.05, 0.01]}))
+    assert shown["pvalue"].to_list() == ["< 0.001", "< 0.001", "< 0.001", "0.001", "0.012", "–"]
+    assert shown["p_adjusted"].to_list() == ["0.200", "< 0.001", "1.000", "0.500", "0.050", "0.010"]

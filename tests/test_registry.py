@@ -45,7 +45,8 @@ def test_demo_plan_renders_the_audit_once_and_the_rest_per_evaluator(tmp_path):
     jobs = plan(["demo"], None, data_root=None, n_boot=10, seed=1, reports_dir=tmp_path / "r",
                 figures_dir=tmp_path / "f")
     study_jobs = [j for j in jobs if j.evaluator == STUDY_LEVEL]
-    assert [j.notebook for j in study_jobs] == ["00_overview", "01_data_audit", "09_judge_assisted"]
+    assert [j.notebook for j in study_jobs] == ["00_overview", "01_data_audit", "09_judge_assisted",
+                                                "11_why_judges_disagree"]
     assert "evaluator" not in study_jobs[0].params and study_jobs[0].params["study"] == "demo"
     per_ev = {(j.evaluator, j.notebook) for j in jobs if j.evaluator != STUDY_LEVEL}
     assert per_ev == {(e, nb) for e in ("gpt-4o-mini", "gpt-5-nano", "meta-llama", "jury")

@@ -10,7 +10,9 @@ ICC(C,1) with F-based and BCa bootstrap intervals, and the signed bias
 data set the planted truth is printed beside the estimates. MentalAlign-70k: one row per
 judge x attribute (system-level ICC(C,1)/ICC(A,1) as the paper, bias with its CI).
 DialogueSafety and nominal user studies: one row of metrics per system. Every study:
-the audit's counts per file and reason.
+the audit's counts per file and reason. With ``--out``, the studies that have the
+notebook ``11_why_judges_disagree`` also get its tables (``why_*.csv``: the bias models,
+the ordinal shift, the stability card), which are not printed.
 """
 
 from __future__ import annotations
@@ -52,6 +54,28 @@ def compute_summary(dataset: str, *, data_root=None, seed: int = 20261124, n_boo
     return study.spec.hooks.summary(study, n_boot=n_boot, seed=seed)
 
 
+WHY_NOTEBOOK = "11_why_judges_disagree"
+
+
+def why_tables(dataset: str, *, data_root=None, seed: int = 20261124, n_boot: int = 2000) -> dict[str, pl.DataFrame]:
+    """The tables of the notebook ``11_why_judges_disagree`` (bias models, ordinal shift,
+    stability card: :func:`analysis.studies.why.why_tables`) for a study that has it in
+    the registry, else none; written by ``summary --out`` as ``why_<table>.csv``."""
+    from analysis.studies import why
+    from analysis.studies.registry import get_study, load_study
+
+    if str(dataset).endswith(".toml"):
+        from analysis.data.tidy_stream import needs_streaming
+
+        if needs_streaming(dataset):
+            return {}  # too large to load whole: the models need every rating in memory
+    spec = get_study(dataset)
+    if not any(nb.name == WHY_NOTEBOOK for nb in spec.notebooks):
+        return {}
+    study = load_study(dataset, data_root=data_root, seed=seed)
+    return why.why_tables(study, n_boot=n_boot, seed=seed)
+
+
 def print_summary(dataset: str, *, data_root=None, seed: int = 20261124, n_boot: int = 2000,
                   out_dir: str | None = None) -> int:
     """Print the summary tables of ``dataset`` (and write them as CSV into ``out_dir``); 0."""
@@ -86,6 +110,8 @@ def print_summary(dataset: str, *, data_root=None, seed: int = 20261124, n_boot:
     if out_dir:
         for name, frame in tables.items():
             write_table(frame, name, out_dir)
+        for name, frame in why_tables(dataset, data_root=data_root, seed=seed, n_boot=n_boot).items():
+            write_table(frame, f"why_{name}", out_dir)
         print(f"tables written to {out_dir}/")
     print(f"done in {time.perf_counter() - t0:.1f} s")
     return 0

@@ -129,7 +129,9 @@ class BHHData(RatingsBacked):
     Attributes
     ----------
     items : item_id, row, dataset_id, n_turns, category
-    responses : response_id, item_id, answer_model, answer_run, source_file, row
+    responses : response_id, item_id, answer_model, answer_run, source_file, row, answer_chars
+        (the answer's length in characters, from its ``answer`` field; null where the
+        field is not text: two gpt-5-nano answers to row 104 are an API refusal object)
     ratings : :data:`analysis.data.ratings.RATINGS_SCHEMA`
     review_set : item_id, response_id, sampled_from, category, has_scores
     crisis_labels : item_id, rater, label, source_file
@@ -375,11 +377,14 @@ def load_bhh(root: str | Path | None = None, *, evaluators: tuple[str, ...] | No
         _check_rows(rel, recs, n, inputs)
         _check_inputs(rel, recs, inputs)
         for i in range(n):
-            resp_rows.append((_response_id(model, run, i), _item_id(i), model, run, rel, i))
+            text = recs[i].get("answer")
+            resp_rows.append((_response_id(model, run, i), _item_id(i), model, run, rel, i,
+                              len(text) if isinstance(text, str) else None))
             audit.used(rel, f"row {i}", detail="answer")
     responses = pl.DataFrame(resp_rows, schema={"response_id": pl.String, "item_id": pl.String,
                                                 "answer_model": pl.String, "answer_run": pl.Int32,
-                                                "source_file": pl.String, "row": pl.Int64}, orient="row")
+                                                "source_file": pl.String, "row": pl.Int64,
+                                                "answer_chars": pl.Int64}, orient="row")
 
     rows: list[tuple] = []
     for evaluator in evaluators:

@@ -114,6 +114,8 @@ def load_bhh_hf(path: str | Path) -> BHHData:
         pl.col("response_id").cast(pl.String), pl.col("example_id").map_elements(item, return_dtype=pl.String)
         .alias("item_id"), pl.col("answer_model").cast(pl.String), pl.col("answer_run").cast(pl.Int32),
         pl.col("__file").alias("source_file"), pl.col("__row").cast(pl.Int64).alias("row"),
+        (pl.col("response_text").str.len_chars().cast(pl.Int64) if "response_text" in resp.columns
+         else pl.lit(None, pl.Int64)).alias("answer_chars"),
     ).sort("response_id")
     key = {r: (m, run, ex) for r, m, run, ex in resp.select("response_id", "answer_model", "answer_run",
                                                             "example_id").iter_rows()}

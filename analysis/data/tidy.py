@@ -13,6 +13,8 @@ category   no       category of the item (e.g. crisis category): per-category ta
 cluster    no       what the items nest in (e.g. the conversation): bootstraps resample it
 source     no       the system that produced the item: self-preference, per-source tables
 attribute  no       what was rated, when several attributes were rated
+length     no       the item's length (characters, words, tokens: any unit, > 0): the length
+                    terms of the bias models (points per doubling)
 ========== ======== ==================================================================
 
 The study file (TOML)::
@@ -25,6 +27,10 @@ The study file (TOML)::
     references = ["H1", "H2"]     # human or gold raters; every other rater is an evaluator
     jury = ["judge-a", "judge-b"] # optional: adds evaluator "jury" = mean of these
     attribute = "appropriateness" # optional: which attribute to analyse when there are several
+    design = "random"             # optional: how the references' items were chosen: "random", "all"
+                                  # or "selected" (then design_rule = "how"); default: random, assumed
+    # design_rule = "the answer judge-a scored lowest, per conversation"   # for design = "selected"
+    # strata = "category"         # for a stratified random sample: the standard column (category or source)
     [columns]                     # optional: standard name = the file's column
     item = "response_id"
     [own_source]                  # optional: evaluator = the source of its own model family
@@ -52,11 +58,14 @@ import polars as pl
 from analysis.data.study_data import RatingsBacked
 from analysis.data.ratings import (AUDIT_SCHEMA, REASON_MISSING, DataError, make_ratings, parse_score,
                                    parse_whole)
+from analysis.stats.sampling import DESIGN_KINDS, SamplingDesign
 
-STANDARD_COLUMNS = ("item", "rater", "score", "run", "category", "cluster", "source", "attribute")
+STANDARD_COLUMNS = ("item", "rater", "score", "run", "category", "cluster", "source", "attribute", "length")
 REQUIRED_COLUMNS = ("item", "rater", "score")
 KEYS = ("name", "ratings", "scale", "integer", "labels", "references", "jury", "attribute", "columns",
-        "own_source", "title", "description", "ratings_outside_study_folder")
+        "own_source", "title", "description", "ratings_outside_study_folder", "design", "design_rule", "strata")
+STRATA_COLUMNS = ("category", "source")
+"""The standard columns a stratified random design may be stratified by."""
 REASON_UNKNOWN_LABEL = "label not in the study's labels"
 JURY = "jury"
 """The name of the jury evaluator: the mean of a study's jury members."""
@@ -124,6 +133,7 @@ class StudyFile:
     columns: dict[str, str] = field(default_factory=dict)
     own_source: dict[str, str] = field(default_factory=dict)
     title: str | None = None
+    design: SamplingDesign = SamplingDesign("random", declared=False)
 
     @property
     def nominal(self) -> bool:
@@ -137,7 +147,8 @@ class TidyData(RatingsBacked):
     ``ratings`` follow :data:`analysis.data.ratings.RATINGS_SCHEMA` (``response_id`` = the
     file's ``item``; ``item_id`` = its ``cluster``, or the item itself; ``answer_model`` =
     ``source``; ``eval_run`` = ``run``; nominal scores are label indices 0..L-1 into
-    ``labels``). ``review_set`` holds the items a reference rated; ``problems`` every
+    ``labels``). ``responses`` has the file's ``length`` of each item (null without the
+    column). ``review_set`` holds the items a reference rated; ``problems`` every
     validation finding; ``audit`` one row per input row.
     """
 
@@ -284,11 +295,39 @@ def read_study_file(path: str | Path) -> StudyFile:
     attribute = raw.get("attribute")
     if attribute is not None and not isinstance(attribute, str):
         problems.append(f"key 'attribute': expected a string, got {attribute!r}")
+    design = _read_design(raw, problems)
     if problems:
         raise StudyFileError(path, problems)
     return StudyFile(path=path.resolve(), name=name, ratings=target, references=tuple(refs),
                      low=low, high=high, integer=integer, labels=tuple(labels), jury=tuple(jury),
-                     attribute=attribute, columns=dict(columns), own_source=dict(own), title=raw.get("title"))
+                     attribute=attribute, columns=dict(columns), own_source=dict(own), title=raw.get("title"),
+                     design=design)
+
+
+def _read_design(raw: dict, problems: list[str]) -> SamplingDesign:
+    """The keys ``design``, ``design_rule`` and ``strata`` as a :class:`SamplingDesign`
+    (``random``, not declared, when the file has none of them); problems are appended."""
+    kind, rule, strata = raw.get("design"), raw.get("design_rule", ""), raw.get("strata")
+    if kind is None and not rule and strata is None:
+        return SamplingDesign("random", declared=False)
+    ok = True
+    if kind not in DESIGN_KINDS:
+        problems.append(f"key 'design': expected one of {', '.join(map(repr, DESIGN_KINDS))}, got {_short(kind)}")
+        ok = False
+    if not isinstance(rule, str):
+        problems.append(f"key 'design_rule': expected a sentence (a string), got {_short(rule)}")
+        ok = False
+    elif kind == "selected" and not rule.strip():
+        problems.append("key 'design_rule': design = \"selected\" needs the rule that chose the rated items")
+        ok = False
+    elif rule and kind != "selected":
+        problems.append(f"key 'design_rule': only for design = \"selected\" (design is {_short(kind)})")
+        ok = False
+    if strata is not None and (kind != "random" or strata not in STRATA_COLUMNS):
+        problems.append(f"key 'strata': for design = \"random\" only, one of {', '.join(STRATA_COLUMNS)}; "
+                        f"got {_short(strata)} with design {_short(kind)}")
+        ok = False
+    return SamplingDesign(kind, rule=rule, strata=strata) if ok else SamplingDesign("random", declared=False)
 
 
 def _csv_problem(path: Path) -> str:
@@ -419,6 +458,15 @@ def load_tidy(study: StudyFile | str | Path, *, strict: bool = True) -> TidyData
     id_cols = ("item", "rater", "category", "cluster", "source", "attribute")
     frame = frame.with_columns([pl.col(c).cast(pl.String) for c in id_cols])
     where = "row" if study.ratings.suffix == ".csv" else "parquet row"
+    if "length" in frame.columns:
+        parsed = pl.col("length").cast(pl.String).str.strip_chars().cast(pl.Float64, strict=False)
+        bad = frame.filter(pl.col("length").is_not_null() & (parsed.is_null() | ~(parsed > 0)))
+        if bad.height:
+            errors.append(f"{rel} {where} {bad['row'][0]}: length {bad['length'][0]!r} is not a positive number "
+                          f"({bad.height} rows)")
+        frame = frame.with_columns(parsed.alias("length"))
+    else:
+        frame = frame.with_columns(pl.lit(None, pl.Float64).alias("length"))
     # IDs are compared as written but for surrounding white space, which spreadsheets add
     # and nobody means: "r1 " and "r1" are one item in validate, the audit and the tables.
     notes = []
@@ -500,7 +548,7 @@ def load_tidy(study: StudyFile | str | Path, *, strict: bool = True) -> TidyData
             errors.append(f"{rel}: evaluator {e!r} shares 1 usable item with the references; every statistic of "
                           f"agreement needs at least 2")
     # An item must stay in one cluster, one category and one source.
-    for col in ("cluster", "category", "source"):
+    for col in ("cluster", "category", "source", "length"):
         # A rating without the column says nothing about it (humans rarely carry the source).
         multi = used.group_by("item").agg(pl.col(col).drop_nulls().n_unique().alias("n")).filter(pl.col("n") > 1)
         if multi.height:
@@ -531,10 +579,10 @@ def load_tidy(study: StudyFile | str | Path, *, strict: bool = True) -> TidyData
         .alias("rater_kind"), pl.col("run").alias("eval_run"), pl.col("value").alias("score"),
         pl.lit(rel).alias("source_file"), (pl.lit(f"{where} ") + pl.col("row").cast(pl.String)).alias("source_record"),
     ).sort("response_id", "rater", "eval_run"))
-    responses = (ratings.group_by("response_id").agg(pl.col("item_id").first(),
-                                                      pl.col("answer_model").drop_nulls().first(),
+    lengths = used.group_by("item").agg(pl.col("length").drop_nulls().first()).rename({"item": "response_id"})
+    responses = (ratings.group_by("response_id").agg(pl.col("item_id").first(), pl.col("answer_model").drop_nulls().first(),
                                                       pl.col("category").drop_nulls().first())
-                 .sort("response_id"))
+                 .join(lengths, on="response_id", how="left").sort("response_id"))
     items = (ratings.group_by("item_id").agg(pl.col("category").drop_nulls().first()).sort("item_id"))
     reviewed = ratings.filter(pl.col("rater").is_in(list(study.references)))
     review_set = (reviewed.group_by("response_id").agg(pl.col("item_id").first(), pl.col("category").first())

@@ -7,7 +7,9 @@ that already imported the notebooks' modules, hands it this process's standard s
 and the connection file, and that process becomes the IPython kernel. The shim then
 stands in for it towards jupyter_client: it forwards SIGINT/SIGTERM/SIGHUP to the
 kernel, exits when the kernel exits (the socket they share reaches end of file), and
-stops the kernel when its own parent (the papermill worker) is gone.
+stops the kernel when its own parent (the papermill worker) is gone: at once on Linux
+(``PR_SET_PDEATHSIG``), within a second elsewhere. The kernel's environment is the
+shim's without the server's address (a kernel never asks the server for anything).
 
 When the server cannot be reached, the shim replaces itself with an ordinary kernel
 (``python -m ipykernel_launcher -f CONNECTION_FILE``): a render never fails for want of
@@ -22,7 +24,24 @@ import struct
 import sys
 
 
+SERVER_ENV = "CRISIS_JUDGE_KERNEL_SERVER"  # analysis.render.kernels.SERVER_ENV (this script imports no package)
+
+
+def _die_with_parent(sig: int) -> None:
+    """``prctl(PR_SET_PDEATHSIG, sig)`` on Linux (analysis.render.processes.die_with_parent)."""
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL(None).prctl(1, int(sig), 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
+
+
 def main(server: str, connection_file: str, *options: str) -> None:
+    parent = os.getppid()
+    _die_with_parent(signal.SIGTERM)  # forwarded to the kernel below
+    os.environ.pop(SERVER_ENV, None)
     argv = ["ipykernel_launcher", "-f", connection_file, *options]
     try:
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -47,7 +66,6 @@ def main(server: str, connection_file: str, *options: str) -> None:
 
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
         signal.signal(sig, forward)
-    parent = os.getppid()
     sock.settimeout(1.0)
     while True:
         try:

@@ -10,7 +10,8 @@
   starts, and when a render ends, however it ends.
 * A lock file (``.render.lock``, holding the PID) in the reports and figures folders
   (:func:`render_lock`) keeps two renders from writing into the same folder at once: the
-  second refuses with one line. A lock whose process is gone is stale and is taken over.
+  second refuses with one line. A lock whose process is gone, or whose PID now runs another
+  process (the lock records the process's start time), is stale and is taken over.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import os
 from pathlib import Path
 
 from analysis.render.plan import Job
+from analysis.render.processes import lock_holder, lock_record
 
 LOCK_NAME = ".render.lock"
 TMP_GLOB = ".*.tmp*"
@@ -30,7 +32,8 @@ FIGURE_SUFFIXES = (".pdf", ".svg", ".png")
 @contextlib.contextmanager
 def render_lock(*folders: Path):
     """Hold ``.render.lock`` (with this process's PID) in each folder; refuse with one line
-    (RuntimeError) when a live render holds one. A lock whose PID is gone is stale and taken over."""
+    (RuntimeError) when a live render holds one. A lock whose render is gone is stale and taken
+    over (:func:`~analysis.render.processes.lock_holder`)."""
     taken: list[Path] = []
     try:
         for folder in dict.fromkeys(Path(f).resolve() for f in folders):
@@ -40,15 +43,17 @@ def render_lock(*folders: Path):
                 try:
                     fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
                 except FileExistsError:
-                    pid = _lock_pid(lock)
-                    if pid is not None and pid != os.getpid() and _alive(pid):
+                    pid = None
+                    with contextlib.suppress(OSError):
+                        pid = lock_holder(lock.read_text())
+                    if pid is not None and pid != os.getpid():
                         raise RuntimeError(f"another render (pid {pid}) is writing into {folder}; wait for it to "
                                            f"finish, or remove {lock} if that process is not a render") from None
                     with contextlib.suppress(FileNotFoundError):
                         lock.unlink()  # stale: its render is gone
                     continue
                 with os.fdopen(fd, "w") as fh:
-                    fh.write(f"{os.getpid()}\n")
+                    fh.write(lock_record())
                 taken.append(lock)
                 break
             else:
@@ -66,16 +71,6 @@ def _lock_pid(lock: Path) -> int | None:
         return int(lock.read_text().split()[0])
     except (OSError, ValueError, IndexError):
         return None
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def remove_temporary_files(*folders: Path) -> list[Path]:

@@ -24,6 +24,16 @@ How a kernel is asked for
     :class:`ReadyClient` (ready when the kernel is, not 0.2 s later) and is seen to exit
     within 10 ms: a one-cell notebook takes 0.3 s instead of 0.65 s.
 
+Two renders on one machine
+    Each kernel talks to its notebook's worker over ZeroMQ IPC sockets (Unix socket
+    files) in the worker's private folder (:func:`~analysis.render.processes.private_dir`),
+    not over TCP ports on 127.0.0.1: jupyter_client picks a TCP port by binding port 0
+    and closing it, and nothing stops another process (another worker, another render)
+    from being handed the same port before the kernel binds it. The server's socket is
+    in the render's private folder. A kernel is waited for as long as its process lives
+    (:class:`ReadyClient`); one that died before it answered is started once more
+    (:func:`~analysis.render.worker.execute_one`).
+
 What is preloaded
     ipykernel and every module the notebooks under
     the notebooks folder import at their top level (read from their source with
@@ -37,10 +47,11 @@ Safety
     Forking a process that imported numpy (OpenBLAS) and polars is safe while no
     thread pool of theirs has run work (the server never does). The child resets the
     signal handlers, starts its own session, and exits when the shim's end of their
-    socket closes (the shim was killed); the shim exits when the kernel's end closes.
-    The server exits when its parent (the render) is gone. If the server cannot be
-    reached, the shim starts an ordinary kernel instead. ``render --fresh-kernels``
-    turns preloading off.
+    socket closes (the shim was killed) or the server dies; the shim exits when the
+    kernel's end closes or its worker dies. The server exits when its parent (the render)
+    is gone: at once on Linux (``PR_SET_PDEATHSIG``, :mod:`analysis.render.processes`),
+    within a second elsewhere. If the server cannot be reached, the shim starts an
+    ordinary kernel instead. ``render --fresh-kernels`` turns preloading off.
 """
 
 from __future__ import annotations
@@ -65,6 +76,8 @@ from pathlib import Path
 from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import DottedObjectName, Type
+
+from analysis.render.processes import die_with_parent, private_dir
 
 SERVER_ENV = "CRISIS_JUDGE_KERNEL_SERVER"
 """Environment variable holding the server's socket path (set by the render for its workers)."""
@@ -163,6 +176,7 @@ def _become_kernel(conn: socket.socket) -> None:
             signal.signal(sig, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)
         os.setsid()
+        die_with_parent(signal.SIGKILL)  # the server died (its render was killed): so does the kernel
         request, fds = _recv_request(conn)
         for target, fd in enumerate(fds):
             os.dup2(fd, target)
@@ -204,9 +218,13 @@ def _become_kernel(conn: socket.socket) -> None:
         os._exit(code)
 
 
-def serve(socket_path: str, notebooks_dir: str, ready_fd: int | None = None) -> None:
+def serve(socket_path: str, notebooks_dir: str, ready_fd: int | None = None, parent: int | None = None) -> None:
     """The server's main loop: preload, then fork one kernel per connection until the
-    parent process is gone (or SIGTERM)."""
+    parent process (``parent``, the render) is gone (or SIGTERM)."""
+    parent = os.getppid() if parent is None else parent
+    die_with_parent(signal.SIGTERM)
+    if os.getppid() != parent:  # gone already
+        return
     os.environ["MPLBACKEND"] = INLINE_BACKEND  # before matplotlib reads it at import
     # debugpy (under ipykernel.debugger) warns on stderr at import that Python's frozen
     # modules may hide breakpoints: true, harmless here, and it would reach the render's
@@ -230,7 +248,6 @@ def serve(socket_path: str, notebooks_dir: str, ready_fd: int | None = None) -> 
     listener.listen(16)
     listener.settimeout(1.0)
     signal.signal(signal.SIGCHLD, _reap)
-    parent = os.getppid()
     if ready_fd is not None:
         os.write(ready_fd, (json.dumps({"failed": failed}) + "\n").encode())
         os.close(ready_fd)
@@ -254,8 +271,9 @@ class KernelServer:
     Inside the ``with`` block, :attr:`env` holds the environment variable the workers
     need (:data:`SERVER_ENV`); on exit the server is stopped. ``env`` is added to the
     server's environment (thread limits: read by numpy and polars when they are
-    imported, which is in the server). Kernels it forked keep
-    running until their notebook ends (each belongs to its shim, not to the server).
+    imported, which is in the server). Kernels it forked run until their notebook
+    ends (each belongs to its shim), or until the server ends (the render ended or was
+    killed): a kernel never outlives the render that asked for it.
     """
 
     def __init__(self, notebooks_dir: Path, env: dict[str, str] | None = None) -> None:
@@ -289,14 +307,15 @@ class KernelServer:
         """Start the server; it imports in the background until :meth:`wait` returns.
         :attr:`socket_path` is known at once (a shim that connects before the server
         listens starts an ordinary kernel)."""
-        # A short path: Unix socket paths are limited to about 100 bytes.
-        self._tmp = tempfile.TemporaryDirectory(prefix="cjk-")
+        # A short path in the render's private folder: Unix socket paths are limited to
+        # about 100 bytes, and no other render may reach this server.
+        self._tmp = tempfile.TemporaryDirectory(prefix="s", dir=private_dir())
         self.socket_path = os.path.join(self._tmp.name, "s")
         read, write = os.pipe()
         code = ("import sys; from analysis.render.kernels import serve; "
-                "serve(sys.argv[1], sys.argv[2], int(sys.argv[3]))")
+                "serve(sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))")
         self.proc = subprocess.Popen([sys.executable, "-c", code, self.socket_path, str(self.notebooks_dir),
-                                      str(write)], pass_fds=(write,), stdin=subprocess.DEVNULL,
+                                      str(write), str(os.getpid())], pass_fds=(write,), stdin=subprocess.DEVNULL,
                                      start_new_session=True, env=os.environ | self.extra_env)
         os.close(write)
         self._ready = read
@@ -323,44 +342,65 @@ class KernelServer:
         self._stop()
 
 
-class ReadyClient(AsyncKernelClient):
-    """jupyter_client's kernel client, ready as soon as the kernel is.
+class KernelDied(RuntimeError):
+    """The kernel's process ended before it answered (the worker starts it once more)."""
 
-    jupyter_client's ``wait_for_ready`` asks for the kernel's info, and once it has the
-    reply and a message on IOPub (proof that IOPub is connected) it drains IOPub until
-    0.2 s pass without a message: 0.2 s of nothing per notebook (30 notebooks, 6 s).
-    This client waits for the same two things, then drains IOPub only up to the idle
-    status of its own request, the last message the request causes. Anything later on
-    IOPub is not lost: nbclient reads a cell's output by the id of the cell's request.
+
+class ReadyClient(AsyncKernelClient):
+    """jupyter_client's kernel client, ready as soon as the kernel is, and waiting for a
+    kernel as long as the kernel's process lives.
+
+    Ready means what jupyter_client's ``wait_for_ready`` means: the kernel answered a
+    ``kernel_info`` request on the shell channel, and IOPub is connected (a message of
+    the request arrived there). The client asks again every second until then: a
+    request sent before the kernel listens, or published before IOPub is subscribed,
+    may get no answer the client sees. Any of its requests' replies counts: a kernel
+    slow to start (a busy machine) answers the first requests late, one after another,
+    and a client that waited for the reply to its latest request only would read an
+    older reply each time and never be ready. jupyter_client then drains IOPub until
+    0.2 s pass without a message (0.2 s of nothing per notebook); this client reads IOPub
+    only up to the idle status of one of its requests, the last message a request
+    causes. Anything later on IOPub is not lost: nbclient reads a cell's output by the
+    id of the cell's request.
+
+    No fixed time limit decides whether a kernel that runs gets its notebook: the
+    ``timeout`` nbclient gives (``startup_timeout``, 60 s) is applied only while
+    :attr:`patient` is False. A kernel process that ended raises :class:`KernelDied`.
     """
 
+    patient = True
+    """Wait for a live kernel however long it takes to answer (the render's choice: a
+    kernel that runs is never given up on)."""
+
     async def wait_for_ready(self, timeout: float | None = None) -> None:
-        deadline = time.monotonic() + (float("inf") if timeout is None else timeout)
+        limit = float("inf") if timeout is None or self.patient else timeout
+        t0 = time.monotonic()
+        sent: set[str] = set()
         while True:
-            msg_id = self.kernel_info()
+            sent.add(self.kernel_info())
             try:
                 reply = await self.shell_channel.get_msg(timeout=1)
             except Empty:
                 reply = None
             if (reply is not None and reply["msg_type"] == "kernel_info_reply"
-                    and reply["parent_header"].get("msg_id") == msg_id and await self._iopub_idle(msg_id)):
+                    and reply["parent_header"].get("msg_id") in sent and await self._iopub_idle(sent)):
                 self._handle_kernel_info_reply(reply)
                 return
             if not await self._async_is_alive():
-                raise RuntimeError("Kernel died before replying to kernel_info")
-            if time.monotonic() > deadline:
+                raise KernelDied("Kernel died before replying to kernel_info")
+            if time.monotonic() - t0 > limit:
                 raise RuntimeError(f"Kernel didn't respond in {timeout:g} seconds")
 
-    async def _iopub_idle(self, msg_id: str, timeout: float = 0.2) -> bool:
-        """Read IOPub up to the idle status of request ``msg_id``; False if nothing came
-        for ``timeout`` s (IOPub not connected yet: jupyter_client then asks again)."""
+    async def _iopub_idle(self, sent: set[str], timeout: float = 0.2) -> bool:
+        """Read IOPub up to the idle status of one of the requests ``sent``; False if
+        nothing came for ``timeout`` s (IOPub not connected yet: the client asks again)."""
         while True:
             try:
                 msg = await self.iopub_channel.get_msg(timeout=timeout)
             except Empty:
                 return False
             if (msg["msg_type"] == "status" and msg["content"].get("execution_state") == "idle"
-                    and msg["parent_header"].get("msg_id") == msg_id):
+                    and msg["parent_header"].get("msg_id") in sent):
                 return True
 
 
@@ -368,10 +408,25 @@ class PreloadedKernelManager(AsyncKernelManager):
     """A kernel manager that asks the render's kernel server for the kernel (through
     the shim) when :data:`SERVER_ENV` is set and the kernel is this Python's ipykernel;
     otherwise it starts kernels as jupyter_client always does. Its clients are
-    :class:`ReadyClient`, and it sees a kernel's end within 10 ms, not 100 ms."""
+    :class:`ReadyClient`, and it sees a kernel's end within 10 ms, not 100 ms.
+
+    Its kernels use ZeroMQ's IPC transport: the connection file and the kernel's socket
+    files are in this process's private folder (:func:`~analysis.render.processes.private_dir`),
+    so no TCP port is picked (picking one races with every other process on the
+    machine that picks one) and no other render can reach them."""
 
     client_class = DottedObjectName("analysis.render.kernels.ReadyClient")
     client_factory = Type(ReadyClient, klass=AsyncKernelClient)
+
+    async def _async_pre_start_kernel(self, **kw):
+        folder = private_dir()
+        if Path(self.connection_file or "").parent != folder:  # a restart keeps its files
+            name = f"k{os.urandom(6).hex()}"
+            self.cache_ports = False
+            self.transport = "ipc"
+            self.ip = str(folder / f"{name}-ipc")  # sockets <ip>-1 ... <ip>-5
+            self.connection_file = str(folder / f"{name}.json")
+        return await super()._async_pre_start_kernel(**kw)
 
     async def _async_finish_shutdown(self, waittime=None, pollinterval=0.1, restart=False):
         # jupyter_client checks every 0.1 s whether the kernel has exited: 0.1 s per notebook.

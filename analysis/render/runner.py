@@ -30,7 +30,9 @@ Interrupted
 -----------
 SIGINT or SIGTERM stops the running notebooks (their process groups), removes every
 temporary file under the reports and figures folders, marks the unfinished notebooks
-"interrupted" in the index and returns 130. A rerun starts from clean folders.
+"interrupted" in the index and returns 130. A rerun starts from clean folders. ``kill -9``
+of a render takes its workers, kernel server and kernels with it
+(:mod:`analysis.render.processes`); the next render takes over its lock.
 """
 
 from __future__ import annotations
@@ -239,7 +241,8 @@ def render(datasets, evaluators=None, *, data_root=None, jobs: int = 2, n_boot: 
         todo = longest_first(todo)
         limits = thread_limits(jobs)
         server = None if fresh_kernels else stack.enter_context(KernelServer(notebooks_dir, env=limits))
-        runner = _Runner(limits | ({SERVER_ENV: server.socket_path} if server else {}))
+        # Set either way: a server address inherited from elsewhere (a render's kernel) is never used.
+        runner = _Runner(limits | {SERVER_ENV: server.socket_path if server else ""})
         # The workers import papermill and nbconvert, and the data is loaded, while the
         # server imports; kernels are asked for once it is ready (a server that failed
         # leaves the shims to start ordinary kernels).

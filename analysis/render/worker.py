@@ -34,13 +34,16 @@ def execute_one(notebook_path: str, out_ipynb: str, params: dict, cwd: str) -> N
     A notebook that fails is kept (it shows where it failed); one that is stopped
     (SIGTERM from an interrupted render) leaves no file. Its kernel is a fresh process;
     inside a render whose kernel server runs (:mod:`analysis.render.kernels`) it is
-    forked from the server with the notebooks' modules already imported.
+    forked from the server with the notebooks' modules already imported. The kernel is
+    waited for as long as its process runs; a kernel whose process ended before it
+    answered (:class:`~analysis.render.kernels.KernelDied`) is started once more, and
+    the notebook runs from its first cell in it.
     """
     import nbformat
     import papermill as pm
     from nbconvert import HTMLExporter
 
-    from analysis.render.kernels import PreloadedKernelManager
+    from analysis.render.kernels import KernelDied, PreloadedKernelManager
     from analysis.reporting.tables import write_text_atomic
 
     out = Path(out_ipynb)
@@ -51,9 +54,17 @@ def execute_one(notebook_path: str, out_ipynb: str, params: dict, cwd: str) -> N
     try:
         # Written once at the end (or where it failed), not after every cell: nobody
         # reads the temporary file while it runs, and an interrupted one is discarded.
-        pm.execute_notebook(notebook_path, str(tmp), parameters=params, cwd=cwd, progress_bar=False,
-                            kernel_name="python3", language="python", log_output=False,
-                            request_save_on_cell_execute=False, kernel_manager_class=PreloadedKernelManager)
+        for attempt in (1, 2):
+            try:
+                pm.execute_notebook(notebook_path, str(tmp), parameters=params, cwd=cwd, progress_bar=False,
+                                    kernel_name="python3", language="python", log_output=False,
+                                    request_save_on_cell_execute=False,
+                                    kernel_manager_class=PreloadedKernelManager)
+                break
+            except KernelDied:
+                if attempt == 2:
+                    raise
+                print(f"{notebook_path}: its kernel died before it started; starting another", file=sys.stderr)
     except _Terminated:
         stopped = True
         raise
@@ -92,6 +103,11 @@ def worker_main() -> None:
     """
     import traceback
 
+    from analysis.render.processes import tie_to_parent
+
+    # SIGTERM (below: stop the notebook, remove its temporary file) when the render is
+    # gone, even killed with SIGKILL: the kernel goes with the notebook.
+    tie_to_parent(os.getppid())
     _skip_iri_grammar()
     answers = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)

@@ -2,7 +2,8 @@
 
 :func:`enable` (called by :func:`analysis.reporting.notebook.open_study`) makes every
 polars DataFrame shown as a cell's result render through :func:`format_table`:
-numbers rounded as a paper prints them (3 decimals; percentages 1), each interval
+numbers rounded as a paper prints them (3 decimals; percentages 1; p-values below 0.001
+as ``< 0.001``), each interval
 ``*ci_low``/``*ci_high`` merged into one ``[low, high]`` column beside its estimate,
 units in the headers (``bias (points)``), missing values as ``–``, and no dtype rows or
 ``shape:`` lines. Tables longer than :data:`LONG_TABLE` rows become searchable,
@@ -30,12 +31,17 @@ UNITS = {
     "judge_mean": "judge mean (points)", "mean": "mean", "n": "n", "n_items": "items", "n_records": "records",
     "agreement_pct": "agreement (%)", "pct_le2": "score ≤ 2 (%)", "pct_eq1": "score = 1 (%)",
     "icc_a1": "ICC(A,1)", "icc_c1": "ICC(C,1)", "human_icc_a1": "human–human ICC(A,1)",
+    "ceiling_icc_a1": "ceiling ICC(A,1) vs the human mean", "ceiling_icc_c1": "ceiling ICC(C,1) vs the human mean",
     "delta_icc_a1": "Δ ICC(A,1) vs the other human", "run_icc_a1": "run-to-run ICC(A,1)",
     "majority_kappa": "κ (majority vote)", "kappa": "κ (mean of runs)", "kappa_sd": "κ SD",
     "cohen_kappa": "Cohen's κ", "gwet_ac1": "Gwet AC1", "gwet_ac2_quadratic": "Gwet AC2 (quadratic)",
     "kripp_alpha": "Krippendorff α", "qwk": "QWK",
 }
 """Column -> header with its unit; columns not listed keep their names."""
+
+PVALUE_COLUMNS = frozenset({"pvalue", "pval", "p_value", "p_adjusted"})
+"""Columns holding p-values: shown as ``< 0.001`` below 0.001, not as ``0.000``."""
+P_FLOOR = 0.001
 
 _itables_ready = False
 
@@ -50,6 +56,17 @@ def _fmt(x, decimals: int) -> str:
         # -0.000 is a zero that rounding made negative: print it as 0.
         return text[1:] if text.startswith("-") and float(text) == 0 else text
     return str(x)
+
+
+def _fmt_p(x) -> str:
+    """A p-value as a paper prints it: 3 decimals, ``< 0.001`` below :data:`P_FLOOR`."""
+    if isinstance(x, float) and not math.isnan(x) and x < P_FLOOR:
+        return f"< {P_FLOOR:g}"
+    return _fmt(x, DECIMALS)
+
+
+def _is_pvalue(name: str) -> bool:
+    return name in PVALUE_COLUMNS or name.endswith("_pvalue")
 
 
 def _decimals(name: str) -> int:
@@ -78,7 +95,8 @@ def tidy_for_display(df: pl.DataFrame) -> pl.DataFrame:
             continue
         values = df[c].to_list()
         d = _decimals(c)
-        out[UNITS.get(c, c)] = [_fmt(v, d) if not isinstance(v, bool) else ("yes" if v else "no") for v in values]
+        fmt = _fmt_p if _is_pvalue(c) else (lambda v, d=d: _fmt(v, d))
+        out[UNITS.get(c, c)] = [fmt(v) if not isinstance(v, bool) else ("yes" if v else "no") for v in values]
     return pl.DataFrame(out, schema={k: pl.String for k in out}) if out else pl.DataFrame()
 
 

@@ -107,6 +107,100 @@ FULL_WIDTH = 7.0
 """Inches: the full text width."""
 
 
+PAPER_FONTS = {COLUMN_WIDTH: {"tick": 7.0, "label": 8.0, "title": 8.5, "legend": 7.0, "note": 7.0},
+               FULL_WIDTH: {"tick": 8.0, "label": 9.0, "title": 10.0, "legend": 8.0, "note": 8.0}}
+"""Font sizes (points, at print size) of a one-column and a full-width figure; narrower
+figures take the column's, wider ones the full width's. Never below 6 pt, the smallest a
+printed label can be read at (:data:`analysis.reporting.figure_checks.MIN_FONT_PT`)."""
+
+
+def font_sizes(width: float) -> dict[str, float]:
+    """The :data:`PAPER_FONTS` of a figure ``width`` inches wide."""
+    return dict(PAPER_FONTS[COLUMN_WIDTH if width < (COLUMN_WIDTH + FULL_WIDTH) / 2 else FULL_WIDTH])
+
+
+def _rc_fonts(sizes: dict[str, float]) -> dict[str, float]:
+    return {"font.size": sizes["label"], "axes.labelsize": sizes["label"], "axes.titlesize": sizes["title"],
+            "xtick.labelsize": sizes["tick"], "ytick.labelsize": sizes["tick"], "legend.fontsize": sizes["legend"],
+            "legend.title_fontsize": sizes["legend"], "figure.titlesize": sizes["title"],
+            "figure.labelsize": sizes["label"]}
+
+
+_measure = None
+"""The Agg renderer :func:`text_width` measures with (made on first use)."""
+
+
+def text_width(text: str, fontsize: float) -> float:
+    """Width in inches of one line of ``text`` at ``fontsize`` points in the theme's font,
+    as matplotlib's Agg renderer lays it out at the screen's :data:`SCREEN_DPI` (hinted
+    glyphs, a little wider than the outlines), plus 2% to spare."""
+    from matplotlib.backends.backend_agg import RendererAgg
+    from matplotlib.font_manager import FontProperties
+
+    if not text:
+        return 0.0
+    global _measure
+    if _measure is None:
+        _measure = RendererAgg(1, 1, SCREEN_DPI)
+    width, _, _ = _measure.get_text_width_height_descent(text, FontProperties(size=fontsize), ismath=False)
+    return 1.02 * width / SCREEN_DPI
+
+
+_BREAK_AFTER = " _-/·:,.@+"
+"""A line may break after these characters (the space itself is dropped at a break)."""
+
+
+def wrap_text(text: str, width: float, fontsize: float) -> str:
+    """``text`` broken into lines no wider than ``width`` inches at ``fontsize`` points.
+
+    Lines break after a space or one of ``_ - / · : , . @ +`` (so long model and
+    category names such as ``substance_abuse_or_withdrawal`` wrap too); a single
+    token wider than a line is cut where it must be. Existing line breaks are kept.
+    """
+    out: list[str] = []
+    for paragraph in str(text).split("\n"):
+        tokens, cur = [], ""
+        for ch in paragraph:
+            cur += ch
+            if ch in _BREAK_AFTER:
+                tokens.append(cur)
+                cur = ""
+        if cur:
+            tokens.append(cur)
+        line = ""
+        for token in tokens:
+            if text_width((line + token).rstrip(), fontsize) <= width or not line:
+                line += token
+            else:
+                out.append(line.rstrip())
+                line = token
+            while text_width(line.rstrip(), fontsize) > width and len(line.rstrip()) > 1:
+                cut = len(line) - 1
+                while cut > 1 and text_width(line[:cut], fontsize) > width:
+                    cut -= 1
+                out.append(line[:cut])
+                line = line[cut:]
+        out.append(line.rstrip())
+    return "\n".join(out)
+
+
+def legend_below(fig: plt.Figure, handles, labels, *, width: float, fontsize: float):
+    """A figure legend under the axes (outside every data area): as many columns as its
+    entries fit side by side in ``width`` inches, long entries wrapped. Needs the
+    constrained layout, which keeps the axes clear of it."""
+    handle_in = 3.2 * fontsize / 72  # handle, its padding and the gap to the next column
+    room = 0.94 * width
+    wrapped = [wrap_text(lab, room - handle_in, fontsize) for lab in labels]
+    entry = [max(text_width(line, fontsize) for line in lab.split("\n")) + handle_in for lab in wrapped]
+    ncols = 1
+    for n in range(len(entry), 0, -1):
+        per_column = -(-len(entry) // n)  # matplotlib fills the columns one after the other
+        if sum(max(entry[i:i + per_column]) for i in range(0, len(entry), per_column)) <= room:
+            ncols = n
+            break
+    return fig.legend(handles, wrapped, loc="outside lower center", ncols=ncols, fontsize=fontsize, frameon=False)
+
+
 def forest_plot(data, *, label: str = "evaluator", measure: str = "measure", xlabel: str = "estimate",
                 reference: float | None = None, reference_label: str | None = None,
                 width: float = FULL_WIDTH, title: str | None = None) -> plt.Figure:
@@ -114,27 +208,44 @@ def forest_plot(data, *, label: str = "evaluator", measure: str = "measure", xla
 
     ``data`` is a polars frame with columns ``label``, ``measure``, ``estimate``,
     ``ci_low``, ``ci_high``. ``reference`` draws a vertical line (e.g. the human–human
-    ceiling). Colours come from the colour-blind-safe palette of :func:`set_theme`.
+    ceiling). Colours come from the colour-blind-safe palette of :func:`set_theme`. Sized
+    for print at ``width`` inches (:func:`font_sizes`): row labels and the title wrap to
+    fit, and the legend sits under the axes, never over an interval.
     """
     labels = list(dict.fromkeys(data[label].to_list()))
     measures = list(dict.fromkeys(data[measure].to_list()))
-    height = max(1.6, 0.32 * len(labels) * max(1, len(measures)) ** 0.5 + 0.9)
-    fig, ax = plt.subplots(figsize=(width, height), layout="constrained")
-    palette = sns.color_palette("colorblind", len(measures))
-    step = 0.6 / max(1, len(measures))
-    for k, (m, colour) in enumerate(zip(measures, palette)):
-        sub = data.filter(data[measure] == m)
-        ys = [labels.index(v) + (k - (len(measures) - 1) / 2) * step for v in sub[label].to_list()]
-        est, lo, hi = (sub[c].to_numpy().astype(float) for c in ("estimate", "ci_low", "ci_high"))
-        ax.errorbar(est, ys, xerr=[est - lo, hi - est], fmt="o", ms=4, capsize=2.5, color=colour, label=m)
-    if reference is not None:
-        ax.axvline(reference, color="0.35", ls="--", lw=1, label=reference_label)
-    ax.set_yticks(range(len(labels)), labels)
-    ax.invert_yaxis()
-    ax.set_xlabel(xlabel)
-    if title:
-        ax.set_title(title, fontsize=10)
-    ax.legend(loc="best", fontsize=8, frameon=True)
+    fs = font_sizes(width)
+    shown = [wrap_text(v, 0.36 * width, fs["tick"]) for v in labels]
+    lines = max([v.count("\n") + 1 for v in shown] + [1])
+    row = max(0.2 * max(1, len(measures)) ** 0.5 + 0.05, lines * fs["tick"] * 1.25 / 72 + 0.1)
+    title = wrap_text(title, 0.96 * width, fs["title"]) if title else None
+    label_width = max(text_width(line, fs["tick"]) for v in shown for line in v.split("\n")) if shown else 0.0
+    xlabel = wrap_text(xlabel, width - label_width - 0.4, fs["label"])  # centred under the axes
+    n_entries = len(measures) + (reference is not None and reference_label is not None)
+    extra = (0.45 + (title.count("\n") + 1) * fs["title"] * 1.3 / 72 if title else 0.25)
+    extra += (xlabel.count("\n") + 1) * fs["label"] * 1.3 / 72 + (1.4 * n_entries + 0.6) * fs["legend"] / 72
+    with plt.rc_context(_rc_fonts(fs)):
+        fig, ax = plt.subplots(figsize=(width, max(1.6, row * len(labels) + extra)), layout="constrained")
+        palette = sns.color_palette("colorblind", len(measures))
+        step = 0.6 / max(1, len(measures))
+        for k, (m, colour) in enumerate(zip(measures, palette)):
+            sub = data.filter(data[measure] == m)
+            ys = [labels.index(v) + (k - (len(measures) - 1) / 2) * step for v in sub[label].to_list()]
+            est, lo, hi = (sub[c].to_numpy().astype(float) for c in ("estimate", "ci_low", "ci_high"))
+            ax.errorbar(est, ys, xerr=[est - lo, hi - est], fmt="o", ms=4, capsize=2.5, color=colour, label=m)
+        if reference is not None:
+            ax.axvline(reference, color="0.35", ls="--", lw=1, label=reference_label)
+        ax.set_yticks(range(len(labels)), shown)
+        ax.tick_params(labelsize=fs["tick"])
+        ax.set_ylim(len(labels) - 0.5, -0.5)  # first label on top
+        ax.set_xlabel(xlabel, fontsize=fs["label"])
+        if title:  # over the whole figure (an axes title is centred on the axes, off to the right)
+            fig.suptitle(title, fontsize=fs["title"])
+        handles, names = ax.get_legend_handles_labels()
+        if reference is not None and reference_label is not None:  # the measures first, the reference line last
+            handles, names = handles[1:] + handles[:1], names[1:] + names[:1]
+        if handles:
+            legend_below(fig, handles, names, width=width, fontsize=fs["legend"])
     return fig
 
 
@@ -152,21 +263,32 @@ def bland_altman_plot(panels, *, width: float = FULL_WIDTH, ncols: int | None = 
     import numpy as np
 
     items = list(panels.items())
-    ncols = ncols or min(3, len(items))
+    ncols = ncols or min(3 if width >= 5 else 2, len(items))
     nrows = -(-len(items) // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(width, 2.4 * nrows + 0.4), sharex=True, sharey=True,
-                             layout="constrained", squeeze=False)
+    fs = font_sizes(width)
+    panel_width = 0.92 * width / ncols
+    titles = [wrap_text(title, 0.85 * panel_width, fs["note"]) for title, _ in items]
+    title_lines = max(t.count("\n") + 2 for t in titles)
+    distinct = [np.unique(np.column_stack([ba.means, ba.differences]), axis=0, return_counts=True) for _, ba in items]
+    bubbles = [len(ba.means) > RASTERIZE_POINTS and len(points) <= MAX_BUBBLES
+               for (_, ba), (points, _) in zip(items, distinct)]
+    note = "panel titles: bias [95% limits of agreement]"
+    if any(bubbles):
+        note += "; marker area ∝ number of points there (largest: the panel's most frequent)"
+    note = wrap_text(note, 0.96 * width, fs["note"])
+    panel_height = min(2.4, 0.85 * panel_width + 0.4) + title_lines * fs["note"] * 1.3 / 72
+    height = panel_height * nrows + 0.45 + (note.count("\n") + 1) * fs["note"] * 1.3 / 72
+    with plt.rc_context(_rc_fonts(fs)):
+        fig, axes = plt.subplots(nrows, ncols, figsize=(width, height), sharex=True, sharey=True,
+                                 layout="constrained", squeeze=False)
     rng = np.random.default_rng(seed)
-    bubbles = False
-    for ax, (title, ba) in zip(axes.ravel(), items):
-        points, counts = np.unique(np.column_stack([ba.means, ba.differences]), axis=0, return_counts=True)
-        if len(ba.means) > RASTERIZE_POINTS and len(points) <= MAX_BUBBLES:
+    for ax, title, (_, ba), (points, counts), bubble in zip(axes.ravel(), titles, items, distinct, bubbles):
+        if bubble:
             # Thousands of tied pairs (integer scores: at most 25 distinct points on a
             # 1-5 scale): one marker per distinct pair, its area proportional to the
             # count, instead of a jittered cloud that takes seconds to draw 4 times.
             ax.scatter(points[:, 0], points[:, 1], s=2 + BUBBLE_AREA * counts / counts.max(), alpha=0.5,
                        edgecolors="k", linewidths=0.3)
-            bubbles = True
         else:
             # Many distinct points: jittered; above RASTERIZE_POINTS the points (only) are
             # an embedded image in PDF and SVG (vectors would make files of megabytes).
@@ -179,15 +301,14 @@ def bland_altman_plot(panels, *, width: float = FULL_WIDTH, ncols: int | None = 
             ax.axhspan(lo, hi, color="0.5", alpha=0.2, lw=0)
         ax.axhline(0, color="0.6", lw=0.5)
         # Two lines: one line overlaps the next panel's title when there are four columns.
-        ax.set_title(f"{title}\n{ba.estimate:+.2f} [{ba.loa_lower:+.2f}, {ba.loa_upper:+.2f}]", fontsize=8)
+        ax.set_title(f"{title}\n{ba.estimate:+.2f} [{ba.loa_lower:+.2f}, {ba.loa_upper:+.2f}]", fontsize=fs["note"])
+        ax.tick_params(labelsize=fs["tick"])
     for ax in axes.ravel()[len(items):]:
         ax.axis("off")
-    fig.supxlabel(f"mean of evaluator and {reference} ({unit})", fontsize=9)
-    fig.supylabel(f"evaluator − {reference} ({unit})", fontsize=9)
-    note = "panel titles: bias [95% limits of agreement]"
-    if bubbles:
-        note += "; marker area ∝ number of points there (largest: the panel's most frequent)"
-    fig.suptitle(note, fontsize=8)
+    fig.supxlabel(wrap_text(f"mean of evaluator and {reference} ({unit})", 0.9 * width, fs["label"]),
+                  fontsize=fs["label"])
+    fig.supylabel(wrap_text(f"evaluator − {reference} ({unit})", 0.9 * height, fs["label"]), fontsize=fs["label"])
+    fig.suptitle(note, fontsize=fs["note"])
     return fig
 
 
@@ -197,16 +318,42 @@ def heatmap(wide, *, index: str, value_label: str, vmin=None, vmax=None, center=
     label) in a colour-blind-safe, perceptually uniform map: ``cividis`` for magnitudes,
     the diverging ``vlag`` (blue–white–red, safe for red–green colour blindness) when
     ``center`` is given."""
-    frame = wide.drop(index).to_pandas().set_axis(row_labels or wide[index].to_list())
-    fig, ax = plt.subplots(figsize=(width, 0.38 * len(frame) + 1.4), layout="constrained")
-    sns.heatmap(frame, annot=True, fmt=fmt, vmin=vmin, vmax=vmax, center=center,
-                cmap="vlag" if center is not None else "cividis", cbar_kws={"label": value_label}, ax=ax,
-                annot_kws={"fontsize": 7})
-    ax.set(xlabel="", ylabel="")
-    ax.tick_params(axis="x", labelrotation=30)
-    plt.setp(ax.get_xticklabels(), ha="right", rotation_mode="anchor")
-    if title:
-        ax.set_title(title, fontsize=10)
+    import numpy as np
+
+    labels = [str(v) for v in (row_labels or wide[index].to_list())]
+    fs = font_sizes(width)
+    rows = [wrap_text(v, 0.3 * width, fs["tick"]) for v in labels]
+    columns = [wrap_text(str(c), 0.9, fs["tick"]) for c in wide.drop(index).columns]
+    frame = wide.drop(index).to_pandas().set_axis(rows).set_axis(columns, axis=1)
+    title = wrap_text(title, 0.96 * width, fs["title"]) if title else None
+    row_height = max(0.3, (max(r.count("\n") for r in rows) + 1) * fs["tick"] * 1.3 / 72 + 0.08) if rows else 0.3
+    column_label = max(text_width(line, fs["tick"]) for c in columns for line in c.split("\n")) if columns else 0
+    height = (row_height * len(frame) + 0.6 + 0.6 * column_label
+              + ((title.count("\n") + 1) * fs["title"] * 1.3 / 72 if title else 0))
+    # Cell values at the tick size, or smaller (not under 6 pt) where the cells are narrow.
+    row_label = max((text_width(line, fs["tick"]) for r in rows for line in r.split("\n")), default=0.0)
+    cell = max(0.1, width - row_label - 1.0) / max(1, frame.shape[1])  # less the colour bar and margins
+    cells = frame.to_numpy(dtype=float, na_value=np.nan).ravel()
+    widest = max((text_width(format(v, fmt), 7.0) for v in cells[~np.isnan(cells)]), default=0.1)
+    annot_size = max(6.0, min(fs["tick"], 7.0 * 0.85 * cell / max(widest, 1e-6)))
+    with plt.rc_context(_rc_fonts(fs)):
+        fig, ax = plt.subplots(figsize=(width, max(1.6, height)), layout="constrained")
+        sns.heatmap(frame, annot=True, fmt=fmt, vmin=vmin, vmax=vmax, center=center,
+                    cmap="vlag" if center is not None else "cividis",
+                    cbar_kws={"label": wrap_text(value_label, 0.9 * max(1.6, height) - 0.3, fs["label"])}, ax=ax,
+                    annot_kws={"fontsize": annot_size})
+        ax.set(xlabel="", ylabel="")
+        # Column labels slanted at 30°, steeper where the cells are too narrow for slanted
+        # labels of this many lines to clear each other.
+        label_height = (max((c.count("\n") for c in columns), default=0) + 1) * fs["tick"] * 1.25 / 72
+        angle = next((a for a in (30, 45, 60) if cell * np.sin(np.deg2rad(a)) >= 1.1 * label_height), 90)
+        ax.tick_params(axis="x", labelrotation=angle, labelsize=fs["tick"])
+        ax.tick_params(axis="y", labelrotation=0, labelsize=fs["tick"])
+        if angle < 90:
+            plt.setp(ax.get_xticklabels(), ha="right", rotation_mode="anchor")
+        fig.axes[-1].tick_params(labelsize=fs["tick"])  # the colour bar
+        if title:
+            fig.suptitle(title, fontsize=fs["title"])
     return fig
 
 
@@ -371,3 +518,21 @@ def dstudy_plot(table, *, evaluators, runs=(1, 3, 10), target: float = 0.8) -> p
     axes[1].set(xlabel="runs of one judge", ylabel="Φ", title="runs of each judge (p × r, judge fixed)")
     axes[1].legend(fontsize=8)
     return fig
+
+
+def coefficient_plot(table, *, group: str = "evaluator", xlabel: str = "points", title: str | None = None,
+                     width: float = FULL_WIDTH, drop_intercept: bool = True) -> plt.Figure:
+    """Coefficients of a bias model with their intervals: one row per ``term``, one
+    marker per ``group`` (e.g. the judge), a dashed line at 0 (no effect).
+
+    ``table`` has the columns of :data:`analysis.stats.bias_models.COEF_SCHEMA` and
+    ``group``; the random-effect rows (``sd(...)``, no interval) and, with
+    ``drop_intercept``, the intercept are left out.
+    """
+    import polars as pl
+
+    shown = table.filter(~pl.col("term").str.starts_with("sd(") & pl.col("ci_low").is_not_nan())
+    if drop_intercept:
+        shown = shown.filter(pl.col("term") != "Intercept")
+    return forest_plot(shown, label="term", measure=group, xlabel=xlabel, reference=0.0, reference_label="no effect",
+                       width=width, title=title)

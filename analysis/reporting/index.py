@@ -31,7 +31,7 @@ from analysis.data.paths import PROJECT_ROOT
 
 HEADLINE = {
     "scored": ("evaluator", "n", "icc_a1", "icc_a1_ci_low", "icc_a1_ci_high", "icc_c1", "icc_c1_ci_low",
-               "icc_c1_ci_high", "bias", "bias_ci_low", "bias_ci_high", "human_icc_a1", "verdict"),
+               "icc_c1_ci_high", "bias", "bias_ci_low", "bias_ci_high", "human_icc_a1", "ceiling_icc_a1", "verdict"),
     "per_attribute": ("evaluator", "attribute", "icc_a1", "icc_a1_ci_low", "icc_a1_ci_high", "bias", "bias_ci_low",
                     "bias_ci_high"),
     "nominal": ("evaluator", "n", "runs", "kappa", "kappa_sd", "majority_kappa", "majority_kappa_ci_low",

@@ -10,8 +10,11 @@ For a study it writes, into ``--out`` (default ``figures/<study>/paper``):
   category × answer model as the evaluator (default: the jury) scores it;
 * scored studies: ``bland_altman``: every evaluator against the human mean;
 * ``--study all``: also ``synthesis_forest`` across the three benchmarks;
-* ``overview.csv`` and ``overview.tex`` (LaTeX, booktabs, numbers rounded as a paper
-  prints them, CIs in brackets) and the same for the synthesis.
+* ``overview.csv``, ``overview.tex`` (every column, a ``table*`` that fits the text
+  width) and ``overview_column.tex`` (the evaluators and their first two estimates, a
+  ``table`` that fits one column): LaTeX with booktabs in pure ASCII, numbers rounded
+  as a paper prints them, CIs in brackets (:mod:`analysis.reporting.latex`); the same
+  for the synthesis.
 
 Every figure is written in each ``--format`` (pdf, svg, png); PDFs embed their fonts
 (TrueType, ``pdf.fonttype`` 42) and carry no creation date, so files are byte-identical
@@ -25,31 +28,9 @@ from pathlib import Path
 import polars as pl
 
 from analysis.data.paths import PROJECT_ROOT
+from analysis.reporting.latex import headline_columns, latex_table
 
 FORMATS = ("pdf", "svg", "png")
-
-
-def latex_table(frame: pl.DataFrame, *, caption: str, label: str) -> str:
-    """A booktabs LaTeX table of ``frame`` as :func:`analysis.reporting.display.tidy_for_display`
-    shows it (rounded, intervals as ``[low, high]``, units in the headers)."""
-    from analysis.reporting.display import tidy_for_display
-
-    shown = tidy_for_display(frame)
-
-    def esc(s: str) -> str:
-        for a, b in (("\\", r"\textbackslash{}"), ("&", r"\&"), ("%", r"\%"), ("_", r"\_"), ("#", r"\#"),
-                     ("–", "--"), ("−", "$-$"), ("κ", r"$\kappa$"), ("²", r"$^2$"), ("≤", r"$\leq$"),
-                     ("∞", r"$\infty$")):
-            s = s.replace(a, b)
-        return s
-
-    cols = shown.columns
-    align = "".join("l" if shown[c].str.contains(r"^[\d\.\-–\[\], ]+$").not_().any() else "r" for c in cols)
-    lines = [r"\begin{table}[ht]", r"\centering", r"\small", rf"\caption{{{esc(caption)}}}", rf"\label{{{label}}}",
-             rf"\begin{{tabular}}{{{align}}}", r"\toprule", " & ".join(esc(c) for c in cols) + r" \\", r"\midrule"]
-    lines += [" & ".join(esc(v) for v in row) + r" \\" for row in shown.iter_rows()]
-    lines += [r"\bottomrule", r"\end{tabular}", r"\end{table}"]
-    return "\n".join(lines) + "\n"
 
 
 def _save(fig, name: str, out: Path, formats) -> list[Path]:
@@ -78,12 +59,16 @@ def _write(frame: pl.DataFrame, name: str, out: Path, *, caption: str) -> list[P
     csv = write_table(frame, name, out)
     tex = out / f"{name}.tex"
     tex.write_text(latex_table(frame, caption=caption, label=f"tab:{name}"), encoding="utf-8")
-    return [csv, tex]
+    column = out / f"{name}_column.tex"
+    column.write_text(latex_table(frame, caption=caption, label=f"tab:{name}_column", width="column",
+                                  columns=headline_columns(frame)), encoding="utf-8")
+    return [csv, tex, column]
 
 
 def overview_forest(study, overview: pl.DataFrame, *, width: float):
     """The overview's forest plot: ICC(A,1) and ICC(C,1) against the human mean with the
-    human–human ceiling (scored studies), response-level ICC(A,1) per judge × attribute
+    ceiling for an evaluator as good as one human against that mean (``ceiling_icc_a1``,
+    Spearman–Brown from the human–human ICC(A,1); scored studies with 2+ references), response-level ICC(A,1) per judge × attribute
     (MentalAlign-70k), or κ of the majority vote (nominal studies)."""
     from analysis.reporting.figures import forest_plot
 
@@ -97,11 +82,11 @@ def synthesis_forest(table: pl.DataFrame, *, width: float):
 
     rows = table.with_columns((pl.col("study") + ": " + pl.col("evaluator") + pl.when(
         pl.col("attribute").is_not_null()).then(" · " + pl.col("attribute")).otherwise(pl.lit(""))).alias("evaluator"))
-    ceiling = table["human_ceiling"].drop_nulls()
+    ceiling = table.filter(pl.col("measure") == "ICC(A,1)")["human_ceiling"].drop_nulls()
     return forest_plot(rows.select("evaluator", "measure", "estimate", "ci_low", "ci_high"), width=width,
                        xlabel="agreement with the human reference (ICC or Cohen's κ)",
                        reference=float(ceiling[0]) if ceiling.len() else None,
-                       reference_label="human–human ICC(A,1), Between Help and Harm",
+                       reference_label="ceiling: one human vs the human mean, Between Help and Harm",
                        title="LLM judges against humans, three benchmarks")
 
 

@@ -21,7 +21,8 @@ proportions     Wilson and Clopper-Pearson intervals of a proportion
 gwet            Gwet's AC1 (nominal) and AC2 (weighted) with their variance (Gwet 2008, 2014)
 alt_test        the alternative annotator test: can a judge replace a human? (Calderon et al. 2025)
 disagreement    judge-human agreement split by how much the humans disagree (Elangovan et al. 2025)
-ppi             judge-assisted means and proportions (prediction-powered inference, PPI++)
+ppi             judge-assisted means and proportions (prediction-powered inference, PPI++; stratified)
+sampling        the sampling design of the reference ratings; rated vs unrated items
 gtheory         variance components and D-studies (generalizability theory, Brennan 2001)
 """
 
@@ -48,6 +49,8 @@ from analysis.stats.alt_test import (
 )
 from analysis.stats.disagreement import agreement_by_human_disagreement
 from analysis.stats.ppi import PPIResult, SampleSizePlan, ppi_mean, ppi_mean_grouped, ppi_sample_size, ppi_variance
+from analysis.stats.ppi import ppi_mean_stratified
+from analysis.stats.sampling import SamplingDesign, SelectionDifference, rated_unrated_difference
 from analysis.stats.gtheory import GStudy, anova_components, d_study, g_coefficients, g_study, g_study_bootstrap, smallest_n
 
 __all__ = [
@@ -65,4 +68,5 @@ __all__ = [
     "agreement_by_human_disagreement",
     "PPIResult", "SampleSizePlan", "ppi_mean", "ppi_mean_grouped", "ppi_sample_size", "ppi_variance",
     "GStudy", "anova_components", "d_study", "g_coefficients", "g_study", "g_study_bootstrap", "smallest_n",
+    "ppi_mean_stratified", "SamplingDesign", "SelectionDifference", "rated_unrated_difference",
 ]

@@ -110,6 +110,10 @@ Chernozhukov, V. et al. (2018). Double/debiased machine learning for treatment a
 structural parameters. Econometrics Journal 21(1), C1-C68.
 Liang, K.-Y. & Zeger, S. L. (1986). Longitudinal data analysis using generalized
 linear models. Biometrika 73(1), 13-22.
+Fisch, A., Maynez, J., Hofer, R. A., Dhingra, B., Globerson, A. & Cohen, W. W. (2024).
+Stratified prediction-powered inference for effective hybrid evaluation of language
+models. NeurIPS 2024 (arXiv:2406.04291).
+Cochran, W. G. (1977). Sampling Techniques, 3rd ed., ch. 5 (stratified random sampling).
 """
 
 from __future__ import annotations
@@ -122,9 +126,10 @@ import numpy as np
 import polars as pl
 from scipy import special
 
-from analysis.stats.result import Result, deprecated_alias, resolve_confidence
+from analysis.stats.result import Result, check_confidence, deprecated_alias, resolve_confidence
 
-__all__ = ["PPIResult", "SampleSizePlan", "ppi_mean", "ppi_mean_grouped", "ppi_sample_size", "ppi_variance"]
+__all__ = ["PPIResult", "SampleSizePlan", "ppi_mean", "ppi_mean_grouped", "ppi_mean_stratified", "ppi_sample_size",
+           "ppi_variance"]
 
 GROUPED_SCHEMA = {  # after the "group" column, which keeps the dtype of the caller's labels
     "estimate": pl.Float64, "ci_low": pl.Float64, "ci_high": pl.Float64, "se": pl.Float64,
@@ -471,6 +476,89 @@ def ppi_mean_grouped(
     return frame.with_columns(
         [pl.Series(k, v, dtype=GROUPED_SCHEMA[k]) for k, v in out.items()]
     ).with_columns(pl.col(pl.Float64).fill_nan(None))
+
+
+def ppi_mean_stratified(
+    y,
+    yhat,
+    strata: Sequence,
+    yhat_unlabeled,
+    strata_unlabeled: Sequence,
+    *,
+    weights: dict | None = None,
+    confidence: float = 0.95,
+    lam: float | str | None = None,
+    clusters: Sequence | None = None,
+    clusters_unlabeled: Sequence | None = None,
+    n_folds: int = 10,
+) -> PPIResult:
+    """Stratified prediction-powered estimate of the population mean, for a sample that is
+    random *within* strata at rates that may differ between strata.
+
+    Stratified PPI (Fisch et al. 2024, "Stratified prediction-powered inference"; the
+    stratified mean of Cochran 1977, ch. 5, applied to the PPI++ estimate of
+    Angelopoulos et al. 2023): every stratum ``h`` gets its own PPI estimate
+    ``theta_h`` with its own ``lam`` and standard error ``se_h``
+    (:func:`ppi_mean_grouped`, strata as groups), and::
+
+        theta = sum_h W_h theta_h,    se^2 = sum_h W_h^2 se_h^2
+
+    with the population weights ``W_h`` (default: the stratum's share of all items,
+    ``(n_h + N_h) / (n + N)``). With unequal sampling rates the plain PPI estimate
+    weights the strata by their share of the *rated* items and is biased; this one is
+    unbiased for each fixed ``lam``. ``n_effective`` is ``n * var_classical / se^2`` with
+    ``var_classical`` the variance of the stratified human-only mean (``lam = 0``).
+
+    Parameters
+    ----------
+    y, yhat, yhat_unlabeled, confidence, lam, clusters, clusters_unlabeled, n_folds
+        As :func:`ppi_mean` (clusters are taken within a stratum).
+    strata, strata_unlabeled : sequence
+        The stratum of every rated / unrated item.
+    weights : dict, optional
+        Stratum -> population weight (normalised to sum 1); every stratum seen must have one.
+
+    Returns
+    -------
+    PPIResult
+        ``lam`` is the weighted mean of the strata's ``lam``.
+
+    Raises
+    ------
+    ValueError
+        A stratum with fewer than 2 rated items or no unrated item (its mean cannot be
+        estimated, so neither can the population's).
+    """
+    confidence = check_confidence(confidence)
+    per = ppi_mean_grouped(y, yhat, strata, yhat_unlabeled, strata_unlabeled, confidence=confidence, lam=lam,
+                           clusters=clusters, clusters_unlabeled=clusters_unlabeled, n_folds=n_folds)
+    bad = per.filter(pl.col("estimate").is_null())
+    if bad.height:
+        raise ValueError(f"strata {', '.join(map(str, bad['group'].to_list()))}: each stratum needs at least 2 rated "
+                         f"items (clusters) and 1 unrated item")
+    classical = ppi_mean_grouped(y, yhat, strata, yhat_unlabeled, strata_unlabeled, confidence=confidence, lam=0.0,
+                                 clusters=clusters, clusters_unlabeled=clusters_unlabeled, n_folds=n_folds)
+    size = (per["n_labeled"] + per["n_unlabeled"]).to_numpy().astype(float)
+    if weights is None:
+        w = size / size.sum()
+    else:
+        missing = [g for g in per["group"].to_list() if g not in weights]
+        if missing:
+            raise ValueError(f"weights: no weight for strata {', '.join(map(str, missing))}")
+        w = np.array([float(weights[g]) for g in per["group"].to_list()])
+        if not (np.isfinite(w).all() and (w >= 0).all() and w.sum() > 0):
+            raise ValueError("weights must be finite, non-negative and not all zero")
+        w = w / w.sum()
+    est = float(w @ per["estimate"].to_numpy())
+    var = float(w * w @ per["se"].to_numpy() ** 2)
+    var_classical = float(w * w @ classical["se"].to_numpy() ** 2)
+    se = math.sqrt(var)
+    n_lab = int(per["n_labeled"].sum())
+    z = _z(confidence)
+    n_eff = n_lab * var_classical / var if var > 0 else (math.inf if var_classical > 0 else float(n_lab))
+    return PPIResult(estimate=est, ci_low=est - z * se, ci_high=est + z * se, n=n_lab, confidence=confidence, se=se,
+                     lam=float(w @ per["lam"].to_numpy()), n_labeled=n_lab, n_unlabeled=int(per["n_unlabeled"].sum()),
+                     n_effective=float(n_eff))
 
 
 @dataclass(frozen=True)

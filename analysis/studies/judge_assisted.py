@@ -63,7 +63,15 @@ each interval covers the full-data human mean. Findings (seed 20261124):
 So the studies use the cross-fitted lambda; ``lam`` can be set per call (``None``:
 tuned; ``1``; ``0``).
 
-Assumption: the rated responses of a group are a random sample of its responses. In
+Assumption: the rated responses of a group are a random sample of its responses (or,
+for a stratified random design, of each stratum's: the stratified estimator,
+:func:`analysis.stats.ppi.ppi_mean_stratified`). A study declares its design
+(:class:`analysis.stats.sampling.SamplingDesign`, on its registry entry or study file);
+for a ``selected`` design (rated answers chosen by a rule) the estimates of every answer's
+mean are refused (:func:`why_no_estimates`), and :func:`sampled_population_means`
+estimates what the rated answers can: the humans' mean over the answers the rule selects.
+:func:`selection_check` compares the judges' scores on rated and unrated answers and flags
+a ``random`` design whose rated answers differ. In
 Between Help and Harm the review set holds one answer per conversation, whose answer
 model is far from uniform (85 DeepSeek, 74 GPT-4o-mini, 13 Grok, 11 GPT-5-nano,
 7 Llama answers): per answer model the intervals rest on those few rated answers
@@ -79,9 +87,23 @@ evaluators, because run 1 of gpt-4o-mini and run 1 of meta-llama are unrelated A
 calls, with nothing in common that a crossed run facet would model (Brennan 2001,
 ch. 3-4; :mod:`analysis.stats.gtheory`). Components by ANOVA (expected mean squares)
 on the balanced part (responses with every run of every evaluator), cross-checked by
-REML (statsmodels ``MixedLM``) on a random sample of responses that keeps the
-incomplete ones; bootstrap CIs resample conversations with their answers. The one-facet
-``p x i`` study of each evaluator's runs gives "with <evaluator>, k runs give Phi = ...".
+REML (:func:`analysis.stats.gtheory.g_study`) on a random sample of responses that keeps the
+incomplete ones. Two kinds of interval: the bootstrap resamples conversations with their
+answers (``ci_low``, ``ci_high``: conditional on these 3 judges and their runs), and the
+generalized CIs (``gci_low``, ``gci_high``; :func:`analysis.stats.gtheory.d_study_intervals`)
+sample the judges and runs too, under the normal random-effects model with independent
+answers. ``sigma^2(judge)`` rests on 3 judges, 2 degrees of freedom: on Between Help and
+Harm its bootstrap interval is [0.030, 0.044], its GCI [0.010, 1.45]; "Phi >= 0.8 needs 3
+judges drawn at random like these" holds at Phi = 0.84, [0.80, 0.88] conditional on these
+judges and [0.39, 0.86] with the judges sampled. The GCI treats the answers as independent
+(they are clustered in conversations), so its item part is too narrow; here the judge
+part dominates it.
+
+Two statements not to confuse: the one-facet ``p x i`` study of each evaluator's runs gives
+"with <evaluator>, k runs give Phi = ..." (0.98 for gpt-4o-mini): the consistency of a
+judge with *itself*; the agreement of a judge with the *humans* is the overview's
+ICC(A,1) against the human mean (0.55-0.71 on Between Help and Harm, against a ceiling of
+0.89 for a judge as good as one human: :mod:`analysis.stats.ceiling`).
 """
 
 from __future__ import annotations
@@ -93,9 +115,12 @@ import numpy as np
 import polars as pl
 
 from analysis.stats.bootstrap import ResamplePlan
-from analysis.stats.gtheory import GStudy, d_study, g_study, g_study_bootstrap, smallest_n
-from analysis.stats.ppi import ppi_mean_grouped, ppi_sample_size
+from analysis.stats.gtheory import (
+    GStudy, component_intervals, d_study, d_study_intervals, g_study, g_study_bootstrap, smallest_n,
+)
+from analysis.stats.ppi import ppi_mean_grouped, ppi_mean_stratified, ppi_sample_size
 from analysis.stats.result import resolve_confidence
+from analysis.stats.sampling import SamplingDesign, rated_unrated_difference
 from analysis.studies.evaluators import JURY, members
 
 RECOMMENDED_LAM = "crossfit"
@@ -158,7 +183,7 @@ def _cluster_mean(x: np.ndarray, groups: np.ndarray, clusters: np.ndarray, z: fl
 def judge_assisted_estimates(ratings: pl.DataFrame, evaluator: str, *, references: Sequence[str],
                              jury: Sequence[str] = (), by: str | None = "answer_model", harmful_at: float = 2.0,
                              lam=RECOMMENDED_LAM, confidence: float = 0.95, n_folds: int = 10,
-                             alpha: float | None = None) -> pl.DataFrame:
+                             strata: str | None = None, alpha: float | None = None) -> pl.DataFrame:
     """Judge-only, human-only and judge-assisted estimates per group, for every attribute.
 
     Parameters
@@ -180,6 +205,12 @@ def judge_assisted_estimates(ratings: pl.DataFrame, evaluator: str, *, reference
         Of the judge-assisted estimate (:func:`analysis.stats.ppi.ppi_mean`).
     confidence, n_folds
         As :func:`analysis.stats.ppi.ppi_mean` (``alpha=`` warns and will go).
+    strata : str, optional
+        Column of the ratings the rated sample was stratified by (a stratified random
+        design): human-only and judge-assisted estimates are then stratified
+        (:func:`analysis.stats.ppi.ppi_mean_stratified`, each stratum weighted by its share
+        of the group's responses); a group with a stratum of fewer than 2 rated or no
+        unrated responses gets no estimate.
 
     Returns
     -------
@@ -196,6 +227,13 @@ def judge_assisted_estimates(ratings: pl.DataFrame, evaluator: str, *, reference
     confidence = resolve_confidence(confidence, alpha, "judge_assisted_estimates")
     z = float(special.ndtri(1 - (1 - confidence) / 2))
     values = response_values(ratings, evaluator, references=references, jury=jury, harmful_at=harmful_at)
+    if strata is not None:
+        if strata not in ratings.columns:
+            raise ValueError(f"cannot stratify by {strata!r}: not a column of the ratings")
+        if strata not in values.columns:
+            values = values.join(ratings.select("attribute", "response_id", strata).unique(["attribute", "response_id"]),
+                                 on=["attribute", "response_id"], how="left")
+        values = values.with_columns(pl.col(strata).cast(pl.String).fill_null("(none)").alias("_stratum"))
     group_col = by or "_all"
     if by is None:
         values = values.with_columns(pl.lit("all").alias("_all"))
@@ -213,6 +251,10 @@ def judge_assisted_estimates(ratings: pl.DataFrame, evaluator: str, *, reference
             frames = {}
             if lab.height and unl.height:
                 for method, lam_m in (("human_only", 0.0), ("judge_assisted", lam)):
+                    if strata is not None:
+                        frames[method] = _stratified_grouped(lab, unl, group_col, ycol, fcol, lam_m, confidence,
+                                                             n_folds)
+                        continue
                     frames[method] = ppi_mean_grouped(
                         lab[ycol].to_numpy(), lab[fcol].to_numpy(), lab[group_col].to_list(),
                         unl[fcol].to_numpy(), unl[group_col].to_list(), confidence=confidence, lam=lam_m,
@@ -247,6 +289,32 @@ def judge_assisted_estimates(ratings: pl.DataFrame, evaluator: str, *, reference
                                      n_effective=(r["n_effective"] if r and method == "judge_assisted" else None),
                                      note=note))
     return pl.DataFrame(rows, schema=ESTIMATE_SCHEMA)
+
+
+def _stratified_grouped(lab: pl.DataFrame, unl: pl.DataFrame, group_col: str, ycol: str, fcol: str, lam,
+                        confidence: float, n_folds: int) -> pl.DataFrame:
+    """:func:`analysis.stats.ppi.ppi_mean_stratified` per group (strata in ``_stratum``), in
+    the shape of :func:`analysis.stats.ppi.ppi_mean_grouped`; null where a stratum of the
+    group cannot be estimated."""
+    rows = []
+    for g in sorted(set(lab[group_col].to_list()) | set(unl[group_col].to_list())):
+        lg, ug = lab.filter(pl.col(group_col) == g), unl.filter(pl.col(group_col) == g)
+        row = dict(group=g, estimate=None, ci_low=None, ci_high=None, se=None, lam=None, n_labeled=lg.height,
+                   n_unlabeled=ug.height, n_effective=None)
+        if lg.height >= 2 and ug.height >= 1:
+            try:
+                r = ppi_mean_stratified(lg[ycol].to_numpy(), lg[fcol].to_numpy(), lg["_stratum"].to_list(),
+                                        ug[fcol].to_numpy(), ug["_stratum"].to_list(), confidence=confidence, lam=lam,
+                                        clusters=lg["item_id"].to_list(), clusters_unlabeled=ug["item_id"].to_list(),
+                                        n_folds=n_folds)
+                row.update(estimate=r.estimate, ci_low=r.ci_low, ci_high=r.ci_high, se=r.se, lam=r.lam,
+                           n_effective=r.n_effective)
+            except ValueError:
+                pass
+        rows.append(row)
+    return pl.DataFrame(rows, schema={"group": pl.String, "estimate": pl.Float64, "ci_low": pl.Float64,
+                                      "ci_high": pl.Float64, "se": pl.Float64, "lam": pl.Float64,
+                                      "n_labeled": pl.Int64, "n_unlabeled": pl.Int64, "n_effective": pl.Float64})
 
 
 def study_estimates(ratings: pl.DataFrame, evaluators: Sequence[str], *, references: Sequence[str],
@@ -425,8 +493,11 @@ def run_scores_array(ratings: pl.DataFrame, evaluators: Sequence[str], *, attrib
 class DStudy:
     """The G study and D study of a study's evaluators x runs.
 
-    ``components``: variance components of ``p x (r:e)`` (ANOVA on the balanced part,
-    bootstrap CIs; REML rows on a random sample), ``table``: :data:`DSTUDY_COLUMNS` rows
+    ``components``: variance components of ``p x (r:e)`` (ANOVA on the balanced part:
+    ``ci_low``/``ci_high`` bootstrap over conversations, conditional on these judges and
+    runs; ``gci_low``/``gci_high`` generalized CIs with the judges and runs sampled too,
+    ``satterthwaite_df`` the degrees of freedom each rests on; REML rows on a random
+    sample, with their REML log-likelihood ``reml_loglik``), ``table``: :data:`DSTUDY_COLUMNS` rows
     for the nested design with random evaluators and the one-facet study of each
     evaluator's runs; ``g``: the ANOVA G study; ``per_evaluator``: evaluator -> its
     ``p x i`` G study over runs; ``n_balanced``/``n_responses``: responses used/all.
@@ -441,7 +512,11 @@ class DStudy:
 
 
 DSTUDY_COLUMNS = ("design", "n_evaluators", "n_runs", "g_coefficient", "g_ci_low", "g_ci_high", "phi",
-                  "phi_ci_low", "phi_ci_high")
+                  "phi_ci_low", "phi_ci_high", "g_gci_low", "g_gci_high", "phi_gci_low", "phi_gci_high")
+"""``*_ci_*``: bootstrap over conversations, conditional on these judges and runs;
+``*_gci_*``: generalized CI with the judges and runs sampled too
+(:func:`analysis.stats.gtheory.d_study_intervals`; for ``runs of <evaluator>`` the judge
+is fixed and its runs are sampled)."""
 
 
 def _boot_table(boot: pl.DataFrame, design: str, single_facet: str | None = None) -> pl.DataFrame:
@@ -454,7 +529,17 @@ def _boot_table(boot: pl.DataFrame, design: str, single_facet: str | None = None
     out = g.join(phi, on=["n_evaluators", "n_runs"], nulls_equal=True)
     if single_facet == "runs":  # the p x i bootstrap puts the facet size in n_evaluators
         out = out.with_columns(pl.lit(1, dtype=pl.Int64).alias("n_evaluators"), pl.col("n_evaluators").alias("n_runs"))
-    return out.select(pl.lit(design).alias("design"), *DSTUDY_COLUMNS[1:])
+    return out.select(pl.lit(design).alias("design"), *DSTUDY_COLUMNS[1:9])
+
+
+def _with_gci(table: pl.DataFrame, gci: pl.DataFrame, single_facet: str | None = None) -> pl.DataFrame:
+    """``table`` (:func:`_boot_table`) with the generalized CIs of :func:`d_study_intervals`."""
+    gci = gci.select("n_evaluators", "n_runs", pl.col("g_ci_low").alias("g_gci_low"),
+                     pl.col("g_ci_high").alias("g_gci_high"), pl.col("phi_ci_low").alias("phi_gci_low"),
+                     pl.col("phi_ci_high").alias("phi_gci_high"))
+    if single_facet == "runs":
+        gci = gci.with_columns(pl.lit(1, dtype=pl.Int64).alias("n_evaluators"))
+    return table.join(gci, on=["n_evaluators", "n_runs"], how="left").select(DSTUDY_COLUMNS)
 
 
 def dstudy(ratings: pl.DataFrame, evaluators: Sequence[str], *, attribute: str | None = None,
@@ -481,38 +566,49 @@ def dstudy(ratings: pl.DataFrame, evaluators: Sequence[str], *, attribute: str |
     g = g_study(bal.scores, design)
     plan = ResamplePlan(bal.scores.shape[0], n_boot=n_boot, seed=seed, clusters=list(bal.items))
     boot = g_study_bootstrap(bal.scores, design, n_evaluators=list(n_evaluators), n_runs=list(n_runs), plan=plan)
+    facets = component_intervals(g, seed=seed).select(
+        "component", pl.col("ci_low").alias("gci_low"), pl.col("ci_high").alias("gci_high"),
+        pl.col("df").alias("satterthwaite_df"))
     comp = g.table().join(
         boot.filter(pl.col("quantity").str.starts_with("var(")).select(
             pl.col("quantity").str.slice(4).str.strip_chars_end(")").alias("component"), "ci_low", "ci_high"),
-        on="component", how="left").with_columns(pl.lit("anova").alias("method"),
-                                                 pl.lit(bal.scores.shape[0]).alias("n_responses"))
+        on="component", how="left").join(facets, on="component", how="left").with_columns(
+        pl.lit("anova").alias("method"), pl.lit(bal.scores.shape[0]).alias("n_responses"))
     frames = [comp]
     if reml_responses:
         rng = np.random.default_rng(np.random.SeedSequence([seed, 1]))
         take = np.sort(rng.choice(full.scores.shape[0], min(reml_responses, full.scores.shape[0]), replace=False))
         gr = g_study(full.scores[take], design, method="reml")
         frames.append(gr.table().select("component", "variance", "variance_raw", "percent").with_columns(
-            pl.lit("reml").alias("method"), pl.lit(int(take.shape[0])).alias("n_responses")))
+            pl.lit("reml").alias("method"), pl.lit(int(take.shape[0])).alias("n_responses"),
+            pl.lit(gr.loglik).alias("reml_loglik")))
     components = pl.concat(frames, how="diagonal_relaxed").select(
-        "method", "component", "variance", "variance_raw", "percent", "ci_low", "ci_high", "df", "mean_square",
-        "n_responses")
-    tables = [_boot_table(boot, design)]
+        "method", "component", "variance", "variance_raw", "percent", "ci_low", "ci_high", "gci_low", "gci_high",
+        "satterthwaite_df", "df", "mean_square", "n_responses",
+        pl.col("reml_loglik") if reml_responses else pl.lit(None, pl.Float64).alias("reml_loglik"))
+    tables = [_with_gci(_boot_table(boot, design), d_study_intervals(g, list(n_evaluators), list(n_runs), seed=seed))]
     per = {}
     for j, e in enumerate(evaluators):
         ge = g_study(bal.scores[:, j, :], "p x i", facet="runs")
         per[e] = ge
         be = g_study_bootstrap(bal.scores[:, j, :], "p x i", n_evaluators=list(n_runs), plan=plan)
-        tables.append(_boot_table(be, f"runs of {e}", single_facet="runs"))
+        tables.append(_with_gci(_boot_table(be, f"runs of {e}", single_facet="runs"),
+                                d_study_intervals(ge, n_runs=list(n_runs), seed=seed), single_facet="runs"))
     table = pl.concat(tables).with_columns(pl.col("n_evaluators").cast(pl.Int64), pl.col("n_runs").cast(pl.Int64))
     return DStudy(components=components, table=table, g=g, per_evaluator=per, n_balanced=bal.scores.shape[0],
                   n_responses=full.scores.shape[0])
 
 
 def dstudy_sentence(d: DStudy, evaluator: str, *, target: float = 0.8) -> str:
-    """"With <evaluator>, k runs give Phi = ... [CI]; Phi >= target needs ... runs or ... judges"."""
+    """Two statements that must not be confused: the consistency of ``evaluator`` with
+    itself (its runs, the judge fixed: "k runs give Phi = ..."), and how many judges drawn
+    at random like these reach ``target`` (with the interval of that Phi when the judges'
+    own sampling is included, and conditional on these judges). Neither is agreement with
+    the humans (the overview's ICC against the human mean)."""
     if evaluator not in d.per_evaluator:
         raise ValueError(f"no runs of {evaluator!r} in this D study: {', '.join(d.per_evaluator)}")
     k = d.g.sizes["r"]
+    n_e = len(d.per_evaluator)
     row = d.table.filter((pl.col("design") == f"runs of {evaluator}") & (pl.col("n_runs") == k))
     own = d.per_evaluator[evaluator]
     phi_k = float(d_study(own, n_runs=k)["phi"][0])
@@ -520,16 +616,31 @@ def dstudy_sentence(d: DStudy, evaluator: str, *, target: float = 0.8) -> str:
     runs_needed = smallest_n(own, target, vary="runs")
     judges_1 = smallest_n(d.g, target, vary="evaluators", n_runs=1)
     judges_k = smallest_n(d.g, target, vary="evaluators", n_runs=k)
+
     def plural(n, word):
         return f"{n} {word}" + ("" if n == 1 else "s")
 
     runs_txt = (f"{plural(runs_needed, 'run')} of {evaluator}" if runs_needed is not None
                 else f"more runs of {evaluator} than any feasible number")
-    judges_txt = (f"{plural(judges_1, 'judge')} with one run each ({judges_k} with {k} runs each)"
-                  if judges_1 is not None else "more judges than any feasible number")
-    return (f"With {evaluator}, {k} runs give Φ = {phi_k:.2f}{ci} (the dependability of the mean of its runs, "
-            f"{evaluator} itself fixed); Φ ≥ {target:g} needs {runs_txt}, or {judges_txt}, judges drawn at "
-            f"random like these {len(d.per_evaluator)} (p × (r:e), {d.n_balanced} answers).")
+    own_txt = (f"With {evaluator}, {k} runs give Φ = {phi_k:.2f}{ci}: the consistency of {evaluator} with itself "
+               f"(the dependability of the mean of its runs, the judge fixed), not its agreement with humans; "
+               f"Φ ≥ {target:g} needs {runs_txt}.")
+    design_txt = f"Judges drawn at random like these {n_e} (p × (r:e), {d.n_balanced} answers)"
+    if judges_1 is None:
+        return f"{own_txt} {design_txt}: Φ ≥ {target:g} needs more judges than any feasible number."
+    at = d.table.filter((pl.col("design") == "p x (r:e)") & (pl.col("n_evaluators") == judges_1)
+                        & (pl.col("n_runs") == 1))
+    if at.height:
+        r = at.row(0, named=True)
+    else:
+        r = d_study_intervals(d.g, judges_1, 1).row(0, named=True)
+        r = r | {"phi_gci_low": r["phi_ci_low"], "phi_gci_high": r["phi_ci_high"], "phi_ci_low": None}
+    cond = (f", [{r['phi_ci_low']:.2f}, {r['phi_ci_high']:.2f}] conditional on these {n_e} judges"
+            if r.get("phi_ci_low") is not None else "")
+    return (f"{own_txt} {design_txt}: Φ ≥ {target:g} needs {plural(judges_1, 'judge')} with one run each "
+            f"({judges_k} with {k} runs each); with {plural(judges_1, 'judge')}, one run each, Φ = {r['phi']:.2f} "
+            f"[{r['phi_gci_low']:.2f}, {r['phi_gci_high']:.2f}] when the judges are sampled too (σ²(judge) rests "
+            f"on {n_e} judges, {n_e - 1} df){cond}.")
 
 
 # ---------------------------------------------------------------------------------------
@@ -581,11 +692,22 @@ def _why_no_rated_sample(ratings: pl.DataFrame | None, evaluators: Sequence[str]
     return ""
 
 
-def why_no_estimates(ratings: pl.DataFrame | None, evaluators: Sequence[str], *, references: Sequence[str]) -> str:
+def why_selected(design: SamplingDesign | None, what: str = "judge-assisted (PPI++) and human-only estimates "
+                                                             "of every answer's mean") -> str:
+    """The one line refusing ``what`` for a ``selected`` design; ``""`` for other designs."""
+    if design is None or design.kind != "selected":
+        return ""
+    return (f"the rated answers were selected ({design.rule}), not sampled at random: {what} would be biased; "
+            f"see the mean of the selected answers (the population the humans sampled) instead")
+
+
+def why_no_estimates(ratings: pl.DataFrame | None, evaluators: Sequence[str], *, references: Sequence[str],
+                     design: SamplingDesign | None = None) -> str:
     """Why judge-assisted estimates do not apply to these ratings, in one line; ``""`` when
     they do: the evaluators scored answers, the references rated some of them and not all,
-    and the ratings have a grouping (:data:`GROUPINGS`) to estimate per."""
-    reason = _why_no_rated_sample(ratings, evaluators, references)
+    the rated answers are a random sample (``design`` not ``selected``; None: assumed
+    random), and the ratings have a grouping (:data:`GROUPINGS`) to estimate per."""
+    reason = _why_no_rated_sample(ratings, evaluators, references) or why_selected(design)
     if reason:
         return reason
     if not any(c in ratings.columns and ratings[c].null_count() < ratings.height for c in GROUPINGS):
@@ -593,9 +715,10 @@ def why_no_estimates(ratings: pl.DataFrame | None, evaluators: Sequence[str], *,
     return ""
 
 
-def why_no_forest(ratings: pl.DataFrame | None, evaluators: Sequence[str], *, references: Sequence[str]) -> str:
+def why_no_forest(ratings: pl.DataFrame | None, evaluators: Sequence[str], *, references: Sequence[str],
+                  design: SamplingDesign | None = None) -> str:
     """Why the forest plot per answer model does not apply, in one line; ``""`` when it does."""
-    reason = why_no_estimates(ratings, evaluators, references=references)
+    reason = why_no_estimates(ratings, evaluators, references=references, design=design)
     if reason:
         return reason
     if "answer_model" not in ratings.columns or ratings["answer_model"].null_count() == ratings.height:
@@ -603,11 +726,15 @@ def why_no_forest(ratings: pl.DataFrame | None, evaluators: Sequence[str], *, re
     return ""
 
 
-def why_no_budget(ratings: pl.DataFrame | None, evaluators: Sequence[str], *, references: Sequence[str]) -> str:
+def why_no_budget(ratings: pl.DataFrame | None, evaluators: Sequence[str], *, references: Sequence[str],
+                  design: SamplingDesign | None = None) -> str:
     """Why the budget planner does not apply, in one line; ``""`` when it does: it plans
     from a pilot of at least 3 answers rated by the references (for one attribute), with
-    the judge scoring the unrated ones."""
-    reason = _why_no_rated_sample(ratings, evaluators, references, what="budget plans")
+    the judge scoring the unrated ones; the pilot must be a random sample (``design`` not
+    ``selected``): selected answers' variances and correlation do not describe a random one."""
+    reason = (_why_no_rated_sample(ratings, evaluators, references, what="budget plans")
+              or why_selected(design, "a budget planned from their variances and correlation (a pilot for a random "
+                                      "sample)"))
     if reason:
         return reason
     keys = ["attribute", "response_id"]
@@ -654,9 +781,12 @@ def applicability(study) -> pl.DataFrame:
     """Which parts of the judge-assisted report apply to a loaded study: ``part``,
     ``applies``, ``reason`` (empty when it applies)."""
     ratings, refs, evaluators = _ratings(study), tuple(study.spec.references), tuple(study.evaluators)
-    reasons = {"judge-assisted estimates": why_no_estimates(ratings, evaluators, references=refs),
-               "forest plot per answer model": why_no_forest(ratings, evaluators, references=refs),
-               "budget planner": why_no_budget(ratings, evaluators, references=refs),
+    design = study.spec.design
+    reasons = {"judge-assisted estimates": why_no_estimates(ratings, evaluators, references=refs, design=design),
+               "forest plot per answer model": why_no_forest(ratings, evaluators, references=refs, design=design),
+               "budget planner": why_no_budget(ratings, evaluators, references=refs, design=design),
+               "mean of the selected answers": why_no_sampled_population(ratings, evaluators, references=refs,
+                                                                         design=design),
                "D-study of runs and judges": why_no_dstudy(ratings, evaluators)}
     return pl.DataFrame({"part": list(reasons), "applies": [not r for r in reasons.values()],
                          "reason": list(reasons.values())})
@@ -667,11 +797,12 @@ def estimates_part(study) -> Part:
     evaluator and the jury, per :data:`GROUPINGS` (:func:`study_estimates`), long
     (``judge_assisted_long``) and wide (``judge_assisted``); shown: the wide rows per
     answer model, then per category (:data:`DISPLAY_COLUMNS`)."""
-    ratings, refs = _ratings(study), tuple(study.spec.references)
-    reason = why_no_estimates(ratings, study.evaluators, references=refs)
+    ratings, refs, design = _ratings(study), tuple(study.spec.references), study.spec.design
+    reason = why_no_estimates(ratings, study.evaluators, references=refs, design=design)
     if reason:
         return Part(reason=reason)
-    estimates = study_estimates(ratings, study.names, references=refs, jury=study.jury, by=GROUPINGS)
+    estimates = study_estimates(ratings, study.names, references=refs, jury=study.jury, by=GROUPINGS,
+                                strata=_strata_column(design))
     wide = wide_estimates(estimates)
     shown = tuple(t for t in (wide.filter(pl.col("group_by") == g).select(DISPLAY_COLUMNS) for g in GROUPINGS)
                   if t.height)
@@ -682,7 +813,7 @@ def forest_part(study, estimates: Part) -> Part:
     """The forest plot's data: the estimates per answer model of the jury (or, without a
     jury, the first evaluator), from :func:`estimates_part`."""
     ratings, refs = _ratings(study), tuple(study.spec.references)
-    reason = why_no_forest(ratings, study.evaluators, references=refs) or estimates.reason
+    reason = why_no_forest(ratings, study.evaluators, references=refs, design=study.spec.design) or estimates.reason
     if reason:
         return Part(reason=reason)
     evaluator = JURY if study.jury else study.evaluators[0]
@@ -699,7 +830,7 @@ def budget_part(study) -> Part:
     """The budget planner of a loaded study (:func:`budget_plan`, every evaluator and the
     jury), ``budget_plan``; shown: :data:`BUDGET_COLUMNS`."""
     ratings, refs = _ratings(study), tuple(study.spec.references)
-    reason = why_no_budget(ratings, study.evaluators, references=refs)
+    reason = why_no_budget(ratings, study.evaluators, references=refs, design=study.spec.design)
     if reason:
         return Part(reason=reason)
     budget = budget_plan(ratings, study.names, references=refs, jury=study.jury)
@@ -724,3 +855,176 @@ def dstudy_part(study, *, n_boot: int = 2000, seed: int = 0, reml_responses: int
                 shown=(f"{d.n_balanced} of {d.n_responses} answers{of} have every run of every evaluator",
                        d.components, *(dstudy_sentence(d, e) for e in study.evaluators)),
                 data=dict(table=d.table, evaluators=tuple(study.evaluators)))
+
+
+# ---------------------------------------------------------------------------------------
+# The sampling design: are the rated answers like the others, and what they can estimate
+# ---------------------------------------------------------------------------------------
+
+STRATA_COLUMNS = {"source": "answer_model", "category": "category"}
+"""A study file's ``strata`` (a standard column) -> the ratings' column."""
+SELECTION_SCHEMA = {
+    "evaluator": pl.String, "attribute": pl.String, "group_by": pl.String, "group": pl.String,
+    "mean_rated": pl.Float64, "mean_unrated": pl.Float64, "difference": pl.Float64, "ci_low": pl.Float64,
+    "ci_high": pl.Float64, "pvalue": pl.Float64, "n_rated": pl.Int64, "n_unrated": pl.Int64, "flag": pl.String,
+}
+
+
+def _strata_column(design: SamplingDesign | None) -> str | None:
+    if design is None or design.strata is None:
+        return None
+    return STRATA_COLUMNS.get(design.strata, design.strata)
+
+
+def selection_check(ratings: pl.DataFrame, evaluators: Sequence[str], *, references: Sequence[str],
+                    jury: Sequence[str] = (), design: SamplingDesign | None = None, by: str | None = None,
+                    confidence: float = 0.95) -> pl.DataFrame:
+    """Each evaluator's mean score on the rated and on the unrated answers, and their
+    difference (rated - unrated, points) with its interval
+    (:func:`analysis.stats.sampling.rated_unrated_difference`: Welch, or stratified when
+    ``design`` is stratified), per attribute and per group of ``by`` (None: all answers).
+
+    ``flag`` says what the difference means under the declared ``design``: for ``random``
+    (declared or assumed), an interval excluding 0 says the rated answers are not a
+    random sample; for ``selected``, the difference is what the rule does.
+    """
+    design = design or SamplingDesign("random", declared=False)
+    strata = _strata_column(design)
+    rows = []
+    for evaluator in evaluators:
+        v = response_values(ratings, evaluator, references=references, jury=jury)
+        if strata is not None:
+            v = v.join(ratings.select("attribute", "response_id", pl.col(strata).alias("_stratum"))
+                       .unique(["attribute", "response_id"]), on=["attribute", "response_id"], how="left")
+        group_col = by or "_all"
+        if by is None:
+            v = v.with_columns(pl.lit("all").alias("_all"))
+        v = v.filter(pl.col(group_col).is_not_null()).with_columns(pl.col(group_col).cast(pl.String))
+        for (attribute, group), sub in sorted(v.group_by("attribute", group_col), key=lambda kv: kv[0]):
+            lab, unl = sub.filter(pl.col("y").is_not_null()), sub.filter(pl.col("y").is_null())
+            base = dict(evaluator=evaluator, attribute=attribute, group_by=by or "all", group=group,
+                        n_rated=lab.height, n_unrated=unl.height)
+            try:
+                kw = {} if strata is None else dict(strata=lab["_stratum"].cast(pl.String).to_list(),
+                                                    strata_unrated=unl["_stratum"].cast(pl.String).to_list())
+                r = rated_unrated_difference(lab["yhat"].to_numpy(), unl["yhat"].to_numpy(), confidence=confidence,
+                                             **kw)
+            except ValueError as exc:
+                rows.append(dict(base, flag=f"no comparison: {exc}"))
+                continue
+            excludes = not (r.ci_low <= 0 <= r.ci_high)
+            if design.kind == "selected":
+                flag = "selected by rule: the rated answers differ" if excludes else "selected by rule"
+            elif excludes and design.kind == "all":
+                flag = "declared all rated, but the unrated answers differ: they are missing not at random"
+            elif excludes:
+                flag = (f"{'assumed' if not design.declared else 'declared'} random, but the rated answers differ: "
+                        f"not a random sample")
+            else:
+                flag = ""
+            rows.append(dict(base, mean_rated=r.mean_rated, mean_unrated=r.mean_unrated, difference=r.estimate,
+                             ci_low=r.ci_low, ci_high=r.ci_high, pvalue=r.pvalue, flag=flag))
+    return pl.DataFrame(rows, schema=SELECTION_SCHEMA)
+
+
+def sampled_population_means(ratings: pl.DataFrame, *, references: Sequence[str], by: str | None = "answer_model",
+                             harmful_at: float = 2.0, confidence: float = 0.95) -> pl.DataFrame:
+    """The references' mean over the answers they rated, per attribute and group, with a
+    cluster-robust (conversation) CLT interval: what a ``selected`` design can estimate,
+    the mean over the answers the rule selects (in conversations drawn like these), not
+    over every answer.
+
+    Returns
+    -------
+    polars.DataFrame
+        ``attribute, group_by, group, quantity, estimate, ci_low, ci_high, se, n_rated,
+        n_conversations``; ``mean`` in points, ``pct_harmful`` in percent.
+    """
+    from scipy import special
+
+    z = float(special.ndtri(0.5 + resolve_confidence(confidence, None, "sampled_population_means") / 2))
+    group_col = by or "_all"
+    human = ratings.filter(pl.col("rater").is_in(list(references)))
+    keys = ["attribute", "response_id", "item_id"] + ([by] if by else [])
+    per = human.group_by(keys).agg(pl.col("score").mean().alias("y"),
+                                   (pl.col("score") <= harmful_at).mean().cast(pl.Float64).alias("y_harm"))
+    if by is None:
+        per = per.with_columns(pl.lit("all").alias("_all"))
+    per = per.filter(pl.col(group_col).is_not_null()).with_columns(pl.col(group_col).cast(pl.String))
+    rows = []
+    for attribute in sorted(per["attribute"].unique().to_list()):
+        a = per.filter(pl.col("attribute") == attribute)
+        for quantity, col, scale in (("mean", "y", 1.0), ("pct_harmful", "y_harm", 100.0)):
+            names, mean, se, n = _cluster_mean(a[col].to_numpy().astype(float), a[group_col].to_numpy(),
+                                               a["item_id"].to_numpy(), z)
+            for g, m, s_, k in zip(names.tolist(), mean, se, n):
+                n_conv = a.filter(pl.col(group_col) == g)["item_id"].n_unique()
+                ok = n_conv >= 2
+                rows.append(dict(attribute=attribute, group_by=by or "all", group=g, quantity=quantity,
+                                 estimate=scale * m, ci_low=scale * (m - z * s_) if ok else None,
+                                 ci_high=scale * (m + z * s_) if ok else None, se=scale * s_ if ok else None,
+                                 n_rated=int(k), n_conversations=int(n_conv)))
+    return pl.DataFrame(rows, schema={"attribute": pl.String, "group_by": pl.String, "group": pl.String,
+                                      "quantity": pl.String, "estimate": pl.Float64, "ci_low": pl.Float64,
+                                      "ci_high": pl.Float64, "se": pl.Float64, "n_rated": pl.Int64,
+                                      "n_conversations": pl.Int64})
+
+
+def why_no_sampled_population(ratings: pl.DataFrame | None, evaluators: Sequence[str], *,
+                              references: Sequence[str], design: SamplingDesign | None = None) -> str:
+    """Why the mean of the selected answers is not shown, in one line; ``""`` when it is:
+    a ``selected`` design whose references rated some answers."""
+    if design is None or design.kind != "selected":
+        return ("the rated answers are a random sample or all answers: the judge-assisted estimates above are of "
+                "every answer, no selected population to report")
+    return _why_no_rated_sample(ratings, evaluators, references, what="means of the selected answers")
+
+
+def sampled_population_part(study) -> Part:
+    """For a ``selected`` design: the references' mean over the answers the rule selected
+    (:func:`sampled_population_means`), overall, per answer model and per category,
+    ``selected_population``; named as what it is."""
+    ratings, refs, design = _ratings(study), tuple(study.spec.references), study.spec.design
+    reason = why_no_sampled_population(ratings, study.evaluators, references=refs, design=design)
+    if reason:
+        return Part(reason=reason)
+    frames = [sampled_population_means(ratings, references=refs, by=by) for by in (None, *GROUPINGS)
+              if by is None or (by in ratings.columns and ratings[by].null_count() < ratings.height)]
+    table = pl.concat(frames)
+    return Part(tables={"selected_population": table},
+                shown=(f"Population estimated: the answers selected by the rule ({design.rule}), in conversations "
+                       f"like these; not every answer.", table))
+
+
+def selection_part(study, *, by: str | None = "answer_model") -> Part:
+    """The judges' scores on rated vs unrated answers (:func:`selection_check`), overall
+    and per ``by``, every evaluator and the jury: ``rated_vs_unrated``; shown: the study's
+    declared design, the table, and one line on what it says."""
+    ratings, refs, design = _ratings(study), tuple(study.spec.references), study.spec.design
+    reason = _why_no_rated_sample(ratings, study.evaluators, refs, what="comparisons of rated and unrated answers")
+    if reason:
+        return Part(reason=reason)
+    frames = [selection_check(ratings, study.names, references=refs, jury=study.jury, design=design)]
+    if by and by in ratings.columns and ratings[by].null_count() < ratings.height:
+        frames.append(selection_check(ratings, study.names, references=refs, jury=study.jury, design=design, by=by))
+    table = pl.concat(frames)
+    overall = table.filter(pl.col("group_by") == "all")
+    differ = overall.filter(~((pl.col("ci_low") <= 0) & (pl.col("ci_high") >= 0)))
+    if design.kind == "selected":
+        verdict = (f"{differ.height} of {overall.height} evaluators score the selected answers differently from the "
+                   f"others (95 % CI of rated − unrated excludes 0): the rated answers stand for the selected "
+                   f"population only.")
+    elif differ.height and design.kind == "all":
+        verdict = (f"The design is {design.describe()}, but some answers have no reference rating, and {differ.height} "
+                   f"of {overall.height} evaluators score them differently from the rated ones: the unrated answers "
+                   f"are missing not at random, and the references' means leave out answers unlike the rated ones.")
+    elif differ.height:
+        verdict = (f"The design is {design.describe()}, but {differ.height} of {overall.height} evaluators score the "
+                   f"rated answers differently from the others: they are not a random sample; treat every "
+                   f"judge-assisted estimate as biased.")
+    else:
+        verdict = (f"The design is {design.describe()}; no evaluator scores the rated answers differently from the "
+                   f"others (every 95 % CI of rated − unrated contains 0).")
+    return Part(tables={"rated_vs_unrated": table},
+                shown=(f"Sampling design: {design.describe()}. Difference = evaluator's mean on rated − unrated "
+                       f"answers, points on the scale.", table, verdict))

@@ -9,8 +9,14 @@ items every rater scored:
   interval over items (fixed, named raters: see :mod:`analysis.stats.icc`);
 * ``bias`` = evaluator − reference mean, points on the scale, with its BCa interval;
 * ``mae`` in points;
-* the human–human ceiling (ICC(A,1) of the first two references) and the
-  leave-one-human-out verdict (:func:`analysis.stats.ceiling.human_ceiling`);
+* ``human_icc_a1``: the references' own ICC(A,1) (the mean over pairs of references,
+  with its BCa interval), and ``ceiling_icc_a1`` / ``ceiling_icc_c1``: what an
+  evaluator exactly as good as one reference would score in ICC(A,1) / ICC(C,1)
+  against the mean of the ``n_references`` references (Spearman–Brown:
+  :func:`analysis.stats.ceiling.ceiling_icc`; 0.89 for a human–human 0.86 and two
+  references): the line to read ``icc_a1`` against, not the human–human ICC;
+* the leave-one-human-out verdict (:func:`analysis.stats.ceiling.human_ceiling`; with
+  three or more references each is compared with the mean of the others);
 * ``run_icc_a1``: run-to-run ICC(A,1) of the evaluator (one run against another).
 
 The columns come from :data:`COLUMNS`, a list of functions ``f(context, evaluator) ->
@@ -28,7 +34,7 @@ import polars as pl
 
 from analysis.stats.agreement import mae
 from analysis.stats.bias import mean_bias
-from analysis.stats.ceiling import human_ceiling
+from analysis.stats.ceiling import human_ceiling, reference_ceiling
 from analysis.stats.icc import intraclass_corr
 from analysis.studies.evaluators import run_reliability
 from analysis.studies.registry import SYNTHESIS_STUDIES  # noqa: F401 (the notebooks import it from here)
@@ -62,16 +68,29 @@ def _bias(ctx: Context, evaluator: str) -> dict:
             "mae": mae(ctx.scores.column(evaluator), ctx.scores.column(HUMAN_MEAN))}
 
 
+_CEILING_KEYS = ("human_icc_a1", "human_icc_a1_ci_low", "human_icc_a1_ci_high", "n_references", "ceiling_icc_a1",
+                 "ceiling_icc_a1_ci_low", "ceiling_icc_a1_ci_high", "ceiling_icc_c1", "delta_icc_a1",
+                 "delta_icc_a1_ci_low", "delta_icc_a1_ci_high", "verdict")
+
+
 def _ceiling(ctx: Context, evaluator: str) -> dict:
-    refs = ctx.study.spec.references
-    if len(refs) != 2:
-        return {"human_icc_a1": None, "delta_icc_a1": None, "delta_icc_a1_ci_low": None,
-                "delta_icc_a1_ci_high": None, "verdict": None}
-    h1, h2 = ctx.scores.column(refs[0]), ctx.scores.column(refs[1])
-    hh = intraclass_corr(np.column_stack([h1, h2]), ci="f").filter(pl.col("type") == "ICC(A,1)")["icc"][0]
-    c = human_ceiling(ctx.scores.column(evaluator), h1, h2, n_boot=ctx.n_boot, seed=ctx.seed)
+    """The humans' own ICC(A,1) (mean over pairs), the ceiling of ICC(evaluator, human
+    mean) for an evaluator as good as one human (:func:`analysis.stats.ceiling.reference_ceiling`,
+    ICC(A,1) and ICC(C,1)) and the leave-one-human-out comparison; null with fewer than two
+    references."""
+    refs = list(ctx.study.spec.references)
+    if len(refs) < 2:
+        return dict.fromkeys(_CEILING_KEYS)
+    h = np.column_stack([ctx.scores.column(r) for r in refs])
+    slots = getattr(ctx.study.spec, "references_are", "raters")
+    ca = reference_ceiling(h, references_are=slots, n_boot=ctx.n_boot, seed=ctx.seed)
+    cc = reference_ceiling(h, agreement="consistency", references_are=slots, n_boot=ctx.n_boot, seed=ctx.seed)
+    c = human_ceiling(ctx.scores.column(evaluator), *h.T, n_boot=ctx.n_boot, seed=ctx.seed, names=refs)
     row = c.filter((pl.col("metric") == "icc_a1") & (pl.col("reference") == "mean")).row(0, named=True)
-    return {"human_icc_a1": float(hh), "delta_icc_a1": row["delta"], "delta_icc_a1_ci_low": row["ci_low"],
+    return {"human_icc_a1": ca.human_icc, "human_icc_a1_ci_low": ca.human_icc_ci_low,
+            "human_icc_a1_ci_high": ca.human_icc_ci_high, "n_references": ca.n_references,
+            "ceiling_icc_a1": ca.estimate, "ceiling_icc_a1_ci_low": ca.ci_low, "ceiling_icc_a1_ci_high": ca.ci_high,
+            "ceiling_icc_c1": cc.estimate, "delta_icc_a1": row["delta"], "delta_icc_a1_ci_low": row["ci_low"],
             "delta_icc_a1_ci_high": row["ci_high"], "verdict": row["verdict"]}
 
 
@@ -148,8 +167,9 @@ def synthesis_table(studies, *, n_boot: int = 2000, seed: int = 0) -> pl.DataFra
     against the mean of H1 and H2 on the review set; MentalAlign-70k: against the one
     human expert, response level, clean variant, per attribute), Cohen's κ of the
     majority vote against gold for labelled studies, each with its bootstrap interval;
-    ``human_ceiling`` is the human–human value of the same measure where the study has
-    two humans (ICC(A,1) of H1 vs H2), else null.
+    ``human_ceiling`` is the ceiling of the same measure where the study has two or more
+    humans: what an evaluator exactly as good as one human would score against their
+    mean (``ceiling_icc_a1``, ``ceiling_icc_c1`` of :func:`overview_table`), else null.
     """
     parts = []
     for study in studies:
@@ -163,11 +183,10 @@ def synthesis_table(studies, *, n_boot: int = 2000, seed: int = 0) -> pl.DataFra
                                       pl.lit(None, pl.Float64).alias("human_ceiling")))
             continue
         attribute = pl.col("attribute") if "attribute" in table.columns else pl.lit(None, pl.String)
-        ceiling = pl.col("human_icc_a1") if "human_icc_a1" in table.columns else pl.lit(None, pl.Float64)
         for m, label in (("icc_a1", "ICC(A,1)"), ("icc_c1", "ICC(C,1)")):
+            ceiling = pl.col(f"ceiling_{m}") if f"ceiling_{m}" in table.columns else pl.lit(None, pl.Float64)
             parts.append(table.select(pl.lit(title).alias("study"), "evaluator", attribute.alias("attribute"),
                                       pl.lit(label).alias("measure"), pl.col(m).alias("estimate"),
                                       pl.col(f"{m}_ci_low").alias("ci_low"), pl.col(f"{m}_ci_high").alias("ci_high"),
-                                      "n", (ceiling if m == "icc_a1" else pl.lit(None, pl.Float64))
-                                      .cast(pl.Float64).alias("human_ceiling")))
+                                      "n", ceiling.cast(pl.Float64).alias("human_ceiling")))
     return pl.concat(parts, how="vertical_relaxed")

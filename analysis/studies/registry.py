@@ -59,6 +59,7 @@ from analysis.data import bhh, dialoguesafety, mentalalign
 from analysis.data.paths import data_root as resolve_data_root
 from analysis.data.study_data import StudyData
 from analysis.data.tidy import active_jury
+from analysis.stats.sampling import SamplingDesign
 from analysis.studies.evaluators import JURY
 
 SCOPES = ("study", "evaluator")
@@ -212,6 +213,9 @@ class StudySpec:
     """The humans whose crisis labels the data carry (the alternative annotator test's
     ``labels`` task); empty: none."""
 
+    design: SamplingDesign = SamplingDesign("all")
+    """How the references' rated items were chosen (:mod:`analysis.stats.sampling`): what their
+    ratings can estimate, and which estimators apply."""
     def __post_init__(self):
         if self.kind not in KINDS:
             raise ValueError(f"study {self.name!r}: kind must be one of {', '.join(KINDS)}, not {self.kind!r}")
@@ -314,6 +318,8 @@ _SCORED_NOTEBOOKS = (
     Notebook("03_bias", "evaluator", "bias overall and per category, Bland–Altman, MSE decomposition, self-preference"),
     Notebook("04_category_appropriateness", "evaluator", "category × answer model means and harmful shares; run-to-run ICC"),
     Notebook("09_judge_assisted", "study", "judge-assisted estimates (PPI++) and the D-study of runs and judges"),
+    Notebook("11_why_judges_disagree", "study", "why judges disagree: bias models (length, answer model, category, "
+             "self-preference), ordinal leniency, stability card"),
 )
 
 _NOMINAL_NOTEBOOKS = (
@@ -350,6 +356,8 @@ STUDIES: dict[str, StudySpec] = {spec.name: spec for spec in (
         source=None, load=_load_demo, discover=_discover_demo,
         scale=Scale(1, 5, integer=True), references=("H1", "H2"), evaluator_parameter="evaluator",
         notebooks=_SCORED_NOTEBOOKS, jury=("gpt-4o-mini", "gpt-5-nano", "meta-llama"),
+        design=SamplingDesign("selected", rule="the answer gpt-4o-mini scored lowest (mean of its runs), "
+                                               "per conversation"),
     ),
     StudySpec(
         name="bhh",
@@ -364,6 +372,7 @@ STUDIES: dict[str, StudySpec] = {spec.name: spec for spec in (
         jury=bhh.PAPER_EVALUATORS,
         display_names={"meta-llama": "Llama-4-Scout"},
         cache_folders=bhh.cache_folders, label_raters=tuple(bhh.HUMAN_LABEL_FILES),
+        design=SamplingDesign("selected", rule="the answer gpt-4o-mini scored lowest, per conversation"),
     ),
     StudySpec(
         name="mentalalign",
@@ -388,6 +397,7 @@ STUDIES: dict[str, StudySpec] = {spec.name: spec for spec in (
                     ppi_populations=Ref("analysis.studies.mentalalign:ppi_populations"),
                     bench=Ref("analysis.studies.mentalalign:bench_analysis")),
         cache_folders=mentalalign.cache_folders,
+        design=SamplingDesign("all"),
     ),
     StudySpec(
         name="dialoguesafety",
@@ -403,6 +413,7 @@ STUDIES: dict[str, StudySpec] = {spec.name: spec for spec in (
         hooks=Hooks(export=Ref("analysis.studies.dialoguesafety:export_study"),
                     ppi_populations=Ref("analysis.studies.dialoguesafety:ppi_populations")),
         cache_folders=dialoguesafety.cache_folders,
+        design=SamplingDesign("all"),
     ),
 )}
 
@@ -449,7 +460,8 @@ def user_study(path: str | Path) -> StudySpec:
         name=sf.name, title=sf.title or sf.name, citation=f"user study {file}", kind=kind.name, source=None,
         load=lambda root, seed: _load_tidy_cached(file), discover=lambda root: _load_tidy_cached(file).evaluators,
         scale=scale, references=sf.references, evaluator_parameter=kind.evaluator_parameter,
-        notebooks=kind.notebooks, jury=sf.jury, path=file)
+        notebooks=kind.notebooks, jury=sf.jury, path=file,
+        design=sf.design)
 
 
 SYNTHESIS = Notebook("10_synthesis", "study", "the built-in benchmarks in comparable terms: one table, one figure")

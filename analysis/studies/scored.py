@@ -279,8 +279,12 @@ def overview_forest(study, overview: pl.DataFrame) -> dict:
     long = pl.concat([overview.select("evaluator", pl.lit(label).alias("measure"), pl.col(m).alias("estimate"),
                                       pl.col(f"{m}_ci_low").alias("ci_low"), pl.col(f"{m}_ci_high").alias("ci_high"))
                       for m, label in (("icc_a1", "ICC(A,1)"), ("icc_c1", "ICC(C,1)"))])
-    ceiling = overview["human_icc_a1"].drop_nulls()
+    # The line a judge as good as one human reaches against the mean of the humans
+    # (analysis.stats.ceiling.reference_ceiling), not the human-human ICC itself.
+    ceiling = overview.drop_nulls("ceiling_icc_a1") if "ceiling_icc_a1" in overview.columns else overview.clear()
+    first = ceiling.row(0, named=True) if ceiling.height else None
     return dict(long=long, xlabel="ICC with the human mean (95% BCa CI)",
-                reference=float(ceiling[0]) if ceiling.len() else None,
-                reference_label="human–human ICC(A,1) (one human vs the other)",
+                reference=float(first["ceiling_icc_a1"]) if first else None,
+                reference_label=(f"ceiling: one human vs the mean of {first['n_references']} "
+                                 f"(human–human {first['human_icc_a1']:.2f})" if first else None),
                 title=f"{study.spec.title}: evaluators against the humans")
