@@ -215,3 +215,29 @@ def test_the_readme_examples_are_valid_study_files(tmp_path):
         sf = read_study_file(tmp_path / f"s{k}.toml")
         if k:
             assert sf.scales["judge-x"].to_study(10, 1, 5) == 5 and sf.scales["judge-x"].to_study(5, 1, 5) == 3
+
+
+def test_a_multi_attribute_user_study_exports_in_its_shape(tmp_path):
+    """``export`` of a multi-attribute user study keeps the attribute column: the export
+    reads back as the same ratings."""
+    from analysis.cli.export import export_study
+
+    path = _study(tmp_path / "s", _ratings())
+    files = export_study(str(path), tmp_path / "out")
+    cols = ["response_id", "rater", "attribute", "score"]
+    before = load_study(str(path)).data.ratings.select(cols).sort(cols)
+    after = load_tidy(files[0]).ratings.select(cols).sort(cols)
+    assert_frame_equal(before, after)
+
+
+def test_the_index_lists_attribute_folders_and_their_evaluators(tmp_path):
+    from analysis.reporting.index import write_index
+
+    reports, figures = tmp_path / "reports", tmp_path / "figures"
+    for rel in ("two-attrs/00_overview.html", "two-attrs/empathy/01_data_audit.html",
+                "two-attrs/empathy/judge-a/02_reliability.html"):
+        (reports / rel).parent.mkdir(parents=True, exist_ok=True)
+        (reports / rel).write_text("<html></html>")
+    page = write_index(reports, figures).read_text()
+    assert "<b>empathy</b>:" in page and "<b>empathy/judge-a</b>:" in page
+    assert "two-attrs/empathy/judge-a/02_reliability.html" in page

@@ -847,15 +847,17 @@ def write_study(ratings: pl.DataFrame, out_dir: str | Path, *, name: str, refere
 
 def tidy_from_ratings(ratings: pl.DataFrame, *, labels=None) -> pl.DataFrame:
     """The tidy file's columns from ratings in :data:`~analysis.data.ratings.RATINGS_SCHEMA`
-    (whole-point scores written as integers)."""
+    (whole-point scores written as integers; ``attribute`` when there are several)."""
     score = pl.col("score")
     if ratings["score"].len() and (ratings["score"] == ratings["score"].round(0)).all():
         score = pl.col("score").cast(pl.Int64)
     if labels:
         score = pl.col("score").cast(pl.Int64).map_elements(lambda i: labels[i], return_dtype=pl.String)
+    several = ratings["attribute"].n_unique() > 1  # a multi-attribute study keeps its attribute column
     return ratings.select(pl.col("response_id").alias("item"), "rater", score.alias("score"),
                           pl.col("eval_run").alias("run"), "category", pl.col("item_id").alias("cluster"),
-                          pl.col("answer_model").alias("source")).sort("item", "rater", "run")
+                          pl.col("answer_model").alias("source"), *(["attribute"] if several else [])
+                          ).sort("item", "rater", "run", *(["attribute"] if several else []))
 
 
 __all__ = ["StudyFile", "StudyFileError", "TidyData", "read_study_file", "load_tidy", "validate", "write_study",

@@ -78,7 +78,8 @@ def run_records(study_dir: Path) -> list[dict]:
         except (OSError, ValueError):
             continue
         r["notebook"] = rec.name[: -len(".run.json")]
-        r["evaluator"] = None if rec.parent == study_dir else rec.parent.name
+        # The folder under the study's: an evaluator, an attribute, or attribute/evaluator.
+        r["evaluator"] = None if rec.parent == study_dir else rec.parent.relative_to(study_dir).as_posix()
         out.append(r)
     return out
 
@@ -167,15 +168,17 @@ def write_index(reports_dir: Path, figures_dir: Path) -> Path:
             return "" if r.get("status") == "ok" else f" <span class='fail'>{html.escape(str(r.get('status')).upper())}</span>"
 
         links = []
-        for folder in [sdir, *sorted(p for p in sdir.iterdir() if p.is_dir() and p.name != "tables")]:
-            label = "study" if folder == sdir else folder.name
+        # Evaluator folders, and a multi-attribute study's attribute folders with theirs.
+        for folder in [sdir, *sorted(p for p in sdir.rglob("*") if p.is_dir() and "tables" not in
+                                     p.relative_to(sdir).parts)]:
+            label = "study" if folder == sdir else folder.relative_to(sdir).as_posix()
             nbs = sorted(folder.glob("*.html"))
             tables = sorted((folder / "tables").glob("*.csv"))
             figs = sorted((figures_dir / folder.relative_to(reports_dir)).glob("*.png"))
             if not (nbs or tables or figs):
                 continue
             items = [f"<b>{html.escape(label)}</b>:"]
-            ev = None if folder == sdir else folder.name
+            ev = None if folder == sdir else label
             items += [f"<a href='{_rel(p, reports_dir)}'>{html.escape(p.stem)}</a> "
                       f"(<a href='{_rel(p.with_suffix('.ipynb'), reports_dir)}'>ipynb</a>){age(ev, p.stem)}"
                       for p in nbs]
