@@ -241,3 +241,34 @@ def test_the_index_lists_attribute_folders_and_their_evaluators(tmp_path):
     page = write_index(reports, figures).read_text()
     assert "<b>empathy</b>:" in page and "<b>empathy/judge-a</b>:" in page
     assert "two-attrs/empathy/judge-a/02_reliability.html" in page
+
+
+@pytest.mark.slow
+def test_a_multi_attribute_study_renders_per_attribute_pages(tmp_path):
+    """One render: the judge × attribute overview in reports/<name>/, each attribute's
+    notebooks in reports/<name>/<attribute>/ with the attribute in their title."""
+    path = _study(tmp_path / "s", _ratings().filter(pl.col("rater") != "judge-x"))
+    reports, figures = tmp_path / "reports", tmp_path / "figures"
+    assert render([str(path)], jobs=2, n_boot=50, reports_dir=reports, figures_dir=figures, progress=False) == 0
+    overview = pl.read_csv(reports / "two-attrs" / "tables" / "overview.csv")
+    assert overview.select("evaluator", "attribute").rows() == [("judge-a", "empathy"), ("judge-a", "safety")]
+    assert (figures / "two-attrs" / "overview_attributes.png").is_file()
+    for attribute in ("empathy", "safety"):
+        page = (reports / "two-attrs" / attribute / "00_overview.html").read_text()
+        assert f"two-attrs: {attribute}" in page
+        assert (reports / "two-attrs" / attribute / "judge-a" / "02_reliability.html").is_file()
+        table = pl.read_csv(reports / "two-attrs" / attribute / "tables" / "overview.csv")
+        assert table["evaluator"].to_list() == ["judge-a"]
+    assert (reports / "two-attrs" / ".study").read_text().strip() == str(path.resolve())
+    assert "empathy/judge-a" in (reports / "index.html").read_text()
+
+
+def test_an_attribute_that_cannot_be_a_folder_name_is_refused(tmp_path):
+    bad = _ratings().with_columns(pl.col("attribute").replace({"safety": "safety/risk"}))
+    problems, data = validate(_study(tmp_path / "s", bad))
+    assert data is None and problems == [
+        "ratings.csv: attribute 'safety/risk' is not a safe name (letters, digits, _ . + @ -, at most 100 "
+        "characters: it becomes a folder name); rename it, or analyse one attribute with attribute = \"...\""]
+    # Selecting one attribute needs no folder per attribute.
+    (tmp_path / "s" / "study.toml").write_text((tmp_path / "s" / "study.toml").read_text() + 'attribute = "safety/risk"\n')
+    assert load_tidy(tmp_path / "s" / "study.toml").attributes == ("safety/risk",)

@@ -61,7 +61,8 @@ def _study_toml(name: str, ratings, references: list[str], guess: dict) -> str:
         lines.append(f"# name the human or gold raters among: {', '.join(raters)}")
         lines.append("references = []")
     if len(attrs) > 1:
-        lines.append(f"# attributes in the data: {', '.join(attrs)}; a study analyses one at a time")
+        lines.append(f"# attributes in the data: {', '.join(attrs)}; this line analyses one (without it: every "
+                     f"attribute, each on its own, beside a judge x attribute overview)")
         lines.append(f"attribute = {q(attrs[0])}")
     return "\n".join(lines) + "\n"
 

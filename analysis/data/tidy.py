@@ -778,9 +778,13 @@ def load_tidy(study: StudyFile | str | Path, *, strict: bool = True) -> TidyData
 def _select_attribute(frame: pl.DataFrame, study: StudyFile, rel: str) -> tuple[pl.DataFrame, list[str]]:
     """The rows of the study's ``attribute`` (every row when it names none: a file with
     several attributes is analysed whole, each attribute on its own); errors."""
-    if study.attribute is None:
-        return frame, []
     attrs = sorted(a for a in frame["attribute"].unique().to_list() if a is not None)
+    if study.attribute is None:
+        # Each attribute becomes a folder (reports/<name>/<attribute>/) and report text.
+        unsafe = [a for a in attrs if not _safe(a)] if len(attrs) > 1 else []
+        return frame, [f"{rel}: attribute {_short(a)} is not a safe name (letters, digits, _ . + @ -, at most "
+                       f"{MAX_NAME} characters: it becomes a folder name); rename it, or analyse one attribute "
+                       f"with attribute = \"...\"" for a in unsafe[:MAX_LISTED]]
     errors = [] if study.attribute in attrs else [
         f"key 'attribute': {study.attribute!r} not in the file's attributes {attrs}"]
     return frame.filter(pl.col("attribute") == study.attribute), errors
