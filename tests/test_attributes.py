@@ -272,3 +272,22 @@ def test_an_attribute_that_cannot_be_a_folder_name_is_refused(tmp_path):
     # Selecting one attribute needs no folder per attribute.
     (tmp_path / "s" / "study.toml").write_text((tmp_path / "s" / "study.toml").read_text() + 'attribute = "safety/risk"\n')
     assert load_tidy(tmp_path / "s" / "study.toml").attributes == ("safety/risk",)
+
+
+def test_a_group_of_raters_shares_one_scale_entry(tmp_path):
+    on_0_10 = _ratings(lambda y: TO_0_10[y])
+    both = pl.concat([on_0_10, on_0_10.filter(pl.col("rater") == "judge-x").with_columns(pl.lit("judge-y").alias("rater"))])
+    group = _study(tmp_path / "group", both, TABLE.replace('judge-x = { scale', 'llm = { raters = ["judge-x", "judge-y"], '
+                                                                                   'scale'))
+    apart = _study(tmp_path / "apart", both, TABLE + TABLE.split("\n")[1].replace("judge-x", "judge-y") + "\n",
+                   name="apart")
+    a, b = load_tidy(group), load_tidy(apart)
+    assert a.study.scales == b.study.scales and set(a.study.scales) == {"judge-x", "judge-y"}
+    assert_frame_equal(a.ratings.drop("dataset"), b.ratings.drop("dataset"))
+    # A rater in two entries, and an entry naming no rater of the file, are named.
+    with pytest.raises(StudyFileError, match="rater\\(s\\) judge-x already have a scale"):
+        read_study_file(_study(tmp_path / "twice", both, TABLE + 'again = { raters = ["judge-x"], scale = [0, 10], '
+                                                                  'map = "linear", integer = false }\n'))
+    problems, _ = validate(_study(tmp_path / "ghost", both, TABLE + TABLE.split("\n")[1].replace("judge-x", "nobody")
+                                  + "\n"))
+    assert "key 'scales': no rater 'nobody' in ratings.csv" in problems

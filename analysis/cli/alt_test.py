@@ -73,7 +73,15 @@ def main(argv: list[str] | None = None) -> int:
     except (NotEnoughReferences, ValueError, FileNotFoundError, StudyFileError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    out = Path(args.out) if args.out else PROJECT_ROOT / "reports" / spec.name / "tables" / "alt_test.csv"
+    out = Path(args.out) if args.out else PROJECT_ROOT / "reports" / spec.folder / "tables" / "alt_test.csv"
+    if not args.out:
+        from analysis.studies.registry import claim_folder
+
+        try:
+            claim_folder(PROJECT_ROOT / "reports" / spec.name, spec)  # another study file's folder: refused
+        except ValueError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
     if out.suffix.lower() != ".csv":
         print(f"error: --out {out}: expected a .csv file name", file=sys.stderr)
         return 2

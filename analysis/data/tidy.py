@@ -39,6 +39,7 @@ The study file (TOML)::
     [scales]                      # optional: raters scoring on their own scale, mapped onto the study's
     judge-x = { scale = [0, 10], map = "linear" }            # low -> low, high -> high, linear between
     judge-y = { scale = [1, 3], map = { "1" = 1, "2" = 3, "3" = 5 } }   # a table: every point of its scale
+    llm-0-10 = { raters = ["judge-p", "judge-q"], scale = [0, 10], map = "linear" }   # a group of raters
 
 A rater's own scale is checked as the study scale is (range, ``integer`` grid unless
 the entry says ``integer = false``); its scores are then mapped onto the study scale
@@ -362,8 +363,9 @@ def _number(v) -> float | None:
 
 
 def _read_scales(raw: dict, low, high, integer: bool, nominal: bool, problems: list[str]) -> dict[str, RaterScale]:
-    """The ``[scales]`` table: rater = { scale = [low, high], map = "linear" | { "point" = value, ... },
-    integer = true|false (default: the study's) }; problems are appended."""
+    """The ``[scales]`` table, by rater: rater = { scale = [low, high], map = "linear" |
+    { "point" = value, ... }, integer = true|false (default: the study's) }, or group =
+    { raters = ["a", "b"], scale = ..., map = ... }; problems are appended."""
     table = raw.get("scales", {})
     if not table:
         return {}
@@ -374,14 +376,22 @@ def _read_scales(raw: dict, low, high, integer: bool, nominal: bool, problems: l
         problems.append("table [scales]: expected rater = { scale = [low, high], map = \"linear\" } entries")
         return {}
     out = {}
-    for rater, entry in table.items():
-        key = f"key 'scales.{rater}'"
-        if not _safe(rater):
-            problems.append(f"{key}: {_short(rater)} is not a safe rater name")
-            continue
-        if not isinstance(entry, dict) or set(entry) - {"scale", "map", "integer"} or not {"scale", "map"} <= set(entry):
+    for label, entry in table.items():
+        key = f"key 'scales.{label}'"
+        if not isinstance(entry, dict) or set(entry) - {"scale", "map", "integer", "raters"} \
+                or not {"scale", "map"} <= set(entry):
             problems.append(f"{key}: expected {{ scale = [low, high], map = \"linear\" }} or {{ scale = [low, high], "
-                            f"map = {{ \"point\" = value, ... }} }} (optional integer = true/false), got {_short(entry, 80)}")
+                            f"map = {{ \"point\" = value, ... }} }} (optional integer = true/false, raters = [...] "
+                            f"for a group), got {_short(entry, 80)}")
+            continue
+        # The key is the rater, or (with raters = [...]) the name of a group of raters.
+        members = entry.get("raters", [label])
+        if not isinstance(members, list) or not members or not all(_safe(m) for m in members):
+            problems.append(f"{key}: {_short(members)} is not a rater name or a list of safe rater names")
+            continue
+        twice = sorted(set(members) & set(out))
+        if twice:
+            problems.append(f"{key}: rater(s) {', '.join(twice)} already have a scale under [scales]")
             continue
         sc = entry["scale"]
         bounds = [_number(v) for v in sc] if isinstance(sc, list) and len(sc) == 2 else [None]
@@ -408,7 +418,7 @@ def _read_scales(raw: dict, low, high, integer: bool, nominal: bool, problems: l
                                     f"{high:g} gives fractions{example}; give a table map = {{ \"point\" = value, "
                                     f"... }}, or say integer = false for the study")
                     continue
-            out[rater] = rs
+            out |= dict.fromkeys(members, rs)
         elif isinstance(mapping, dict):
             pairs, bad = [], []
             for k, v in mapping.items():
@@ -436,7 +446,7 @@ def _read_scales(raw: dict, low, high, integer: bool, nominal: bool, problems: l
                 problems.append(f"{key}: map: no value for the point(s) {', '.join(map(str, missing[:MAX_LISTED]))} "
                                 f"of {rlow:g}–{rhigh:g}; map every point")
                 continue
-            out[rater] = RaterScale(rlow, rhigh, r_int, tuple(sorted(pairs)))
+            out |= dict.fromkeys(members, RaterScale(rlow, rhigh, r_int, tuple(sorted(pairs))))
         else:
             problems.append(f"{key}: map: expected \"linear\" or a table {{ \"point\" = value, ... }}, got "
                             f"{_short(mapping)}")
@@ -456,7 +466,7 @@ def _scale_problems(frame: pl.DataFrame, study: StudyFile, rel: str) -> tuple[li
         return errors, raters, notes
     for r in study.scales:
         if not (frame["rater"] == r).any():
-            errors.append(f"key 'scales.{r}': no rater {r!r} in {rel}")
+            errors.append(f"key 'scales': no rater {r!r} in {rel}")
     stats = (frame.filter(pl.col("reason").is_null() | (pl.col("reason") == REASON_OFF_SCALE))
              .group_by("rater").agg(pl.len().alias("n"), (pl.col("reason") == REASON_OFF_SCALE).sum().alias("off"),
                                     pl.col("score").filter(pl.col("reason") == REASON_OFF_SCALE).alias("values"))
