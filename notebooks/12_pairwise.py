@@ -31,11 +31,10 @@
 #   can the judge replace one of the humans? Accuracy scoring, additive ε.
 
 # %% tags=["parameters"]
-study: str = "demo"  # a pairwise study file (.toml)
-data_root: "Optional[str]" = None  # unused by study files (kept for the render's parameters)
+study: str = "demo"  # a built-in study (demo, bhh, mentalalign, dialoguesafety) or a study file (.toml)
+data_root: "Optional[str]" = None  # folder holding the real data sets; None: $CRISIS_JUDGE_DATA_ROOT or data/raw
 n_boot: int = 2000  # bootstrap resamples per interval
-seed: int = 20261124  # seed of every resample
-epsilon: float = 0.2  # the alt-test's margin (additive)
+seed: int = 20261124  # seed of every resample (and of the demo data)
 output_dir: str = "../reports/demo"  # where the report goes; tables are written to <output_dir>/tables
 figures_dir: str = "../figures/demo"  # where figures are written (PDF, SVG, PNG)
 
@@ -112,6 +111,6 @@ position
 # as well as the left-out human.
 
 # %%
-alt = pairwise.alt_test_table(s, epsilon=epsilon)
+alt = pairwise.alt_test_table(s, epsilon=0.2)
 write_table(alt, "pairwise_alt_test", s.tables_dir)
 alt

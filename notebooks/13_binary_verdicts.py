@@ -30,10 +30,10 @@
 # with a sample drawn by class or elsewhere only the correction applies.
 
 # %% tags=["parameters"]
-study: str = "demo"  # a binary study file (.toml)
-data_root: "Optional[str]" = None  # unused by study files (kept for the render's parameters)
-n_boot: int = 2000  # unused: every interval here is analytic (kept for the render's parameters)
-seed: int = 20261124  # seed (unused: no resampling)
+study: str = "demo"  # a built-in study (demo, bhh, mentalalign, dialoguesafety) or a study file (.toml)
+data_root: "Optional[str]" = None  # folder holding the real data sets; None: $CRISIS_JUDGE_DATA_ROOT or data/raw
+n_boot: int = 2000  # bootstrap resamples per interval
+seed: int = 20261124  # seed of every resample (and of the demo data)
 output_dir: str = "../reports/demo"  # where the report goes; tables are written to <output_dir>/tables
 figures_dir: str = "../figures/demo"  # where figures are written (PDF, SVG, PNG)
 

@@ -344,7 +344,7 @@ KINDS: dict[str, Kind] = {kind.name: kind for kind in (
                      forest=Ref("analysis.studies.labelled:overview_forest"), review_figures=False)),
     Kind("pairwise", "preferences between two responses (A, B or tie) against the humans' (agreement with and "
          "without ties, win rates, Bradley-Terry scores, ranking agreement, position bias, the alt-test)",
-         scale="nominal", evaluator_parameter="judge", notebooks=(
+         scale="nominal", evaluator_parameter="evaluator", notebooks=(
              Notebook("12_pairwise", "study", "judge-human agreement with and without ties, win rates and "
                       "Bradley-Terry scores, Kendall's tau of the rankings, position bias, the alt-test"),),
          hooks=Hooks(overview=Ref("analysis.studies.pairwise:overview_table"),
@@ -352,7 +352,7 @@ KINDS: dict[str, Kind] = {kind.name: kind for kind in (
                      export=Ref("analysis.studies.pairwise:export_study"),
                      forest=Ref("analysis.studies.pairwise:overview_forest"), review_figures=False)),
     Kind("binary", "one yes/no verdict per response against the humans' (sensitivity, specificity, PPV, NPV; "
-         "the judge-corrected prevalence beside PPI)", scale="nominal", evaluator_parameter="judge", notebooks=(
+         "the judge-corrected prevalence beside PPI)", scale="nominal", evaluator_parameter="evaluator", notebooks=(
              Notebook("13_binary_verdicts", "study", "sensitivity, specificity, PPV and NPV per judge and "
                       "category; corrected prevalence (Rogan-Gladen) beside PPI"),),
          hooks=Hooks(overview=Ref("analysis.studies.binary:overview_table"),
@@ -492,8 +492,10 @@ SYNTHESIS_STUDIES = ("bhh", "mentalalign", "dialoguesafety")
 
 
 def notebook_names() -> tuple[str, ...]:
-    """Every notebook of every study, and the synthesis, once, sorted."""
-    return tuple(sorted({nb.name for spec in STUDIES.values() for nb in spec.notebooks} | {SYNTHESIS.name}))
+    """Every notebook of every study and of every kind (what a study file of that kind
+    gets), and the synthesis, once, sorted."""
+    return tuple(sorted({nb.name for spec in STUDIES.values() for nb in spec.notebooks}
+                        | {nb.name for kind in KINDS.values() for nb in kind.notebooks} | {SYNTHESIS.name}))
 
 
 def repositories() -> dict[str, str]:
