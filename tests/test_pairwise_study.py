@@ -145,3 +145,32 @@ def test_mtbench_as_a_pairwise_study_reproduces_the_published_alt_test(alttest_d
     assert scores.filter(pl.col("system") == "gpt-4")["bt_score"][0] == max(scores["bt_score"])
     games = s.data.games
     assert games["prompt"].n_unique() == 42 and pairwise.position_table(s) is None
+
+
+@pytest.mark.real_data
+def test_the_alt_test_command_takes_a_pairwise_study(alttest_dir, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    study = write_mtbench(alttest_dir / "mtbench", tmp_path / "mtbench")
+    out = tmp_path / "alt.csv"
+    res = subprocess.run([sys.executable, "-m", "analysis", "alt-test", "--study", str(study), "--epsilon", "0.2",
+                          "--epsilon-mode", "additive", "--out", str(out)], capture_output=True, text=True,
+                         env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)})
+    assert res.returncode == 0, res.stderr
+    table = pl.read_csv(out)
+    got = {r["evaluator"]: round(r["advantage_probability"], 2) for r in table.iter_rows(named=True)}
+    assert got == {"gemini_flash": 0.72, "gemini_pro": 0.76, "gpt-4o": 0.77, "llama-31": 0.69, "gpt-4o-mini": 0.74,
+                   "mistral-v03": 0.68}
+    assert not any(table["passed"])
+
+
+def test_validate_reads_a_pairwise_study_with_its_exclusions(tmp_path):
+    from analysis.data.tidy import validate
+
+    rows = [(f"c{i}", "x", "y", h, "A") for i in range(3) for h in ("h1", "h2", "j")] + [("c5", "x", "y", "j", "?")]
+    problems, data = validate(_write(tmp_path, rows))
+    assert data is not None and data.games.height == 9
+    assert problems == ["ratings.csv row 11: verdict not A, B, tie or a spelling mapped under [verdicts] ('?'), "
+                        "excluded"]

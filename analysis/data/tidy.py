@@ -437,6 +437,8 @@ def load_tidy(study: StudyFile | str | Path, *, strict: bool = True) -> TidyData
     error (with ``strict=False``: every error and every excluded rating); the excluded
     ratings of a usable study are in ``problems`` and in the audit."""
     study = study if isinstance(study, StudyFile) else read_study_file(study)
+    if study.kind == "pairwise":
+        raise StudyFileError(study.path, ["a pairwise study (kind = \"pairwise\"): read it with load_pairwise"])
     frame = _read_table(study)
     rel = study.ratings.name
     errors: list[str] = []
@@ -611,7 +613,7 @@ def validate(path: str | Path) -> tuple[list[str], TidyData | None]:
     loaded data when it can be analysed (``None`` otherwise)."""
     try:
         study = read_study_file(path)
-        data = load_tidy(study, strict=False)
+        data = load_pairwise(study) if study.kind == "pairwise" else load_tidy(study, strict=False)
     except StudyFileError as exc:
         return exc.problems, None
     errors = [p for p in data.problems if not p.endswith(", excluded")]
@@ -736,6 +738,14 @@ class PairwiseData:
     has_references = property(lambda self: self.games.filter(pl.col("rater").is_in(list(self.references))).height > 0)
     has_clusters = property(lambda self: self.games["prompt"].n_unique() < self.games["item"].n_unique())
     has_categories = property(lambda self: self.games["category"].drop_nulls().len() > 0)
+
+    @property
+    def present(self) -> frozenset[str]:
+        """The optional tidy columns the study has, as :attr:`TidyData.present` (``cluster``:
+        prompts grouping several comparisons); ``run`` and ``source`` are no columns of a
+        pairwise study, so never reported absent."""
+        return frozenset({"run", "source"} | ({"category"} if self.has_categories else set())
+                         | ({"cluster"} if self.has_clusters else set()))
 
     @property
     def has_order(self) -> bool:

@@ -155,8 +155,8 @@ def summary_tables(study, *, n_boot: int, seed: int) -> dict[str, pl.DataFrame]:
     """``summary``: audit, diagnostic accuracy and prevalence per judge and category."""
     from analysis.data.ratings import audit_summary
 
-    return {"audit": audit_summary(study.data.audit), "diagnostic": diagnostic_table(study),
-            "prevalence": prevalence_table(study),
+    return {"audit": audit_summary(study.data.audit), "binary_diagnostic": diagnostic_table(study),
+            "binary_prevalence": prevalence_table(study),
             "_meta": pl.DataFrame({"header": [f"{len(study.evaluators)} judges against "
                                               f"{', '.join(study.spec.references)}; positive = "
                                               f"{study.data.study.positive!r}"],

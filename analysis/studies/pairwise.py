@@ -129,20 +129,29 @@ def position_table(study, *, confidence: float = 0.95) -> pl.DataFrame | None:
     return pl.DataFrame(rows)
 
 
+def alt_test_ratings(study) -> tuple[pl.DataFrame, list[str], dict[str, tuple[str, str]]]:
+    """The verdicts as the alt-test reads labels (:func:`analysis.studies.replacement.tidy_ratings`):
+    ``item`` (a comparison in one order: ``item|first``), ``rater``, ``score`` (the verdict);
+    the judges, and their ``(evaluator, run)`` names."""
+    games = study.data.games.select(
+        pl.concat_str("item", pl.col("first").fill_null(""), separator="|").alias("item"), "rater",
+        pl.col("verdict").alias("score"))
+    return games, list(study.evaluators), {e: (e, "1") for e in study.evaluators}
+
+
 def alt_test_table(study, *, epsilon: float = 0.2, q: float = 0.05) -> pl.DataFrame:
     """Per judge: the alternative annotator test on the verdicts (accuracy, additive
     ``epsilon``; a game is an item in one order): winning rate, advantage probability,
     passed; ``note`` says why a judge could not be tested (fewer than 2 humans, or no
     human with 30 shared games)."""
-    games = study.data.games.with_columns(
-        pl.concat_str("item", pl.col("first").fill_null(""), separator="|").alias("game"))
+    games = alt_test_ratings(study)[0]
     rows = []
     for judge in study.evaluators:
         row = dict(judge=judge, epsilon=epsilon, n_humans=0, winning_rate=None, advantage_probability=None,
                    passed=None, note="")
         try:
             r = alt_test(games, judge, list(study.spec.references), epsilon=epsilon, q=q, scoring="accuracy",
-                         epsilon_mode="additive", item="game", score="verdict")
+                         epsilon_mode="additive")
             row |= dict(n_humans=r.n_humans, winning_rate=r.winning_rate,
                         advantage_probability=r.advantage_probability, passed=r.passed)
         except ValueError as exc:
@@ -178,13 +187,13 @@ def summary_tables(study, *, n_boot: int, seed: int) -> dict[str, pl.DataFrame]:
     agreement, position bias (when the order is known) and the alt-test."""
     from analysis.data.ratings import audit_summary
 
-    out = {"audit": audit_summary(study.data.audit), "agreement": agreement_table(study),
-           "scores": scores_table(study, n_boot=n_boot, seed=seed),
-           "ranking": ranking_table(study, n_boot=n_boot, seed=seed)}
+    out = {"audit": audit_summary(study.data.audit), "pairwise_agreement": agreement_table(study),
+           "pairwise_scores": scores_table(study, n_boot=n_boot, seed=seed),
+           "pairwise_ranking": ranking_table(study, n_boot=n_boot, seed=seed)}
     position = position_table(study)
     if position is not None:
-        out["position"] = position
-    out["alt_test"] = alt_test_table(study)
+        out["pairwise_position"] = position
+    out["pairwise_alt_test"] = alt_test_table(study)
     out["_meta"] = pl.DataFrame({"header": [f"{len(study.evaluators)} judges against "
                                             f"{', '.join(study.spec.references)} on pairwise verdicts"],
                                  "scale": ["proportions (0-1); Bradley-Terry scores in log-odds (centred to mean 0); "
