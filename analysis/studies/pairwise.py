@@ -213,11 +213,18 @@ def overview_forest(study, overview: pl.DataFrame) -> dict:
 def scores_forest(study, scores: pl.DataFrame) -> dict:
     """Arguments of :func:`analysis.reporting.figures.forest_plot` for the Bradley-Terry
     scores: one row per system, one marker per rater (the humans first)."""
-    long = scores.filter(pl.col("bt_score").is_finite()).select(
-        "system", pl.col("rater").alias("measure"), pl.col("bt_score").alias("estimate"),
-        pl.col("bt_ci_low").alias("ci_low"), pl.col("bt_ci_high").alias("ci_high"))
-    return dict(data=long, label="system", measure="measure", reference=0.0,
-                xlabel="Bradley–Terry score (log-odds of winning, centred to mean 0)",
+    long = scores.select("system", pl.col("rater").alias("measure"), pl.col("bt_score").alias("estimate"),
+                         pl.col("bt_ci_low").alias("ci_low"), pl.col("bt_ci_high").alias("ci_high"))
+    # A system that never lost (or never won) has no finite score, and a resample where it
+    # did not play none either: such rows are named under the axis, not drawn.
+    drawable = (pl.col("estimate").is_finite() & pl.col("ci_low").is_finite() & pl.col("ci_high").is_finite()
+                & (pl.col("ci_low") <= pl.col("estimate")) & (pl.col("estimate") <= pl.col("ci_high")))
+    left = long.filter(~drawable)
+    xlabel = "Bradley–Terry score (log-odds of winning, centred to mean 0)"
+    if left.height:
+        xlabel += "; not drawn (no finite score or interval): " + ", ".join(
+            f"{a} ({b})" for a, b in left.select("system", "measure").iter_rows())
+    return dict(data=long.filter(drawable), label="system", measure="measure", reference=0.0, xlabel=xlabel,
                 title=f"{study.spec.title}: system strength by rater")
 
 
