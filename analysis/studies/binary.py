@@ -53,6 +53,10 @@ def verdicts(study) -> pl.DataFrame:
     no reference judged it or they split evenly), ``split`` (an even split), ``category``,
     and one boolean column per judge (its first run; null when it did not judge the item)."""
     data = study.data
+    clash = sorted(set(study.evaluators) & {"response_id", "category", "human", "split"})
+    if clash:
+        raise ValueError(f"{study.spec.name}: judge name(s) {clash} collide with the verdict table's columns; "
+                         f"rename the rater(s) in the ratings file")
     labels = study.spec.scale.labels
     positive = float(labels.index(data.study.positive))
     r = data.ratings.with_columns((pl.col("score") == positive).alias("flag"))
