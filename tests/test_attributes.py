@@ -206,7 +206,7 @@ def test_the_readme_examples_are_valid_study_files(tmp_path):
     from analysis.data.paths import PROJECT_ROOT
 
     text = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
-    section = text[text.index("**Several attributes in one file**"):text.index("### From the tools")]
+    section = text[text.index("**Several attributes in one file**"):text.index("Two study files with the same `name`")]
     blocks = re.findall(r"```toml\n(.*?)```", section, flags=re.S)
     assert len(blocks) == 3
     _ratings().write_csv(tmp_path / "ratings.csv")

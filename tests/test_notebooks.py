@@ -9,7 +9,7 @@ import jupytext
 import nbformat
 import pytest
 
-from analysis.studies.registry import STUDIES, SYNTHESIS, notebook_names
+from analysis.studies.registry import KINDS, STUDIES, SYNTHESIS, notebook_names
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("*.py"))
 COMMON = {"study", "data_root", "n_boot", "seed", "output_dir", "figures_dir"}
@@ -31,8 +31,8 @@ def test_every_notebook_has_a_number_of_its_own_and_its_heading_says_it():
 
 def _scope(stem: str) -> tuple[str, set[str]]:
     """The notebook's scope and the evaluator parameter it needs, from the registry."""
-    found = {(nb.scope, spec.evaluator_parameter) for spec in STUDIES.values() for nb in spec.notebooks
-             if nb.name == stem} | ({("study", "")} if stem == SYNTHESIS.name else set())
+    found = {(nb.scope, spec.evaluator_parameter) for spec in (*STUDIES.values(), *KINDS.values())
+             for nb in spec.notebooks if nb.name == stem} | ({("study", "")} if stem == SYNTHESIS.name else set())
     assert len({s for s, _ in found}) == 1, f"{stem} has several scopes in the registry: {found}"
     scope = next(iter(found))[0]
     return scope, {p for s, p in found if s == "evaluator"}

@@ -116,3 +116,31 @@ def test_bad_games_are_refused():
         win_rates(["x"], ["y"], ["model_a"])
     with pytest.raises(ValueError, match="cannot play itself"):
         bradley_terry(["x"], ["x"], ["A"])
+
+
+def test_rater_ranking_agreement_is_tau_of_both_raters_bradley_terry_scores():
+    from scipy.stats import kendalltau
+
+    from analysis.stats.pairwise import rater_ranking_agreement
+
+    rng = np.random.default_rng(5)
+    systems = ["s0", "s1", "s2", "s3", "s4"]
+    strength = {"j": np.array([0.0, 0.5, 1.0, 1.5, 2.0]), "h": np.array([0.0, 1.0, 0.5, 2.0, 1.5])}
+    rows = []
+    for prompt in range(60):
+        for rater in ("j", "h"):
+            a, b = rng.choice(5, 2, replace=False)
+            p = 1 / (1 + np.exp(strength[rater][b] - strength[rater][a]))
+            u = rng.random()
+            rows.append((systems[a], systems[b], "A" if u < p - 0.05 else "tie" if u < p + 0.05 else "B", rater,
+                         prompt))
+    a, b, v, who, prompts = (list(c) for c in zip(*rows))
+    r = rater_ranking_agreement(a, b, v, who, prompts, x="j", y="h", n_boot=300, seed=2)
+    pick = lambda w: [k for k, x in enumerate(who) if x == w]  # noqa: E731
+    bt = {w: bradley_terry([a[k] for k in pick(w)], [b[k] for k in pick(w)], [v[k] for k in pick(w)], n_boot=10,
+                           seed=1) for w in ("j", "h")}
+    expected = kendalltau([bt["j"][s].estimate for s in systems], [bt["h"][s].estimate for s in systems])
+    assert r.estimate == pytest.approx(expected.statistic, abs=1e-12) and r.pvalue == pytest.approx(expected.pvalue)
+    assert r.n == 5 and -1 <= r.ci_low <= r.ci_high <= 1
+    with pytest.raises(ValueError, match="both raters need games"):
+        rater_ranking_agreement(a, b, v, who, prompts, x="j", y="nobody")

@@ -35,7 +35,8 @@ def test_every_study_is_complete():
 
 def test_derived_lists_come_from_the_registry():
     assert set(repositories()) == {"between-help-and-harm", "mentalbench-align", "dialogue-safety"}
-    assert set(notebook_names()) == {nb.name for s in STUDIES.values() for nb in s.notebooks} | {"10_synthesis"}
+    assert set(notebook_names()) == ({nb.name for s in STUDIES.values() for nb in s.notebooks} | {"10_synthesis"}
+                                     | {nb.name for k in KINDS.values() for nb in k.notebooks})
     assert get_study("bhh").jury == ("gpt-4o-mini", "gpt-5-nano", "meta-llama")
     with pytest.raises(ValueError, match="unknown study 'nope'; built-in studies: demo, bhh, mentalalign"):
         get_study("nope")
@@ -209,9 +210,11 @@ def test_every_study_has_a_kind_and_every_hook_resolves():
     own = Hooks(summary=Ref("x:y"))
     merged = own.over(KINDS["scored"].hooks)
     assert merged.summary == Ref("x:y") and merged.overview == KINDS["scored"].hooks.overview
-    with pytest.raises(ValueError, match="kind must be one of scored, labelled, not 'pairwise'"):
+    with pytest.raises(ValueError, match="kind must be one of scored, labelled, pairwise, binary, not 'ranking'"):
         from dataclasses import replace
 
+        replace(get_study("demo"), kind="ranking")
+    with pytest.raises(ValueError, match="a pairwise study has a nominal scale, not ordinal"):
         replace(get_study("demo"), kind="pairwise")
     with pytest.raises(ValueError, match="a labelled study has a nominal scale, not ordinal"):
         replace(get_study("demo"), kind="labelled")

@@ -12,11 +12,13 @@ one line on stderr saying why.
 
 from __future__ import annotations
 
+from analysis.cli import args as arg_types
+
 import argparse
 import sys
 from pathlib import Path
 
-from analysis.cli.args import STUDY_HELP
+from analysis.cli.args import STUDY_HELP, check_out_file
 from analysis.data.paths import PROJECT_ROOT
 
 # The choices and the default sweep are spelled here so that --help imports no statistics
@@ -27,7 +29,7 @@ TASKS = ("labels", "scores")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = arg_types.Parser(
         prog="python -m analysis alt-test",
         description="The alternative annotator test (Calderon, Reichart & Dror 2025): can each LLM evaluator "
                     "of a study replace one of its human annotators? One row per evaluator, run, epsilon mode "
@@ -63,6 +65,8 @@ def main(argv: list[str] | None = None) -> int:
 
     spec = None
     try:
+        if args.out:
+            check_out_file(args.out, suffix=".csv")
         spec = get_study(args.study)
         check_references(spec)  # before loading: a study that cannot be tested fails at once
         study = load_study(spec.key, data_root=args.data_root)

@@ -16,13 +16,15 @@ excluded safely stops the load with an error naming the file and record (exit st
 
 from __future__ import annotations
 
+from analysis.cli import args as arg_types
+
 import argparse
 import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from analysis.cli.args import ROOT_HELP, STUDY_HELP, check_arguments
+from analysis.cli.args import ROOT_HELP, STUDY_HELP, check_arguments, check_out_file
 
 if TYPE_CHECKING:
     import polars as pl
@@ -91,7 +93,7 @@ def write_records(audit: pl.DataFrame, out: str | os.PathLike[str]) -> Path:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m analysis audit", description=__doc__.splitlines()[0])
+    parser = arg_types.Parser(prog="python -m analysis audit", description=__doc__.splitlines()[0])
     parser.add_argument("--study", "--dataset", dest="study", required=True, metavar="STUDY",
                         help=f"study: {STUDY_HELP}")
     parser.add_argument("--data-root", default=None, help=ROOT_HELP)
@@ -103,8 +105,10 @@ def main(argv: list[str] | None = None) -> int:
     """Print the counts (and write the records); 0 on success. Bad arguments and data that
     cannot be read raise ValueError / FileNotFoundError (one line; the CLI exits with 2)."""
     a = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
-    if a.out is not None and Path(a.out).suffix.lower() != ".csv":
-        raise ValueError(f"--out must name a .csv file, got {a.out!r}")
+    if a.out is not None:
+        if Path(a.out).suffix.lower() != ".csv":
+            raise ValueError(f"--out must name a .csv file, got {a.out!r}")
+        check_out_file(a.out, suffix=".csv")
     from analysis.studies.registry import get_study
 
     audit = study_audit(a.study, data_root=a.data_root)

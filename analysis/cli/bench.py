@@ -11,6 +11,8 @@
 
 from __future__ import annotations
 
+from analysis.cli import args as arg_types
+
 import argparse
 import sys
 import textwrap
@@ -33,14 +35,14 @@ SEED = 20261124
 
 def build_parser() -> argparse.ArgumentParser:
     """``bench`` without a subcommand: the ICC bootstrap against pingouin."""
-    p = argparse.ArgumentParser(
+    p = arg_types.Parser(
         prog="python -m analysis bench", formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Benchmark: bootstrap of the six ICCs, vectorised here versus pingouin in a loop.",
         epilog=EPILOG)
     p.add_argument("--n-items", type=int, default=1000, help="items of the synthetic ratings (default: 1000)")
     p.add_argument("--k-raters", type=int, default=4, help="raters of the synthetic ratings (default: 4)")
-    p.add_argument("--n-boot", type=int, default=2000, help="bootstrap resamples (default: 2000)")
-    p.add_argument("--seed", type=int, default=SEED, help=f"seed of the ratings and the resamples (default: {SEED})")
+    p.add_argument("--n-boot", type=arg_types.n_boot, default=2000, help="bootstrap resamples (default: 2000)")
+    p.add_argument("--seed", type=arg_types.seed, default=SEED, help=f"seed of the ratings and the resamples (default: {SEED})")
     p.add_argument("--pingouin-resamples", type=int, default=200,
                    help="resamples run through pingouin (timed, then extrapolated; default: 200)")
     p.add_argument("--target-seconds", type=float, default=1.0,
@@ -51,14 +53,14 @@ def build_parser() -> argparse.ArgumentParser:
 def all_parser(line: bool = False) -> argparse.ArgumentParser:
     """``bench all`` (and ``bench _line NAME``, one of its lines in this process)."""
     name = "_line" if line else "all"
-    p = argparse.ArgumentParser(prog=f"python -m analysis bench {name}",
+    p = arg_types.Parser(prog=f"python -m analysis bench {name}",
                                 description="every target of the performance table, PASS/FAIL")
     if line:
         from analysis.checks.bench import TARGETS
 
         p.add_argument("name", choices=sorted(TARGETS), help="the line to run")
     p.add_argument("--data-root", default=None, help=ROOT_HELP)
-    p.add_argument("--seed", type=int, default=SEED, help=f"seed of the generated data (default: {SEED})")
+    p.add_argument("--seed", type=arg_types.seed, default=SEED, help=f"seed of the generated data (default: {SEED})")
     p.add_argument("--tiny", action="store_true", help="small sizes (a smoke test of the bench itself)")
     p.add_argument("--render", action="store_true",
                    help="time the render of the three studies with --tiny too (it is always timed otherwise)")
@@ -68,10 +70,10 @@ def all_parser(line: bool = False) -> argparse.ArgumentParser:
 
 def study_parser(name: str) -> argparse.ArgumentParser:
     """``bench NAME``: the whole analysis of the study ``name`` (the registry's bench study)."""
-    p = argparse.ArgumentParser(prog=f"python -m analysis bench {name}", description=STUDY_LINE)
+    p = arg_types.Parser(prog=f"python -m analysis bench {name}", description=STUDY_LINE)
     p.add_argument("--data-root", default=None, help=ROOT_HELP)
-    p.add_argument("--n-boot", type=int, default=2000, help="bootstrap resamples (default: 2000)")
-    p.add_argument("--seed", type=int, default=SEED, help=f"seed of the resamples (default: {SEED})")
+    p.add_argument("--n-boot", type=arg_types.n_boot, default=2000, help="bootstrap resamples (default: 2000)")
+    p.add_argument("--seed", type=arg_types.seed, default=SEED, help=f"seed of the resamples (default: {SEED})")
     return p
 
 

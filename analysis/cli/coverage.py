@@ -4,6 +4,8 @@ report, or writes it with ``--out`` (``docs/coverage.md``)."""
 
 from __future__ import annotations
 
+from analysis.cli import args as arg_types
+
 import argparse
 import sys
 import time
@@ -12,13 +14,13 @@ import time
 def build_parser() -> argparse.ArgumentParser:
     # The sizes and the seed are spelled here so that --help imports no simulation (a test
     # checks them against analysis.checks.coverage).
-    parser = argparse.ArgumentParser(prog="python -m analysis coverage",
+    parser = arg_types.Parser(prog="python -m analysis coverage",
                                      description="Coverage of the package's confidence intervals by simulation.")
     parser.add_argument("--quick", action="store_true",
                         help="n in (30, 190) only, 200 replications, 500 resamples (under a minute)")
     parser.add_argument("--reps", type=int, default=None, help="replications per cell (default 1000; quick 200)")
-    parser.add_argument("--n-boot", type=int, default=None, help="bootstrap resamples (default 1000; quick 500)")
-    parser.add_argument("--seed", type=int, default=None, help="seed of the simulation (default 20261125)")
+    parser.add_argument("--n-boot", type=arg_types.n_boot, default=None, help="bootstrap resamples (default 1000; quick 500)")
+    parser.add_argument("--seed", type=arg_types.seed, default=None, help="seed of the simulation (default 20261125)")
     parser.add_argument("--sizes", default=None, metavar="N,N",
                         help="numbers of items, comma-separated (default 10,15,30,50,100,190,500; quick 30,190); "
                              "multiples of 5")

@@ -8,11 +8,13 @@ format in :mod:`analysis.data.tidy`.
 
 from __future__ import annotations
 
+from analysis.cli import args as arg_types
+
 import argparse
 import sys
 from pathlib import Path
 
-from analysis.cli.args import ROOT_HELP, STUDY_HELP
+from analysis.cli.args import ROOT_HELP, STUDY_HELP, check_out_dir
 
 
 def export_study(name: str, out_dir: str | Path, *, data_root=None, seed: int = 20261124) -> list[Path]:
@@ -26,19 +28,20 @@ def export_study(name: str, out_dir: str | Path, *, data_root=None, seed: int = 
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m analysis export",
+    p = arg_types.Parser(prog="python -m analysis export",
                                 description="Write a study as a tidy ratings file + study file (the format users "
                                             "bring).")
     p.add_argument("--study", "--dataset", dest="study", required=True, metavar="STUDY",
                    help=f"study to export: {STUDY_HELP}")
     p.add_argument("--out", required=True, help="folder to write ratings.csv and study.toml into")
     p.add_argument("--data-root", default=None, help=ROOT_HELP)
-    p.add_argument("--seed", type=int, default=20261124, help="seed of the demo data")
+    p.add_argument("--seed", type=arg_types.seed, default=20261124, help="seed of the demo data")
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     a = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
+    check_out_dir(a.out)
     for path in export_study(a.study, a.out, data_root=a.data_root, seed=a.seed):
         print(f"wrote {path} and {path.parent / 'ratings.csv'}")
     return 0

@@ -5,6 +5,8 @@ study registry."""
 
 from __future__ import annotations
 
+from analysis.cli import args as arg_types
+
 import argparse
 import sys
 
@@ -14,7 +16,7 @@ WHAT = ("hf", "repos")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m analysis fetch",
+    p = arg_types.Parser(prog="python -m analysis fetch",
                                 description="Download the data sets into the data root (needs internet).")
     p.add_argument("--data-root", default=None, help=ROOT_HELP)
     p.add_argument("--what", nargs="+", choices=WHAT, default=list(WHAT),

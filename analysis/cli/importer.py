@@ -12,6 +12,8 @@ the references, then ``validate`` and ``render`` the study as usual::
 
 from __future__ import annotations
 
+from analysis.cli import args as arg_types
+
 import argparse
 import sys
 from pathlib import Path
@@ -22,7 +24,7 @@ HUMAN_TOOLS = ("labelstudio",)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m analysis import", description=__doc__.split("\n\n")[0],
+    p = arg_types.Parser(prog="python -m analysis import", description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--from", dest="tool", required=True, choices=TOOLS, help="the tool that wrote the files")
     p.add_argument("files", nargs="+", help="the files to import (Inspect .eval/.json logs, promptfoo results.json, "

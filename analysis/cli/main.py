@@ -25,6 +25,8 @@ inside ``main``, after its arguments are parsed, so that ``--help`` is immediate
 
 from __future__ import annotations
 
+from analysis.cli import args as arg_types
+
 import argparse
 import importlib
 import sys
@@ -57,7 +59,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
 def build_parser() -> argparse.ArgumentParser:
     """The top-level parser: ``--version``, ``--help`` and the list of commands (each
     command parses its own arguments)."""
-    parser = argparse.ArgumentParser(prog="python -m analysis",
+    parser = arg_types.Parser(prog="python -m analysis",
                                      description="Reliability of LLM judges of mental-health crisis responses.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -70,12 +72,26 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     try:
         if argv and argv[0] in COMMANDS:
+            from analysis.cli.args import repeated_options
+
+            twice = repeated_options(argv[1:])
+            if twice:
+                print(f"error: argument {twice}: given twice; give it once (several values go after one {twice})",
+                      file=sys.stderr)
+                return 2
             return int(importlib.import_module(COMMANDS[argv[0]][0]).main(argv[1:]) or 0)
         build_parser().parse_args(argv)  # --help, --version, or a usage error: argparse exits
         raise AssertionError("unreachable: every command is dispatched above")
     except (FileNotFoundError, ValueError, RuntimeError) as exc:
         # Data problems are the user's to fix: say what and where, without a traceback.
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except OSError as exc:
+        # A disk full, a folder that vanished, a permission changed while running.
+        print(f"error: {exc.filename or ''}{': ' if exc.filename else ''}{exc.strerror or exc}", file=sys.stderr)
         return 2
 
 

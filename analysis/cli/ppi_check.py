@@ -4,6 +4,8 @@ intervals on studies where the reference rated every item (the check:
 
 from __future__ import annotations
 
+from analysis.cli import args as arg_types
+
 import argparse
 import sys
 import time
@@ -13,7 +15,7 @@ from analysis.cli.args import check_choice
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = arg_types.Parser(
         prog="python -m analysis ppi-check",
         description="Coverage of judge-assisted (PPI/PPI++) and human-only intervals on studies where the "
                     "reference rated every item: n human ratings kept, the judge on the rest.")
@@ -22,7 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-root", default=None, help="data root holding the study's folder")
     p.add_argument("--n", type=int, nargs="+", default=None, help="human ratings kept (50 100 200 500)")
     p.add_argument("--reps", type=int, default=500, help="random subsets per n (500)")
-    p.add_argument("--seed", type=int, default=20261124, help="seed of the random subsets (20261124)")
+    p.add_argument("--seed", type=arg_types.seed, default=20261124, help="seed of the random subsets (20261124)")
     p.add_argument("--out", default=None, help="markdown file to write (printed otherwise)")
     return p
 

@@ -16,14 +16,16 @@ found), every ``--evaluator`` among them. A problem is one line (``ValueError`` 
 
 from __future__ import annotations
 
+from analysis.cli import args as arg_types
+
 import argparse
 import sys
 
-from analysis.cli.args import ROOT_HELP, STUDY_HELP, check_arguments, check_counts
+from analysis.cli.args import ROOT_HELP, STUDY_HELP, check_arguments, check_counts, check_out_dir
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = arg_types.Parser(
         prog="python -m analysis render", description=__doc__.splitlines()[0],
         epilog="Notebooks per study, and their scope, come from the study registry "
                "(analysis/studies/registry.py).")
@@ -33,9 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--data-root", default=None, help=ROOT_HELP)
     parser.add_argument("--evaluator", nargs="+", default=None, metavar="NAME",
                         help="render only these evaluators (judges, systems); default: every one found in the data")
-    parser.add_argument("--jobs", type=int, default=2, help="notebooks executed at a time (default: 2)")
-    parser.add_argument("--n-boot", type=int, default=2000, help="bootstrap resamples (default: 2000)")
-    parser.add_argument("--seed", type=int, default=20261124, help="seed of the bootstrap and of the demo data")
+    parser.add_argument("--jobs", type=arg_types.jobs, default=2, help="notebooks executed at a time (default: 2)")
+    parser.add_argument("--n-boot", type=arg_types.n_boot, default=2000, help="bootstrap resamples (default: 2000)")
+    parser.add_argument("--seed", type=arg_types.seed, default=20261124, help="seed of the bootstrap and of the demo data")
     parser.add_argument("--reports-dir", default=None, help="where reports go (default: reports/)")
     parser.add_argument("--figures-dir", default=None, help="where figures go (default: figures/)")
     parser.add_argument("--fresh-kernels", action="store_true",
@@ -63,6 +65,10 @@ def main(argv: list[str] | None = None) -> int:
             raise ValueError(f"unknown evaluator(s) {nowhere}; found in the data: "
                              + "; ".join(f"{ds}: {', '.join(found[ds])}" for ds in datasets))
         datasets = [ds for ds in datasets if evaluators[ds]]
+    from analysis.data.paths import PROJECT_ROOT
+
+    check_out_dir(a.reports_dir or PROJECT_ROOT / "reports", "--reports-dir")
+    check_out_dir(a.figures_dir or PROJECT_ROOT / "figures", "--figures-dir")
     check_arguments(datasets, evaluators, data_root=a.data_root, jobs=a.jobs, n_boot=a.n_boot)
     return runner.render(datasets, evaluators, data_root=a.data_root, jobs=a.jobs, n_boot=a.n_boot, seed=a.seed,
                          reports_dir=a.reports_dir, figures_dir=a.figures_dir, fresh_kernels=a.fresh_kernels)

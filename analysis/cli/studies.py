@@ -3,12 +3,14 @@ table, from the study registry)."""
 
 from __future__ import annotations
 
+from analysis.cli import args as arg_types
+
 import argparse
 import sys
 
 
 def build_parser() -> argparse.ArgumentParser:
-    return argparse.ArgumentParser(prog="python -m analysis studies",
+    return arg_types.Parser(prog="python -m analysis studies",
                                    description="The built-in studies, as a markdown table (from the study registry).")
 
 

@@ -17,12 +17,14 @@ the ordinal shift, the stability card), which are not printed.
 
 from __future__ import annotations
 
+from analysis.cli import args as arg_types
+
 import argparse
 import sys
 import time
 from typing import TYPE_CHECKING
 
-from analysis.cli.args import ROOT_HELP, STUDY_HELP, check_arguments
+from analysis.cli.args import ROOT_HELP, STUDY_HELP, check_arguments, check_out_dir
 
 if TYPE_CHECKING:
     import polars as pl
@@ -118,14 +120,14 @@ def print_summary(dataset: str, *, data_root=None, seed: int = 20261124, n_boot:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m analysis summary",
+    p = arg_types.Parser(prog="python -m analysis summary",
                                 description="Reliability, agreement and bias of every evaluator against the humans.")
     p.add_argument("--study", "--dataset", dest="dataset", default=None, metavar="STUDY",
                    help=f"{STUDY_HELP} (default: the synthetic demo study, generated from --seed; --dataset is an "
                         f"alias)")
     p.add_argument("--data-root", default=None, help=ROOT_HELP)
-    p.add_argument("--seed", type=int, default=20261124, help="seed of the demo data and of the bootstrap")
-    p.add_argument("--n-boot", type=int, default=2000, help="bootstrap resamples")
+    p.add_argument("--seed", type=arg_types.seed, default=20261124, help="seed of the demo data and of the bootstrap")
+    p.add_argument("--n-boot", type=arg_types.n_boot, default=2000, help="bootstrap resamples")
     p.add_argument("--out", default=None, help="also write the tables as CSV into this folder")
     return p
 
@@ -136,4 +138,6 @@ def main(argv: list[str] | None = None) -> int:
         from analysis.studies.registry import DEFAULT_STUDY
 
         a.dataset = DEFAULT_STUDY
+    if a.out is not None:
+        check_out_dir(a.out)
     return print_summary(a.dataset, data_root=a.data_root, seed=a.seed, n_boot=a.n_boot, out_dir=a.out)

@@ -3,6 +3,8 @@ before anything is rendered; every problem with its row or key, then the audit."
 
 from __future__ import annotations
 
+from analysis.cli import args as arg_types
+
 import argparse
 import sys
 from pathlib import Path
@@ -40,7 +42,7 @@ def print_validation(path: str | Path) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m analysis validate",
+    p = arg_types.Parser(prog="python -m analysis validate",
                                 description="Check a study file and its ratings; print every problem and the audit.")
     p.add_argument("--study", required=True, metavar="FILE", help="the study file (.toml)")
     return p

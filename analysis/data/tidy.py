@@ -69,13 +69,14 @@ import polars as pl
 from analysis.data.study_data import RatingsBacked
 from analysis.data.ratings import (AUDIT_SCHEMA, REASON_MISSING, DataError, make_ratings, parse_score,
                                    parse_whole)
+from analysis.stats.pairwise import VERDICTS as PAIRWISE_VERDICTS
 from analysis.stats.sampling import DESIGN_KINDS, SamplingDesign
 
 STANDARD_COLUMNS = ("item", "rater", "score", "run", "category", "cluster", "source", "attribute", "length")
 REQUIRED_COLUMNS = ("item", "rater", "score")
 KEYS = ("name", "ratings", "scale", "integer", "labels", "references", "jury", "attribute", "columns",
         "own_source", "title", "description", "ratings_outside_study_folder", "design", "design_rule", "strata",
-        "scales")
+        "scales", "kind", "verdicts", "positive")
 STRATA_COLUMNS = ("category", "source")
 """The standard columns a stratified random design may be stratified by."""
 REASON_UNKNOWN_LABEL = "label not in the study's labels"
@@ -148,6 +149,10 @@ class StudyFile:
     design: SamplingDesign = SamplingDesign("random", declared=False)
     scales: dict[str, "RaterScale"] = field(default_factory=dict)
     """Raters (by name) scoring on their own scale, with the mapping onto the study scale."""
+    kind: str | None = None
+    """``pairwise`` or ``binary`` (:func:`_read_kind`); None: scored or labelled, from ``scale``/``labels``."""
+    verdicts: dict[str, str] = field(default_factory=dict)
+    positive: str | None = None
 
     @property
     def nominal(self) -> bool:
@@ -239,6 +244,9 @@ def read_study_file(path: str | Path) -> StudyFile:
     if name is not None and not _safe(name):
         problems.append(f"key 'name': {_short(name)} is not a safe name (letters, digits, _ . + @ -, at most "
                         f"{MAX_NAME} characters, not ending in .html; it becomes a folder name and report text)")
+    kind, verdicts, positive = _read_kind(raw, problems)
+    if kind == "pairwise":  # the verdicts are the labels (a scale or labels given are reported by _read_kind)
+        raw = {**{k: v for k, v in raw.items() if k not in ("scale", "labels")}, "labels": list(PAIRWISE_VERDICTS)}
     if ("scale" in raw) == ("labels" in raw):
         problems.append("keys 'scale'/'labels': give exactly one (scale = [low, high], or labels = [...])")
     low = high = None
@@ -283,9 +291,10 @@ def read_study_file(path: str | Path) -> StudyFile:
     if not isinstance(columns, dict) or not all(isinstance(v, str) for v in columns.values()):
         problems.append("table [columns]: expected standard name = \"file column\" pairs")
         columns = {}
+    known_columns = PAIRWISE_COLUMNS if kind == "pairwise" else STANDARD_COLUMNS
     for k in columns:
-        if k not in STANDARD_COLUMNS:
-            problems.append(f"key 'columns.{k}': unknown standard column (known: {', '.join(STANDARD_COLUMNS)})")
+        if k not in known_columns:
+            problems.append(f"key 'columns.{k}': unknown standard column (known: {', '.join(known_columns)})")
     mapped = list(columns.values())
     for col in sorted({c for c in mapped if mapped.count(c) > 1}):
         problems.append(f"table [columns]: file column {col!r} is mapped to several standard columns "
@@ -322,7 +331,7 @@ def read_study_file(path: str | Path) -> StudyFile:
     return StudyFile(path=path.resolve(), name=name, ratings=target, references=tuple(refs),
                      low=low, high=high, integer=integer, labels=tuple(labels), jury=tuple(jury),
                      attribute=attribute, columns=dict(columns), own_source=dict(own), title=raw.get("title"),
-                     design=design, scales=scales)
+                     design=design, scales=scales, kind=kind, verdicts=verdicts, positive=positive)
 
 
 # --- per-rater scales (the [scales] table) ---------------------------------------------
@@ -624,6 +633,8 @@ def load_tidy(study: StudyFile | str | Path, *, strict: bool = True) -> TidyData
     error (with ``strict=False``: every error and every excluded rating); the excluded
     ratings of a usable study are in ``problems`` and in the audit."""
     study = study if isinstance(study, StudyFile) else read_study_file(study)
+    if study.kind == "pairwise":
+        raise StudyFileError(study.path, ["a pairwise study (kind = \"pairwise\"): read it with load_pairwise"])
     frame = _read_table(study)
     rel = study.ratings.name
     errors: list[str] = []
@@ -822,7 +833,7 @@ def validate(path: str | Path) -> tuple[list[str], TidyData | None]:
     loaded data when it can be analysed (``None`` otherwise)."""
     try:
         study = read_study_file(path)
-        data = load_tidy(study, strict=False)
+        data = load_pairwise(study) if study.kind == "pairwise" else load_tidy(study, strict=False)
     except StudyFileError as exc:
         return exc.problems, None
     errors = [p for p in data.problems if not p.endswith(", excluded")]
@@ -874,5 +885,184 @@ def tidy_from_ratings(ratings: pl.DataFrame, *, labels=None) -> pl.DataFrame:
                           ).sort("item", "rater", "run", *(["attribute"] if several else []))
 
 
+# --- pairwise and binary study files -------------------------------------------------
+
+FILE_KINDS = ("scored", "labelled", "pairwise", "binary")
+"""The study kinds a study file may declare with ``kind = "..."`` (default: scored with a
+``scale``, labelled with ``labels``)."""
+PAIRWISE_COLUMNS = ("item", "system_a", "system_b", "rater", "score", "prompt", "first", "swapped", "category")
+"""A pairwise study's columns: ``item`` the comparison (one pair of responses to one prompt),
+``system_a``/``system_b`` the two systems, ``rater``, ``score`` the verdict (which *system*
+won: ``A`` = ``system_a``, ``B`` = ``system_b``, or ``tie``, whatever order they were shown
+in; other spellings mapped under ``[verdicts]``); optional ``prompt`` (what the bootstrap
+resamples; default the item), ``first`` (the system shown first) or ``swapped`` (true:
+``system_b`` was shown first), and ``category``."""
+PAIRWISE_REQUIRED = ("item", "system_a", "system_b", "rater", "score")
+REASON_UNKNOWN_VERDICT = "verdict not A, B, tie or a spelling mapped under [verdicts]"
+REASON_NO_SYSTEM = "system_a or system_b missing"
+REASON_SELF_GAME = "system_a and system_b are the same system"
+REASON_BAD_ORDER = "first is neither system_a nor system_b, or swapped is not true/false"
+
+
+def _read_kind(raw: dict, problems: list[str]) -> tuple[str | None, dict[str, str], str | None]:
+    """The keys ``kind``, ``verdicts`` (pairwise: file spelling = ``"A"``/``"B"``/``"tie"``)
+    and ``positive`` (binary: the label that means a positive verdict, e.g. "unsafe");
+    problems are appended."""
+    kind = raw.get("kind")
+    if kind is not None and kind not in FILE_KINDS:
+        problems.append(f"key 'kind': expected one of {', '.join(map(repr, FILE_KINDS))}, got {_short(kind)}")
+        kind = None
+    verdicts = raw.get("verdicts", {})
+    if "verdicts" in raw and kind != "pairwise":
+        problems.append("table [verdicts]: only for kind = \"pairwise\"")
+    if not isinstance(verdicts, dict) or not all(isinstance(v, str) and v in PAIRWISE_VERDICTS
+                                                 for v in verdicts.values()):
+        problems.append(f"table [verdicts]: expected file spelling = one of {', '.join(map(repr, PAIRWISE_VERDICTS))}")
+        verdicts = {}
+    if kind == "pairwise" and ("scale" in raw or "labels" in raw):
+        problems.append("keys 'scale'/'labels': a pairwise study's verdicts are A, B and tie; map other spellings "
+                        "under [verdicts] instead")
+    positive = raw.get("positive")
+    if positive is not None and kind != "binary":
+        problems.append("key 'positive': only for kind = \"binary\"")
+    if kind == "binary":
+        labels = raw.get("labels")
+        if not (isinstance(labels, list) and len(labels) == 2):
+            problems.append(f"key 'labels': a binary study has two labels (e.g. [\"safe\", \"unsafe\"]), got "
+                            f"{_short(labels)}")
+        elif positive not in labels:
+            problems.append(f"key 'positive': required for kind = \"binary\", one of the labels {labels}, got "
+                            f"{_short(positive)}")
+    return kind, dict(verdicts), positive
+
+
+@dataclass(frozen=True)
+class PairwiseData:
+    """A pairwise study (``kind = "pairwise"``): one row of ``games`` per usable verdict.
+
+    ``games``: ``item``, ``prompt`` (the item when the file has none), ``system_a``,
+    ``system_b``, ``rater``, ``verdict`` (``A``: system_a won, ``B``: system_b won, ``tie``),
+    ``first`` (the system shown first; null when the file does not say), ``category``,
+    ``record`` (the file row). ``audit``: one row per input row, used or excluded with its
+    reason. The data are not a ratings frame: ``ratings`` is None.
+    """
+
+    study: StudyFile
+    games: pl.DataFrame
+    audit: pl.DataFrame
+    evaluators: tuple[str, ...]
+    problems: tuple[str, ...] = ()
+
+    references = property(lambda self: self.study.references)
+    ratings = review_set = crisis_labels = truth = property(lambda self: None)
+    own_answer_model = property(lambda self: {})
+    has_runs = has_sources = property(lambda self: False)
+    has_references = property(lambda self: self.games.filter(pl.col("rater").is_in(list(self.references))).height > 0)
+    has_clusters = property(lambda self: self.games["prompt"].n_unique() < self.games["item"].n_unique())
+    has_categories = property(lambda self: self.games["category"].drop_nulls().len() > 0)
+
+    @property
+    def present(self) -> frozenset[str]:
+        """The optional tidy columns the study has, as :attr:`TidyData.present` (``cluster``:
+        prompts grouping several comparisons); ``run`` and ``source`` are no columns of a
+        pairwise study, so never reported absent."""
+        return frozenset({"run", "source"} | ({"category"} if self.has_categories else set())
+                         | ({"cluster"} if self.has_clusters else set()))
+
+    @property
+    def has_order(self) -> bool:
+        """The file says which system was shown first (position bias can be measured)."""
+        return self.games["first"].drop_nulls().len() > 0
+
+
+def load_pairwise(study: StudyFile | str | Path) -> PairwiseData:
+    """Read and check a pairwise study (:data:`PAIRWISE_COLUMNS`). Errors (missing columns,
+    a rater judging one item twice in one order, absent references, unsafe names) raise
+    :class:`StudyFileError`; unusable verdicts are excluded with their reason in the audit
+    and in ``problems``."""
+    study = study if isinstance(study, StudyFile) else read_study_file(study)
+    if study.kind != "pairwise":
+        raise StudyFileError(study.path, ["not a pairwise study (kind = \"pairwise\")"])
+    frame = _read_table(study)
+    rel = study.ratings.name
+    where = "row" if study.ratings.suffix == ".csv" else "parquet row"
+    errors = []
+    rename = {}
+    for std in PAIRWISE_COLUMNS:
+        col = study.columns.get(std, std)
+        if col in frame.columns:
+            rename[col] = std
+        elif std in study.columns:
+            errors.append(f"key 'columns.{std}': column {col!r} is not in {rel} (columns: {', '.join(frame.columns)})")
+        elif std in PAIRWISE_REQUIRED:
+            errors.append(f"{rel}: required column {std!r} missing (columns: {', '.join(frame.columns)}; map yours "
+                          f"under [columns])")
+    if {"first", "swapped"} <= set(rename.values()):
+        errors.append(f"{rel}: give the order as 'first' or as 'swapped', not both")
+    if errors:
+        raise StudyFileError(study.path, errors)
+    frame = frame.rename(rename).select(list(rename.values())).with_row_index("row", offset=2 if where == "row" else 1)
+    for opt in ("prompt", "first", "swapped", "category"):
+        if opt not in frame.columns:
+            frame = frame.with_columns(pl.lit(None, pl.String).alias(opt))
+    frame = frame.with_columns([pl.col(c).cast(pl.String).str.strip_chars().replace("", None)
+                                for c in ("item", "system_a", "system_b", "rater", "score", "prompt", "first",
+                                          "swapped", "category")])
+    spelling = {v: v for v in PAIRWISE_VERDICTS} | study.verdicts
+    swapped = pl.col("swapped").str.to_lowercase()
+    frame = frame.with_columns(
+        pl.col("score").replace_strict(spelling, default=None).alias("verdict"),
+        pl.coalesce("prompt", "item").alias("prompt"),
+        pl.when(pl.col("first").is_not_null()).then(pl.col("first"))
+        .when(swapped.is_in(["true", "1", "yes"])).then(pl.col("system_b"))
+        .when(swapped.is_in(["false", "0", "no"])).then(pl.col("system_a")).otherwise(None).alias("first_shown"))
+    bad_order = ((pl.col("first").is_not_null() & (pl.col("first") != pl.col("system_a"))
+                  & (pl.col("first") != pl.col("system_b")))
+                 | (pl.col("swapped").is_not_null() & pl.col("first_shown").is_null()))
+    frame = frame.with_columns(
+        pl.when(pl.col("score").is_null()).then(pl.lit(REASON_MISSING))
+        .when(pl.col("verdict").is_null()).then(pl.lit(REASON_UNKNOWN_VERDICT))
+        .when(pl.col("system_a").is_null() | pl.col("system_b").is_null()).then(pl.lit(REASON_NO_SYSTEM))
+        .when(pl.col("system_a") == pl.col("system_b")).then(pl.lit(REASON_SELF_GAME))
+        .when(bad_order).then(pl.lit(REASON_BAD_ORDER)).otherwise(None).alias("reason"))
+    for c in ("item", "rater"):
+        empty = frame.filter(pl.col(c).is_null())
+        if empty.height:
+            errors.append(f"{rel} {where} {empty['row'][0]}: empty {c} ({empty.height} rows)")
+    for r in frame["rater"].drop_nulls().unique(maintain_order=True).to_list():
+        if not _safe(r) or r in RESERVED_RATERS:
+            errors.append(f"{rel} {where} {frame.filter(pl.col('rater') == r)['row'][0]}: rater name {_short(r)} "
+                          f"is not a safe name or is reserved")
+    used = frame.filter(pl.col("reason").is_null() & pl.col("item").is_not_null() & pl.col("rater").is_not_null())
+    dup = used.filter(pl.struct("item", "rater", "first_shown").is_duplicated()).sort("row")
+    if dup.height:
+        errors.append(f"{rel} {_rows(where, dup['row'].to_list())}: rater {_short(dup['rater'][0])} judges item "
+                      f"{_short(dup['item'][0])} more than once in one order")
+    pair = pl.concat_str(pl.min_horizontal("system_a", "system_b"), pl.max_horizontal("system_a", "system_b"),
+                         separator="\x1f")
+    for what, key in (("system pairs", pair), ("prompts", pl.col("prompt")), ("categories", pl.col("category"))):
+        # one item is one pair of systems (in either order), of one prompt and one category
+        multi = used.group_by("item").agg(key.drop_nulls().n_unique().alias("n")).filter(pl.col("n") > 1)
+        if multi.height:
+            errors.append(f"{rel}: item {multi['item'][0]!r} has several {what} ({multi.height} items do)")
+    evaluators, rater_errors = rater_checks(study, frozenset(used["rater"].to_list()), rel)
+    errors += rater_errors
+    exclusions = [f"{rel} {where} {row}: {why} ({_short(v)}), excluded" for row, v, why in
+                  frame.filter(pl.col("reason").is_not_null()).select("row", "score", "reason").iter_rows()]
+    if errors:
+        raise StudyFileError(study.path, errors)
+    audit = frame.select(
+        pl.lit(study.name).alias("dataset"), pl.lit(rel).alias("source_file"),
+        (pl.lit(f"{where} ") + pl.col("row").cast(pl.String)).alias("record"), "rater",
+        pl.when(pl.col("reason").is_null()).then(pl.lit("used")).otherwise(pl.lit("excluded")).alias("status"),
+        "reason", pl.when(pl.col("reason").is_null()).then(None).otherwise(pl.col("score")).alias("detail")
+    ).cast(AUDIT_SCHEMA)
+    games = used.select("item", "prompt", "system_a", "system_b", "rater", "verdict",
+                        pl.col("first_shown").alias("first"), "category",
+                        (pl.lit(f"{where} ") + pl.col("row").cast(pl.String)).alias("record")).sort("item", "rater",
+                                                                                                   "first")
+    return PairwiseData(study=study, games=games, audit=audit, evaluators=evaluators, problems=tuple(exclusions))
+
+
 __all__ = ["StudyFile", "StudyFileError", "TidyData", "read_study_file", "load_tidy", "validate", "write_study",
-           "tidy_from_ratings", "DataError"]
+           "tidy_from_ratings", "DataError", "PairwiseData", "load_pairwise"]

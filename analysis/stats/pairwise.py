@@ -46,7 +46,7 @@ from analysis.stats.proportions import wilson_ci
 from analysis.stats.result import Result, check_confidence
 
 __all__ = ["VERDICTS", "bradley_terry", "bradley_terry_counts", "pairwise_agreement", "position_bias",
-           "ranking_agreement", "win_rates"]
+           "ranking_agreement", "rater_ranking_agreement", "win_rates"]
 
 VERDICTS = ("A", "B", "tie")
 """The verdicts: the first system (``A``) wins, the second (``B``) wins, or a tie."""
@@ -228,6 +228,60 @@ def ranking_agreement(scores_x: Sequence[float], scores_y: Sequence[float], *, r
             note = "percentile bootstrap of tau over the resamples of both rankings"
     return Result(estimate=float(res.statistic), ci_low=low, ci_high=high, pvalue=float(res.pvalue), n=int(x.size),
                   confidence=confidence, ci_note=note)
+
+
+def rater_ranking_agreement(system_a, system_b, verdict, rater, prompts, *, x: str, y: str, n_boot: int = 2000,
+                            seed=None, confidence: float = 0.95) -> Result:
+    """Kendall's tau-b between the Bradley-Terry rankings of two raters' verdicts (e.g. a
+    judge's and the pooled humans'), with a percentile interval from one bootstrap over
+    the prompts both judged: a resampled prompt brings both raters' games of it, so the
+    two rankings of a replicate come from the same prompts (:func:`ranking_agreement`).
+
+    Parameters
+    ----------
+    system_a, system_b, verdict : array-like
+        The games of both raters (see :func:`win_rates`).
+    rater : array-like of str
+        Whose verdict each game is: ``x``, ``y`` or another rater (left out).
+    prompts : array-like
+        The prompt of each game (the resampled cluster).
+    x, y : str
+        The two raters. Systems that only one of them saw are left out; ``n`` = systems.
+
+    Examples
+    --------
+    >>> a, b = ["s", "s", "t", "s", "s", "t"], ["t", "u", "u", "t", "u", "u"]
+    >>> v = ["A", "A", "A", "A", "A", "B"]
+    >>> r = rater_ranking_agreement(a + a, b + b, v + v, ["j"] * 6 + ["h"] * 6, list(range(6)) * 2, x="j", y="h",
+    ...                             n_boot=200, seed=1)
+    >>> round(r.estimate, 6), r.n
+    (1.0, 3)
+    """
+    confidence = check_confidence(confidence)
+    who = np.asarray(rater, dtype=object)
+    keep = (who == x) | (who == y)
+    if not (who == x).any() or not (who == y).any():
+        raise ValueError(f"both raters need games: {x!r} has {int((who == x).sum())}, {y!r} {int((who == y).sum())}")
+    a, b, v, p, who = (np.asarray(z, dtype=object)[keep] for z in (system_a, system_b, verdict, prompts, rater))
+    seen = [{*a[who == r].tolist(), *b[who == r].tolist()} for r in (x, y)]
+    both = seen[0] & seen[1]
+    keep = np.array([s in both and t in both for s, t in zip(a.tolist(), b.tolist())], dtype=bool)
+    a, b, v, p, who = a[keep], b[keep], v[keep], p[keep], who[keep]
+    ia, ib, points, names = _games(a, b, v)
+    s = len(names)
+    is_x = who == x
+
+    def stat(_idx, weights):
+        wx = np.where(is_x, weights, 0.0)
+        wy = np.where(is_x, 0.0, weights)
+        return np.stack([bradley_terry_counts(_win_matrix(ia, ib, points, s, wx), tol=1e-9),
+                         bradley_terry_counts(_win_matrix(ia, ib, points, s, wy), tol=1e-9)], axis=1)
+
+    est = stat(None, np.ones((1, ia.size)))[0]
+    res = bootstrap((np.arange(ia.size),), stat, n_boot=n_boot, seed=seed, method="percentile",
+                    confidence=confidence, clusters=p, keep_replicates=True)
+    return ranking_agreement(est[0], est[1], replicates_x=res.replicates[:, 0], replicates_y=res.replicates[:, 1],
+                             confidence=confidence)
 
 
 @dataclass(frozen=True)

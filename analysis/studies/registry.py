@@ -358,11 +358,28 @@ KINDS: dict[str, Kind] = {kind.name: kind for kind in (
                      summary=Ref("analysis.studies.labelled:summary_tables"),
                      export=Ref("analysis.studies.labelled:export_study"),
                      forest=Ref("analysis.studies.labelled:overview_forest"), review_figures=False)),
+    Kind("pairwise", "preferences between two responses (A, B or tie) against the humans' (agreement with and "
+         "without ties, win rates, Bradley-Terry scores, ranking agreement, position bias, the alt-test)",
+         scale="nominal", evaluator_parameter="evaluator", notebooks=(
+             Notebook("12_pairwise", "study", "judge-human agreement with and without ties, win rates and "
+                      "Bradley-Terry scores, Kendall's tau of the rankings, position bias, the alt-test"),),
+         hooks=Hooks(overview=Ref("analysis.studies.pairwise:overview_table"),
+                     summary=Ref("analysis.studies.pairwise:summary_tables"),
+                     export=Ref("analysis.studies.pairwise:export_study"),
+                     forest=Ref("analysis.studies.pairwise:overview_forest"), review_figures=False)),
+    Kind("binary", "one yes/no verdict per response against the humans' (sensitivity, specificity, PPV, NPV; "
+         "the judge-corrected prevalence beside PPI)", scale="nominal", evaluator_parameter="evaluator", notebooks=(
+             Notebook("13_binary_verdicts", "study", "sensitivity, specificity, PPV and NPV per judge and "
+                      "category; corrected prevalence (Rogan-Gladen) beside PPI"),),
+         hooks=Hooks(overview=Ref("analysis.studies.binary:overview_table"),
+                     summary=Ref("analysis.studies.binary:summary_tables"),
+                     export=Ref("analysis.studies.binary:export_study"),
+                     forest=Ref("analysis.studies.binary:overview_forest"), review_figures=False)),
 )}
-"""The kinds of study, and what each gets. Kinds another issue adds (``pairwise``:
-preferences between two responses; ``binary``: one yes/no verdict; ``multi-attribute``:
-several scored attributes per response, as MentalAlign-70k's seven) are each one more
-entry here, with a kind module of its default hooks."""
+"""The kinds of study, and what each gets. ``pairwise`` (preferences between two responses)
+and ``binary`` (one yes/no verdict) come from study files (``kind = "..."``); a kind another
+issue adds (``multi-attribute``: several scored attributes per response, as MentalAlign-70k's
+seven) is one more entry here, with a kind module of its default hooks."""
 
 STUDIES: dict[str, StudySpec] = {spec.name: spec for spec in (
     StudySpec(
@@ -462,7 +479,7 @@ def _load_tidy_cached(path: str, attribute: str | None = None):
     modification times); the whole study's load is kept beside one attribute's."""
     from dataclasses import replace as with_
 
-    from analysis.data.tidy import load_tidy, read_study_file
+    from analysis.data.tidy import load_pairwise, load_tidy, read_study_file
 
     sf = read_study_file(path)
     if attribute is not None:
@@ -472,7 +489,7 @@ def _load_tidy_cached(path: str, attribute: str | None = None):
     if key not in _TIDY_CACHE:
         for old in [k for k in _TIDY_CACHE if k[:3] != key[:3] or (k[3] is not None and attribute is not None)]:
             del _TIDY_CACHE[old]
-        _TIDY_CACHE[key] = load_tidy(sf)
+        _TIDY_CACHE[key] = load_pairwise(sf) if sf.kind == "pairwise" else load_tidy(sf)
     return _TIDY_CACHE[key]
 
 
@@ -484,8 +501,9 @@ every ``summary`` table keyed by attribute (:mod:`analysis.studies.attributes`).
 
 
 def user_study(path: str | Path, attribute: str | None = None) -> StudySpec:
-    """The spec of a study a user brings (:mod:`analysis.data.tidy`): a ``labelled`` study
-    when it has labels, else ``scored``; it gets its kind's notebooks and hooks.
+    """The spec of a study a user brings (:mod:`analysis.data.tidy`): of the ``kind`` its file
+    declares (``pairwise``, ``binary``), else a ``labelled`` study when it has labels, else
+    ``scored``; it gets its kind's notebooks and hooks.
 
     A scored study whose file holds several attributes (and whose study file selects none)
     is analysed whole: its spec has ``attributes``, the overview notebook with the judge ×
@@ -497,11 +515,13 @@ def user_study(path: str | Path, attribute: str | None = None) -> StudySpec:
     sf = read_study_file(path)
     if sf.name in ALIASES:
         raise StudyFileError(sf.path, [f"key 'name': {sf.name!r} is a built-in study's name; choose another"])
-    scale = Scale(labels=sf.labels) if sf.nominal else Scale(sf.low, sf.high, integer=sf.integer)
-    kind = KINDS["labelled" if sf.nominal else "scored"]
+    kind = KINDS[sf.kind or ("labelled" if sf.nominal else "scored")]
+    # a binary study's negative label is its "no problem" label
+    safe = next((k for k, v in enumerate(sf.labels) if v != sf.positive), None) if kind.name == "binary" else None
+    scale = Scale(labels=sf.labels, safe=safe) if sf.nominal else Scale(sf.low, sf.high, integer=sf.integer)
     file = str(sf.path)
     attributes = ()
-    if attribute is None and sf.attribute is None and not sf.nominal:
+    if attribute is None and sf.attribute is None and kind.name == "scored":
         attributes = _load_tidy_cached(file).attributes
         attributes = attributes if len(attributes) > 1 else ()
     notebooks, hooks, title = kind.notebooks, Hooks(), sf.title or sf.name
@@ -558,8 +578,10 @@ SYNTHESIS_STUDIES = ("bhh", "mentalalign", "dialoguesafety")
 
 
 def notebook_names() -> tuple[str, ...]:
-    """Every notebook of every study, and the synthesis, once, sorted."""
-    return tuple(sorted({nb.name for spec in STUDIES.values() for nb in spec.notebooks} | {SYNTHESIS.name}))
+    """Every notebook of every study and of every kind (what a study file of that kind
+    gets), and the synthesis, once, sorted."""
+    return tuple(sorted({nb.name for spec in STUDIES.values() for nb in spec.notebooks}
+                        | {nb.name for kind in KINDS.values() for nb in kind.notebooks} | {SYNTHESIS.name}))
 
 
 def repositories() -> dict[str, str]:

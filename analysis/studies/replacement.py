@@ -263,9 +263,9 @@ def check_references(spec) -> tuple[str, ...]:
 
 
 def _is_user_study(study) -> bool:
-    from analysis.data.tidy import TidyData
+    from analysis.data.tidy import PairwiseData, TidyData
 
-    return isinstance(study.data, TidyData)
+    return isinstance(study.data, (TidyData, PairwiseData))
 
 
 def tidy_ratings(study) -> tuple[pl.DataFrame, list[str], dict[str, tuple[str, str]]]:
@@ -278,6 +278,10 @@ def tidy_ratings(study) -> tuple[pl.DataFrame, list[str], dict[str, tuple[str, s
     evaluator columns and their ``(evaluator, run)`` names.
     """
     data = study.data
+    if data.ratings is None:  # a pairwise study: its verdicts (A, B, tie) are the labels
+        from analysis.studies.pairwise import alt_test_ratings
+
+        return alt_test_ratings(study)
     refs = list(study.spec.references)
     r = data.ratings.select(pl.col("response_id").alias("item"), "rater", "eval_run", "score")
     if not data.study.nominal:

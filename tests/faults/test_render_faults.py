@@ -31,15 +31,21 @@ PROJECT = Path(__file__).resolve().parents[2]
 
 
 def _cli(argv, capsys):
-    status = cli_main(argv)
+    try:
+        status = cli_main(argv)
+    except SystemExit as exc:  # argparse's refusals (one line: analysis.cli.args.Parser)
+        status = exc.code
     captured = capsys.readouterr()
     return status, captured.out, captured.err
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--n-boot", "0"], "error: --n-boot must be a whole number >= 1 (bootstrap resamples), got 0"),
-    (["--jobs", "0"], "error: --jobs must be a whole number >= 1 (notebooks at a time), got 0"),
-    (["--jobs", "-3"], "error: --jobs must be a whole number >= 1 (notebooks at a time), got -3"),
+    (["--n-boot", "0"], "error: argument --n-boot: bootstrap resamples must be from 10 to 200,000, got 0 "
+                        "(see python -m analysis render --help)"),
+    (["--jobs", "0"], "error: argument --jobs: must be a whole number >= 1, got 0 (see python -m analysis render "
+                      "--help)"),
+    (["--jobs", "-3"], "error: argument --jobs: must be a whole number >= 1, got -3 (see python -m analysis render "
+                       "--help)"),
     (["--evaluator", "gpt-9"], "error: demo: unknown evaluator 'gpt-9'; found in the data: gpt-4o-mini, "
                                "gpt-5-nano, meta-llama, jury"),
 ])
@@ -66,7 +72,8 @@ def test_missing_and_empty_data_roots(tmp_path, capsys):
 
 def test_summary_and_audit_check_first(tmp_path, capsys):
     status, _, err = _cli(["summary", "--study", "demo", "--n-boot", "0"], capsys)
-    assert (status, err) == (2, "error: --n-boot must be a whole number >= 1 (bootstrap resamples), got 0\n")
+    assert (status, err) == (2, "error: argument --n-boot: bootstrap resamples must be from 10 to 200,000, got 0 "
+                                "(see python -m analysis summary --help)\n")
     status, _, err = _cli(["summary", "--study", "dialoguesafety", "--data-root", str(tmp_path)], capsys)
     assert status == 2 and "dialogue-safety does not exist" in err and err.count("\n") == 1
     with pytest.raises(FileNotFoundError, match=r"^bhh: .*between-help-and-harm does not exist"):
