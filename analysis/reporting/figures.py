@@ -51,23 +51,23 @@ def save_figure(fig: plt.Figure, name: str, figures_dir: str | os.PathLike[str])
     ``plt.show()`` after it has nothing left to show.
     """
     out = Path(figures_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    paths = []
     engine = fig.get_layout_engine()
-    bbox = "tight"
+    box = {"bbox": "tight"}
+
+    def write(fmt, path):
+        fig.savefig(path, format=fmt, dpi=DPI, bbox_inches=box["bbox"], metadata=_METADATA[fmt])
+        if box["bbox"] == "tight":
+            # The layout and the tight box of the first file are those of all three:
+            # "tight" makes matplotlib lay the figure out and draw it once more just to
+            # measure it, for every file (a third of the time of writing the files).
+            fig.set_layout_engine("none")
+            box["bbox"] = _tight_box(fig)
+
     try:
-        for fmt in FORMATS:
-            final = out / f"{name}.{fmt}"
-            tmp = out / f".{name}.{fmt}.tmp"
-            fig.savefig(tmp, format=fmt, dpi=DPI, bbox_inches=bbox, metadata=_METADATA[fmt])
-            os.replace(tmp, final)
-            paths.append(final)
-            if bbox == "tight":
-                # The layout and the tight box of the first file are those of all three:
-                # "tight" makes matplotlib lay the figure out and draw it once more just to
-                # measure it, for every file (a third of the time of writing the files).
-                fig.set_layout_engine("none")
-                bbox = _tight_box(fig)
+        paths = write_figure_files(write, name, out, FORMATS)
+    except FigureError:
+        plt.close(fig)  # a notebook's inline backend would draw it again, and fail again, at the cell's end
+        raise
     finally:
         fig.set_layout_engine(engine)
     if "inline" in matplotlib.get_backend():
@@ -77,6 +77,38 @@ def save_figure(fig: plt.Figure, name: str, figures_dir: str | os.PathLike[str])
         width = int.from_bytes(png[16:20], "big")  # IHDR: the image's width in pixels
         display(Image(data=png, format="png", width=round(width * SCREEN_DPI / DPI)))
         plt.close(fig)
+    return paths
+
+
+class FigureError(RuntimeError):
+    """A figure that could not be drawn or written; its message is one line naming it."""
+
+
+def write_figure_files(write, name: str, out: Path, formats) -> list[Path]:
+    """``<out>/<name>.<fmt>`` for each format, all or none: ``write(fmt, path)`` writes each
+    to a temporary name, and only when every one is written are they renamed to their
+    names. A failure leaves no temporary file and no partial set (the files of an
+    earlier run, if any, stay as they were) and raises :class:`FigureError`, one line
+    naming the figure and the cause."""
+    out.mkdir(parents=True, exist_ok=True)
+    tmps = {fmt: out / f".{name}.{fmt}.tmp" for fmt in formats}
+    try:
+        for fmt, tmp in tmps.items():
+            write(fmt, tmp)
+    except Exception as exc:
+        for tmp in tmps.values():
+            tmp.unlink(missing_ok=True)
+        cause = next((line.strip() for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
+        raise FigureError(f"figure {name!r} could not be drawn ({type(exc).__name__}: {cause}); "
+                          f"no file of it was written in {out}") from exc
+    except BaseException:
+        for tmp in tmps.values():
+            tmp.unlink(missing_ok=True)
+        raise
+    paths = []
+    for fmt, tmp in tmps.items():
+        os.replace(tmp, out / f"{name}.{fmt}")
+        paths.append(out / f"{name}.{fmt}")
     return paths
 
 

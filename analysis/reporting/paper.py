@@ -35,23 +35,17 @@ FORMATS = ("pdf", "svg", "png")
 
 
 def _save(fig, name: str, out: Path, formats) -> list[Path]:
-    import os
-
     import matplotlib.pyplot as plt
 
-    from analysis.reporting.figures import DPI, _METADATA
+    from analysis.reporting.figures import DPI, _METADATA, write_figure_files
 
-    out.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for fmt in formats:
-        final, tmp = out / f"{name}.{fmt}", out / f".{name}.{fmt}.tmp"
+    try:
         # No tight bounding box: the page is exactly the figure's size (3.5 or 7 in wide);
         # constrained layout keeps the labels inside it.
-        fig.savefig(tmp, format=fmt, dpi=DPI, metadata=_METADATA[fmt])
-        os.replace(tmp, final)
-        paths.append(final)
-    plt.close(fig)
-    return paths
+        return write_figure_files(lambda fmt, path: fig.savefig(path, format=fmt, dpi=DPI, metadata=_METADATA[fmt]),
+                                  name, out, formats)
+    finally:
+        plt.close(fig)
 
 
 def _write(frame: pl.DataFrame, name: str, out: Path, *, caption: str) -> list[Path]:
