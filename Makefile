@@ -39,13 +39,16 @@ STUDY ?= demo
 figures: $(STAMP)
 	$(PY) -m analysis figures --study $(STUDY) $(if $(DATA_ROOT),--data-root $(DATA_ROOT),) --seed $(SEED) --n-boot $(N_BOOT)
 
-# Locally the tests marked slow (renders, simulations, long real-data checks) are left
-# out so that the suite stays under 10 minutes; CI (CI=true) runs them all, and so does
-# `make test-all`.
+# The linter first (ruff, configured in pyproject.toml: it checks, never reformats), then
+# the tests. Locally the tests marked slow (renders, simulations, long real-data checks)
+# are left out so that the suite stays under 10 minutes; CI (CI=true) runs them all, and
+# so does `make test-all`.
 test: $(STAMP)
+	$(VENV)/bin/ruff check .
 	$(PY) -m pytest $(if $(filter true,$(CI)),,-m "not slow")
 
 test-all: $(STAMP)
+	$(VENV)/bin/ruff check .
 	$(PY) -m pytest
 
 bench: $(STAMP)

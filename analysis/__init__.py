@@ -4,20 +4,47 @@ The public statistics API is importable from here, as in pingouin::
 
     from analysis import intraclass_corr, bootstrap, mean_bias, cohen_kappa
 
-The package is layered; each layer imports only the layers above it in this list:
+The package is layered; each layer imports only the layers above it in this list
+(tests/test_layers.py):
 
 stats      pure statistics over arrays (ICC, bootstrap, agreement, bias, classification)
 data       the tidy ratings schema, the audit, paths, fetch, the demo generator, one
            loader per source
 studies    the registry of studies (which data, scale, references, evaluators, jury,
            notebooks) and the per-benchmark study tables
-reporting  figures, table files, the printed summary, papermill rendering and the index
+reporting  what people read: figures, table files, the index, the paper set
+render     the Jupyter engine: plan, files, run records, workers and kernels
+checks     checks of the methods themselves: bench, interval coverage, PPI coverage
+cli        the command line, one module per command, and the shared argument checks
 
 The flow: data root -> loader + audit -> tidy ratings -> matrices -> statistics ->
 study tables -> notebooks -> render -> reports.
 """
 
-__version__ = "0.2.0"
+
+
+def _version() -> str:
+    """The version of this checkout (``pyproject.toml`` beside the package), else of the
+    installed distribution. The checkout comes first: an editable install's metadata is
+    the version at install time, and the parquet cache's keys use this one."""
+    import tomllib
+    from importlib import metadata
+    from pathlib import Path
+
+    pyproject = Path(__file__).resolve().parent.parent / "pyproject.toml"
+    try:
+        project = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("project", {})
+        if project.get("name") == "crisis-judge-analysis":
+            return str(project["version"])
+    except (OSError, ValueError, KeyError):
+        pass
+    try:
+        return metadata.version("crisis-judge-analysis")
+    except metadata.PackageNotFoundError:
+        return "0+unknown"
+
+
+__version__ = _version()
 
 # The statistics API is imported on first use (PEP 562), not with the package: a process
 # that only needs another part (a render worker, the CLI's --help) does not pay the

@@ -72,7 +72,8 @@ def test_bland_altman_confidence_level_moves_z_and_t():
     assert (ba95.loa_upper - ba95.estimate) / ba95.sd == pytest.approx(1.9600, abs=1e-4)
     half = lambda ci: (ci[1] - ci[0]) / 2  # noqa: E731
     assert half((ba90.ci_low, ba90.ci_high)) / half((ba95.ci_low, ba95.ci_high)) == pytest.approx(1.7459 / 2.1199, abs=1e-4)
-    assert half((ba90.loa_lower_ci_low, ba90.loa_lower_ci_high)) / half((ba95.loa_lower_ci_low, ba95.loa_lower_ci_high)) == pytest.approx(1.7459 / 2.1199, abs=1e-4)
+    assert (half((ba90.loa_lower_ci_low, ba90.loa_lower_ci_high))
+            / half((ba95.loa_lower_ci_low, ba95.loa_lower_ci_high))) == pytest.approx(1.7459 / 2.1199, abs=1e-4)
 
 
 # A hand-worked set of 10 differences with one zero: evaluator = reference + D.

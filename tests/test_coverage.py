@@ -1,4 +1,4 @@
-"""The coverage harness (analysis/coverage.py) and the interval labels of the study tables.
+"""The coverage harness (analysis/checks/coverage.py) and the interval labels of the study tables.
 
 Harness: its bootstrap intervals are those of the package's functions, its true values
 are right (closed form, an independent bivariate-normal computation, and the
@@ -22,6 +22,7 @@ from scipy import stats
 from statsmodels.stats.proportion import proportion_confint
 
 from analysis.checks import coverage as cov
+from analysis.cli import coverage as coverage_command
 from analysis.data.ratings import RatingMatrix
 from analysis.stats.bias import mean_bias
 from analysis.stats.bootstrap import ResamplePlan
@@ -180,7 +181,7 @@ def test_exact_proportion_coverage_equals_simulation(p, n):
 
 def test_main_writes_the_report_with_its_command(tmp_path):
     out = tmp_path / "coverage.md"
-    assert cov.main(["--reps", "20", "--n-boot", "100", "--seed", "3", "--sizes", "10,30", "--out", str(out)]) == 0
+    assert coverage_command.main(["--reps", "20", "--n-boot", "100", "--seed", "3", "--sizes", "10,30", "--out", str(out)]) == 0
     text = out.read_text()
     assert f"`python -m analysis coverage --reps 20 --n-boot 100 --seed 3 --sizes 10,30 --out {out}`" in text
     for d in cov.DESIGNS:

@@ -1,4 +1,6 @@
-"""The demo data set: shape, determinism, audit, and recovery of the planted truth: the\ncoverage of every 95 % interval over 20 simulated data sets, and the width of each against\nits expected order."""
+"""The demo data set: shape, determinism, audit, and recovery of the planted truth: the
+coverage of every 95 % interval over 20 simulated data sets, and the width of each against
+its expected order."""
 
 from __future__ import annotations
 

@@ -135,7 +135,9 @@ def test_cluster_bootstrap_is_wider_when_clusters_are_duplicates():
     clusters = np.repeat(np.arange(30), 3)
     naive = intraclass_corr(x, ci="percentile", n_boot=1000, seed=1)
     clustered = intraclass_corr(x, ci="percentile", n_boot=1000, seed=1, clusters=clusters)
-    width = lambda r: (r["ci_high"] - r["ci_low"]).to_numpy()[2]
+    def width(r):
+        return (r["ci_high"] - r["ci_low"]).to_numpy()[2]
+
     assert width(clustered) > 1.3 * width(naive)
 
 

@@ -15,7 +15,7 @@ import pytest
 
 from analysis.data.importers import read_inspect, read_labelstudio, read_promptfoo, read_wide, scale_guess
 from analysis.data.ratings import DataError
-from analysis.data.tidy import load_tidy, validate
+from analysis.data.tidy import validate
 
 DATA = Path(__file__).parent / "data"
 PROMPTFOO = DATA / "promptfoo" / "results.json"

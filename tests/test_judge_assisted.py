@@ -17,6 +17,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from analysis.checks import ppi_check
+from analysis.cli import ppi_check as ppi_check_command
 from analysis.stats.icc import intraclass_corr
 from analysis.stats.ppi import ppi_mean, ppi_sample_size
 from analysis.studies import judge_assisted as ja
@@ -203,8 +204,8 @@ def test_recommended_interval_is_the_one_the_studies_use():
 @pytest.mark.real_data
 def test_ppi_check_command_writes_its_table(dialoguesafety_dir, shared_data_root, tmp_path):
     out = tmp_path / "check.md"
-    code = ppi_check.main(["--study", "dialoguesafety", "--data-root", str(shared_data_root), "--n", "100",
-                           "--reps", "40", "--out", str(out)])
+    code = ppi_check_command.main(["--study", "dialoguesafety", "--data-root", str(shared_data_root), "--n", "100",
+                                   "--reps", "40", "--out", str(out)])
     assert code == 0
     text = out.read_text()
     assert "--study dialoguesafety" in text.splitlines()[0] and "--reps 40" in text.splitlines()[0]
@@ -218,7 +219,7 @@ def test_ppi_check_command_writes_its_table(dialoguesafety_dir, shared_data_root
 
 def test_ppi_check_rejects_a_study_without_full_references(capsys):
     with pytest.raises(SystemExit):
-        ppi_check.main(["--study", "bhh"])
+        ppi_check_command.main(["--study", "bhh"])
 
 
 # --- the D study of Between Help and Harm ------------------------------------------------

@@ -21,11 +21,14 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
 from analysis.data.paths import PROJECT_ROOT
+from analysis.cli import render as render_command
 from analysis.render import runner as render_module
 from analysis.render import _kernel_shim
 from analysis.render.kernels import SERVER_ENV, KernelDied, KernelServer, PreloadedKernelManager, notebook_imports
+from analysis.render.plan import Job, longest_first
 from analysis.render.processes import PRIVATE_PREFIX, private_dir
-from analysis.render.runner import Job, execute_one, longest_first, thread_limits
+from analysis.render.runner import thread_limits
+from analysis.render.worker import execute_one
 
 PROBE = """\
 import json, os, sys
@@ -212,5 +215,5 @@ def test_jobs_start_longest_first_from_their_earlier_runs(tmp_path):
 def test_render_takes_several_studies(monkeypatch):
     seen = {}
     monkeypatch.setattr(render_module, "render", lambda datasets, evaluators, **kw: seen.update(d=datasets) or 0)
-    assert render_module.main(["--study", "demo", "demo", "--n-boot", "10"]) == 0
+    assert render_command.main(["--study", "demo", "demo", "--n-boot", "10"]) == 0
     assert seen["d"] == ["demo"]

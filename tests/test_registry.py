@@ -17,7 +17,7 @@ import polars as pl
 import pytest
 
 from analysis.data.paths import PROJECT_ROOT
-from analysis.render.runner import STUDY_LEVEL, plan
+from analysis.render.plan import STUDY_LEVEL, plan
 from analysis.studies.registry import STUDIES, get_study, load_study, notebook_names, repositories
 from analysis.studies.scored import HUMAN_MEAN, agreement_table, bias_table, evaluator_pairs, icc_table
 

@@ -10,13 +10,14 @@ import hashlib
 import json
 import shutil
 import subprocess
-from pathlib import Path
 
 import polars as pl
 import pytest
 
 from analysis.data.paths import PROJECT_ROOT
-from analysis.render.runner import execute_one, main as render_main, render
+from analysis.cli.render import main as render_main
+from analysis.render.runner import render
+from analysis.render.worker import execute_one
 from analysis.reporting.tables import write_table
 from analysis.studies.registry import get_study, load_study
 from analysis.studies.scored import HUMAN_MEAN, bias_table, evaluator_pairs, icc_table

@@ -224,7 +224,7 @@ def test_nothing_is_written_outside_the_study_folders(tmp_path, hand_written):
     path, _ = hand_written
     before = {p for p in tmp_path.rglob("*")}
     spec = get_study(str(path))
-    from analysis.render.runner import plan
+    from analysis.render.plan import plan
 
     jobs = plan([spec.key], None, data_root=None, n_boot=5, seed=1, reports_dir=tmp_path / "reports",
                 figures_dir=tmp_path / "figures")

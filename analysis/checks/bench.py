@@ -19,11 +19,11 @@ tests use).
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 import tracemalloc
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -139,7 +139,7 @@ GIB = 2**30
 
 
 def write_large_study(out_dir, *, n_items: int = 500_000, n_evaluators: int = 6, n_runs: int = 3,
-                      seed: int = 20261124, chunk: int = 50_000, off_scale: float = 1e-4) -> "Path":
+                      seed: int = 20261124, chunk: int = 50_000, off_scale: float = 1e-4) -> Path:
     """Write a seeded scored user study: ``ratings.parquet`` and ``study.toml`` in ``out_dir``.
 
     ``n_items`` responses (``r0000000``...), each rated once by the references H1 and H2
@@ -149,8 +149,6 @@ def write_large_study(out_dir, *, n_items: int = 500_000, n_evaluators: int = 6,
     clipped; a share ``off_scale`` of them is set to 0 or 6 (excluded and counted).
     Written in chunks of ``chunk`` items, so generating never holds the whole table.
     """
-    from pathlib import Path
-
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -231,7 +229,6 @@ def _line_mentalalign(data_root, tiny: bool, seed: int, n_boot: int | None = Non
 def _line_stream(tiny: bool, seed: int, workdir: str | None) -> dict:
     import subprocess
     import tempfile
-    from pathlib import Path
 
     from analysis.data.tidy_stream import count_rows
     from analysis.studies.scored import stream_summary
@@ -298,7 +295,7 @@ def _line_render(data_root, tiny: bool, seed: int) -> dict:
                                                                           f"; render failed: {proc.stderr[-300:]}"))
 
 
-def _run_line(name: str, data_root, tiny: bool, seed: int, workdir: str | None) -> dict:
+def run_line(name: str, data_root, tiny: bool, seed: int, workdir: str | None) -> dict:
     """One line, in this process; reports its peak resident memory (self and children)."""
     import json
     import resource
@@ -359,7 +356,7 @@ def run_all(*, data_root=None, tiny: bool = False, render: bool = False, seed: i
             if not ok:
                 print(f"SKIP  {name}: no data at {where} (give --data-root)")
                 continue
-        cmd = [sys.executable, "-m", "analysis.checks.bench", "_line", name, "--seed", str(seed)]
+        cmd = [sys.executable, "-m", "analysis", "bench", "_line", name, "--seed", str(seed)]
         cmd += ["--tiny"] if tiny else []
         cmd += ["--data-root", str(data_root)] if data_root else []
         cmd += ["--workdir", workdir] if workdir else []
@@ -376,44 +373,3 @@ def run_all(*, data_root=None, tiny: bool = False, render: bool = False, seed: i
         mem = f"peak {out['peak'] / 2**20:,.0f} MiB" + (f" (limit {limit / 2**30:g} GiB)" if limit else "")
         print(f"{verdict}  {name}: {out['figure']}; {mem}")
     return 1 if failed else 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    argv = list(argv or [])
-    if argv[:1] == [BENCH_STUDY]:
-        sub = argparse.ArgumentParser(prog=f"python -m analysis bench {BENCH_STUDY}")
-        sub.add_argument("--data-root", default=None)
-        sub.add_argument("--n-boot", type=int, default=2000)
-        sub.add_argument("--seed", type=int, default=20261124)
-        a = sub.parse_args(argv[1:])
-        return run_mentalalign(a.data_root, a.n_boot, a.seed)
-    if argv[:1] in (["all"], ["_line"]):
-        sub = argparse.ArgumentParser(prog=f"python -m analysis bench {argv[0]}",
-                                      description="every target of the performance table, PASS/FAIL")
-        if argv[0] == "_line":
-            sub.add_argument("name", choices=sorted(TARGETS))
-        sub.add_argument("--data-root", default=None)
-        sub.add_argument("--seed", type=int, default=20261124)
-        sub.add_argument("--tiny", action="store_true", help="small sizes (a smoke test of the bench itself)")
-        sub.add_argument("--render", action="store_true",
-                         help="time the render of the three studies with --tiny too (it is always timed otherwise)")
-        sub.add_argument("--workdir", default=None, help="where the 10^7-row study is generated (default: temp)")
-        a = sub.parse_args(argv[1:])
-        if argv[0] == "_line":
-            _run_line(a.name, a.data_root, a.tiny, a.seed, a.workdir)
-            return 0
-        return run_all(data_root=a.data_root, tiny=a.tiny, render=a.render, seed=a.seed, workdir=a.workdir)
-    parser = argparse.ArgumentParser(prog="python -m analysis bench", description=__doc__.splitlines()[0])
-    parser.add_argument("--n-items", type=int, default=1000)
-    parser.add_argument("--k-raters", type=int, default=4)
-    parser.add_argument("--n-boot", type=int, default=2000)
-    parser.add_argument("--seed", type=int, default=20261124)
-    parser.add_argument("--pingouin-resamples", type=int, default=200,
-                        help="resamples run through pingouin (timed, then extrapolated)")
-    parser.add_argument("--target-seconds", type=float, default=1.0)
-    a = parser.parse_args(argv)
-    return run(a.n_items, a.k_raters, a.n_boot, a.seed, a.pingouin_resamples, a.target_seconds)
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))

@@ -70,8 +70,6 @@ alternatives; for a proportion, Wilson's interval.
 
 from __future__ import annotations
 
-import argparse
-import sys
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
@@ -514,12 +512,12 @@ def to_markdown(rows: Sequence[dict], *, command: str, reps: int, n_boot: int, s
     lines = ["# Coverage of the package's confidence intervals", "",
              f"Regenerate with `{command}`", "",
              f"{reps} replications per cell, {n_boot} bootstrap resamples, seed {seed}, package version "
-             f"{__version__}; {seconds / 60:.1f} min of wall time. Written by `analysis/coverage.py`, whose "
+             f"{__version__}; {seconds / 60:.1f} min of wall time. Written by `analysis/checks/coverage.py`, whose "
              "docstring documents the models; nominal level 95 %.", "",
              "## Reading", "", *reading(rows, designs), "",
              "## Models", "",
              "Two fixed raters (column 0 a human, column 1 a judge); the true values are those of the named "
-             "raters (the limits of the estimators as items grow), see `analysis/coverage.py`.", ""]
+             "raters (the limits of the estimators as items grow), see `analysis/checks/coverage.py`.", ""]
     for d in designs:
         t = d.truth()
         lines.append(f"* **{d.name}**: {d.describe()}; ICC(A,1) = {t['ICC(A,1)']:.4f}, ICC(C,1) = "
@@ -545,50 +543,3 @@ def to_markdown(rows: Sequence[dict], *, command: str, reps: int, n_boot: int, s
                          f"{_pct(r['too_low'])} |")
         lines.append("")
     return "\n".join(lines)
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m analysis coverage``: run the simulation, print the report, write ``--out``."""
-    parser = argparse.ArgumentParser(prog="python -m analysis coverage",
-                                     description="Coverage of the package's confidence intervals by simulation.")
-    parser.add_argument("--quick", action="store_true",
-                        help=f"n in {QUICK_SIZES} only, 200 replications, 500 resamples (under a minute)")
-    parser.add_argument("--reps", type=int, default=None, help="replications per cell (default 1000; quick 200)")
-    parser.add_argument("--n-boot", type=int, default=None, help="bootstrap resamples (default 1000; quick 500)")
-    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
-    parser.add_argument("--sizes", default=None, metavar="N,N",
-                        help=f"numbers of items, comma-separated (default {','.join(map(str, SIZES))}; quick "
-                             f"{','.join(map(str, QUICK_SIZES))}); multiples of {CLUSTER_SIZE}")
-    parser.add_argument("--out", default=None, metavar="FILE.md", help="write the report (markdown) here")
-    a = parser.parse_args(list(argv) if argv is not None else sys.argv[1:])
-    reps = a.reps if a.reps is not None else (200 if a.quick else 1000)
-    n_boot = a.n_boot if a.n_boot is not None else (500 if a.quick else 1000)
-    if reps < 2 or n_boot < 2:
-        parser.error("--reps and --n-boot must be at least 2")
-    try:
-        sizes = (tuple(int(s) for s in a.sizes.split(",")) if a.sizes else QUICK_SIZES if a.quick else SIZES)
-    except ValueError:
-        parser.error(f"--sizes must be comma-separated integers, not {a.sizes!r}")
-    if any(s < 2 * CLUSTER_SIZE or s % CLUSTER_SIZE for s in sizes):
-        parser.error(f"--sizes must be multiples of {CLUSTER_SIZE} (the conversation size), at least {2 * CLUSTER_SIZE}")
-    command = "python -m analysis coverage" + (" --quick" if a.quick else "") + (
-        f" --reps {reps} --n-boot {n_boot} --seed {a.seed}") + (
-        f" --sizes {','.join(map(str, sizes))}" if a.sizes else "") + (f" --out {a.out}" if a.out else "")
-    t0 = time.perf_counter()
-    rows = run(sizes=sizes, reps=reps, n_boot=n_boot, seed=a.seed,
-               progress=lambda msg: print(msg, file=sys.stderr, flush=True))
-    text = to_markdown(rows, command=command, reps=reps, n_boot=n_boot, seed=a.seed,
-                       seconds=time.perf_counter() - t0)
-    if a.out:
-        from pathlib import Path
-
-        Path(a.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(a.out).write_text(text + "\n")
-        print(f"wrote {a.out}", file=sys.stderr)
-    else:
-        print(text)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

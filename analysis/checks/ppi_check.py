@@ -50,12 +50,8 @@ diagnostic of the interval's calibration, not an interval the package reports.
 
 from __future__ import annotations
 
-import argparse
 import math
-import sys
-import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -275,50 +271,3 @@ def markdown(detail: pl.DataFrame, command: str, *, reps: int, seconds: float | 
                                   *((f"width_{m}", f"w {m}", 3) for m in METHODS),
                                   ("lam_mean", "λ̄", 2), ("saved", "saved", 0)]))
     return "\n".join(lines) + "\n"
-
-
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="python -m analysis ppi-check",
-        description="Coverage of judge-assisted (PPI/PPI++) and human-only intervals on studies where the "
-                    "reference rated every item: n human ratings kept, the judge on the rest.")
-    p.add_argument("--study", required=True, nargs="+", choices=CHECK_STUDIES,
-                   help=" and/or ".join(CHECK_STUDIES))
-    p.add_argument("--data-root", default=None, help="data root holding the study's folder")
-    p.add_argument("--n", type=int, nargs="+", default=list(DEFAULT_N), help="human ratings kept (50 100 200 500)")
-    p.add_argument("--reps", type=int, default=500, help="random subsets per n (500)")
-    p.add_argument("--seed", type=int, default=20261124)
-    p.add_argument("--out", default=None, help="markdown file to write (printed otherwise)")
-    return p
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Run the check; exit code 0, or 2 with one line on stderr on a data or argument error."""
-    argv = sys.argv[1:] if argv is None else list(argv)
-    args = build_parser().parse_args(argv)
-    start = time.perf_counter()
-    try:
-        detail = pl.concat([run_check(s, data_root=args.data_root, ns=args.n, reps=args.reps, seed=args.seed)
-                            for s in args.study])
-    except (ValueError, FileNotFoundError) as exc:
-        print(f"ppi-check: {exc}", file=sys.stderr)
-        return 2
-    command = "python -m analysis ppi-check " + " ".join(
-        [f"--study {' '.join(args.study)}"] + ([f"--data-root {args.data_root}"] if args.data_root else [])
-        + [f"--n {' '.join(map(str, args.n))}", f"--reps {args.reps}",
-         f"--seed {args.seed}"] + ([f"--out {args.out}"] if args.out else []))
-    text = markdown(detail, command, reps=args.reps)
-    if args.out:
-        out = Path(args.out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_name(f".{out.name}.tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(out)
-        print(f"wrote {out} ({time.perf_counter() - start:.0f} s)")
-    else:
-        print(text, end="")
-    return 0
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

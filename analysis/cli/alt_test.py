@@ -16,14 +16,14 @@ import argparse
 import sys
 from pathlib import Path
 
-import polars as pl
-
+from analysis.cli.args import STUDY_HELP
 from analysis.data.paths import PROJECT_ROOT
-from analysis.reporting.tables import write_table
-from analysis.stats.alt_test import DEFAULT_EPSILONS, EPSILON_MODES, SCORINGS
-from analysis.data.tidy import StudyFileError
-from analysis.studies.registry import ALIASES, get_study, load_study
-from analysis.studies.replacement import TASKS, NotEnoughReferences, check_references, study_alt_test
+
+# The choices and the default sweep are spelled here so that --help imports no statistics
+# (a test checks them against analysis.stats.alt_test and analysis.studies.replacement).
+EPSILON_MODES = ("additive", "multiplicative")
+SCORINGS = ("accuracy", "neg_rmse")
+TASKS = ("labels", "scores")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -33,11 +33,10 @@ def build_parser() -> argparse.ArgumentParser:
                     "of a study replace one of its human annotators? One row per evaluator, run, epsilon mode "
                     "and epsilon.")
     p.add_argument("--study", "--dataset", dest="study", required=True, metavar="STUDY",
-                   help=f"a built-in study ({', '.join(sorted(set(ALIASES.values())))}) or a study file (.toml)")
+                   help=STUDY_HELP)
     p.add_argument("--data-root", default=None, help="data root holding the study's folder")
     p.add_argument("--epsilon", type=float, nargs="+", default=None, metavar="E",
-                   help=f"margin(s) granted to the evaluator (default: the sweep "
-                        f"{', '.join(f'{e:g}' for e in DEFAULT_EPSILONS)})")
+                   help="margin(s) granted to the evaluator (default: the sweep 0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3)")
     p.add_argument("--epsilon-mode", choices=(*EPSILON_MODES, "both"), default="both",
                    help="additive (the authors') or multiplicative (MetaEvaluator) epsilon, or both (default)")
     p.add_argument("--scoring", choices=SCORINGS, default=None,
@@ -54,6 +53,14 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run the command; returns the exit code (0, or 2 with one line on stderr)."""
     args = build_parser().parse_args(sys.argv[1:] if argv is None else list(argv))
+    import polars as pl
+
+    from analysis.data.tidy import StudyFileError
+    from analysis.reporting.tables import write_table
+    from analysis.stats.alt_test import DEFAULT_EPSILONS
+    from analysis.studies.registry import get_study, load_study
+    from analysis.studies.replacement import NotEnoughReferences, check_references, study_alt_test
+
     spec = None
     try:
         spec = get_study(args.study)

@@ -20,18 +20,19 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import polars as pl
+from analysis.cli.args import ROOT_HELP, STUDY_HELP, check_arguments
 
-from analysis.data.ratings import STATUSES
-from analysis.studies.registry import STUDIES, get_study, load_study
+if TYPE_CHECKING:
+    import polars as pl
 
 COLUMNS = ("source_file", "record", "rater", "status", "reason", "detail")
 
 
 def study_audit(study: str, *, data_root=None) -> pl.DataFrame:
     """The audit of ``study`` (a built-in name or a study file), checked arguments first."""
-    from analysis.render.runner import check_arguments
+    from analysis.studies.registry import load_study
 
     check_arguments([study], None, data_root=data_root, jobs=1, n_boot=1)
     loaded = load_study(study, data_root=data_root)
@@ -42,6 +43,10 @@ def format_counts(audit: pl.DataFrame) -> list[str]:
     """Lines: totals per status and reason, then per file (whole names). Files whose
     every record was used as read are summed per folder; other files are listed one by one
     with their counts per status and reason."""
+    import polars as pl
+
+    from analysis.data.ratings import STATUSES
+
     lines = []
     n_files = audit["source_file"].n_unique()
     lines.append(f"{audit.height} records in {n_files} files")
@@ -88,9 +93,8 @@ def write_records(audit: pl.DataFrame, out: str | os.PathLike[str]) -> Path:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m analysis audit", description=__doc__.splitlines()[0])
     parser.add_argument("--study", "--dataset", dest="study", required=True, metavar="STUDY",
-                        help=f"study: {', '.join(STUDIES)}, or a study file (.toml)")
-    parser.add_argument("--data-root", default=None,
-                        help="data root holding the real data sets (default: $CRISIS_JUDGE_DATA_ROOT or data/raw)")
+                        help=f"study: {STUDY_HELP}")
+    parser.add_argument("--data-root", default=None, help=ROOT_HELP)
     parser.add_argument("--out", default=None, metavar="FILE.csv", help="write every record to this CSV file")
     return parser
 
@@ -101,6 +105,8 @@ def main(argv: list[str] | None = None) -> int:
     a = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
     if a.out is not None and Path(a.out).suffix.lower() != ".csv":
         raise ValueError(f"--out must name a .csv file, got {a.out!r}")
+    from analysis.studies.registry import get_study
+
     audit = study_audit(a.study, data_root=a.data_root)
     print(f"# audit of {get_study(a.study).name}")
     print("\n".join(format_counts(audit)))

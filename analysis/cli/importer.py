@@ -21,7 +21,7 @@ HUMAN_TOOLS = ("labelstudio",)
 """Tools whose raters are people: their raters become the study's references by default."""
 
 
-def parser() -> argparse.ArgumentParser:
+def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m analysis import", description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--from", dest="tool", required=True, choices=TOOLS, help="the tool that wrote the files")
@@ -67,7 +67,7 @@ def _study_toml(name: str, ratings, references: list[str], guess: dict) -> str:
 
 
 def main(argv=None) -> int:
-    args = parser().parse_args(argv)
+    args = build_parser().parse_args(argv)
     import polars as pl
 
     from analysis.data.importers import READERS, scale_guess

@@ -17,13 +17,16 @@ the ordinal shift, the stability card), which are not printed.
 
 from __future__ import annotations
 
+import argparse
+import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import polars as pl
+from analysis.cli.args import ROOT_HELP, STUDY_HELP, check_arguments
 
-from analysis.studies.registry import load_study
-from analysis.reporting.tables import write_table
+if TYPE_CHECKING:
+    import polars as pl
 
 
 def compute_summary(dataset: str, *, data_root=None, seed: int = 20261124, n_boot: int = 2000) -> dict[str, pl.DataFrame]:
@@ -35,9 +38,9 @@ def compute_summary(dataset: str, *, data_root=None, seed: int = 20261124, n_boo
     :func:`analysis.studies.labelled.summary_tables`).
 
     Arguments and the data root are checked before anything is loaded
-    (:func:`analysis.render.runner.check_arguments`).
+    (:func:`analysis.cli.args.check_arguments`).
     """
-    from analysis.render.runner import check_arguments
+    from analysis.studies.registry import load_study
 
     if str(dataset).endswith(".toml"):
         from analysis.data.tidy_stream import needs_streaming
@@ -60,6 +63,7 @@ def why_tables(dataset: str, *, data_root=None, seed: int = 20261124, n_boot: in
     stability card: :func:`analysis.studies.why.why_tables`) for a study that has it in
     the registry, else none; written by ``summary --out`` as ``why_<table>.csv``."""
     from analysis.studies import why
+    from analysis.studies.registry import get_study, load_study
 
     if str(dataset).endswith(".toml"):
         from analysis.data.tidy_stream import needs_streaming
@@ -80,6 +84,11 @@ where all of them are."""
 
 def print_summary(dataset: str, *, data_root=None, seed: int = 20261124, n_boot: int = 2000,
                   out_dir: str | None = None) -> int:
+    """Print the summary tables of ``dataset`` (and write them as CSV into ``out_dir``); 0."""
+    import polars as pl
+
+    from analysis.reporting.tables import write_table
+
     t0 = time.perf_counter()
     tables = compute_summary(dataset, data_root=data_root, seed=seed, n_boot=n_boot)
     meta = tables.pop("_meta").row(0, named=True)
@@ -118,3 +127,25 @@ def print_summary(dataset: str, *, data_root=None, seed: int = 20261124, n_boot:
         print(f"tables written to {out_dir}/")
     print(f"done in {time.perf_counter() - t0:.1f} s")
     return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m analysis summary",
+                                description="Reliability, agreement and bias of every evaluator against the humans.")
+    p.add_argument("--study", "--dataset", dest="dataset", default=None, metavar="STUDY",
+                   help=f"{STUDY_HELP} (default: the synthetic demo study, generated from --seed; --dataset is an "
+                        f"alias)")
+    p.add_argument("--data-root", default=None, help=ROOT_HELP)
+    p.add_argument("--seed", type=int, default=20261124, help="seed of the demo data and of the bootstrap")
+    p.add_argument("--n-boot", type=int, default=2000, help="bootstrap resamples")
+    p.add_argument("--out", default=None, help="also write the tables as CSV into this folder")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    a = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
+    if a.dataset is None:
+        from analysis.studies.registry import DEFAULT_STUDY
+
+        a.dataset = DEFAULT_STUDY
+    return print_summary(a.dataset, data_root=a.data_root, seed=a.seed, n_boot=a.n_boot, out_dir=a.out)

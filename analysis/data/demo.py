@@ -175,7 +175,7 @@ def generate_demo(seed: int = 20261124, n_items: int = 200) -> DemoData:
     rng = np.random.default_rng(seed)
     draw = _simulate(rng, n_items, exact_counts=True)
     cats, models, evaluators, humans = list(CATEGORIES), list(ANSWER_MODELS), list(EVALUATOR_EFFECTS), list(HUMANS)
-    n_m, n_a, n_r = len(models), PARAMETERS["n_runs"], PARAMETERS["n_eval_runs"]
+    n_m, n_a = len(models), PARAMETERS["n_runs"]
     item_ids = np.array([f"demo-{i:03d}" for i in range(n_items)])
     category = np.array(cats)[draw.category]
     items = pl.DataFrame({"item_id": item_ids, "dataset_id": ["demo"] * n_items, "category": category,
@@ -253,7 +253,7 @@ def demo_truth() -> pl.DataFrame:
 
     rng = np.random.default_rng(TRUTH_SEED)
     d = _simulate(rng, TRUTH_ITEMS, exact_counts=False)
-    n, (n_m, n_a) = TRUTH_ITEMS, (len(ANSWER_MODELS), PARAMETERS["n_runs"])
+    n, n_a = TRUTH_ITEMS, PARAMETERS["n_runs"]
     rm, ra = d.review // n_a, d.review % n_a
     h = d.human[np.arange(n), rm, ra, :]
     human_mean = h.mean(axis=1)

@@ -533,8 +533,8 @@ def load_tidy(study: StudyFile | str | Path, *, strict: bool = True) -> TidyData
         rows = dup.filter((pl.col("item") == first["item"]) & (pl.col("rater") == first["rater"])
                           & (pl.col("run") == first["run"]))["row"].to_list()
         errors.append(f"{rel} {_rows(where, rows)}: rater {_short(first['rater'])} rates item "
-                      f"{_short(first['item'])} {'twice' if len(rows) == 2 else f'{len(rows):,} times'} in run {first['run']} ({dup.height:,} rows share "
-                      f"such keys)")
+                      f"{_short(first['item'])} {'twice' if len(rows) == 2 else f'{len(rows):,} times'} "
+                      f"in run {first['run']} ({dup.height:,} rows share such keys)")
     used = frame.filter(pl.col("reason").is_null())
     present = frozenset(used["rater"].drop_nulls().to_list())
     evaluators, rater_errors = rater_checks(study, present, rel)

@@ -50,8 +50,8 @@ import polars as pl
 
 from analysis.data.ratings import (NUMBER, REASON_MISSING, REASON_NOT_NUMBER, REASON_OFF_GRID, REASON_OFF_SCALE,
                                    RatingMatrix)
-from analysis.data.tidy import (HUMAN_MEAN, JURY, MAX_NAME, RESERVED_RATERS, _short, active_jury, STANDARD_COLUMNS, REQUIRED_COLUMNS, StudyFile, StudyFileError, _safe,
-                                rater_checks, read_study_file)
+from analysis.data.tidy import (HUMAN_MEAN, JURY, MAX_NAME, RESERVED_RATERS, _short, active_jury, STANDARD_COLUMNS,
+                                REQUIRED_COLUMNS, StudyFile, StudyFileError, _safe, rater_checks, read_study_file)
 from analysis.stats import agreement
 from analysis.stats.bootstrap import ResamplePlan, bootstrap
 from analysis.stats.icc import icc_from_mean_squares, intraclass_corr, mean_squares_from_sums

@@ -1,4 +1,5 @@
-"""``python -m analysis figures``: the paper set of figures and tables, without Jupyter.
+"""The paper set of figures and tables, without Jupyter (``python -m analysis figures``,
+:mod:`analysis.cli.figures`).
 
 For a study it writes, into ``--out`` (default ``figures/<study>/paper``):
 
@@ -22,8 +23,6 @@ across runs.
 
 from __future__ import annotations
 
-import argparse
-import sys
 from pathlib import Path
 
 import polars as pl
@@ -139,27 +138,3 @@ def paper_set(study: str, *, data_root=None, out=None, formats=FORMATS, n_boot: 
                           title=f"{spec.title}: appropriateness as {evaluator} scores it")
             written += _save(fig, f"category_heatmap_{evaluator}", base, formats)
     return written
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m analysis figures", description=__doc__.splitlines()[0])
-    parser.add_argument("--study", required=True, metavar="STUDY",
-                        help="a built-in study, a study file (.toml), or 'all' (every real study and the synthesis)")
-    parser.add_argument("--data-root", default=None, help="data root of the real data sets")
-    parser.add_argument("--out", default=None, help="output folder (default: figures/<study>/paper)")
-    parser.add_argument("--format", default="pdf,svg,png",
-                        help="comma-separated formats among pdf, svg, png (default: all three)")
-    parser.add_argument("--n-boot", type=int, default=2000, help="bootstrap resamples per interval (default: 2000)")
-    parser.add_argument("--seed", type=int, default=20261124, help="seed of every resample (default: 20261124)")
-    a = parser.parse_args(argv)
-    formats = tuple(f.strip() for f in a.format.split(",") if f.strip())
-    bad = [f for f in formats if f not in FORMATS]
-    if bad or not formats:
-        raise ValueError(f"--format: unknown format(s) {bad}; choose among {', '.join(FORMATS)}")
-    if a.n_boot < 1:
-        raise ValueError("--n-boot must be at least 1")
-    files = paper_set(a.study, data_root=a.data_root, out=a.out, formats=formats, n_boot=a.n_boot, seed=a.seed)
-    for f in files:
-        print(f)
-    print(f"{len(files)} files written", file=sys.stderr)
-    return 0

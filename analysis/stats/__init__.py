@@ -54,7 +54,8 @@ from analysis.stats.sampling import SamplingDesign, SelectionDifference, rated_u
 from analysis.stats.gtheory import GStudy, anova_components, d_study, g_coefficients, g_study, g_study_bootstrap, smallest_n
 
 __all__ = [
-    "Agreement", "BiasResult", "BlandAltman", "BootstrapResult", "ResamplePlan", "ci_note", "ICC_TYPES", "MSEDecomposition", "SHROUT_FLEISS",
+    "Agreement", "BiasResult", "BlandAltman", "BootstrapResult", "ResamplePlan", "ci_note", "ICC_TYPES", "MSEDecomposition",
+    "SHROUT_FLEISS",
     "agreement_summary", "bland_altman", "bootstrap", "classification_metrics", "clopper_pearson", "cohen_kappa",
     "fleiss_kappa", "human_ceiling", "icc_batch", "intraclass_corr", "krippendorff_alpha", "lin_ccc", "mae",
     "majority_vote", "mean_bias", "mean_squares", "mse_decomposition", "pearson", "quadratic_weighted_kappa",

@@ -416,7 +416,8 @@ def ppi_mean(
     out = _ppi_core(y, f, g_lab, c_lab, fu, g_unl, c_unl, 1, mode, lam_value, n_folds, z)
     return PPIResult(
         estimate=float(out["estimate"][0]), ci_low=float(out["ci_low"][0]), ci_high=float(out["ci_high"][0]),
-        n=int(out["n_labeled"][0]), confidence=confidence, se=float(out["se"][0]), lam=float(out["lam"][0]), n_labeled=int(out["n_labeled"][0]),
+        n=int(out["n_labeled"][0]), confidence=confidence, se=float(out["se"][0]), lam=float(out["lam"][0]),
+        n_labeled=int(out["n_labeled"][0]),
         n_unlabeled=int(out["n_unlabeled"][0]), n_effective=float(out["n_effective"][0]),
     )
 

@@ -35,7 +35,6 @@ import polars as pl
 from analysis.stats.agreement import mae
 from analysis.stats.bias import mean_bias
 from analysis.stats.ceiling import human_ceiling, reference_ceiling
-from analysis.stats.bootstrap import ResamplePlan
 from analysis.stats.icc import intraclass_corr
 from analysis.studies.evaluators import run_reliability
 from analysis.studies.registry import SYNTHESIS_STUDIES  # noqa: F401 (the notebooks import it from here)

@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 
 from analysis.data.ratings import parse_score, parse_whole
-from analysis.data.tidy import StudyFileError, load_tidy, read_study_file, validate
+from analysis.data.tidy import StudyFileError, load_tidy, validate
 
 from .conftest import replace, snapshot
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
-import os
 import re
 import signal
 import subprocess
@@ -23,9 +22,10 @@ import pytest
 from analysis.cli import main as cli_main
 from analysis.cli import audit as audit_command
 from analysis.checks.render_stress import concurrent_renders, outputs
+from analysis.render.files import LOCK_NAME, clear_previous_results, render_lock
+from analysis.render.plan import STUDY_LEVEL, Job
 from analysis.render.processes import PRIVATE_PREFIX, lock_holder, lock_record
-from analysis.render.runner import (LOCK_NAME, STUDY_LEVEL, Job, clear_previous_results, render_lock,
-                                       write_index)
+from analysis.render.records import write_index
 
 PROJECT = Path(__file__).resolve().parents[2]
 
