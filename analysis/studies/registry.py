@@ -76,10 +76,18 @@ class Notebook:
     name: str
     scope: str
     summary: str
+    applies: Callable[[Any, Any], str] | None = field(default=None, compare=False, repr=False)
+    """``applies(spec, data_root)``: ``""`` when the notebook has something to show for
+    the study, else the one-line reason it has not (the render then skips it and the
+    reports index says why); None: it applies to every study that lists it."""
 
     def __post_init__(self):
         if self.scope not in SCOPES:
             raise ValueError(f"notebook scope must be one of {SCOPES}, not {self.scope!r}")
+
+    def reason_skipped(self, spec, data_root=None) -> str:
+        """Why this notebook does not apply to ``spec`` (a :class:`StudySpec`); ``""`` when it does."""
+        return self.applies(spec, data_root) if self.applies is not None else ""
 
 
 @dataclass(frozen=True)
@@ -311,12 +319,32 @@ def _discover_dialoguesafety(root):
 
 _OVERVIEW = Notebook("00_overview", "study", "every evaluator against the references: headline table and forest plot")
 
+def _categories_or_runs(spec, data_root) -> str:
+    """Notebook 04 applies when the ratings have categories and answer models (its
+    category × answer model tables) or repeated evaluation runs (its run-to-run ICC). A
+    built-in study lists only the notebooks that apply to it; a user study's data say."""
+    if spec.path is None:
+        return ""
+    import polars as pl
+
+    data = spec.load(spec.data_root(data_root), 0)
+    cells = data.has_categories and data.has_sources
+    runs = data.ratings.filter(pl.col("rater").is_in(list(spec.evaluators(data_root))))["eval_run"].max()
+    if cells or (runs is not None and runs > 1):
+        return ""
+    missing = " and ".join(w for w, has in (("no category", data.has_categories), ("no source", data.has_sources))
+                           if not has)
+    return (f"the ratings have {missing} column (category × answer model tables need both) and one run per "
+            "rating (run-to-run reliability needs repeated runs)")
+
+
 _SCORED_NOTEBOOKS = (
     _OVERVIEW,
     Notebook("01_data_audit", "study", "records read, used and excluded; items per category; score distributions"),
     Notebook("02_reliability", "evaluator", "agreement, ICC(A,1)/ICC(C,1), human ceiling and verdict"),
     Notebook("03_bias", "evaluator", "bias overall and per category, Bland–Altman, MSE decomposition, self-preference"),
-    Notebook("04_category_appropriateness", "evaluator", "category × answer model means and harmful shares; run-to-run ICC"),
+    Notebook("04_category_appropriateness", "evaluator", "category × answer model means and harmful shares; run-to-run ICC",
+             applies=lambda spec, data_root: _categories_or_runs(spec, data_root)),
     Notebook("09_judge_assisted", "study", "judge-assisted estimates (PPI++) and the D-study of runs and judges"),
     Notebook("11_why_judges_disagree", "study", "why judges disagree: bias models (length, answer model, category, "
              "self-preference), ordinal leniency, stability card"),
