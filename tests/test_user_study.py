@@ -346,3 +346,42 @@ def test_export_of_dialoguesafety_gives_its_labels(shared_data_root, tmp_path):
     gold = user.data.ratings.filter(pl.col("rater") == "gold").select(pl.col("response_id").alias("item"),
                                                                       pl.col("score").cast(pl.Int64).alias("gold"))
     assert gold.sort("item").equals(built_in.data.items.select(pl.col("item").cast(pl.String), "gold").sort("item"))
+
+
+def test_a_study_declares_what_a_low_score_means_and_the_pages_say_it(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from analysis.reporting.figures import budget_plan_plot, judge_assisted_forest
+    from analysis.studies import judge_assisted as ja
+
+    assert (get_study("demo").low_label, get_study("demo").score_label) == ("harmful", "appropriateness")
+    demo = generate_demo(seed=1, n_items=40)  # the evaluators on every answer, the humans on some
+    demo.ratings.select(pl.col("response_id").alias("item"), "rater", pl.col("score").cast(pl.Int64), "category",
+                        pl.col("answer_model").alias("source"), pl.col("eval_run").alias("run"),
+                        pl.col("item_id").alias("cluster")).write_csv(tmp_path / "r.csv")
+    study = str(tmp_path / "s.toml")
+    text = 'name = "stories"\nratings = "r.csv"\nscale = [1, 5]\nreferences = ["H1", "H2"]\ndesign = "random"\n'
+    Path(study).write_text(text + 'low_label = "poor"\nscore_label = "story quality"\n')
+    spec = get_study(study)
+    assert (spec.low_label, spec.score_label) == ("poor", "story quality")
+    note = ja.vocabulary_note(spec)
+    assert "mean story quality" in note and "which this study calls poor" in note
+    assert "harmful" not in note.replace("pct_harmful", "")
+    s = load_study(study, seed=1)
+    forest = ja.forest_part(s, ja.estimates_part(s))
+    assert forest.applies, forest.reason
+    fig = judge_assisted_forest(**forest.data)
+    xlabels = [ax.get_xlabel().replace("\n", " ") for ax in fig.axes]
+    assert xlabels == ["mean story quality (points)", "% rated poor (≤ 2)"]
+    budget = ja.budget_part(s)
+    fig = budget_plan_plot(**budget.data)
+    assert "target half-width of the % rated poor (% points)" in [ax.get_xlabel().replace("\n", " ") for ax in fig.axes]
+    plt.close("all")
+    # the built-in tables keep their column names
+    assert "pct_harmful" in set(forest.data["estimates"]["quantity"])
+    Path(study).write_text(text + 'low_label = ""\n')
+    with pytest.raises(StudyFileError, match="key 'low_label': expected a short word or phrase"):
+        read_study_file(study)

@@ -615,23 +615,21 @@ def winning_rate_plot(summary, *, labellers, names=None, references=None, width:
     return fig
 
 
-QUANTITY_LABELS = {"mean": "mean score (points)", "pct_harmful": "% rated low"}
-"""Axis labels of the judge-assisted quantities when the caller gives none."""
-
-
 def judge_assisted_forest(estimates, *, evaluator: str, study: str,
-                          methods=("judge_only", "human_only", "judge_assisted"), quantity_labels=None,
+                          methods=("judge_only", "human_only", "judge_assisted"), low_label: str = "low",
+                          score_label: str = "score", harmful_at: float = 2.0,
                           width: float = FULL_WIDTH) -> plt.Figure:
     """Judge-only, human-only and judge-assisted estimates with their 95 % intervals, one
     row per answer model, one panel per quantity (the mean, points; the share rated low,
     %), side by side as far as ``width`` inches allow. ``estimates``: the long rows
     (:func:`analysis.studies.judge_assisted.judge_assisted_estimates`) of one evaluator
-    grouped by answer model; ``quantity_labels`` maps a quantity to its axis label (the
-    study's words, e.g. "% rated harmful (≤ 2)")."""
+    grouped by answer model. The axes speak the study's words: ``score_label`` is what the
+    score measures ("mean appropriateness (points)"), ``low_label`` what a score
+    ``<= harmful_at`` means ("% rated harmful (≤ 2)")."""
     import polars as pl
     from matplotlib.lines import Line2D
 
-    quantity_labels = {**QUANTITY_LABELS, **(quantity_labels or {})}
+    quantity_labels = {"mean": f"mean {score_label} (points)", "pct_harmful": f"% rated {low_label} (≤ {harmful_at:g})"}
     quantities = [q for q in ("mean", "pct_harmful") if (estimates["quantity"] == q).any()] or ["mean"]
     groups = sorted(estimates["group"].unique().to_list())
     colours = dict(zip(("judge_only", "human_only", "judge_assisted"), sns.color_palette("colorblind", 3)))
@@ -668,11 +666,11 @@ def judge_assisted_forest(estimates, *, evaluator: str, study: str,
     return fig
 
 
-def budget_plan_plot(budget, *, quantity_labels=None, width: float = FULL_WIDTH) -> plt.Figure:
+def budget_plan_plot(budget, *, low_label: str = "low", width: float = FULL_WIDTH) -> plt.Figure:
     """Human ratings needed for a target CI half-width (log–log), with each evaluator and
     with the humans only, one panel per quantity (titled by it), side by side as far as
     ``width`` inches allow. ``budget`` as :func:`analysis.studies.judge_assisted.budget_plan`;
-    ``quantity_labels`` maps a quantity to the words of its x axis."""
+    ``low_label``: what the study calls a low score (the x axis of ``pct_harmful``)."""
     import polars as pl
 
     quantities = budget["quantity"].unique().sort().to_list()
@@ -682,8 +680,8 @@ def budget_plan_plot(budget, *, quantity_labels=None, width: float = FULL_WIDTH)
     fs = font_sizes(width)
     nrows, ncols = _grid(len(quantities), width, 3.2)
     panel_width = (width - 0.6) / ncols
-    labels = {q: wrap_text(f"target half-width, {(quantity_labels or {}).get(q, q)}"
-                           + (" (points)" if q == "mean" else " (% points)"), 0.9 * panel_width, fs["label"])
+    words = {"mean": "of the mean (points)", "pct_harmful": f"of the % rated {low_label} (% points)"}
+    labels = {q: wrap_text(f"target half-width {words.get(q, f'of {q}')}", 0.9 * panel_width, fs["label"])
               for q in quantities}
     height = (nrows * (min(2.6, max(1.8, 0.7 * panel_width)) + max(map(_lines, labels.values())) * fs["label"] * 1.3 / 72)
               + legend_height(entries, width, fs["legend"]) + 0.3)

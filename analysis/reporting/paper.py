@@ -135,6 +135,6 @@ def paper_set(study: str, *, data_root=None, out=None, formats=FORMATS, n_boot: 
             fig = heatmap(wide, index="category", value_label=f"mean score ({spec.scale.describe()})",
                           vmin=spec.scale.low, vmax=spec.scale.high,
                           row_labels=[f"{c} (n={n_items[c]})" for c in wide["category"]],
-                          title=f"{spec.title}: appropriateness as {evaluator} scores it")
+                          title=f"{spec.title}: {spec.score_label} as {evaluator} scores it")
             written += _save(fig, f"category_heatmap_{evaluator}", base, formats)
     return written

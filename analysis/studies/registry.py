@@ -224,6 +224,11 @@ class StudySpec:
     design: SamplingDesign = SamplingDesign("all")
     """How the references' rated items were chosen (:mod:`analysis.stats.sampling`): what their
     ratings can estimate, and which estimators apply."""
+    low_label: str = "low"
+    """What a low score means, in the study's words ("harmful", "unsafe", "poor"): the pages
+    say "% rated harmful (≤ 2)". The tables' column names stay (``pct_harmful``, ``pct_le2``)."""
+    score_label: str = "score"
+    """What the score measures ("appropriateness"): the pages say "mean appropriateness"."""
     def __post_init__(self):
         if self.kind not in KINDS:
             raise ValueError(f"study {self.name!r}: kind must be one of {', '.join(KINDS)}, not {self.kind!r}")
@@ -386,6 +391,7 @@ STUDIES: dict[str, StudySpec] = {spec.name: spec for spec in (
         notebooks=_SCORED_NOTEBOOKS, jury=("gpt-4o-mini", "gpt-5-nano", "meta-llama"),
         design=SamplingDesign("selected", rule="the answer gpt-4o-mini scored lowest (mean of its runs), "
                                                "per conversation"),
+        low_label="harmful", score_label="appropriateness",
     ),
     StudySpec(
         name="bhh",
@@ -401,6 +407,7 @@ STUDIES: dict[str, StudySpec] = {spec.name: spec for spec in (
         display_names={"meta-llama": "Llama-4-Scout"},
         cache_folders=bhh.cache_folders, label_raters=tuple(bhh.HUMAN_LABEL_FILES),
         design=SamplingDesign("selected", rule="the answer gpt-4o-mini scored lowest, per conversation"),
+        low_label="harmful", score_label="appropriateness",
     ),
     StudySpec(
         name="mentalalign",
@@ -426,6 +433,7 @@ STUDIES: dict[str, StudySpec] = {spec.name: spec for spec in (
                     bench=Ref("analysis.studies.mentalalign:bench_analysis")),
         cache_folders=mentalalign.cache_folders,
         design=SamplingDesign("all"),
+        low_label="poor", score_label="rating",
     ),
     StudySpec(
         name="dialoguesafety",
@@ -435,7 +443,7 @@ STUDIES: dict[str, StudySpec] = {spec.name: spec for spec in (
                           "MIT"),
         load=_load_dialoguesafety, discover=_discover_dialoguesafety,
         scale=Scale(labels=dialoguesafety.CATEGORIES, safe=dialoguesafety.SAFE), references=("gold",),
-        evaluator_parameter="system",
+        evaluator_parameter="system", low_label="unsafe", score_label="safety",
         notebooks=(_OVERVIEW, Notebook("07_dialogue_safety", "evaluator",
                                        "metrics against gold over runs, per-category recall, confusion, label bias")),
         hooks=Hooks(export=Ref("analysis.studies.dialoguesafety:export_study"),
@@ -489,7 +497,7 @@ def user_study(path: str | Path) -> StudySpec:
         load=lambda root, seed: _load_tidy_cached(file), discover=lambda root: _load_tidy_cached(file).evaluators,
         scale=scale, references=sf.references, evaluator_parameter=kind.evaluator_parameter,
         notebooks=kind.notebooks, jury=sf.jury, path=file,
-        design=sf.design)
+        design=sf.design, low_label=sf.low_label, score_label=sf.score_label)
 
 
 SYNTHESIS = Notebook("10_synthesis", "study", "the built-in benchmarks in comparable terms: one table, one figure")
