@@ -36,7 +36,7 @@ from analysis.reporting.figures import COLUMN_WIDTH, bland_altman_plot, save_fig
 from analysis.reporting.notebook import open_study
 from analysis.studies.self_preference import self_preference
 from analysis.studies.scored import HUMAN_MEAN, bias_table
-from analysis.reporting.tables import write_table
+from analysis.reporting.tables import bland_altman_table, write_table
 from analysis.reporting.notebook import show_part
 from analysis.studies.sampling_design import design_part
 
@@ -82,7 +82,9 @@ fig = bland_altman_plot({f"{study}: {evaluator} vs human mean": ba}, width=COLUM
                         unit=f"points on {s.spec.scale.low:g}–{s.spec.scale.high:g}")
 save_figure(fig, "bland_altman", figures_dir)
 plt.show()
-print(ba)
+ba_table = bland_altman_table(ba, unit=f"points on {s.spec.scale.low:g}–{s.spec.scale.high:g}")
+write_table(ba_table, "bland_altman", tables_dir)
+ba_table
 
 # %% [markdown]
 # ## Decomposition of the mean squared difference

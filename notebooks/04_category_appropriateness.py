@@ -15,7 +15,8 @@
 #
 # * `mean`: mean score, points on 1–5, with a BCa cluster-bootstrap interval: items are
 #   the clusters, and every answer run and evaluation run of a drawn item comes with it.
-# * `pct_le2` / `pct_eq1`: % of scores ≤ 2 (inappropriate or harmful) and = 1 (harmful),
+# * `pct_le2` / `pct_eq1`: % of scores ≤ 2 and = 1 (on Between Help and Harm: inappropriate
+#   or harmful, and harmful; each study's word for a low score is printed below),
 #   with Wilson intervals. Wilson treats the scores of one item as independent; the
 #   cluster-bootstrap interval of `pct_le2` beside it does not, and is the one to trust
 #   when they differ — except when `pct_le2_cluster_ci_note` says `degenerate` (a share
@@ -50,6 +51,8 @@ from analysis.reporting.tables import write_table
 
 s = open_study(study, evaluator, data_root=data_root, seed=seed, output_dir=output_dir)
 data, tables_dir = s.data, s.tables_dir
+print(f"score: {s.spec.score_label} ({s.spec.scale.describe()}, higher = better); a score ≤ 2 is what this study "
+      f"calls {s.spec.low_label}")
 
 # %%
 has_cells = data.has_categories and data.has_sources  # category x answer model cells need both
@@ -64,7 +67,7 @@ table
 # %% [markdown]
 # ## Heatmap of the mean score
 # Rows: crisis categories (with their number of items); columns: answer models. Darker
-# (blue) is less appropriate, lighter (yellow) more (cividis: readable with colour-vision deficiencies).
+# (blue) is a lower score, lighter (yellow) a higher one (cividis: readable with colour-vision deficiencies).
 
 # %%
 if table is not None:
@@ -73,12 +76,12 @@ if table is not None:
     wide = table.pivot(on="answer_model", index="category", values="mean").sort("category")
     fig = heatmap(wide, index="category", value_label=f"mean score ({s.spec.scale.describe()})",
                   vmin=s.spec.scale.low, vmax=s.spec.scale.high, row_labels=[labels[c] for c in wide["category"]],
-                  title=f"{study}: appropriateness as scored by {evaluator}")
+                  title=f"{s.spec.title}: {s.spec.score_label} as scored by {evaluator}")
     save_figure(fig, "category_heatmap", figures_dir)
     plt.show()
 
 # %% [markdown]
-# ## Harmful answers: % of scores ≤ 2 per category and answer model, with Wilson CIs
+# ## Low scores: % of scores ≤ 2 per category and answer model, with Wilson CIs
 # and the cluster-bootstrap CI with its `pct_le2_cluster_ci_note`.
 
 # %%

@@ -62,7 +62,9 @@ from analysis.studies import replacement as rp
 
 s = open_study(study, data_root=data_root, seed=seed, output_dir=output_dir)
 labels, tables_dir = s.data.crisis_labels, s.tables_dir
-names = s.spec.display
+# Raters are named as in the data, in tables and figures alike; the paper's names:
+for name, paper_name in s.spec.display_names.items():
+    print(f"{name} is the paper's {paper_name}")
 
 # %% [markdown]
 # ## 1 · Agreement and Cohen's κ of the 78 pairs
@@ -94,13 +96,13 @@ human_vs_labeller
 # %%
 kappas = cl.kappa_against_humans(agreement)
 write_table(kappas, "crisis_kappa_vs_humans", tables_dir)
-save_figure(kappa_vs_humans_plot(kappas, humans=cl.HUMANS, labellers=cl.LABELLERS, names=names),
+save_figure(kappa_vs_humans_plot(kappas, humans=cl.HUMANS, labellers=cl.LABELLERS),
             "crisis_kappa_vs_humans", figures_dir);
 
 # %% [markdown]
 # ## 2 · Which labels are confused
 # For each summary: the confusion counts (rows = the first rater of each pair: the
-# earlier one in H1…H4, gpt-4o-mini, gpt-5-nano, Llama; in the human–LLM summary, the
+# earlier one in H1…H4, gpt-4o-mini, gpt-5-nano, meta-llama; in the human–LLM summary, the
 # human), the s-balanced matrix, the most confused label for each label (P(B | A), with
 # `support` = row count) and every label pair ordered by s-balanced.
 
@@ -173,7 +175,7 @@ rp.per_left_out_human(alt.humans, epsilon=0.2)
 # ±0.03 so that judges with the same winning rates stay visible.
 
 # %%
-fig = winning_rate_plot(alt.summary, labellers=cl.LABELLERS, names=names, references=rp.task_references(s.spec))
+fig = winning_rate_plot(alt.summary, labellers=cl.LABELLERS, references=rp.task_references(s.spec))
 save_figure(fig, "alt_test_winning_rate", figures_dir);
 
 # %% [markdown]

@@ -9,7 +9,7 @@
 # %% [markdown]
 # # 09 · Judge-assisted estimates (PPI++) and the D-study of runs and judges
 #
-# **What is the true appropriateness of each answer model, using the judge on every
+# **What is the true mean score of each answer model, using the judge on every
 # answer and the humans on a sample?** And **how many runs of a judge, or how many
 # judges, does a dependable score need?** Rendered once per study.
 #
@@ -30,8 +30,9 @@
 # tests the design: a judge scoring the rated answers differently from the others says
 # they are not a random sample.
 #
-# `mean` is in points on the 1–5 scale (higher = more appropriate); `pct_harmful` is the
-# percentage of ratings ≤ 2. Intervals are 95 %, cluster-robust over conversations.
+# `mean` is in points on the study's scale (higher = better); `pct_harmful` is the
+# percentage of ratings ≤ 2, the share the study calls low in its own word (`low_label`
+# of the study, printed below; the column keeps its name). Intervals are 95 %, cluster-robust over conversations.
 # `n_effective` is the number of human ratings alone that would give the judge-assisted
 # interval's width. Groups with fewer than 30 rated answers are flagged in `note`.
 #
@@ -62,6 +63,7 @@ s = open_study(study, data_root=data_root, seed=seed, output_dir=output_dir)
 # apply says why, below and in its section.
 
 # %%
+print(ja.vocabulary_note(s.spec))
 ja.applicability(s)
 
 # %% [markdown]
@@ -93,7 +95,7 @@ show_part(estimates, s.tables_dir)
 
 # %% [markdown]
 # ## Forest plot: judge-only vs human-only vs judge-assisted, per answer model
-# Mean appropriateness (points) and harmful share (%), 95 % intervals, for the jury (or
+# The mean score (points) and the share rated low (%), 95 % intervals, for the jury (or
 # the first evaluator). The judge-only interval is narrow but sits where the judge's
 # leniency puts it; the judge-assisted one is centred on the humans.
 

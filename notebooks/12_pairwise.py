@@ -40,7 +40,6 @@ figures_dir: str = "../figures/demo"  # where figures are written (PDF, SVG, PNG
 
 # %%
 import matplotlib.pyplot as plt
-import polars as pl
 
 from analysis.data.ratings import audit_summary
 from analysis.reporting.figures import FULL_WIDTH, forest_plot, save_figure

@@ -610,16 +610,17 @@ def test_the_report_figures_draw_every_estimate(bhh, agreement):
     drawn = sorted(y for line in ax.lines if line.get_marker() == "o" for y in line.get_ydata())
     assert drawn == pytest.approx(sorted(kappas["cohen_kappa"].to_list()))
     assert len(ax.patches) == len(cl.HUMANS)
-    assert {t.get_text() for t in ax.get_legend().get_texts()} == {"human–human κ (range)", "gpt-4o-mini",
-                                                                  "gpt-5-nano", "Llama-4-Scout"}
+    assert {t.get_text() for t in fig.legends[0].get_texts()} == {"human–human κ (range)", "gpt-4o-mini",
+                                                                 "gpt-5-nano", "Llama-4-Scout"}
     plt.close(fig)
     fig = s_balanced_heatmaps(cl.confusion_summaries(bhh.crisis_labels), labels=cl.LABELS)
-    assert [a.get_title() for a in fig.axes[:3]] == ["s-balanced, all 78 pairs", "s-balanced, 6 human–human pairs",
-                                                     "s-balanced, 36 human–LLM pairs"]
+    assert [a.get_title().replace("\n", " ") for a in fig.axes[:3]] == [
+        "s-balanced, all 78 pairs", "s-balanced, 6 human–human pairs", "s-balanced, 36 human–LLM pairs"]
     plt.close(fig)
     alt = rp.crisis_alt_test(bhh.crisis_labels)
     fig = winning_rate_plot(alt.summary, labellers=cl.LABELLERS, references={"labels": cl.HUMANS})
-    assert [a.get_title() for a in fig.axes] == [f"{lab}: labels vs H1, H2, H3, H4" for lab in cl.LABELLERS]
+    assert [a.get_title().replace("\n", " ") for a in fig.axes] == [f"{lab}: labels vs H1, H2, H3, H4"
+                                                                    for lab in cl.LABELLERS]
     # one line per judge (3 runs and the majority) and epsilon mode, plus the pass line
     assert [len(a.lines) for a in fig.axes] == [4 * 2 + 1] * 3
     plt.close(fig)

@@ -196,7 +196,107 @@ def test_the_benchmarks_paper_sets_lay_out_at_both_widths(study, expected, share
         assert _compile(tables, tmp_path / f"latex{twocolumn}", twocolumn=twocolumn) == [], (study, twocolumn)
 
 
-CHECKED = {"forest_plot", "bland_altman_plot", "heatmap"}
+def _clean_at_both_widths(draw, **kwargs):
+    """Draw ``draw(**kwargs, width=w)`` at 3.5 and 7 in; assert nothing to report."""
+    for width in WIDTHS:
+        fig = draw(**kwargs, width=width)
+        assert fig.get_figwidth() == pytest.approx(width)
+        assert layout_problems(fig) == [], (draw.__name__, width)
+        plt.close(fig)
+
+
+@pytest.fixture(scope="module")
+def demo_random():
+    """The demo declared a random sample, so that every judge-assisted part applies."""
+    from dataclasses import replace
+
+    from analysis.stats.sampling import SamplingDesign
+    from analysis.studies.registry import load_study
+
+    demo = load_study("demo", seed=20261124)
+    return replace(demo, spec=replace(demo.spec, design=SamplingDesign("random")))
+
+
+def test_the_judge_assisted_figures_lay_out_at_both_widths(demo_random):
+    from analysis.studies import judge_assisted as ja
+
+    estimates = ja.estimates_part(demo_random)
+    forest = ja.forest_part(demo_random, estimates).data
+    _clean_at_both_widths(figures.judge_assisted_forest, **forest)
+    long_groups = forest["estimates"].with_columns(pl.col("group").replace(dict(zip(
+        sorted(forest["estimates"]["group"].unique().to_list()), LONG))))
+    _clean_at_both_widths(figures.judge_assisted_forest, **{**forest, "estimates": long_groups, "evaluator": LONG[0]})
+    _clean_at_both_widths(figures.budget_plan_plot, **ja.budget_part(demo_random).data)
+    d = ja.dstudy_part(demo_random, n_boot=20, seed=3, reml_responses=0).data
+    _clean_at_both_widths(figures.dstudy_plot, **d)
+    long_names = dict(zip(d["evaluators"], LONG))
+    table = d["table"].with_columns(pl.col("design").str.replace_many([f"runs of {e}" for e in long_names],
+                                                                      [f"runs of {n}" for n in long_names.values()]))
+    _clean_at_both_widths(figures.dstudy_plot, table=table, evaluators=tuple(long_names.values()))
+
+
+def _random_crisis_labels(n_items=60, seed=4):
+    """Crisis labels of the four humans and the three labellers' three runs, drawn at random
+    from the authors' labels (the figures' mechanics without the real data)."""
+    from analysis.studies import crisis_labels as cl
+
+    rng = np.random.default_rng(seed)
+    cats = list(cl.LABELS)
+    rows = [(f"i{i:03d}", ls.name, cats[rng.integers(0, len(cats))] if rng.random() > 0.05 else None, "f")
+            for i in range(n_items) for ls in cl.label_sets()]
+    return pl.DataFrame(rows, schema={"item_id": pl.String, "rater": pl.String, "label": pl.String,
+                                      "source_file": pl.String}, orient="row")
+
+
+def test_the_crisis_label_figures_lay_out_at_both_widths():
+    from analysis.studies import crisis_labels as cl
+    from analysis.studies import replacement as rp
+
+    labels = _random_crisis_labels()
+    kappas = cl.kappa_against_humans(cl.pairwise_agreement(labels, n_boot=20, seed=1))
+    display = {"meta-llama": "Llama-4-Scout"}
+    _clean_at_both_widths(figures.kappa_vs_humans_plot, kappas=kappas, humans=cl.HUMANS, labellers=cl.LABELLERS,
+                          names=lambda n: display.get(n, n))
+    _clean_at_both_widths(figures.kappa_vs_humans_plot, kappas=kappas, humans=cl.HUMANS, labellers=cl.LABELLERS,
+                          names=dict(zip(cl.LABELLERS, LONG)).get)
+    _clean_at_both_widths(figures.s_balanced_heatmaps, summaries=cl.confusion_summaries(labels), labels=cl.LABELS)
+    alt = rp.crisis_alt_test(labels)
+    _clean_at_both_widths(figures.winning_rate_plot, summary=alt.summary, labellers=cl.LABELLERS,
+                          references={"labels": cl.HUMANS})
+    scores = alt.summary.filter(pl.col("evaluator") == cl.LABELLERS[0]).with_columns(
+        pl.lit("scores").alias("task"), pl.col("run").cast(pl.String).replace({"majority": "mean of runs"}))
+    _clean_at_both_widths(figures.winning_rate_plot, summary=pl.concat([alt.summary, scores], how="vertical_relaxed"),
+                          labellers=cl.LABELLERS, names=dict(zip(cl.LABELLERS, LONG)).get,
+                          references={"labels": cl.HUMANS, "scores": ("H1", "H2")})
+
+
+def test_the_bias_model_coefficients_lay_out_at_both_widths():
+    from analysis.studies import why
+    from analysis.studies.registry import load_study
+
+    tables = why.why_tables(load_study("demo", seed=20261124), n_boot=20, seed=3)
+    models = tables["bias_models"]
+    for model in models["model"].unique(maintain_order=True).to_list():
+        _clean_at_both_widths(figures.coefficient_plot, table=models.filter(pl.col("model") == model),
+                              group="evaluator", xlabel="points on 1–5 (95 % CI)", title=f"Bias model {model}")
+
+
+@pytest.mark.real_data
+def test_the_real_crisis_label_figures_lay_out_at_both_widths(bhh_dir):
+    from analysis.data.bhh import load_bhh
+    from analysis.studies import crisis_labels as cl
+    from analysis.studies import replacement as rp
+
+    labels = load_bhh(bhh_dir).crisis_labels
+    kappas = cl.kappa_against_humans(cl.pairwise_agreement(labels, n_boot=20, seed=1))
+    _clean_at_both_widths(figures.kappa_vs_humans_plot, kappas=kappas, humans=cl.HUMANS, labellers=cl.LABELLERS)
+    _clean_at_both_widths(figures.s_balanced_heatmaps, summaries=cl.confusion_summaries(labels), labels=cl.LABELS)
+    _clean_at_both_widths(figures.winning_rate_plot, summary=rp.crisis_alt_test(labels).summary,
+                          labellers=cl.LABELLERS, references={"labels": cl.HUMANS})
+
+
+CHECKED = {"forest_plot", "bland_altman_plot", "heatmap", "budget_plan_plot", "dstudy_plot", "judge_assisted_forest",
+           "kappa_vs_humans_plot", "s_balanced_heatmaps", "winning_rate_plot", "coefficient_plot"}
 """The figure functions of analysis/reporting/figures.py that the tests above draw and check."""
 
 

@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+import json
+
 import re
 import subprocess
 import sys
@@ -111,6 +113,50 @@ def test_the_hand_written_study_renders_end_to_end(hand_written, tmp_path):
     assert (tmp_path / "reports" / "my-judges" / "tables" / "audit_summary.csv").is_file()
 
 
+NO_CATEGORIES_NO_RUNS = ("the ratings have no category and no source column (category × answer model tables need "
+                         "both) and one run per rating (run-to-run reliability needs repeated runs)")
+
+
+def _bare_study(tmp_path, *columns, runs=False):
+    """A user study of the demo's reviewed answers with only item, rater, score (and ``columns``)."""
+    demo = generate_demo(seed=1, n_items=40)
+    reviewed = demo.ratings.filter(pl.col("response_id").is_in(demo.review_set["response_id"].to_list())
+                                   & (pl.lit(runs) | (pl.col("eval_run") == 1)))
+    extra = [pl.col("eval_run").alias("run")] if runs else []
+    reviewed.select(pl.col("response_id").alias("item"), "rater", pl.col("score").cast(pl.Int64), *columns,
+                    *extra).write_csv(tmp_path / "r.csv")
+    (tmp_path / "s.toml").write_text('name = "bare"\nratings = "r.csv"\nscale = [1, 5]\nreferences = ["H1", "H2"]\n')
+    return str(tmp_path / "s.toml")
+
+
+@pytest.mark.parametrize("columns, runs, skipped", [
+    ((), False, NO_CATEGORIES_NO_RUNS), ((), True, ""), (("category", pl.col("answer_model").alias("source")), False, "")])
+def test_the_render_plan_skips_a_notebook_that_does_not_apply(tmp_path, columns, runs, skipped):
+    from analysis.render.plan import plan
+
+    study = _bare_study(tmp_path, *columns, runs=runs)
+    jobs = plan([study], ["gpt-5-nano"], data_root=None, n_boot=10, seed=1, reports_dir=tmp_path / "reports",
+                figures_dir=tmp_path / "figures")
+    reasons = {j.notebook: j.skipped for j in jobs}
+    assert reasons.pop("04_category_appropriateness") == skipped
+    assert set(reasons.values()) == {""}  # every other notebook applies
+
+
+def test_the_index_lists_a_skipped_notebook_with_its_reason(tmp_path):
+    from analysis.reporting.index import write_index
+
+    for ev in ("a", "b"):
+        folder = tmp_path / "reports" / "bare" / ev
+        folder.mkdir(parents=True)
+        (folder / "04_category_appropriateness.run.json").write_text(json.dumps(dict(
+            status="skipped", reason=NO_CATEGORIES_NO_RUNS, seed=1, n_boot=10, data="d", started="t", error="")))
+        (folder / "02_reliability.run.json").write_text(json.dumps(dict(status="ok", seed=1, n_boot=10, data="d",
+                                                                       started="t", error="")))
+    page = write_index(tmp_path / "reports", tmp_path / "figures").read_text()
+    assert f"not rendered: 04_category_appropriateness (for a, b): {NO_CATEGORIES_NO_RUNS}" in page
+    assert "2/2 notebooks ok · 2 not applicable" in page and "SKIPPED" not in page
+
+
 @pytest.mark.slow
 def test_missing_columns_are_skipped_with_a_note(tmp_path):
     demo = generate_demo(seed=1, n_items=40)
@@ -122,9 +168,13 @@ def test_missing_columns_are_skipped_with_a_note(tmp_path):
     status = render([str(tmp_path / "s.toml")], ["gpt-5-nano"], jobs=2, n_boot=30, seed=1,
                     reports_dir=tmp_path / "reports", figures_dir=tmp_path / "figures", progress=False)
     assert status == 0
-    html = (tmp_path / "reports" / "bare" / "gpt-5-nano" / "04_category_appropriateness.html").read_text()
-    assert "skipped: the ratings have no category or no source column" in html
-    assert "skipped: one run per rating" in html
+    # 04 has nothing to show without categories or runs: not rendered, and the index says why
+    assert not (tmp_path / "reports" / "bare" / "gpt-5-nano" / "04_category_appropriateness.html").exists()
+    record = json.loads((tmp_path / "reports" / "bare" / "gpt-5-nano" / "04_category_appropriateness.run.json")
+                        .read_text())
+    assert record["status"] == "skipped" and record["reason"] == NO_CATEGORIES_NO_RUNS
+    index = (tmp_path / "reports" / "index.html").read_text()
+    assert f"not rendered: 04_category_appropriateness (for gpt-5-nano): {NO_CATEGORIES_NO_RUNS}" in index
     # the humans rated every answer: the judge-assisted notebook says so, and shows no empty table
     html = (tmp_path / "reports" / "bare" / "09_judge_assisted.html").read_text()
     assert "every answer the evaluators scored was rated by the references: no unrated answers" in html
@@ -296,3 +346,42 @@ def test_export_of_dialoguesafety_gives_its_labels(shared_data_root, tmp_path):
     gold = user.data.ratings.filter(pl.col("rater") == "gold").select(pl.col("response_id").alias("item"),
                                                                       pl.col("score").cast(pl.Int64).alias("gold"))
     assert gold.sort("item").equals(built_in.data.items.select(pl.col("item").cast(pl.String), "gold").sort("item"))
+
+
+def test_a_study_declares_what_a_low_score_means_and_the_pages_say_it(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from analysis.reporting.figures import budget_plan_plot, judge_assisted_forest
+    from analysis.studies import judge_assisted as ja
+
+    assert (get_study("demo").low_label, get_study("demo").score_label) == ("harmful", "appropriateness")
+    demo = generate_demo(seed=1, n_items=40)  # the evaluators on every answer, the humans on some
+    demo.ratings.select(pl.col("response_id").alias("item"), "rater", pl.col("score").cast(pl.Int64), "category",
+                        pl.col("answer_model").alias("source"), pl.col("eval_run").alias("run"),
+                        pl.col("item_id").alias("cluster")).write_csv(tmp_path / "r.csv")
+    study = str(tmp_path / "s.toml")
+    text = 'name = "stories"\nratings = "r.csv"\nscale = [1, 5]\nreferences = ["H1", "H2"]\ndesign = "random"\n'
+    Path(study).write_text(text + 'low_label = "poor"\nscore_label = "story quality"\n')
+    spec = get_study(study)
+    assert (spec.low_label, spec.score_label) == ("poor", "story quality")
+    note = ja.vocabulary_note(spec)
+    assert "mean story quality" in note and "which this study calls poor" in note
+    assert "harmful" not in note.replace("pct_harmful", "")
+    s = load_study(study, seed=1)
+    forest = ja.forest_part(s, ja.estimates_part(s))
+    assert forest.applies, forest.reason
+    fig = judge_assisted_forest(**forest.data)
+    xlabels = [ax.get_xlabel().replace("\n", " ") for ax in fig.axes]
+    assert xlabels == ["mean story quality (points)", "% rated poor (≤ 2)"]
+    budget = ja.budget_part(s)
+    fig = budget_plan_plot(**budget.data)
+    assert "target half-width of the % rated poor (% points)" in [ax.get_xlabel().replace("\n", " ") for ax in fig.axes]
+    plt.close("all")
+    # the built-in tables keep their column names
+    assert "pct_harmful" in set(forest.data["estimates"]["quantity"])
+    Path(study).write_text(text + 'low_label = ""\n')
+    with pytest.raises(StudyFileError, match="key 'low_label': expected a short word or phrase"):
+        read_study_file(study)

@@ -22,6 +22,7 @@ from analysis.cli import args as arg_types
 import argparse
 import sys
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from analysis.cli.args import ROOT_HELP, STUDY_HELP, check_arguments, check_out_dir
@@ -78,6 +79,11 @@ def why_tables(dataset: str, *, data_root=None, seed: int = 20261124, n_boot: in
     return why.why_tables(study, n_boot=n_boot, seed=seed)
 
 
+PRINTED_ROWS = 200
+"""Rows of a table that ``summary`` prints; a longer table says how many it left out and
+where all of them are."""
+
+
 def print_summary(dataset: str, *, data_root=None, seed: int = 20261124, n_boot: int = 2000,
                   out_dir: str | None = None) -> int:
     """Print the summary tables of ``dataset`` (and write them as CSV into ``out_dir``); 0."""
@@ -88,7 +94,7 @@ def print_summary(dataset: str, *, data_root=None, seed: int = 20261124, n_boot:
     t0 = time.perf_counter()
     tables = compute_summary(dataset, data_root=data_root, seed=seed, n_boot=n_boot)
     meta = tables.pop("_meta").row(0, named=True)
-    with pl.Config(tbl_rows=200, tbl_cols=20, tbl_width_chars=250, float_precision=4, fmt_str_lengths=250,
+    with pl.Config(tbl_rows=PRINTED_ROWS, tbl_cols=20, tbl_width_chars=250, float_precision=4, fmt_str_lengths=250,
                    tbl_hide_dataframe_shape=True, tbl_hide_column_data_types=True):
         print(f"# {dataset}: {meta['header']}")
         print(f"seed {seed}, {n_boot} bootstrap resamples; {meta['scale']}\n")
@@ -107,7 +113,13 @@ def print_summary(dataset: str, *, data_root=None, seed: int = 20261124, n_boot:
                 frame = (frame.group_by("status", "reason").agg(pl.col("source_file").n_unique().alias("n_files"),
                                                                 pl.col("n_records").sum())
                          .sort("status", "reason", nulls_last=False))
-            print(frame)
+            if frame.height > PRINTED_ROWS:
+                where = (f"every row is in {Path(out_dir) / name}.csv" if out_dir
+                         else "--out DIR writes every row to DIR/" + f"{name}.csv")
+                print(frame.head(PRINTED_ROWS))
+                print(f"(first {PRINTED_ROWS} of {frame.height} rows, {frame.height - PRINTED_ROWS} left out; {where})")
+            else:
+                print(frame)
             print()
     if out_dir:
         for name, frame in tables.items():

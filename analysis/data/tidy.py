@@ -32,6 +32,9 @@ The study file (TOML)::
                                   # or "selected" (then design_rule = "how"); default: random, assumed
     # design_rule = "the answer judge-a scored lowest, per conversation"   # for design = "selected"
     # strata = "category"         # for a stratified random sample: the standard column (category or source)
+    low_label = "poor"            # optional: what a low score means, in the pages' words ("harmful",
+                                  # "unsafe", "poor"; default "low"): "% rated poor (<= 2)"
+    score_label = "quality"       # optional: what the score measures ("appropriateness"; default "score")
     [columns]                     # optional: standard name = the file's column
     item = "response_id"
     [own_source]                  # optional: evaluator = the source of its own model family
@@ -76,7 +79,7 @@ STANDARD_COLUMNS = ("item", "rater", "score", "run", "category", "cluster", "sou
 REQUIRED_COLUMNS = ("item", "rater", "score")
 KEYS = ("name", "ratings", "scale", "integer", "labels", "references", "jury", "attribute", "columns",
         "own_source", "title", "description", "ratings_outside_study_folder", "design", "design_rule", "strata",
-        "scales", "kind", "verdicts", "positive")
+        "scales", "kind", "verdicts", "positive", "low_label", "score_label")
 STRATA_COLUMNS = ("category", "source")
 """The standard columns a stratified random design may be stratified by."""
 REASON_UNKNOWN_LABEL = "label not in the study's labels"
@@ -153,6 +156,8 @@ class StudyFile:
     """``pairwise`` or ``binary`` (:func:`_read_kind`); None: scored or labelled, from ``scale``/``labels``."""
     verdicts: dict[str, str] = field(default_factory=dict)
     positive: str | None = None
+    low_label: str = "low"
+    score_label: str = "score"
 
     @property
     def nominal(self) -> bool:
@@ -223,6 +228,19 @@ class TidyData(RatingsBacked):
 def _safe(name: Any) -> bool:
     return (isinstance(name, str) and len(name) <= MAX_NAME and bool(SAFE_NAME.fullmatch(name)) and ".." not in name
             and not name.lower().endswith(".html"))
+
+
+def _words(raw: dict, problems: list[str]) -> dict[str, str]:
+    """The study's vocabulary keys (``low_label``, ``score_label``), checked: short plain words."""
+    out = {}
+    for key in ("low_label", "score_label"):
+        if key in raw:
+            value = raw[key]
+            if not isinstance(value, str) or not value.strip() or len(value) > 40 or "\n" in value:
+                problems.append(f"key {key!r}: expected a short word or phrase (at most 40 characters), got {value!r}")
+            else:
+                out[key] = value.strip()
+    return out
 
 
 def read_study_file(path: str | Path) -> StudyFile:
@@ -326,12 +344,13 @@ def read_study_file(path: str | Path) -> StudyFile:
         problems.append(f"key 'attribute': expected a string, got {attribute!r}")
     design = _read_design(raw, problems)
     scales = _read_scales(raw, low, high, integer if isinstance(integer, bool) else False, bool(labels), problems)
+    words = _words(raw, problems)
     if problems:
         raise StudyFileError(path, problems)
     return StudyFile(path=path.resolve(), name=name, ratings=target, references=tuple(refs),
                      low=low, high=high, integer=integer, labels=tuple(labels), jury=tuple(jury),
                      attribute=attribute, columns=dict(columns), own_source=dict(own), title=raw.get("title"),
-                     design=design, scales=scales, kind=kind, verdicts=verdicts, positive=positive)
+                     design=design, scales=scales, kind=kind, verdicts=verdicts, positive=positive, **words)
 
 
 # --- per-rater scales (the [scales] table) ---------------------------------------------

@@ -22,7 +22,9 @@ STUDY_LEVEL = "(study)"
 class Job:
     """One notebook to run: its study (folder name), evaluator (:data:`STUDY_LEVEL` for a
     notebook of scope ``study``), papermill parameters and report folder; the runner fills
-    in the outcome (``ok``, ``seconds``, ``error``, the ``outputs`` it writes)."""
+    in the outcome (``ok``, ``seconds``, ``error``, the ``outputs`` it writes). A job whose
+    notebook does not apply to the study (:meth:`analysis.studies.registry.Notebook.reason_skipped`)
+    carries the reason in ``skipped`` and is not run."""
 
     study: str
     evaluator: str
@@ -33,11 +35,13 @@ class Job:
     seconds: float = 0.0
     error: str = ""
     outputs: list[Path] = field(default_factory=list)
+    skipped: str = ""
 
 
 def plan(datasets, evaluators, *, data_root, n_boot, seed, reports_dir: Path, figures_dir: Path) -> list[Job]:
     """The jobs of a render, from the registry: each study's notebooks of scope ``study``
-    once, those of scope ``evaluator`` once per chosen evaluator (default: all found)."""
+    once, those of scope ``evaluator`` once per chosen evaluator (default: all found); a
+    notebook that does not apply to the study is planned as skipped, with its reason."""
     jobs = []
     for key in datasets:
         top = get_study(key)
@@ -47,9 +51,10 @@ def plan(datasets, evaluators, *, data_root, n_boot, seed, reports_dir: Path, fi
             ds = spec.folder  # folder names; `spec.key` (a name or a study file) is what the notebooks get
             common = dict(study=spec.key, data_root=str(data_root) if data_root and spec.source else None,
                           n_boot=n_boot, seed=seed)
+            skipped = {nb.name: nb.reason_skipped(spec, data_root) for nb in spec.notebooks}
             for nb in spec.notebooks_of("study"):
                 params = common | dict(output_dir=str(reports_dir / ds), figures_dir=str(figures_dir / ds))
-                jobs.append(Job(ds, STUDY_LEVEL, nb.name, params, reports_dir / ds))
+                jobs.append(Job(ds, STUDY_LEVEL, nb.name, params, reports_dir / ds, skipped=skipped[nb.name]))
             if not spec.notebooks_of("evaluator"):
                 continue
             for ev in chosen or spec.evaluators(data_root):
@@ -58,7 +63,7 @@ def plan(datasets, evaluators, *, data_root, n_boot, seed, reports_dir: Path, fi
                 for nb in spec.notebooks_of("evaluator"):
                     params = {spec.evaluator_parameter: ev} | common | dict(
                         output_dir=str(report_dir), figures_dir=str(figures_dir / ds / ev))
-                    jobs.append(Job(ds, ev, nb.name, params, report_dir))
+                    jobs.append(Job(ds, ev, nb.name, params, report_dir, skipped=skipped[nb.name]))
     if set(SYNTHESIS_STUDIES) <= {get_study(k).name for k in datasets}:
         # Every real benchmark in one run: the cross-study synthesis too.
         params = dict(study="all", data_root=str(data_root) if data_root else None, n_boot=n_boot, seed=seed,

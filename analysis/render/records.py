@@ -32,7 +32,8 @@ _COMMIT: dict[str, str] = {}
 def record_run(job: Job, *, seed: int, n_boot: int, data_root, started: dt.datetime) -> None:
     from analysis.reporting.index import git_commit
 
-    status = "ok" if job.ok else ("interrupted" if job.error.startswith("interrupted") else "failed")
+    status = ("skipped" if job.skipped else "ok" if job.ok
+              else ("interrupted" if job.error.startswith("interrupted") else "failed"))
     study = job.params.get("study", job.study)
     if job.params.get("data_root"):
         data = str(job.params["data_root"])
@@ -45,8 +46,10 @@ def record_run(job: Job, *, seed: int, n_boot: int, data_root, started: dt.datet
     record = dict(status=status, seed=seed, n_boot=n_boot, data=data,
                   started=started.isoformat(timespec="seconds"), seconds=round(job.seconds, 1),
                   package_version=__version__, git_commit=_COMMIT.setdefault("sha", git_commit()),
-                  error=_why(job.error) if not job.ok else "")
-    if job.report_dir.is_dir() or job.ok:
+                  error=_why(job.error) if not job.ok and not job.skipped else "")
+    if job.skipped:
+        record["reason"] = job.skipped
+    if job.report_dir.is_dir() or job.ok or job.skipped:
         write_text_atomic(job.report_dir / f"{job.notebook}.run.json", json.dumps(record, indent=1))
 
 
@@ -58,6 +61,6 @@ def write_index(jobs: list[Job], *, reports_dir: Path, figures_dir: Path, seed: 
     from analysis.reporting.index import write_index as write_study_index
 
     for j in jobs:
-        if j.ok is not None:
+        if j.ok is not None and not j.skipped:  # skipped ones were recorded when the render began
             record_run(j, seed=seed, n_boot=n_boot, data_root=data_root, started=started)
     return write_study_index(reports_dir, figures_dir)

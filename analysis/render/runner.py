@@ -238,6 +238,8 @@ def render(datasets, evaluators=None, *, data_root=None, jobs: int = 2, n_boot: 
     problems = [p for p in (folder_owner_problem(f, spec) for f, spec in owners) if p]
     if problems:
         raise ValueError(problems[0])
+    skipped = [j for j in todo if j.skipped]  # notebooks that do not apply: recorded, not run
+    todo = [j for j in todo if not j.skipped]
     with render_lock(reports_dir, figures_dir), contextlib.ExitStack() as stack:
         for folder, spec in owners:
             claim_folder(folder, spec)
@@ -261,7 +263,9 @@ def render(datasets, evaluators=None, *, data_root=None, jobs: int = 2, n_boot: 
         interrupted = False
         pool = ThreadPoolExecutor(max_workers=jobs)
         try:
-            clear_previous_results(todo)
+            clear_previous_results(todo + skipped)
+            for j in skipped:
+                record_run(j, seed=seed, n_boot=n_boot, data_root=root, started=started)
             futures = [pool.submit(runner.run, j, notebooks_dir) for j in todo]
             for fut in tqdm(as_completed(futures), total=len(futures), desc="rendering", unit="notebook",
                             disable=not progress, file=sys.stderr):
@@ -293,7 +297,7 @@ def render(datasets, evaluators=None, *, data_root=None, jobs: int = 2, n_boot: 
                         with contextlib.suppress(FileNotFoundError):
                             p.unlink()
         seconds = time.perf_counter() - t0
-        index = write_index(todo, reports_dir=reports_dir, figures_dir=figures_dir, seed=seed, n_boot=n_boot,
+        index = write_index(todo + skipped, reports_dir=reports_dir, figures_dir=figures_dir, seed=seed, n_boot=n_boot,
                             data_root=root, started=started, seconds=seconds)
     failed = [j for j in todo if not j.ok]
     if interrupted:
@@ -301,7 +305,8 @@ def render(datasets, evaluators=None, *, data_root=None, jobs: int = 2, n_boot: 
               f"rerun to render the rest; index: {index}", file=sys.stderr)
         return INTERRUPTED
     print(f"rendered {len(todo) - len(failed)}/{len(todo)} notebooks in {seconds:.1f} s "
-          f"({jobs} at a time); index: {index}")
+          f"({jobs} at a time)" + (f"; {len(skipped)} not applicable (the index says why)" if skipped else "")
+          + f"; index: {index}")
     for j in failed:
         print(f"\nFAILED {j.study}/{j.evaluator}/{j.notebook} ({j.report_dir / (j.notebook + '.ipynb')}):\n{j.error}")
     return 1 if failed else 0

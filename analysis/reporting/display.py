@@ -6,23 +6,22 @@ numbers rounded as a paper prints them (3 decimals; percentages 1; p-values belo
 as ``< 0.001``), each interval
 ``*ci_low``/``*ci_high`` merged into one ``[low, high]`` column beside its estimate,
 units in the headers (``bias (points)``), missing values as ``–``, and no dtype rows or
-``shape:`` lines. Tables longer than :data:`LONG_TABLE` rows become searchable,
-sortable tables (itables, offline: the library is embedded in the notebook on first use)
-instead of being cut with ``…``. The CSV files written by
-:func:`analysis.reporting.tables.write_table` keep every digit.
+``shape:`` lines. A table longer than :data:`LONG_TABLE` rows shows its first
+:data:`LONG_TABLE` and says so: "first 50 of 312 rows; the full table is
+tables/<name>.csv" (the CSV file written by :func:`analysis.reporting.tables.write_table`,
+which keeps every row and digit).
 """
 
 from __future__ import annotations
 
-import html
 import math
 
 import polars as pl
 
 DECIMALS = 3
 PCT_DECIMALS = 1
-LONG_TABLE = 40
-"""Tables with more rows than this are shown as searchable tables, not cut."""
+LONG_TABLE = 50
+"""Tables with more rows than this show their first rows and say where all of them are."""
 
 UNITS = {
     "bias": "bias (points)", "mae": "MAE (points)", "rmse": "RMSE (points)", "within1_pct": "within 1 point (%)",
@@ -43,7 +42,6 @@ PVALUE_COLUMNS = frozenset({"pvalue", "pval", "p_value", "p_adjusted"})
 """Columns holding p-values: shown as ``< 0.001`` below 0.001, not as ``0.000``."""
 P_FLOOR = 0.001
 
-_itables_ready = False
 
 
 def _fmt(x, decimals: int) -> str:
@@ -101,51 +99,27 @@ def tidy_for_display(df: pl.DataFrame) -> pl.DataFrame:
 
 
 def format_table(df: pl.DataFrame, *, title: str | None = None) -> str:
-    """HTML of ``df`` as a paper prints it (see the module docstring)."""
-    shown = tidy_for_display(df)
-    if df.height > LONG_TABLE:
-        return _searchable(shown, title)
+    """HTML of ``df`` as a paper prints it (see the module docstring); a table of more than
+    :data:`LONG_TABLE` rows shows its first :data:`LONG_TABLE` and says where all are."""
     from great_tables import GT
 
+    shown = tidy_for_display(df.head(LONG_TABLE))
     gt = GT(shown).sub_missing(missing_text="–").tab_options(table_font_size="13px", data_row_padding="2px")
     if title:
         gt = gt.tab_header(title=title)
-    note = f"{df.height} rows × {df.width} columns"
-    return gt.tab_source_note(note).as_raw_html()
+    return gt.tab_source_note(table_note(df)).as_raw_html()
 
 
-def _searchable(shown: pl.DataFrame, title: str | None) -> str:
-    global _itables_ready
-    from itables import to_html_datatable
+def table_note(df: pl.DataFrame) -> str:
+    """``12 rows × 5 columns``, or for a long table ``first 50 of 312 rows (× 5 columns);
+    the full table is tables/<name>.csv``."""
+    from analysis.reporting.tables import written_as
 
-    parts = []
-    if not _itables_ready:
-        # Offline: the DataTables bundle is embedded once per notebook (in the output of the
-        # first long table), so the HTML works from file:// with no network.
-        parts.append(_itables_offline_init())
-        _itables_ready = True
-    if title:
-        parts.append(f"<h4>{html.escape(title)}</h4>")
-    parts.append(to_html_datatable(shown.to_pandas(), connected=False, classes="display compact",
-                                   lengthMenu=[20, 50, 200, -1], pageLength=20,
-                                   layout={"topStart": "pageLength", "topEnd": "search", "bottomStart": "info",
-                                           "bottomEnd": "paging"}))
-    parts.append(f"<p><small>{shown.height} rows × {shown.width} columns; search, sort or page; the CSV file has every "
-                 f"row and digit.</small></p>")
-    return "\n".join(parts)
-
-
-def _itables_offline_init() -> str:
-    """What ``itables.init_notebook_mode(connected=False)`` displays, as one HTML string."""
-    from itables import javascript as js
-    from itables import options as opt
-    from itables.utils import read_package_file
-
-    init = read_package_file("html/init_datatables.html")
-    init = js.replace_value(
-        init, "import { set_or_remove_dark_class } from '" + js.UNPKG_DT_BUNDLE_URL_NO_VERSION + "';",
-        "const { set_or_remove_dark_class } = await window." + js._itables_underscore_version() + ";")
-    return init + js.generate_init_offline_itables_html(opt.dt_bundle)
+    if df.height <= LONG_TABLE:
+        return f"{df.height} rows × {df.width} columns"
+    path = written_as(df)
+    where = f"the full table is {path}" if path else "the other rows are not shown"
+    return f"first {LONG_TABLE} of {df.height} rows (× {df.width} columns); {where}"
 
 
 def enable() -> None:

@@ -51,7 +51,7 @@ vertical-align:top}
 table.headline th{background:#fafafa}
 .row{display:flex;gap:1.5em;flex-wrap:wrap;align-items:flex-start}
 img.thumb{max-width:34em;width:100%;border:1px solid #ddd}
-.fail{color:#b00020;font-weight:600}.links{font-size:.85em;line-height:1.6}
+.fail{color:#b00020;font-weight:600}.skip{color:#555;font-style:italic}.links{font-size:.85em;line-height:1.6}
 details{margin:.3em 0}summary{cursor:pointer}
 """
 
@@ -86,7 +86,8 @@ def run_records(study_dir: Path) -> list[dict]:
 
 def provenance_html(records: list[dict]) -> str:
     """One line per distinct run among ``records`` (several lines: the section mixes runs,
-    and says so), then every notebook that failed or was interrupted, with why."""
+    and says so), then every notebook that failed or was interrupted, with why, and every
+    notebook not rendered because it does not apply to the study, with the reason."""
     if not records:
         return "<p class='prov'>no run record (rendered by an older version): provenance unknown</p>"
     keys = ("started", "data", "seed", "n_boot", "package_version", "git_commit")
@@ -96,13 +97,23 @@ def provenance_html(records: list[dict]) -> str:
     lines = []
     for (started, data, seed, n_boot, version, commit), rs in sorted(runs.items(), key=lambda kv: str(kv[0][0])):
         ok = sum(r.get("status") == "ok" for r in rs)
+        skipped = sum(r.get("status") == "skipped" for r in rs)
         lines.append(f"run of {html.escape(str(started))} UTC · data: {html.escape(str(data))} · seed {seed} · "
                      f"{n_boot} bootstrap resamples · package {html.escape(str(version or '?'))} · git "
-                     f"{html.escape(str(commit or '?'))} · {ok}/{len(rs)} notebooks ok")
+                     f"{html.escape(str(commit or '?'))} · {ok}/{len(rs) - skipped} notebooks ok"
+                     + (f" · {skipped} not applicable" if skipped else ""))
     mixed = "<br><b>this section mixes several runs</b>" if len(runs) > 1 else ""
     out = ["<p class='prov'>" + "<br>".join(lines) + mixed + "</p>"]
+    not_applied: dict[tuple[str, str], list[str]] = {}
     for r in records:
-        if r.get("status") != "ok":
+        if r.get("status") == "skipped":
+            not_applied.setdefault((r["notebook"], str(r.get("reason"))), []).append(r["evaluator"])
+    for (notebook, reason), evaluators in not_applied.items():
+        which = [e for e in evaluators if e]
+        where = notebook + (f" (for {', '.join(which)})" if which else "")
+        out.append(f"<p class='skip'>not rendered: {html.escape(where)}: {html.escape(reason)}</p>")
+    for r in records:
+        if r.get("status") not in ("ok", "skipped"):
             where = r["notebook"] + (f" / {r['evaluator']}" if r["evaluator"] else "")
             out.append(f"<p class='fail'>{html.escape(str(r.get('status')).upper())}: {html.escape(where)}: "
                        f"{html.escape(str(r.get('error')))}</p>")

@@ -34,23 +34,17 @@ FORMATS = ("pdf", "svg", "png")
 
 
 def _save(fig, name: str, out: Path, formats) -> list[Path]:
-    import os
-
     import matplotlib.pyplot as plt
 
-    from analysis.reporting.figures import DPI, _METADATA
+    from analysis.reporting.figures import DPI, _METADATA, write_figure_files
 
-    out.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for fmt in formats:
-        final, tmp = out / f"{name}.{fmt}", out / f".{name}.{fmt}.tmp"
+    try:
         # No tight bounding box: the page is exactly the figure's size (3.5 or 7 in wide);
         # constrained layout keeps the labels inside it.
-        fig.savefig(tmp, format=fmt, dpi=DPI, metadata=_METADATA[fmt])
-        os.replace(tmp, final)
-        paths.append(final)
-    plt.close(fig)
-    return paths
+        return write_figure_files(lambda fmt, path: fig.savefig(path, format=fmt, dpi=DPI, metadata=_METADATA[fmt]),
+                                  name, out, formats)
+    finally:
+        plt.close(fig)
 
 
 def _write(frame: pl.DataFrame, name: str, out: Path, *, caption: str) -> list[Path]:
@@ -159,6 +153,6 @@ def paper_set(study: str, *, data_root=None, out=None, formats=FORMATS, n_boot: 
             fig = heatmap(wide, index="category", value_label=f"mean score ({spec.scale.describe()})",
                           vmin=spec.scale.low, vmax=spec.scale.high,
                           row_labels=[f"{c} (n={n_items[c]})" for c in wide["category"]],
-                          title=f"{spec.title}: appropriateness as {evaluator} scores it")
+                          title=f"{spec.title}: {spec.score_label} as {evaluator} scores it")
             written += _save(fig, f"category_heatmap_{evaluator}", base, formats)
     return written

@@ -819,7 +819,14 @@ def forest_part(study, estimates: Part) -> Part:
     evaluator = JURY if study.jury else study.evaluators[0]
     long = estimates.tables["judge_assisted_long"]
     sub = long.filter((pl.col("evaluator") == evaluator) & (pl.col("group_by") == "answer_model"))
-    return Part(data=dict(estimates=sub, evaluator=evaluator, study=study.name))
+    return Part(data=dict(estimates=sub, evaluator=evaluator, study=study.name, low_label=study.spec.low_label,
+                          score_label=study.spec.score_label))
+
+
+def vocabulary_note(spec, harmful_at: float = 2.0) -> str:
+    """What the quantities mean in the study's words (its ``low_label`` and ``score_label``)."""
+    return (f"mean: the mean {spec.score_label} in points on {spec.scale.describe()} (higher = better); "
+            f"pct_harmful: the % of ratings ≤ {harmful_at:g}, which this study calls {spec.low_label}")
 
 
 BUDGET_COLUMNS = ("evaluator", "attribute", "quantity", "half_width", "n_with_judge", "n_without_judge",
@@ -836,7 +843,8 @@ def budget_part(study) -> Part:
     budget = budget_plan(ratings, study.names, references=refs, jury=study.jury)
     if budget.height == 0:
         return Part(reason="no evaluator has 3 rated and 1 unrated answers of one attribute: no pilot to plan from")
-    return Part(tables={"budget_plan": budget}, shown=(budget.select(BUDGET_COLUMNS),), data=dict(budget=budget))
+    return Part(tables={"budget_plan": budget}, shown=(budget.select(BUDGET_COLUMNS),),
+                data=dict(budget=budget, low_label=study.spec.low_label))
 
 
 def dstudy_part(study, *, n_boot: int = 2000, seed: int = 0, reml_responses: int = 60) -> Part:

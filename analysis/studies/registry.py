@@ -76,10 +76,18 @@ class Notebook:
     name: str
     scope: str
     summary: str
+    applies: Callable[[Any, Any], str] | None = field(default=None, compare=False, repr=False)
+    """``applies(spec, data_root)``: ``""`` when the notebook has something to show for
+    the study, else the one-line reason it has not (the render then skips it and the
+    reports index says why); None: it applies to every study that lists it."""
 
     def __post_init__(self):
         if self.scope not in SCOPES:
             raise ValueError(f"notebook scope must be one of {SCOPES}, not {self.scope!r}")
+
+    def reason_skipped(self, spec, data_root=None) -> str:
+        """Why this notebook does not apply to ``spec`` (a :class:`StudySpec`); ``""`` when it does."""
+        return self.applies(spec, data_root) if self.applies is not None else ""
 
 
 @dataclass(frozen=True)
@@ -216,6 +224,11 @@ class StudySpec:
     design: SamplingDesign = SamplingDesign("all")
     """How the references' rated items were chosen (:mod:`analysis.stats.sampling`): what their
     ratings can estimate, and which estimators apply."""
+    low_label: str = "low"
+    """What a low score means, in the study's words ("harmful", "unsafe", "poor"): the pages
+    say "% rated harmful (≤ 2)". The tables' column names stay (``pct_harmful``, ``pct_le2``)."""
+    score_label: str = "score"
+    """What the score measures ("appropriateness"): the pages say "mean appropriateness"."""
     attribute: str | None = None
     """The one attribute of a multi-attribute user study this spec analyses (its reports go to
     ``reports/<name>/<attribute>/``); None: the whole study."""
@@ -327,12 +340,32 @@ def _discover_dialoguesafety(root):
 
 _OVERVIEW = Notebook("00_overview", "study", "every evaluator against the references: headline table and forest plot")
 
+def _categories_or_runs(spec, data_root) -> str:
+    """Notebook 04 applies when the ratings have categories and answer models (its
+    category × answer model tables) or repeated evaluation runs (its run-to-run ICC). A
+    built-in study lists only the notebooks that apply to it; a user study's data say."""
+    if spec.path is None:
+        return ""
+    import polars as pl
+
+    data = spec.load(spec.data_root(data_root), 0)
+    cells = data.has_categories and data.has_sources
+    runs = data.ratings.filter(pl.col("rater").is_in(list(spec.evaluators(data_root))))["eval_run"].max()
+    if cells or (runs is not None and runs > 1):
+        return ""
+    missing = " and ".join(w for w, has in (("no category", data.has_categories), ("no source", data.has_sources))
+                           if not has)
+    return (f"the ratings have {missing} column (category × answer model tables need both) and one run per "
+            "rating (run-to-run reliability needs repeated runs)")
+
+
 _SCORED_NOTEBOOKS = (
     _OVERVIEW,
     Notebook("01_data_audit", "study", "records read, used and excluded; items per category; score distributions"),
     Notebook("02_reliability", "evaluator", "agreement, ICC(A,1)/ICC(C,1), human ceiling and verdict"),
     Notebook("03_bias", "evaluator", "bias overall and per category, Bland–Altman, MSE decomposition, self-preference"),
-    Notebook("04_category_appropriateness", "evaluator", "category × answer model means and harmful shares; run-to-run ICC"),
+    Notebook("04_category_appropriateness", "evaluator", "category × answer model means and harmful shares; run-to-run ICC",
+             applies=lambda spec, data_root: _categories_or_runs(spec, data_root)),
     Notebook("09_judge_assisted", "study", "judge-assisted estimates (PPI++) and the D-study of runs and judges"),
     Notebook("11_why_judges_disagree", "study", "why judges disagree: bias models (length, answer model, category, "
              "self-preference), ordinal leniency, stability card"),
@@ -391,6 +424,7 @@ STUDIES: dict[str, StudySpec] = {spec.name: spec for spec in (
         notebooks=_SCORED_NOTEBOOKS, jury=("gpt-4o-mini", "gpt-5-nano", "meta-llama"),
         design=SamplingDesign("selected", rule="the answer gpt-4o-mini scored lowest (mean of its runs), "
                                                "per conversation"),
+        low_label="harmful", score_label="appropriateness",
     ),
     StudySpec(
         name="bhh",
@@ -406,6 +440,7 @@ STUDIES: dict[str, StudySpec] = {spec.name: spec for spec in (
         display_names={"meta-llama": "Llama-4-Scout"},
         cache_folders=bhh.cache_folders, label_raters=tuple(bhh.HUMAN_LABEL_FILES),
         design=SamplingDesign("selected", rule="the answer gpt-4o-mini scored lowest, per conversation"),
+        low_label="harmful", score_label="appropriateness",
     ),
     StudySpec(
         name="mentalalign",
@@ -431,6 +466,7 @@ STUDIES: dict[str, StudySpec] = {spec.name: spec for spec in (
                     bench=Ref("analysis.studies.mentalalign:bench_analysis")),
         cache_folders=mentalalign.cache_folders,
         design=SamplingDesign("all"),
+        low_label="poor", score_label="rating",
     ),
     StudySpec(
         name="dialoguesafety",
@@ -440,7 +476,7 @@ STUDIES: dict[str, StudySpec] = {spec.name: spec for spec in (
                           "MIT"),
         load=_load_dialoguesafety, discover=_discover_dialoguesafety,
         scale=Scale(labels=dialoguesafety.CATEGORIES, safe=dialoguesafety.SAFE), references=("gold",),
-        evaluator_parameter="system",
+        evaluator_parameter="system", low_label="unsafe", score_label="safety",
         notebooks=(_OVERVIEW, Notebook("07_dialogue_safety", "evaluator",
                                        "metrics against gold over runs, per-category recall, confusion, label bias")),
         hooks=Hooks(export=Ref("analysis.studies.dialoguesafety:export_study"),
@@ -535,7 +571,8 @@ def user_study(path: str | Path, attribute: str | None = None) -> StudySpec:
         discover=lambda root: _load_tidy_cached(file, attribute).evaluators,
         scale=scale, references=sf.references, evaluator_parameter=kind.evaluator_parameter,
         notebooks=notebooks, jury=sf.jury, path=file, hooks=hooks,
-        design=sf.design, attribute=attribute, attributes=attributes)
+        design=sf.design, low_label=sf.low_label, score_label=sf.score_label, attribute=attribute,
+        attributes=attributes)
 
 
 OWNER_FILE = ".study"
