@@ -184,7 +184,8 @@ def test_bland_altman_and_heatmaps_as_the_notebooks_draw_them():
 @pytest.mark.real_data
 @pytest.mark.parametrize("study, expected", [
     ("bhh", SCORED), ("dialoguesafety", {"overview_forest_column at 3.5 in", "overview_forest_full at 7 in"}),
-    ("mentalalign", {"overview_forest_column at 3.5 in", "overview_forest_full at 7 in"})])
+    ("mentalalign", {"overview_forest_column at 3.5 in", "overview_forest_full at 7 in", "overview_attributes at 7 in",
+                     "heatmap at 3.5 in"})])
 def test_the_benchmarks_paper_sets_lay_out_at_both_widths(study, expected, shared_data_root, monkeypatch, tmp_path):
     from test_paper import _compile  # pdflatex on a minimal article; skips without pdflatex (fails on CI)
 
