@@ -291,3 +291,14 @@ def test_a_group_of_raters_shares_one_scale_entry(tmp_path):
     problems, _ = validate(_study(tmp_path / "ghost", both, TABLE + TABLE.split("\n")[1].replace("judge-x", "nobody")
                                   + "\n"))
     assert "key 'scales': no rater 'nobody' in ratings.csv" in problems
+
+
+def test_the_paper_set_of_a_multi_attribute_study_has_one_folder_per_attribute(tmp_path):
+    from analysis.reporting.paper import paper_set
+
+    path = _study(tmp_path / "s", _ratings().filter(pl.col("rater") != "judge-x"))
+    written = paper_set(str(path), out=tmp_path / "paper", formats=("png",), n_boot=30, seed=2)
+    names = {p.relative_to(tmp_path / "paper").as_posix() for p in written}
+    assert {"overview.csv", "overview_attributes.png", "empathy/overview.csv", "safety/bland_altman.png"} <= names
+    assert "two-attrs: safety" in (tmp_path / "paper" / "safety" / "overview.tex").read_text()
+    assert pl.read_csv(tmp_path / "paper" / "overview.csv")["attribute"].to_list() == ["empathy", "safety"]

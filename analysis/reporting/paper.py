@@ -155,4 +155,7 @@ def paper_set(study: str, *, data_root=None, out=None, formats=FORMATS, n_boot: 
                           row_labels=[f"{c} (n={n_items[c]})" for c in wide["category"]],
                           title=f"{spec.title}: {spec.score_label} as {evaluator} scores it")
             written += _save(fig, f"category_heatmap_{evaluator}", base, formats)
+    for attribute in spec.attributes:  # a multi-attribute study: each attribute's own paper set
+        written += paper_set(spec.of_attribute(attribute).key, data_root=data_root,
+                             out=Path(out) / attribute if out else None, formats=formats, n_boot=n_boot, seed=seed)
     return written
