@@ -21,7 +21,7 @@ import time
 
 import polars as pl
 
-from analysis.studies.registry import load_study
+from analysis.studies.registry import get_study, load_study
 from analysis.reporting.tables import write_table
 
 
