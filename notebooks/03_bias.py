@@ -36,6 +36,7 @@ from analysis.reporting.figures import COLUMN_WIDTH, bland_altman_plot, save_fig
 from analysis.reporting.notebook import open_study
 from analysis.studies.self_preference import self_preference
 from analysis.studies.scored import HUMAN_MEAN, bias_table
+from analysis.stats.intervals import thresholds_text
 from analysis.reporting.tables import write_table
 from analysis.reporting.notebook import show_part
 from analysis.studies.sampling_design import design_part
@@ -57,16 +58,18 @@ show_part(design_part(s), s.tables_dir)
 # %% [markdown]
 # ## Signed bias, overall (`category` = `all`) and per crisis category
 # The evaluator and each human are named, fixed raters: the BCa bootstrap over items
+# (over clusters when the study declares them; `ci_note` then says `resampled clusters`)
 # is the interval for them (the t interval of the Bland–Altman section below assumes
 # normal differences). Categories with few items have wide intervals that are still
-# too narrow: below 30 items `ci_note` says `too few items` (the BCa interval covers
-# less than 95 % there, `docs/coverage.md`); with fewer than 2 items no interval is
+# too narrow: below the threshold printed below `ci_note` says `too few items` (the BCa
+# interval covers less than 95 % there, `docs/coverage.md`); with fewer than 2 items no interval is
 # computed. `n_valid`: finite bootstrap replicates; `n_dropped`: review items left out
 # for a missing score.
 
 # %%
 refs = (*s.spec.references, HUMAN_MEAN)
 bias = bias_table(scores, [evaluator], references=refs, n_boot=n_boot, seed=seed)
+print(thresholds_text())
 write_table(bias, "bias", tables_dir)
 bias
 
@@ -107,7 +110,7 @@ msd
 # the same gap as the other two evaluators see it (the quality difference);
 # `self_preference` = `gap_self` − `gap_others`, points on 1–5, BCa interval from a
 # cluster bootstrap over items (every answer to a drawn item comes along); `ci_note`
-# uses the cluster rules (`too few clusters` below 20 items). The jury has no own
+# uses the cluster rules (`too few clusters`, threshold printed above). The jury has no own
 # model: no row.
 
 # %%
