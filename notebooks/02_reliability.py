@@ -47,9 +47,9 @@ from analysis.studies.sampling_design import design_part
 
 s = open_study(study, evaluator, data_root=data_root, seed=seed, output_dir=output_dir)
 data, tables_dir = s.data, s.tables_dir
-scores = s.review_scores()
-print(f"{scores.matrix.values.shape[0]} review items scored by every rater; "
-      f"{scores.n_dropped} review items without a complete set of scores left out")
+scores = s.review_scores(cases="available")  # each pair of raters on the items both scored
+print(f"{scores.matrix.values.shape[0]} review items; each pair of raters on the items both scored (n per row); "
+      f"{scores.n_dropped} review items nobody scored left out")
 
 # %% [markdown]
 # ## What the humans rated: the sampling design
@@ -116,8 +116,8 @@ plt.show()
 
 # %%
 if len(refs) == 2:
-    ceiling = human_ceiling(scores.column(evaluator), scores.column(refs[0]), scores.column(refs[1]),
-                            n_boot=n_boot, seed=seed)
+    ceiling = human_ceiling(*scores.columns(evaluator, refs[0], refs[1]), n_boot=n_boot, seed=seed,
+                            clusters=scores.clusters_of(scores.mask(evaluator, refs[0], refs[1])))
     write_table(ceiling.with_columns(pl.lit(evaluator).alias("evaluator")), "human_ceiling", tables_dir)
 else:
     ceiling = None

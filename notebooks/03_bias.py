@@ -43,7 +43,7 @@ from analysis.studies.sampling_design import design_part
 
 s = open_study(study, evaluator, data_root=data_root, seed=seed, output_dir=output_dir)
 data, tables_dir = s.data, s.tables_dir
-scores = s.review_scores()
+scores = s.review_scores(cases="available")  # each pair of raters on the items both scored
 
 # %% [markdown]
 # ## What the humans rated: the sampling design
@@ -80,7 +80,7 @@ bias
 # 95% CIs (Bland & Altman 1999).
 
 # %%
-ba = bland_altman(scores.column(evaluator), scores.column(HUMAN_MEAN))
+ba = bland_altman(*scores.columns(evaluator, HUMAN_MEAN))
 fig = bland_altman_plot({f"{study}: {evaluator} vs human mean": ba}, width=COLUMN_WIDTH * 1.6, ncols=1, seed=seed,
                         unit=f"points on {s.spec.scale.low:g}–{s.spec.scale.high:g}")
 save_figure(fig, "bland_altman", figures_dir)
@@ -96,8 +96,9 @@ print(ba)
 # %%
 rows = []
 for ref in refs:
-    d = mse_decomposition(scores.column(evaluator), scores.column(ref))
-    rows.append(dict(evaluator=evaluator, reference=ref, n=len(scores.column(ref)), mse=d.mse, bias_sq=d.bias_sq,
+    x, y = scores.columns(evaluator, ref)
+    d = mse_decomposition(x, y)
+    rows.append(dict(evaluator=evaluator, reference=ref, n=len(x), mse=d.mse, bias_sq=d.bias_sq,
                      scale=d.scale, correlation=d.correlation))
 msd = pl.DataFrame(rows)
 write_table(msd, "mse_decomposition", tables_dir)

@@ -62,6 +62,11 @@ class ReviewScores:
         """Rows where every one of ``raters`` has a score."""
         return np.all([np.isfinite(self.column(r)) for r in raters], axis=0)
 
+    def columns(self, *raters: str) -> tuple[np.ndarray, ...]:
+        """The columns of ``raters`` on the rows where every one of them has a score."""
+        keep = self.mask(*raters)
+        return tuple(self.column(r)[keep] for r in raters)
+
     def clusters_of(self, mask: np.ndarray):
         """Cluster labels of the rows ``mask`` for a cluster bootstrap, ``None`` when the
         study declares no clusters (items are resampled)."""
@@ -231,8 +236,10 @@ def bias_table(scores: ReviewScores, evaluators: Sequence[str], *, references: S
     if by_category:
         groups += [(c, cats == c) for c in sorted({c for c in cats if c is not None})]
     for e, reference in ((e, r) for e in evaluators for r in references):
+        pair = scores.mask(e, reference)
+        dropped = scores.dropped(int(pair.sum()))  # review items the pair leaves out (every category row)
         for name, group in groups:
-            mask = group & scores.mask(e, reference)
+            mask = group & pair
             x, y = scores.column(e)[mask], scores.column(reference)[mask]
             if len(x) < 2:
                 bias = float(np.mean(x - y)) if len(x) else float("nan")
@@ -240,13 +247,13 @@ def bias_table(scores: ReviewScores, evaluators: Sequence[str], *, references: S
                                  ci_low=float("nan"), ci_high=float("nan"), n_valid=None,
                                  ci_note=ci_note(float("nan"), float("nan"), estimate=bias, n_units=len(x),
                                                  n_boot=n_boot, reasons="no interval below 2 items"),
-                                 n_dropped=scores.dropped(len(x))))
+                                 n_dropped=dropped))
                 continue
             r = mean_bias(x, y, n_boot=n_boot, seed=seed, clusters=scores.clusters_of(mask))
             note = "; ".join(n for n in ("resampled clusters" if scores.clustered else "", r.ci_note) if n)
             rows.append(dict(evaluator=e, reference=reference, category=name, n=r.n, bias=r.estimate,
                              ci_low=r.ci_low, ci_high=r.ci_high, n_valid=r.n_valid, ci_note=note,
-                             n_dropped=scores.dropped(r.n)))
+                             n_dropped=dropped))
     return pl.DataFrame(rows, schema={"evaluator": pl.String, "reference": pl.String, "category": pl.String,
                                       "n": pl.Int64, "bias": pl.Float64, "ci_low": pl.Float64,
                                       "ci_high": pl.Float64, "n_valid": pl.Int64, "ci_note": pl.String,
