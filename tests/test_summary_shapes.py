@@ -155,3 +155,44 @@ def test_summary_works_on_the_six_alttest_studies(alttest_dir, tmp_path):
                         diffs.append(float(v) - np.mean(hs))
                 row = bias.filter(pl.col("evaluator") == llm).row(0, named=True)
                 assert row["n"] == len(diffs) and row["bias"] == pytest.approx(np.mean(diffs), abs=1e-10)
+
+
+def test_a_labelled_study_with_runs_and_clusters(tmp_path):
+    """Two references, a system with two runs, items in clusters: one row per system x
+    reference, the human-human row and the majority rows; Fleiss' kappa between the two
+    runs; the majority vote's interval resamples clusters and says so (wider than the
+    same study without the cluster column)."""
+    rng = np.random.default_rng(3)
+    rows = []
+    for i in range(150):
+        c = i // 15
+        truth = int(rng.integers(0, 3))
+        a = truth if rng.random() < 0.8 else int(rng.integers(0, 3))
+        b = truth if rng.random() < 0.7 else int(rng.integers(0, 3))
+        rows += [(f"i{i:03d}", "nurse_a", "xyz"[a], "", f"c{c}"), (f"i{i:03d}", "nurse_b", "xyz"[b], "", f"c{c}")]
+        wrong = rng.random() < (0.6 if c % 2 else 0.1)  # clusters differ: the judge fails half of them
+        for run in (1, 2):
+            label = (truth + 1) % 3 if wrong and rng.random() < 0.9 else truth
+            rows.append((f"i{i:03d}", "judge", "xyz"[label], run, f"c{c}"))
+    out = {}
+    for name, clusters in (("plain", False), ("clustered", True)):
+        folder = tmp_path / name
+        folder.mkdir()
+        header = "item,rater,score,run" + (",cluster" if clusters else "")
+        lines = [header] + [",".join(str(v) for v in (r if clusters else r[:4])) for r in rows]
+        (folder / "ratings.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        (folder / "study.toml").write_text(f'name = "{name}"\nratings = "ratings.csv"\nlabels = ["x", "y", "z"]\n'
+                                           'references = ["nurse_a", "nurse_b"]\n', encoding="utf-8")
+        out[name] = compute_summary(str(folder / "study.toml"), n_boot=300, seed=2)
+    m = out["clustered"]["metrics"]
+    assert m.select("system", "reference").rows() == [("judge", "nurse_a"), ("judge", "nurse_b"),
+                                                      ("nurse_b", "nurse_a"), ("judge", "majority")]
+    assert m["n_runs"].to_list() == [2, 2, 1, 2] and np.isfinite(m["fleiss_kappa_runs"][0])
+    assert np.isnan(m["fleiss_kappa_runs"][2])  # one run: undefined, not an error
+    assert all("resampled clusters" in n for n in m.drop_nulls("ci_low")["ci_note"])
+    plain = out["plain"]["metrics"]
+    assert plain["accuracy"].equals(m["accuracy"])
+    wide = (m["ci_high"] - m["ci_low"]).to_numpy()[[0, 1, 3]]
+    narrow = (plain["ci_high"] - plain["ci_low"]).to_numpy()[[0, 1, 3]]
+    assert (wide > narrow).all(), (wide, narrow)
+    assert "every interval resamples clusters" in out["clustered"]["_meta"]["header"][0]
