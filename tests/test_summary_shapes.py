@@ -19,15 +19,24 @@ from analysis.cli.summary import compute_summary
 from test_alttest_studies import STUDIES, write_study
 
 
-def _scored_study(tmp_path: Path, rows: list[tuple], *, clusters: bool = False, name: str = "s") -> Path:
+def _write_study(tmp_path: Path, name: str, columns: list[str], rows: list[tuple], kind: str, references: str,
+                 *, clusters: bool) -> Path:
+    """``ratings.csv`` (``columns``, plus ``cluster`` = each row's last value when
+    ``clusters``) and ``study.toml`` in ``tmp_path / name``."""
     folder = tmp_path / name
     folder.mkdir()
-    header = "item,rater,score" + (",cluster" if clusters else "")
-    lines = [header] + [",".join(str(v) for v in (r if clusters else r[:3])) for r in rows]
+    width = len(columns)
+    lines = [",".join(columns + (["cluster"] if clusters else []))]
+    lines += [",".join(str(v) for v in (r if clusters else r[:width])) for r in rows]
     (folder / "ratings.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    (folder / "study.toml").write_text(f'name = "{name}"\nratings = "ratings.csv"\nscale = [1, 5]\n'
-                                       'references = ["H1", "H2"]\n', encoding="utf-8")
+    (folder / "study.toml").write_text(f'name = "{name}"\nratings = "ratings.csv"\n{kind}\nreferences = {references}\n',
+                                       encoding="utf-8")
     return folder / "study.toml"
+
+
+def _scored_study(tmp_path: Path, rows: list[tuple], *, clusters: bool = False, name: str = "s") -> Path:
+    return _write_study(tmp_path, name, ["item", "rater", "score"], rows, "scale = [1, 5]", '["H1", "H2"]',
+                        clusters=clusters)
 
 
 def _ratings(seed: int, n: int = 120, *, judge_missing: int = 0, extra_judge: bool = False,
@@ -176,14 +185,9 @@ def test_a_labelled_study_with_runs_and_clusters(tmp_path):
             rows.append((f"i{i:03d}", "judge", "xyz"[label], run, f"c{c}"))
     out = {}
     for name, clusters in (("plain", False), ("clustered", True)):
-        folder = tmp_path / name
-        folder.mkdir()
-        header = "item,rater,score,run" + (",cluster" if clusters else "")
-        lines = [header] + [",".join(str(v) for v in (r if clusters else r[:4])) for r in rows]
-        (folder / "ratings.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
-        (folder / "study.toml").write_text(f'name = "{name}"\nratings = "ratings.csv"\nlabels = ["x", "y", "z"]\n'
-                                           'references = ["nurse_a", "nurse_b"]\n', encoding="utf-8")
-        out[name] = compute_summary(str(folder / "study.toml"), n_boot=300, seed=2)
+        path = _write_study(tmp_path, name, ["item", "rater", "score", "run"], rows, 'labels = ["x", "y", "z"]',
+                            '["nurse_a", "nurse_b"]', clusters=clusters)
+        out[name] = compute_summary(str(path), n_boot=300, seed=2)
     m = out["clustered"]["metrics"]
     assert m.select("system", "reference").rows() == [("judge", "nurse_a"), ("judge", "nurse_b"),
                                                       ("nurse_b", "nurse_a"), ("judge", "majority")]
