@@ -569,12 +569,16 @@ class Study:
     def own_answer_model(self) -> dict[str, str | None]:
         return dict(self.data.own_answer_model or {})
 
-    def review_scores(self):
-        """The review set's items x raters matrix (scored studies with a review set)."""
-        from analysis.studies.scored import review_scores
+    def review_scores(self, cases: str = "listwise"):
+        """The review set's items x raters matrix (scored studies with a review set);
+        ``cases`` as :data:`analysis.studies.scored.CASES`. A study that declares clusters
+        (a user study's ``cluster`` column) gets ``clustered`` scores: every interval
+        computed from them resamples clusters."""
+        from analysis.studies.scored import review_scores, study_clustered
 
         return review_scores(self.data.ratings, self.data.review_set, self.data.items,
-                             humans=self.spec.references, evaluators=self.evaluators, jury=self.jury)
+                             humans=self.spec.references, evaluators=self.evaluators, jury=self.jury,
+                             cases=cases, clustered=study_clustered(self))
 
 
 def load_study(name: str, *, data_root=None, seed: int = 20261124) -> Study:
