@@ -20,7 +20,8 @@
 # * **Agreement**: MAE and RMSE in points on the 1–5 scale (lower is better), within-1 =
 #   % of answers on which the two scores differ by at most 1 point, quadratic-weighted
 #   kappa on scores rounded half-up, Krippendorff's alpha (interval).
-# * The **human–human ceiling** (H1 vs H2) beside it, and a **verdict**: does the evaluator
+# * The **human–human agreement** (H1 vs H2; a judge as good as one human scores a little
+#   higher against their mean, by Spearman–Brown: the overview's `ceiling_icc_a1`) beside it, and a **verdict**: does the evaluator
 #   agree with a human as well as the other human does (leave-one-human-out)?
 
 # %% tags=["parameters"]
