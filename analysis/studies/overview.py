@@ -94,7 +94,7 @@ def _ceiling(ctx: Context, evaluator: str) -> dict:
         return dict.fromkeys(_CEILING_KEYS)
     h = np.column_stack([ctx.scores.column(r)[keep] for r in refs])
     clusters = ctx.scores.clusters_of(keep)
-    slots = getattr(ctx.study.spec, "references_are", "raters")
+    slots = ctx.study.spec.references_are
     ca = reference_ceiling(h, references_are=slots, n_boot=ctx.n_boot, seed=ctx.seed, clusters=clusters)
     cc = reference_ceiling(h, agreement="consistency", references_are=slots, n_boot=ctx.n_boot, seed=ctx.seed,
                            clusters=clusters)

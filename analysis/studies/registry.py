@@ -222,6 +222,9 @@ class StudySpec:
     ``labels`` task); empty: none."""
 
     design: SamplingDesign = SamplingDesign("all")
+    references_are: str = "raters"
+    """``raters`` (each reference one person: two-way ICC forms) or ``slots`` (interchangeable
+    raters, a different person per item: the one-way ICC(1,·) forms of the ceiling)."""
     """How the references' rated items were chosen (:mod:`analysis.stats.sampling`): what their
     ratings can estimate, and which estimators apply."""
     low_label: str = "low"
@@ -517,7 +520,8 @@ def user_study(path: str | Path) -> StudySpec:
         load=lambda root, seed: _load_tidy_cached(file), discover=lambda root: _load_tidy_cached(file).evaluators,
         scale=scale, references=sf.references, evaluator_parameter=kind.evaluator_parameter,
         notebooks=kind.notebooks, jury=sf.jury, path=file,
-        design=sf.design, low_label=sf.low_label, score_label=sf.score_label)
+        design=sf.design, low_label=sf.low_label, score_label=sf.score_label,
+        references_are=sf.references_are)
 
 
 SYNTHESIS = Notebook("10_synthesis", "study", "the built-in benchmarks in comparable terms: one table, one figure")
