@@ -19,8 +19,10 @@
 #   `icc_c1` = ICC(C,1), consistency (does it rank answers the same way?); both with BCa
 #   bootstrap intervals over items, the interval for named, fixed raters. `bias` =
 #   evaluator − human mean, **points on the scale** (positive: more lenient), with its
-#   BCa interval; `mae` in points. `human_icc_a1`: the human–human ceiling (ICC(A,1) of
-#   the two references); `delta_icc_a1` and `verdict`: leave-one-human-out — does the
+#   BCa interval; `mae` in points. `human_icc_a1`: the human–human ICC(A,1) (mean over
+#   pairs of references); `ceiling_icc_a1`: what a judge exactly as good as one human
+#   would score against the mean of the references (Spearman–Brown: higher than the
+#   human–human ICC, `analysis.stats.ceiling.reference_ceiling`); `delta_icc_a1` and `verdict`: leave-one-human-out — does the
 #   evaluator agree with a human as well as the other human does? `run_icc_a1`:
 #   run-to-run ICC(A,1) of one evaluation run against another.
 # * **MentalAlign-70k**: one row per judge × attribute, response level, off-scale ratings

@@ -20,7 +20,8 @@
 # * **Agreement**: MAE and RMSE in points on the 1–5 scale (lower is better), within-1 =
 #   % of answers on which the two scores differ by at most 1 point, quadratic-weighted
 #   kappa on scores rounded half-up, Krippendorff's alpha (interval).
-# * The **human–human ceiling** (H1 vs H2) beside it, and a **verdict**: does the evaluator
+# * The **human–human agreement** (H1 vs H2; a judge as good as one human scores a little
+#   higher against their mean, by Spearman–Brown: the overview's `ceiling_icc_a1`) beside it, and a **verdict**: does the evaluator
 #   agree with a human as well as the other human does (leave-one-human-out)?
 
 # %% tags=["parameters"]
@@ -40,15 +41,16 @@ from analysis.stats.ceiling import human_ceiling
 from analysis.reporting.figures import FULL_WIDTH, forest_plot, save_figure
 from analysis.reporting.notebook import open_study
 from analysis.studies.scored import HUMAN_MEAN, agreement_table, evaluator_pairs, icc_table
+from analysis.stats.intervals import thresholds_text
 from analysis.reporting.tables import write_table
 from analysis.reporting.notebook import show_part
 from analysis.studies.sampling_design import design_part
 
 s = open_study(study, evaluator, data_root=data_root, seed=seed, output_dir=output_dir)
 data, tables_dir = s.data, s.tables_dir
-scores = s.review_scores()
-print(f"{scores.matrix.values.shape[0]} review items scored by every rater; "
-      f"{scores.n_dropped} review items without a complete set of scores left out")
+scores = s.review_scores(cases="available")  # each pair of raters on the items both scored
+print(f"{scores.matrix.values.shape[0]} review items; each pair of raters on the items both scored (n per row); "
+      f"{scores.n_dropped} review items nobody scored left out")
 
 # %% [markdown]
 # ## What the humans rated: the sampling design
@@ -74,13 +76,15 @@ agree
 # %% [markdown]
 # ## ICC(A,1) and ICC(C,1) against H1, H2 and the human mean
 # Which interval to read: the evaluator and each human are *named, fixed* raters, so
-# read the **BCa** row (bootstrap over items, `ci_assumes` = `resampled items`;
+# read the **BCa** row (bootstrap over items, or over clusters when the study declares
+# them: `ci_assumes` = `resampled items` / `resampled clusters`;
 # `n_boot` resamples per pair, seeded with the notebook's `seed`). The F row of ICC(A,1)
 # (McGraw & Wong 1996, case 2A) assumes the raters are a random sample of raters
 # (`ci_assumes` = `raters random`): with a lenient evaluator it stays wide however many
 # items there are, so it answers another question; the F row of ICC(C,1) is exact for
 # fixed raters under normality (`raters fixed`). `ci_note` flags an interval that
-# cannot be trusted (`too few items` below 30, `NaN replicates x %`, `degenerate`);
+# cannot be trusted (`too few items` / `too few clusters` below the thresholds printed
+# below, `NaN replicates x %`, `degenerate`);
 # `n_valid` counts the finite bootstrap replicates. Coverage of each interval, measured
 # by simulation: `docs/coverage.md`.
 
@@ -88,6 +92,7 @@ agree
 refs = list(s.spec.references)
 icc_pairs = [(evaluator, r) for r in [*refs, HUMAN_MEAN]] + [p for p in pairs if p[0] in refs]
 icc = icc_table(scores, icc_pairs, n_boot=n_boot, seed=seed)
+print(thresholds_text())
 write_table(icc, "icc", tables_dir)
 icc
 
@@ -112,8 +117,8 @@ plt.show()
 
 # %%
 if len(refs) == 2:
-    ceiling = human_ceiling(scores.column(evaluator), scores.column(refs[0]), scores.column(refs[1]),
-                            n_boot=n_boot, seed=seed)
+    ceiling = human_ceiling(*scores.columns(evaluator, refs[0], refs[1]), n_boot=n_boot, seed=seed,
+                            clusters=scores.clusters_of(scores.mask(evaluator, refs[0], refs[1])))
     write_table(ceiling.with_columns(pl.lit(evaluator).alias("evaluator")), "human_ceiling", tables_dir)
 else:
     ceiling = None

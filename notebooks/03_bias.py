@@ -36,13 +36,14 @@ from analysis.reporting.figures import COLUMN_WIDTH, bland_altman_plot, save_fig
 from analysis.reporting.notebook import open_study
 from analysis.studies.self_preference import self_preference
 from analysis.studies.scored import HUMAN_MEAN, bias_table
+from analysis.stats.intervals import thresholds_text
 from analysis.reporting.tables import bland_altman_table, write_table
 from analysis.reporting.notebook import show_part
 from analysis.studies.sampling_design import design_part
 
 s = open_study(study, evaluator, data_root=data_root, seed=seed, output_dir=output_dir)
 data, tables_dir = s.data, s.tables_dir
-scores = s.review_scores()
+scores = s.review_scores(cases="available")  # each pair of raters on the items both scored
 
 # %% [markdown]
 # ## What the humans rated: the sampling design
@@ -57,16 +58,18 @@ show_part(design_part(s), s.tables_dir)
 # %% [markdown]
 # ## Signed bias, overall (`category` = `all`) and per crisis category
 # The evaluator and each human are named, fixed raters: the BCa bootstrap over items
+# (over clusters when the study declares them; `ci_note` then says `resampled clusters`)
 # is the interval for them (the t interval of the Bland–Altman section below assumes
 # normal differences). Categories with few items have wide intervals that are still
-# too narrow: below 30 items `ci_note` says `too few items` (the BCa interval covers
-# less than 95 % there, `docs/coverage.md`); with fewer than 2 items no interval is
+# too narrow: below the threshold printed below `ci_note` says `too few items` (the BCa
+# interval covers less than 95 % there, `docs/coverage.md`); with fewer than 2 items no interval is
 # computed. `n_valid`: finite bootstrap replicates; `n_dropped`: review items left out
 # for a missing score.
 
 # %%
 refs = (*s.spec.references, HUMAN_MEAN)
 bias = bias_table(scores, [evaluator], references=refs, n_boot=n_boot, seed=seed)
+print(thresholds_text())
 write_table(bias, "bias", tables_dir)
 bias
 
@@ -77,7 +80,7 @@ bias
 # 95% CIs (Bland & Altman 1999).
 
 # %%
-ba = bland_altman(scores.column(evaluator), scores.column(HUMAN_MEAN))
+ba = bland_altman(*scores.columns(evaluator, HUMAN_MEAN))
 fig = bland_altman_plot({f"{study}: {evaluator} vs human mean": ba}, width=COLUMN_WIDTH * 1.6, ncols=1, seed=seed,
                         unit=f"points on {s.spec.scale.low:g}–{s.spec.scale.high:g}")
 save_figure(fig, "bland_altman", figures_dir)
@@ -95,8 +98,9 @@ ba_table
 # %%
 rows = []
 for ref in refs:
-    d = mse_decomposition(scores.column(evaluator), scores.column(ref))
-    rows.append(dict(evaluator=evaluator, reference=ref, n=len(scores.column(ref)), mse=d.mse, bias_sq=d.bias_sq,
+    x, y = scores.columns(evaluator, ref)
+    d = mse_decomposition(x, y)
+    rows.append(dict(evaluator=evaluator, reference=ref, n=len(x), mse=d.mse, bias_sq=d.bias_sq,
                      scale=d.scale, correlation=d.correlation))
 msd = pl.DataFrame(rows)
 write_table(msd, "mse_decomposition", tables_dir)
@@ -109,7 +113,7 @@ msd
 # the same gap as the other two evaluators see it (the quality difference);
 # `self_preference` = `gap_self` − `gap_others`, points on 1–5, BCa interval from a
 # cluster bootstrap over items (every answer to a drawn item comes along); `ci_note`
-# uses the cluster rules (`too few clusters` below 20 items). The jury has no own
+# uses the cluster rules (`too few clusters`, threshold printed above). The jury has no own
 # model: no row.
 
 # %%

@@ -22,7 +22,8 @@
 #   when they differ — except when `pct_le2_cluster_ci_note` says `degenerate` (a share
 #   of 0 % gives [0, 0]): then read Wilson's.
 # * `ci_note` flags the cluster-bootstrap interval of `mean` when it cannot be trusted:
-#   `too few clusters` below 20 items (as in most category × model cells), `degenerate`,
+#   `too few clusters` below `MIN_CLUSTERS` items (`analysis/stats/intervals.py`, as in
+#   most category × model cells), `degenerate`,
 #   `NaN replicates x %`; `n_valid` counts the finite bootstrap replicates.
 # * Run-to-run reliability of the evaluator: ICCs across its evaluation runs.
 #

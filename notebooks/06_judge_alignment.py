@@ -67,9 +67,10 @@ authors = published_icc(data_root or None)
 # the responses as a random sample; for ICC(A,1) it also assumes the two raters are a
 # random sample of raters (`raters random`), and at the response level it ignores that
 # the 9 responses to a conversation are alike (`responses independent`: too narrow).
-# `ci_note` flags an interval that cannot be trusted (`too few clusters` below 20
-# conversations, `NaN replicates x %`, `degenerate`); `n_valid` counts the finite
-# bootstrap replicates and `n_dropped` the responses with only one of the two ratings.
+# `ci_note` flags an interval that cannot be trusted (`too few clusters` below
+# `MIN_CLUSTERS` conversations, `analysis/stats/intervals.py`; `NaN replicates x %`,
+# `degenerate`); `n_valid` counts the finite bootstrap replicates and `n_dropped` the
+# responses with only one of the two ratings.
 # `category_koo_li`: Koo & Li (2016) bands (poor < 0.5, moderate 0.5–0.75, good 0.75–0.9,
 # excellent > 0.9) of the CI's two bounds, e.g. "poor to good" when the interval spans
 # bands; `authors_label` is the paper's GR/MR/PR, set by tertiles of its CI widths.

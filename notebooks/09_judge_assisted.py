@@ -34,7 +34,10 @@
 # percentage of ratings ≤ 2, the share the study calls low in its own word (`low_label`
 # of the study, printed below; the column keeps its name). Intervals are 95 %, cluster-robust over conversations.
 # `n_effective` is the number of human ratings alone that would give the judge-assisted
-# interval's width. Groups with fewer than 30 rated answers are flagged in `note`.
+# interval's width. Groups with fewer rated answers than `MIN_PPI_RATED`
+# (`analysis/stats/intervals.py`, derived from `docs/ppi_check.md`; the value is printed
+# below) are flagged in `note`, and so is an interval clipped to the range of its
+# quantity (0–100 %, or the ratings seen).
 #
 # D-study: G-theory variance components of the answers (`p`), evaluators (`e`), runs
 # nested in evaluators (`r:e`) and their interactions; Eρ² (ranking answers) and Φ
@@ -52,8 +55,10 @@ figures_dir: str = "../figures/bhh"  # where figures are written (PDF, SVG, PNG)
 from analysis.reporting.figures import budget_plan_plot, dstudy_plot, judge_assisted_forest
 from analysis.reporting.notebook import open_study, show_figure, show_part
 from analysis.studies import judge_assisted as ja
+from analysis.stats.intervals import thresholds_text
 
 s = open_study(study, data_root=data_root, seed=seed, output_dir=output_dir)
+print(thresholds_text())
 
 # %% [markdown]
 # ## What applies to this study

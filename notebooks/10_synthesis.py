@@ -13,7 +13,8 @@
 #
 # * **Between Help and Harm** (appropriateness 1–5): each LLM evaluator and the jury
 #   against the mean of the two humans on the review set, ICC(A,1) (absolute agreement)
-#   and ICC(C,1) (consistency); the human–human ICC(A,1) is the ceiling.
+#   and ICC(C,1) (consistency); the ceiling is what a judge as good as one human would
+#   score against the mean of the humans (Spearman–Brown from the human–human ICC(A,1)).
 # * **MentalAlign-70k** (7 attributes, 1–5): each judge against the human expert, one
 #   row per attribute, response level, off-scale ratings excluded; cluster bootstrap over
 #   conversations. One human: no human–human ceiling.

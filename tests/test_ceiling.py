@@ -202,3 +202,34 @@ def test_overview_has_a_ceiling_with_three_references(three_humans):
     a = synth.filter(pl.col("measure") == "ICC(A,1)")["human_ceiling"].unique().to_list()
     assert a == [pytest.approx(table["ceiling_icc_a1"][0])]
     assert synth.filter(pl.col("measure") == "ICC(C,1)")["human_ceiling"].null_count() == 0
+
+
+def test_references_as_slots_take_the_one_way_ceiling(three_humans, tmp_path):
+    """``references_are = "slots"`` in the study file: the ceiling uses ICC(1,1) of the
+    references (interchangeable raters), not the mean pairwise ICC(A,1)."""
+    from analysis.studies.overview import overview_table
+    from analysis.studies.registry import load_study
+
+    slots = tmp_path / "study.toml"
+    text = three_humans.read_text().replace('references = ["H1", "H2", "H3"]',
+                                            'references = ["H1", "H2", "H3"]\nreferences_are = "slots"')
+    slots.write_text(text.replace('ratings = "ratings.csv"', f'ratings = "{three_humans.parent / "ratings.csv"}"\n'
+                                                             f'ratings_outside_study_folder = true'))
+    study = load_study(str(slots))
+    assert study.spec.references_are == "slots"
+    row = overview_table(study, n_boot=100, seed=1).row(0, named=True)
+    scores = study.review_scores()
+    h = np.column_stack([scores.column(r) for r in ("H1", "H2", "H3")])
+    one_way = icc_batch(h)[ICC_TYPES.index("ICC(1,1)")]
+    assert row["human_icc_a1"] == pytest.approx(one_way, rel=1e-12)
+    assert row["ceiling_icc_a1"] == pytest.approx(float(ceiling_icc(one_way, 3)), rel=1e-12)
+
+
+def test_references_are_must_be_raters_or_slots(three_humans, tmp_path):
+    from analysis.data.tidy import StudyFileError, read_study_file
+
+    bad = tmp_path / "study.toml"
+    bad.write_text(three_humans.read_text().replace('references = ["H1", "H2", "H3"]',
+                                                    'references = ["H1", "H2", "H3"]\nreferences_are = "people"'))
+    with pytest.raises(StudyFileError, match="key 'references_are': expected"):
+        read_study_file(bad)

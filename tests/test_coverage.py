@@ -277,7 +277,7 @@ def _pairs(n_conv: int, seed: int = 0) -> JudgePairs:
 
 @pytest.mark.parametrize("level", ["system", "response"])
 def test_mentalalign_tables_label_their_intervals(level):
-    table = (system_level_icc if level == "system" else response_level_icc)(_pairs(60), n_boot=N_BOOT, seed=4)
+    table = (system_level_icc if level == "system" else response_level_icc)(_pairs(MIN_CLUSTERS), n_boot=N_BOOT, seed=4)
     _check_f_has_bootstrap(table, ["type"])
     assert table.columns[-3:] == ["level", "n", "n_dropped"] and (table["n_dropped"] == 3).all()
     f = table.filter(pl.col("ci_method") == "F")

@@ -79,7 +79,7 @@ STANDARD_COLUMNS = ("item", "rater", "score", "run", "category", "cluster", "sou
 REQUIRED_COLUMNS = ("item", "rater", "score")
 KEYS = ("name", "ratings", "scale", "integer", "labels", "references", "jury", "attribute", "columns",
         "own_source", "title", "description", "ratings_outside_study_folder", "design", "design_rule", "strata",
-        "scales", "kind", "verdicts", "positive", "low_label", "score_label")
+        "scales", "kind", "verdicts", "positive", "low_label", "score_label", "references_are")
 STRATA_COLUMNS = ("category", "source")
 """The standard columns a stratified random design may be stratified by."""
 REASON_UNKNOWN_LABEL = "label not in the study's labels"
@@ -152,6 +152,9 @@ class StudyFile:
     design: SamplingDesign = SamplingDesign("random", declared=False)
     scales: dict[str, "RaterScale"] = field(default_factory=dict)
     """Raters (by name) scoring on their own scale, with the mapping onto the study scale."""
+    references_are: str = "raters"
+    """``raters``: each reference is one person throughout (two-way ICC forms); ``slots``:
+    interchangeable raters, a different person per item (crowd workers: one-way ICC(1,·))."""
     kind: str | None = None
     """``pairwise`` or ``binary`` (:func:`_read_kind`); None: scored or labelled, from ``scale``/``labels``."""
     verdicts: dict[str, str] = field(default_factory=dict)
@@ -345,12 +348,17 @@ def read_study_file(path: str | Path) -> StudyFile:
     design = _read_design(raw, problems)
     scales = _read_scales(raw, low, high, integer if isinstance(integer, bool) else False, bool(labels), problems)
     words = _words(raw, problems)
+    references_are = raw.get("references_are", "raters")
+    if references_are not in ("raters", "slots"):
+        problems.append(f"key 'references_are': expected \"raters\" (the same person in each reference column) or "
+                        f"\"slots\" (interchangeable raters, one-way ICC), got {references_are!r}")
     if problems:
         raise StudyFileError(path, problems)
     return StudyFile(path=path.resolve(), name=name, ratings=target, references=tuple(refs),
                      low=low, high=high, integer=integer, labels=tuple(labels), jury=tuple(jury),
                      attribute=attribute, columns=dict(columns), own_source=dict(own), title=raw.get("title"),
-                     design=design, scales=scales, kind=kind, verdicts=verdicts, positive=positive, **words)
+                     design=design, scales=scales, kind=kind, verdicts=verdicts, positive=positive,
+                     references_are=references_are, **words)
 
 
 # --- per-rater scales (the [scales] table) ---------------------------------------------

@@ -22,20 +22,32 @@ note                   rule
 
 Why these rules
 ---------------
-* :data:`MIN_ITEMS` = 50. Bootstrap intervals are too narrow in small samples: the
+* The flag thresholds come from the package's own coverage simulations, by one rule
+  (:func:`coverage_threshold`, checked against the documents by tests/test_intervals.py):
+  the smallest sample size of the simulated grid from which *every* cell's coverage of
+  the interval the tables report is at least 93 % (the lower edge of the 93-97 % band
+  the documents use) minus that cell's Monte Carlo SE, at that size and all larger ones.
+  Below it the flag is set. Bootstrap intervals are too narrow in small samples: the
   bootstrap SE is the plug-in SE, biased down by ``sqrt((n - 1) / n)`` for a mean, and
-  the resampling distribution of a few (often tied) scores is coarse, so percentile and
-  BCa intervals under-cover (Hesterberg 2015, sec. 4-5; Efron & Tibshirani 1993,
-  ch. 13-14). The package's own coverage simulation (``python -m analysis coverage``,
-  docs/coverage.md) measured 91.4-94.1 % for 95 % BCa intervals of ICC and bias at
-  n = 30, and 93-96 % from n = 100: the conventional boundary of 30 would leave n = 30-49
-  under-covering without a word, so the flag starts at 50. It is a flag to read the
-  interval as optimistic, not a verdict.
-* :data:`MIN_CLUSTERS` = 50. With clusters the independent units are the clusters, and
-  cluster-based inference is unreliable (intervals too narrow) with few of them;
-  Cameron & Miller (2015) put "few" at roughly 20-50. The coverage simulation measured
-  91.5-93.5 % with 20 and 38 conversations and 93.6-95.3 % with 100, so the flag covers
-  the whole range Cameron & Miller call few.
+  the resampling distribution of a few (often tied) scores is coarse (Hesterberg 2015,
+  sec. 4-5; Efron & Tibshirani 1993, ch. 13-14).
+* :data:`MIN_ITEMS` = 50. docs/coverage.md, BCa over items (unclustered cells, ICC(A,1),
+  ICC(C,1) and bias): n = 30: 91.4-94.1 % (worst 91.4, MC SE 0.9: below 92.1); n = 50:
+  92.7-95.4 %; n = 100: 92.8-95.3 %; n = 190: 93.8-95.6 %; n = 500: 93.8-95.2 %. From
+  n = 50 on every cell clears its bar; 50 and 100 differ by nothing the simulation can
+  see (a shortfall of about 2 points at the worst cell remains up to n = 100, unflagged:
+  read docs/coverage.md's "Unflagged undercoverage"). The grid has no n between 30 and
+  50: the threshold is the first grid size that passes, not a measured step.
+* :data:`MIN_CLUSTERS` = 100. docs/coverage.md, BCa over clusters (conversations):
+  20 clusters 91.5-92.7 %, 38 clusters 91.7-93.5 % (worst 91.7, MC SE 0.9: below 92.1),
+  100 clusters 93.6-95.3 %. The grid has nothing between 38 and 100, so 100 is the first
+  size shown to pass; Cameron & Miller (2015) put "few" clusters at roughly 20-50.
+* :data:`MIN_PPI_RATED` = 200 rated answers per group for the judge-assisted (PPI++,
+  ``crossfit``) and human-only CLT intervals. docs/ppi_check.md, ``crossfit`` coverage
+  over populations (500 subsets per row, MC SE about 1 point): MentalAlign-70k n = 50:
+  88.8-96.2 %, n = 100: 90.4-95.6 %, n = 200: 92.2-96.4 %, n = 500: 93.4-97.6 %;
+  DialogueSafety n = 50: 93.0-96.4 %, n = 100 and larger: 95.4 % and above. n = 100 fails
+  (90.4 < 92.0), n = 200 passes.
 * ``NaN replicates``: replicates where the statistic is undefined (e.g. a resample
   without variance) are left out, so the interval describes the resamples where it is
   defined; if such resamples are common the interval is conditional on a selection.
@@ -60,10 +72,75 @@ from __future__ import annotations
 import numpy as np
 
 MIN_ITEMS = 50
-"""Bootstrap over fewer items than this gets the note ``too few items``."""
+"""Bootstrap over fewer items than this gets the note ``too few items`` (derived from
+docs/coverage.md by :func:`coverage_threshold`, module docstring)."""
 
-MIN_CLUSTERS = 50
-"""Bootstrap over fewer clusters than this gets the note ``too few clusters``."""
+MIN_CLUSTERS = 100
+"""Bootstrap over fewer clusters than this gets the note ``too few clusters`` (derived
+from docs/coverage.md by :func:`coverage_threshold`, module docstring)."""
+
+MIN_PPI_RATED = 200
+"""A judge-assisted or human-only (CLT) estimate of a group with fewer rated answers than
+this is flagged (derived from docs/ppi_check.md by :func:`coverage_threshold`)."""
+
+COVERAGE_FLOOR = 93.0
+"""Lower edge (%) of the coverage band the simulations call acceptable for 95 % intervals."""
+
+
+def coverage_threshold(cells, floor: float = COVERAGE_FLOOR) -> int | None:
+    """The flag threshold a coverage simulation supports.
+
+    Parameters
+    ----------
+    cells : iterable of (n, coverage_pct, mc_se_pct)
+        One entry per simulated cell (sample size, coverage in %, its Monte Carlo SE).
+    floor : float
+        Lowest acceptable coverage (%), :data:`COVERAGE_FLOOR`.
+
+    Returns
+    -------
+    int or None
+        The smallest simulated ``n`` such that every cell at that ``n`` and at every
+        larger ``n`` covers at least ``floor - mc_se``; ``None`` when no size passes.
+
+    Examples
+    --------
+    >>> coverage_threshold([(30, 91.4, 0.9), (50, 92.7, 0.8), (100, 92.8, 0.8)])
+    50
+    """
+    by_n: dict[int, bool] = {}
+    for n, cov, se in cells:
+        by_n[int(n)] = by_n.get(int(n), True) and float(cov) >= floor - float(se)
+    threshold = None
+    for n in sorted(by_n, reverse=True):
+        if not by_n[n]:
+            break
+        threshold = n
+    return threshold
+
+
+def thresholds_text() -> str:
+    """The flag thresholds in one sentence, for the notebooks' text (which never spells the
+    numbers itself)."""
+    return (f"Interval flags (analysis/stats/intervals.py, derived from docs/coverage.md and docs/ppi_check.md): "
+            f"`too few items` below {MIN_ITEMS} items, `too few clusters` below {MIN_CLUSTERS} clusters, "
+            f"judge-assisted and human-only estimates flagged below {MIN_PPI_RATED} rated answers.")
+
+
+def clip_interval(ci_low, ci_high, lower: float, upper: float) -> tuple[float, float, str]:
+    """An interval of a bounded quantity (a share in 0-100 %, a mean on a rating scale)
+    clipped to ``[lower, upper]``, and the note ``"interval clipped to [lower, upper]"``
+    when a bound was outside (``""`` otherwise; NaN/None bounds are left alone). A CLT
+    interval (estimate ± z·SE) of a share near 0 or a mean near a scale end can leave the
+    range the quantity lives in; the clipped interval contains the same possible values."""
+    lo = None if ci_low is None else float(ci_low)
+    hi = None if ci_high is None else float(ci_high)
+    clipped = False
+    if lo is not None and np.isfinite(lo) and lo < lower:
+        lo, clipped = float(lower), True
+    if hi is not None and np.isfinite(hi) and hi > upper:
+        hi, clipped = float(upper), True
+    return lo, hi, (f"interval clipped to [{lower:g}, {upper:g}]" if clipped else "")
 
 SEPARATOR = "; "
 

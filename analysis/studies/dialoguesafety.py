@@ -57,25 +57,32 @@ NAMES = (*METRICS, "binary_accuracy", "binary_kappa")
 
 
 def metrics_table(gold: np.ndarray, runs: np.ndarray, *, n_boot: int = 2000, seed: int = 0,
-                  labels: Sequence[str] = CATEGORIES, safe: int | None = SAFE) -> pl.DataFrame:
+                  labels: Sequence[str] = CATEGORIES, safe: int | None = SAFE, clusters=None) -> pl.DataFrame:
+    """The ``metrics`` table (module docstring) of one system: ``gold`` (n,) and ``runs``
+    (n, n_runs) label indices. With one run the SD over runs and Fleiss' kappa between
+    runs are NaN (undefined), not an error. ``clusters`` (one label per item): the
+    bootstrap resamples whole clusters."""
     n_classes = len(labels)
     names = NAMES if safe is not None else METRICS
     per_run = np.stack([_metric_vector(gold, runs[:, r], n_classes=n_classes, safe=safe)
                         for r in range(runs.shape[1])])
-    rows = [dict(metric=name, mean=float(per_run[:, j].mean()), sd=float(per_run[:, j].std(ddof=1)),
+    several = runs.shape[1] >= 2
+    rows = [dict(metric=name, mean=float(per_run[:, j].mean()),
+                 sd=float(per_run[:, j].std(ddof=1)) if several else float("nan"),
                  ci_low=None, ci_high=None) for j, name in enumerate(names)]
     majority = majority_vote(runs)
     for label, pred, s in (("run1", runs[:, 0], 0), ("majority", majority, 1)):
         res = bootstrap((gold.astype(float), pred.astype(float)),
                         lambda g, p, weights: _metric_vector(g.astype(int), p.astype(int), weights,
                                                              n_classes=n_classes, safe=safe),
-                        n_boot=n_boot, seed=np.random.SeedSequence([seed, s]))
+                        n_boot=n_boot, seed=np.random.SeedSequence([seed, s]), clusters=clusters)
         for j, name in enumerate(names):
             metric = f"{name}_run1" if label == "run1" else f"majority_{name}"
             rows.append(dict(metric=metric, mean=float(res.estimate[j]), sd=None, ci_low=float(res.ci_low[j]),
                              ci_high=float(res.ci_high[j])))
     # Fleiss' kappa needs a label per run for every item; unmapped answers (-1) are a label of their own.
-    rows.append(dict(metric="fleiss_kappa_runs", mean=fleiss_kappa(runs), sd=None, ci_low=None, ci_high=None))
+    rows.append(dict(metric="fleiss_kappa_runs", mean=fleiss_kappa(runs) if several else float("nan"), sd=None,
+                     ci_low=None, ci_high=None))
     return pl.DataFrame(rows, schema={"metric": pl.String, "mean": pl.Float64, "sd": pl.Float64,
                                       "ci_low": pl.Float64, "ci_high": pl.Float64})
 

@@ -119,14 +119,16 @@ from analysis.stats.gtheory import (
     GStudy, component_intervals, d_study, d_study_intervals, g_study, g_study_bootstrap, smallest_n,
 )
 from analysis.stats.ppi import ppi_mean_grouped, ppi_mean_stratified, ppi_sample_size
+from analysis.stats.intervals import MIN_PPI_RATED, clip_interval
 from analysis.stats.result import resolve_confidence
 from analysis.stats.sampling import SamplingDesign, rated_unrated_difference
 from analysis.studies.evaluators import JURY, members
 
 RECOMMENDED_LAM = "crossfit"
 """The lambda the studies use (module docstring: the real-data check behind it)."""
-MIN_LABELED = 30
-"""Groups with fewer rated responses are flagged: their CLT intervals are unreliable."""
+MIN_LABELED = MIN_PPI_RATED
+"""Groups with fewer rated responses are flagged: their CLT intervals under-cover
+(:data:`analysis.stats.intervals.MIN_PPI_RATED`, derived from docs/ppi_check.md)."""
 QUANTITIES = ("mean", "pct_harmful")
 METHODS = ("judge_only", "human_only", "judge_assisted")
 
@@ -220,7 +222,9 @@ def judge_assisted_estimates(ratings: pl.DataFrame, evaluator: str, *, reference
         responses, ``n_unlabeled`` the evaluator's other responses of the group (for
         ``judge_only``: all its responses of the group). ``lam`` and ``n_effective``
         (:class:`analysis.stats.ppi.PPIResult`) for ``judge_assisted`` only. ``note``
-        flags groups with fewer than :data:`MIN_LABELED` rated responses.
+        flags groups with fewer than :data:`MIN_LABELED` rated responses, and intervals
+        clipped to the quantity's range (0-100 % for ``pct_harmful``; for ``mean`` the
+        lowest to highest rating seen): ``interval clipped to [a, b]``.
     """
     from scipy import special
 
@@ -243,6 +247,12 @@ def judge_assisted_estimates(ratings: pl.DataFrame, evaluator: str, *, reference
     rows = []
     for attribute in values["attribute"].unique().sort().to_list():
         v = values.filter(pl.col("attribute") == attribute)
+        # The range each quantity lives in: a share 0-100 %; a mean between the lowest and
+        # highest rating seen (of humans and judge). Intervals are clipped to it, with a note.
+        seen = np.concatenate([v["y"].drop_nulls().to_numpy().astype(float),
+                               v["yhat"].drop_nulls().to_numpy().astype(float)])
+        ranges = {"mean": (float(seen.min()), float(seen.max())) if seen.size else (-np.inf, np.inf),
+                  "pct_harmful": (0.0, 100.0)}
         lab, unl = v.filter(pl.col("y").is_not_null()), v.filter(pl.col("y").is_null())
         for quantity, ycol, fcol, scale in (("mean", "y", "yhat", 1.0), ("pct_harmful", "y_harm", "yhat_harm", 100.0)):
             names, mean, se, n_all = _cluster_mean(v[fcol].to_numpy().astype(float), v[group_col].to_numpy(),
@@ -264,9 +274,10 @@ def judge_assisted_estimates(ratings: pl.DataFrame, evaluator: str, *, reference
                 m, s, k = judge[g]
                 base = dict(evaluator=evaluator, attribute=attribute, group_by=by or "all", group=g,
                             quantity=quantity)
-                rows.append(dict(base, method="judge_only", estimate=scale * m, ci_low=scale * (m - z * s),
-                                 ci_high=scale * (m + z * s), se=scale * s, lam=None, n_labeled=0, n_unlabeled=k,
-                                 n_effective=None, note=None))
+                lo, hi, clip = clip_interval(scale * (m - z * s), scale * (m + z * s), *ranges[quantity])
+                rows.append(dict(base, method="judge_only", estimate=scale * m, ci_low=lo,
+                                 ci_high=hi, se=scale * s, lam=None, n_labeled=0, n_unlabeled=k,
+                                 n_effective=None, note=clip or None))
                 for method in ("human_only", "judge_assisted"):
                     frame = frames.get(method)
                     r = frame.filter(pl.col("group") == g).row(0, named=True) if frame is not None and \
@@ -282,8 +293,10 @@ def judge_assisted_estimates(ratings: pl.DataFrame, evaluator: str, *, reference
                     def sc(key):
                         return None if r is None or r[key] is None else scale * r[key]
 
-                    rows.append(dict(base, method=method, estimate=sc("estimate"), ci_low=sc("ci_low"),
-                                     ci_high=sc("ci_high"), se=sc("se"),
+                    lo, hi, clip = clip_interval(sc("ci_low"), sc("ci_high"), *ranges[quantity])
+                    note = "; ".join(x for x in (note, clip) if x) or None
+                    rows.append(dict(base, method=method, estimate=sc("estimate"), ci_low=lo,
+                                     ci_high=hi, se=sc("se"),
                                      lam=(r["lam"] if r and method == "judge_assisted" else None),
                                      n_labeled=n_lab, n_unlabeled=n_unl,
                                      n_effective=(r["n_effective"] if r and method == "judge_assisted" else None),

@@ -1,8 +1,11 @@
 """One table per study: every evaluator against the references, side by side.
 
 For a scored study (demo, Between Help and Harm, a user's scored study) each row is one
-evaluator (and the jury) against the mean of the references (``human_mean``) on the
-items every rater scored:
+evaluator (and the jury) against the mean of the references (``human_mean``, the mean of
+the references who scored the item) on the items the evaluator and a reference scored
+(per-judge available cases, ``n`` per row: adding a judge never changes another's row;
+the ceiling columns use the items every reference scored). A user study that declares
+clusters resamples them in every interval and says so in ``ci_resamples``:
 
 * ``icc_a1`` (absolute agreement: can it replace a human rater?) and ``icc_c1``
   (consistency: does it rank the answers the same way?), each with a BCa bootstrap
@@ -53,8 +56,9 @@ class Context:
 
 
 def _icc(ctx: Context, evaluator: str) -> dict:
-    x = np.column_stack([ctx.scores.column(evaluator), ctx.scores.column(HUMAN_MEAN)])
-    res = intraclass_corr(x, ci="bca", n_boot=ctx.n_boot, seed=ctx.seed)
+    keep = ctx.scores.mask(evaluator, HUMAN_MEAN)
+    x = np.column_stack([ctx.scores.column(evaluator)[keep], ctx.scores.column(HUMAN_MEAN)[keep]])
+    res = intraclass_corr(x, ci="bca", n_boot=ctx.n_boot, seed=ctx.seed, clusters=ctx.scores.clusters_of(keep))
     out = {"n": x.shape[0]}
     for form, name in (("ICC(A,1)", "icc_a1"), ("ICC(C,1)", "icc_c1")):
         row = res.filter(pl.col("type") == form).row(0, named=True)
@@ -63,9 +67,10 @@ def _icc(ctx: Context, evaluator: str) -> dict:
 
 
 def _bias(ctx: Context, evaluator: str) -> dict:
-    r = mean_bias(ctx.scores.column(evaluator), ctx.scores.column(HUMAN_MEAN), n_boot=ctx.n_boot, seed=ctx.seed)
-    return {"bias": r.estimate, "bias_ci_low": r.ci_low, "bias_ci_high": r.ci_high,
-            "mae": mae(ctx.scores.column(evaluator), ctx.scores.column(HUMAN_MEAN))}
+    keep = ctx.scores.mask(evaluator, HUMAN_MEAN)
+    x, y = ctx.scores.column(evaluator)[keep], ctx.scores.column(HUMAN_MEAN)[keep]
+    r = mean_bias(x, y, n_boot=ctx.n_boot, seed=ctx.seed, clusters=ctx.scores.clusters_of(keep))
+    return {"bias": r.estimate, "bias_ci_low": r.ci_low, "bias_ci_high": r.ci_high, "mae": mae(x, y)}
 
 
 _CEILING_KEYS = ("human_icc_a1", "human_icc_a1_ci_low", "human_icc_a1_ci_high", "n_references", "ceiling_icc_a1",
@@ -81,11 +86,22 @@ def _ceiling(ctx: Context, evaluator: str) -> dict:
     refs = list(ctx.study.spec.references)
     if len(refs) < 2:
         return dict.fromkeys(_CEILING_KEYS)
-    h = np.column_stack([ctx.scores.column(r) for r in refs])
-    slots = getattr(ctx.study.spec, "references_are", "raters")
-    ca = reference_ceiling(h, references_are=slots, n_boot=ctx.n_boot, seed=ctx.seed)
-    cc = reference_ceiling(h, agreement="consistency", references_are=slots, n_boot=ctx.n_boot, seed=ctx.seed)
-    c = human_ceiling(ctx.scores.column(evaluator), *h.T, n_boot=ctx.n_boot, seed=ctx.seed, names=refs)
+    # The ceiling needs every reference's score: the items all references (and the
+    # evaluator, for the comparison) scored; listwise within this column.
+    keep = ctx.scores.mask(*refs)
+    if ctx.scores.mask(evaluator, *refs).sum() < 3:
+        # e.g. ten humans who each scored a subset, no item by all of them: no ceiling
+        return dict.fromkeys(_CEILING_KEYS)
+    h = np.column_stack([ctx.scores.column(r)[keep] for r in refs])
+    clusters = ctx.scores.clusters_of(keep)
+    slots = ctx.study.spec.references_are
+    ca = reference_ceiling(h, references_are=slots, n_boot=ctx.n_boot, seed=ctx.seed, clusters=clusters)
+    cc = reference_ceiling(h, agreement="consistency", references_are=slots, n_boot=ctx.n_boot, seed=ctx.seed,
+                           clusters=clusters)
+    both = ctx.scores.mask(evaluator, *refs)
+    hb = np.column_stack([ctx.scores.column(r)[both] for r in refs])
+    c = human_ceiling(ctx.scores.column(evaluator)[both], *hb.T, n_boot=ctx.n_boot, seed=ctx.seed, names=refs,
+                      clusters=ctx.scores.clusters_of(both))
     row = c.filter((pl.col("metric") == "icc_a1") & (pl.col("reference") == "mean")).row(0, named=True)
     return {"human_icc_a1": ca.human_icc, "human_icc_a1_ci_low": ca.human_icc_ci_low,
             "human_icc_a1_ci_high": ca.human_icc_ci_high, "n_references": ca.n_references,
@@ -110,12 +126,14 @@ COLUMNS: list[Callable[[Context, str], dict]] = [_icc, _bias, _ceiling, _runs]
 
 def overview_table(study, *, n_boot: int = 2000, seed: int = 0) -> pl.DataFrame:
     """One row per evaluator (and the jury) of a scored study; see the module docstring."""
-    ctx = Context(study=study, scores=study.review_scores(), n_boot=n_boot, seed=seed)
+    ctx = Context(study=study, scores=study.review_scores(cases="available"), n_boot=n_boot, seed=seed)
     rows = []
     for e in study.names:
         row = {"evaluator": e}
         for column in COLUMNS:
             row |= column(ctx, e)
+        if ctx.scores.clustered:  # said only where it applies: the built-in tables keep their columns
+            row["ci_resamples"] = f"clusters ({len(set(ctx.scores.matrix.clusters))}, the study's cluster column)"
         rows.append(row)
     return pl.DataFrame(rows, infer_schema_length=None)
 

@@ -222,6 +222,9 @@ class StudySpec:
     ``labels`` task); empty: none."""
 
     design: SamplingDesign = SamplingDesign("all")
+    references_are: str = "raters"
+    """``raters`` (each reference one person: two-way ICC forms) or ``slots`` (interchangeable
+    raters, a different person per item: the one-way ICC(1,·) forms of the ceiling)."""
     """How the references' rated items were chosen (:mod:`analysis.stats.sampling`): what their
     ratings can estimate, and which estimators apply."""
     low_label: str = "low"
@@ -571,8 +574,8 @@ def user_study(path: str | Path, attribute: str | None = None) -> StudySpec:
         discover=lambda root: _load_tidy_cached(file, attribute).evaluators,
         scale=scale, references=sf.references, evaluator_parameter=kind.evaluator_parameter,
         notebooks=notebooks, jury=sf.jury, path=file, hooks=hooks,
-        design=sf.design, low_label=sf.low_label, score_label=sf.score_label, attribute=attribute,
-        attributes=attributes)
+        design=sf.design, low_label=sf.low_label, score_label=sf.score_label, references_are=sf.references_are,
+        attribute=attribute, attributes=attributes)
 
 
 OWNER_FILE = ".study"
@@ -656,12 +659,16 @@ class Study:
     def own_answer_model(self) -> dict[str, str | None]:
         return dict(self.data.own_answer_model or {})
 
-    def review_scores(self):
-        """The review set's items x raters matrix (scored studies with a review set)."""
-        from analysis.studies.scored import review_scores
+    def review_scores(self, cases: str = "listwise"):
+        """The review set's items x raters matrix (scored studies with a review set);
+        ``cases`` as :data:`analysis.studies.scored.CASES`. A study that declares clusters
+        (a user study's ``cluster`` column) gets ``clustered`` scores: every interval
+        computed from them resamples clusters."""
+        from analysis.studies.scored import review_scores, study_clustered
 
         return review_scores(self.data.ratings, self.data.review_set, self.data.items,
-                             humans=self.spec.references, evaluators=self.evaluators, jury=self.jury)
+                             humans=self.spec.references, evaluators=self.evaluators, jury=self.jury,
+                             cases=cases, clustered=study_clustered(self))
 
 
 def load_study(name: str, *, data_root=None, seed: int = 20261124) -> Study:

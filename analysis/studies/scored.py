@@ -27,35 +27,80 @@ from analysis.data.ratings import RatingMatrix, to_matrix
 from analysis.data.tidy import HUMAN_MEAN  # the reserved rater name, declared once
 
 
+CASES = ("available", "listwise")
+"""How items missing a rater's score are handled (:func:`review_scores`): ``"available"``,
+every pair of raters on the items both scored (per-judge available cases: adding a judge
+never changes another judge's row); ``"listwise"``, only the items every rater scored."""
+
+
 @dataclass(frozen=True)
 class ReviewScores:
     """Scores of the human-reviewed responses: one row per item, one column per rater.
 
     ``values[:, j]`` is rater ``raters[j]``: the humans, each LLM evaluator (mean of its
     evaluation runs), ``jury`` (mean of the jury's members, if the study has a jury) and
-    ``human_mean``. Only
-    items scored by every rater are kept; ``n_dropped`` counts the review items that were
-    not (for Between Help and Harm: the 16 items without a consensus label).
+    ``human_mean``. With ``cases="listwise"`` only items scored by every rater are kept;
+    ``n_dropped`` counts the review items that were not (for Between Help and Harm: the
+    16 items without a consensus label). With ``cases="available"`` an item is kept when
+    any rater scored it, NaN where one did not, and every pair of raters uses the items
+    both scored (:meth:`mask`); ``n_dropped`` then counts the review items nobody scored.
+    ``clustered``: the study declares clusters (``matrix.clusters``), so every bootstrap
+    resamples whole clusters (:meth:`clusters_of`).
     """
 
     matrix: RatingMatrix
     categories: tuple[str | None, ...]
     n_dropped: int
+    cases: str = "listwise"
+    clustered: bool = False
+    n_review: int | None = None
 
     def column(self, rater: str) -> np.ndarray:
         return self.matrix.values[:, self.matrix.raters.index(rater)]
 
+    def mask(self, *raters: str) -> np.ndarray:
+        """Rows where every one of ``raters`` has a score."""
+        return np.all([np.isfinite(self.column(r)) for r in raters], axis=0)
+
+    def columns(self, *raters: str) -> tuple[np.ndarray, ...]:
+        """The columns of ``raters`` on the rows where every one of them has a score."""
+        keep = self.mask(*raters)
+        return tuple(self.column(r)[keep] for r in raters)
+
+    def clusters_of(self, mask: np.ndarray):
+        """Cluster labels of the rows ``mask`` for a cluster bootstrap, ``None`` when the
+        study declares no clusters (items are resampled)."""
+        return np.asarray(self.matrix.clusters, dtype=object)[mask] if self.clustered else None
+
+    def dropped(self, n: int) -> int:
+        """Review items a row of ``n`` items leaves out (``n_dropped`` when listwise)."""
+        return self.n_dropped if self.n_review is None else self.n_review - n
+
+    @property
+    def unit(self) -> str:
+        return "clusters" if self.clustered else "items"
+
 
 def review_scores(ratings: pl.DataFrame, review_set: pl.DataFrame, items: pl.DataFrame, *,
-                  humans: Sequence[str], evaluators: Sequence[str], jury: Sequence[str] = ()) -> ReviewScores:
+                  humans: Sequence[str], evaluators: Sequence[str], jury: Sequence[str] = (),
+                  cases: str = "listwise", clustered: bool = False) -> ReviewScores:
     """The items x raters matrix of the review set (the responses the humans scored).
 
     Columns: ``humans``, ``evaluators``, then ``jury`` (the mean of the ``jury`` members;
     absent when ``jury`` is empty) and ``human_mean`` (the mean of the humans).
+    ``cases`` (:data:`CASES`): ``"listwise"`` keeps the items every rater scored;
+    ``"available"`` keeps every scored item, and then ``human_mean`` is the mean of the
+    humans who scored the item and ``jury`` needs every jury member's score.
+    ``clustered``: resample the items' clusters (``item_id``) in every interval.
     """
+    if cases not in CASES:
+        raise ValueError(f"cases must be one of {CASES}, not {cases!r}")
     reviewed = ratings.filter(pl.col("response_id").is_in(review_set["response_id"].to_list()))
     m = to_matrix(reviewed, [*humans, *evaluators], index="response_id")
-    complete, _ = m.complete()
+    if cases == "listwise":
+        complete, _ = m.complete()
+    else:
+        complete = m
     # Review items with no rating at all are not rows of m: count them as left out too.
     dropped = review_set.height - complete.values.shape[0]
     values = complete.values
@@ -67,12 +112,19 @@ def review_scores(ratings: pl.DataFrame, review_set: pl.DataFrame, items: pl.Dat
             raise ValueError(f"jury members {absent} are not among the evaluators {list(evaluators)}")
         extra.append(values[:, [names.index(j) for j in jury]].mean(axis=1))
         extra_names.append(JURY)
-    extra.append(values[:, :len(humans)].mean(axis=1))
+    h = values[:, :len(humans)]
+    if cases == "listwise":
+        extra.append(h.mean(axis=1))
+    else:
+        scored = np.isfinite(h).sum(axis=1)
+        extra.append(np.where(scored > 0, np.nansum(h, axis=1) / np.maximum(scored, 1), np.nan))
     extra_names.append(HUMAN_MEAN)
     full = RatingMatrix(values=np.column_stack([values, *extra]), index=complete.index,
                         raters=(*names, *extra_names), clusters=complete.clusters)
     cat = dict(zip(items["item_id"].to_list(), items["category"].to_list()))
-    return ReviewScores(matrix=full, categories=tuple(cat.get(c) for c in full.clusters), n_dropped=dropped)
+    return ReviewScores(matrix=full, categories=tuple(cat.get(c) for c in full.clusters), n_dropped=dropped,
+                        cases=cases, clustered=clustered,
+                        n_review=review_set.height if cases == "available" else None)
 
 
 def human_pairs(evaluators: Sequence[str], humans: Sequence[str]) -> list[tuple[str, str]]:
@@ -101,7 +153,11 @@ def agreement_table(scores: ReviewScores, pairs: Sequence[tuple[str, str]]) -> p
     grid = list(range(1, 6))
     rows = []
     for a, b in pairs:
-        x, y = scores.column(a), scores.column(b)
+        keep = scores.mask(a, b)
+        x, y = scores.column(a)[keep], scores.column(b)[keep]
+        if len(x) < 2:
+            rows.append(dict(rater_a=a, rater_b=b, n=len(x)))
+            continue
         rounded = np.column_stack([agreement.round_half_up(x, grid), agreement.round_half_up(y, grid)])
         rows.append(dict(
             rater_a=a, rater_b=b, n=len(x), mae=agreement.mae(x, y), rmse=agreement.rmse(x, y),
@@ -114,6 +170,11 @@ def agreement_table(scores: ReviewScores, pairs: Sequence[tuple[str, str]]) -> p
                                       "rmse": pl.Float64, "within1_pct": pl.Float64, "qwk": pl.Float64,
                                       "kripp_alpha": pl.Float64, "gwet_ac1": pl.Float64,
                                       "gwet_ac2_quadratic": pl.Float64})
+
+
+ICC_SCHEMA = {"rater_a": pl.String, "rater_b": pl.String, "type": pl.String, "icc": pl.Float64,
+              "ci_low": pl.Float64, "ci_high": pl.Float64, "ci_method": pl.String, "n": pl.Int64,
+              "n_valid": pl.Int64, "ci_note": pl.String, "ci_assumes": pl.String, "n_dropped": pl.Int64}
 
 
 def icc_table(scores: ReviewScores, pairs: Sequence[tuple[str, str]], *, n_boot: int = 2000, seed: int = 0,
@@ -131,17 +192,27 @@ def icc_table(scores: ReviewScores, pairs: Sequence[tuple[str, str]], *, n_boot:
     ``n_valid`` (finite bootstrap replicates; null for F rows), ``ci_note`` (caveats by
     the rules of :mod:`analysis.stats.intervals`, e.g. ``too few items`` below 30
     items), ``ci_assumes`` and ``n_dropped`` (review items left out because a rater's
-    score is missing: :attr:`ReviewScores.n_dropped`, the same on every row).
+    score is missing: :meth:`ReviewScores.dropped`, per row with available cases). A pair
+    with fewer than 3 common items has no ICC (NaN, ``ci_note`` says why). With clusters
+    (:attr:`ReviewScores.clustered`) the bootstrap resamples clusters.
     """
     frames = []
     for a, b in pairs:
-        x = np.column_stack([scores.column(a), scores.column(b)])
+        keep = scores.mask(a, b)
+        x = np.column_stack([scores.column(a)[keep], scores.column(b)[keep]])
+        if len(x) < 3:
+            frames.append(pl.DataFrame([dict(rater_a=a, rater_b=b, type=t, icc=float("nan"), ci_low=float("nan"),
+                                             ci_high=float("nan"), ci_method=ci, n=len(x), n_valid=None,
+                                             ci_note=f"no ICC below 3 common items ({len(x)})", ci_assumes=None,
+                                             n_dropped=scores.dropped(len(x)))
+                                        for ci in ("F", "BCa") for t in types], schema=ICC_SCHEMA))
+            continue
         for ci in ("f", "bca"):
-            res = intraclass_corr(x, ci=ci, n_boot=n_boot, seed=seed)
+            res = intraclass_corr(x, ci=ci, n_boot=n_boot, seed=seed, clusters=scores.clusters_of(keep))
             frames.append(res.filter(pl.col("type").is_in(list(types))).select(
                 pl.lit(a).alias("rater_a"), pl.lit(b).alias("rater_b"), "type", "icc", "ci_low", "ci_high",
                 "ci_method", pl.col("n_items").alias("n"), "n_valid", "ci_note", "ci_assumes",
-                pl.lit(scores.n_dropped, dtype=pl.Int64).alias("n_dropped")))
+                pl.lit(scores.dropped(int(keep.sum())), dtype=pl.Int64).alias("n_dropped")))
     return pl.concat(frames)
 
 
@@ -155,7 +226,9 @@ def bias_table(scores: ReviewScores, evaluators: Sequence[str], *, references: S
     flagged ``too few items`` (its BCa interval is too narrow, ``docs/coverage.md``),
     one with fewer than 2 items has no interval (``no interval below 2 items``).
     ``n_dropped``: review items left out because a rater's score is missing (the same
-    on every row).
+    on every row when listwise, per row with available cases). With clusters
+    (:attr:`ReviewScores.clustered`) the bootstrap resamples clusters and ``ci_note``
+    says so (``resampled clusters``).
     """
     rows = []
     cats = np.asarray(scores.categories, dtype=object)
@@ -163,7 +236,10 @@ def bias_table(scores: ReviewScores, evaluators: Sequence[str], *, references: S
     if by_category:
         groups += [(c, cats == c) for c in sorted({c for c in cats if c is not None})]
     for e, reference in ((e, r) for e in evaluators for r in references):
-        for name, mask in groups:
+        pair = scores.mask(e, reference)
+        dropped = scores.dropped(int(pair.sum()))  # review items the pair leaves out (every category row)
+        for name, group in groups:
+            mask = group & pair
             x, y = scores.column(e)[mask], scores.column(reference)[mask]
             if len(x) < 2:
                 bias = float(np.mean(x - y)) if len(x) else float("nan")
@@ -171,12 +247,13 @@ def bias_table(scores: ReviewScores, evaluators: Sequence[str], *, references: S
                                  ci_low=float("nan"), ci_high=float("nan"), n_valid=None,
                                  ci_note=ci_note(float("nan"), float("nan"), estimate=bias, n_units=len(x),
                                                  n_boot=n_boot, reasons="no interval below 2 items"),
-                                 n_dropped=scores.n_dropped))
+                                 n_dropped=dropped))
                 continue
-            r = mean_bias(x, y, n_boot=n_boot, seed=seed)
+            r = mean_bias(x, y, n_boot=n_boot, seed=seed, clusters=scores.clusters_of(mask))
+            note = "; ".join(n for n in ("resampled clusters" if scores.clustered else "", r.ci_note) if n)
             rows.append(dict(evaluator=e, reference=reference, category=name, n=r.n, bias=r.estimate,
-                             ci_low=r.ci_low, ci_high=r.ci_high, n_valid=r.n_valid, ci_note=r.ci_note,
-                             n_dropped=scores.n_dropped))
+                             ci_low=r.ci_low, ci_high=r.ci_high, n_valid=r.n_valid, ci_note=note,
+                             n_dropped=dropped))
     return pl.DataFrame(rows, schema={"evaluator": pl.String, "reference": pl.String, "category": pl.String,
                                       "n": pl.Int64, "bias": pl.Float64, "ci_low": pl.Float64,
                                       "ci_high": pl.Float64, "n_valid": pl.Int64, "ci_note": pl.String,
@@ -236,15 +313,28 @@ def stream_summary(study_path, *, n_boot: int = 2000, seed: int = 20261124) -> d
 
 # --- the scored kind's hooks (analysis.studies.registry.KINDS) ---------------------------
 
-def summary_tables(study, *, n_boot: int, seed: int) -> dict[str, pl.DataFrame]:
+def study_clustered(study) -> bool:
+    """Does the study declare clusters (a user study's ``cluster`` column)? Then every
+    interval resamples whole clusters. Built-in studies declare none here."""
+    return "cluster" in getattr(study.data, "present", frozenset())
+
+
+def summary_tables(study, *, n_boot: int, seed: int, cases: str = "available") -> dict[str, pl.DataFrame]:
     """``summary`` of a scored study with a review set: for each evaluator (and the jury)
     against every reference and their mean: agreement, ICC(A,1)/ICC(C,1) (F and BCa
     intervals), bias = evaluator - reference mean (points) with its BCa interval; the
-    planted truth where the data have one (the demo)."""
+    planted truth where the data have one (the demo).
+
+    ``cases`` (:data:`CASES`): ``"available"`` (default) gives every row the items its two
+    raters both scored (``n`` per row; adding a judge never changes another judge's row),
+    ``"listwise"`` only the items every rater scored. The header names the choice, and
+    whether the intervals resample clusters (a study with a ``cluster`` column)."""
     from analysis.data.ratings import audit_summary
 
     spec, data = study.spec, study.data
-    scores = study.review_scores()
+    clustered = study_clustered(study)
+    scores = review_scores(data.ratings, data.review_set, data.items, humans=spec.references,
+                           evaluators=study.evaluators, jury=study.jury, cases=cases, clustered=clustered)
     humans = spec.references
     tables = {
         "audit": audit_summary(data.audit),
@@ -254,9 +344,22 @@ def summary_tables(study, *, n_boot: int, seed: int) -> dict[str, pl.DataFrame]:
     }
     if data.truth is not None:
         tables["truth"] = data.truth
-    tables["_meta"] = pl.DataFrame({"header": [
-        f"{scores.matrix.values.shape[0]} review items scored by every rater ({scores.n_dropped} review items "
-        f"without a complete set of scores left out)"], "scale": ["bias = evaluator - reference, points on "
+    n_rows = scores.matrix.values.shape[0]
+    if cases == "listwise":
+        header = (f"{n_rows} review items scored by every rater ({scores.n_dropped} review items "
+                  f"without a complete set of scores left out; listwise across raters)")
+    elif np.isfinite(scores.matrix.values).all():
+        # Every rater scored every kept item: available cases are the complete cases.
+        header = (f"{n_rows} review items scored by every rater ({scores.n_dropped} review items "
+                  f"without a complete set of scores left out)")
+    else:
+        header = (f"{n_rows} review items; each row on the items its two raters both scored (per-judge available "
+                  f"cases, n per row; human_mean = mean of the references who scored the item; "
+                  f"{scores.n_dropped} review items nobody scored left out)")
+    if clustered:
+        header += (f"; every interval resamples clusters ({len(set(scores.matrix.clusters))} clusters, "
+                   f"the study's cluster column)")
+    tables["_meta"] = pl.DataFrame({"header": [header], "scale": ["bias = evaluator - reference, points on "
                                                                  f"{spec.scale.describe()}"]})
     return tables
 
