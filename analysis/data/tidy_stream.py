@@ -77,7 +77,9 @@ def count_rows(path: str | Path) -> int:
 def needs_streaming(study_path: str | Path, *, min_rows: int = STREAM_MIN_ROWS) -> bool:
     """True for an ordinal study whose ratings file has at least ``min_rows`` rows."""
     sf = read_study_file(study_path)
-    if sf.nominal or not sf.ratings.is_file():
+    if sf.nominal or not sf.ratings.is_file() or sf.scales or sf.kind:
+        # Raters on their own scales and the pairwise/binary kinds are read by the in-memory
+        # loader only (the streaming passes know one scale and scored studies).
         return False
     try:
         return count_rows(sf.ratings) >= min_rows
