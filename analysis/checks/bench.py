@@ -135,7 +135,8 @@ GIB = 2**30
 
 
 def write_large_study(out_dir, *, n_items: int = 500_000, n_evaluators: int = 6, n_runs: int = 3,
-                      seed: int = 20261124, chunk: int = 50_000, off_scale: float = 1e-4) -> "Path":
+                      seed: int = 20261124, chunk: int = 50_000, off_scale: float = 1e-4,
+                      files: int = 1) -> "Path":
     """Write a seeded scored user study: ``ratings.parquet`` and ``study.toml`` in ``out_dir``.
 
     ``n_items`` responses (``r0000000``...), each rated once by the references H1 and H2
@@ -144,6 +145,10 @@ def write_large_study(out_dir, *, n_items: int = 500_000, n_evaluators: int = 6,
     defaults. Scores are a latent 1-5 quality plus a rater offset and noise, rounded and
     clipped; a share ``off_scale`` of them is set to 0 or 6 (excluded and counted).
     Written in chunks of ``chunk`` items, so generating never holds the whole table.
+    ``files > 1``: ``ratings.parquet`` is a folder of that many files (a partitioned
+    data set, as Spark and Dask write them; items do not span files). The first ``m``
+    items of a study are those of a smaller study of ``m`` items (a multiple of
+    ``chunk``) with the same seed.
     """
     from pathlib import Path
 
@@ -159,8 +164,15 @@ def write_large_study(out_dir, *, n_items: int = 500_000, n_evaluators: int = 6,
     noise = np.array([0.6, 0.6] + list(np.linspace(0.5, 0.9, n_evaluators)))
     categories = np.array(["suicidal_ideation", "self_harm", "anxiety", "substance_use", "no_crisis"])
     writer = None
+    n_chunks = -(-n_items // chunk)
+    per_file = -(-n_chunks // max(1, files))
+    if files > 1:
+        (out / "ratings.parquet").mkdir(exist_ok=True)
     try:
         for start in range(0, n_items, chunk):
+            if files > 1 and (start // chunk) % per_file == 0 and writer is not None:
+                writer.close()
+                writer = None
             m = min(chunk, n_items - start)
             latent = rng.normal(3.2, 1.0, size=m)
             items = np.char.add("r", np.char.zfill(np.arange(start, start + m).astype(str), 7))
@@ -175,7 +187,9 @@ def write_large_study(out_dir, *, n_items: int = 500_000, n_evaluators: int = 6,
                               "run": np.concatenate([np.full(m, run, dtype=np.int32) for _, run, _ in parts]),
                               "score": score, "category": np.concatenate([cat] * len(parts))})
             if writer is None:
-                writer = pq.ParquetWriter(out / "ratings.parquet", table.schema, compression="zstd")
+                target = out / "ratings.parquet" if files <= 1 else \
+                    out / "ratings.parquet" / f"part-{start // chunk // per_file:05d}.parquet"
+                writer = pq.ParquetWriter(target, table.schema, compression="zstd")
             writer.write_table(table, row_group_size=1_000_000)
     finally:
         if writer is not None:

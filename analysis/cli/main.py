@@ -44,7 +44,7 @@ def _summary(args: argparse.Namespace) -> int:
     from analysis.cli.summary import print_summary
 
     return print_summary(args.dataset, data_root=args.data_root, seed=args.seed, n_boot=args.n_boot,
-                         out_dir=args.out)
+                         out_dir=args.out, engine=args.engine, scheduler=args.scheduler)
 
 
 def _bench(args: argparse.Namespace) -> int:
@@ -106,6 +106,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, default=20261124, help="seed of the demo data and of the bootstrap")
     s.add_argument("--n-boot", type=int, default=2000, help="bootstrap resamples")
     s.add_argument("--out", default=None, help="also write the tables as CSV into this folder")
+    s.add_argument("--engine", choices=("polars", "dask"), default="polars",
+                   help="reduction of a large study file: polars on this machine (default), or Dask over partitioned "
+                        "parquet (a folder or an fsspec URL) past one machine")
+    s.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="with --engine dask: a running Dask scheduler (default: a LocalCluster of this machine)")
     s.set_defaults(func=_summary)
 
     b = sub.add_parser("bench", help="bootstrap speed and memory against pingouin", add_help=False)

@@ -25,15 +25,27 @@ from analysis.studies.scored import agreement_table, bias_table, human_pairs, ic
 from analysis.reporting.tables import write_table
 
 
-def compute_summary(dataset: str, *, data_root=None, seed: int = 20261124, n_boot: int = 2000) -> dict[str, pl.DataFrame]:
+def compute_summary(dataset: str, *, data_root=None, seed: int = 20261124, n_boot: int = 2000,
+                    engine: str = "polars", scheduler: str | None = None) -> dict[str, pl.DataFrame]:
     """The summary tables of any study: scored studies with a review set (demo, Between
     Help and Harm, ordinal user studies), MentalAlign-70k (judge x attribute) and
     nominal studies (DialogueSafety, nominal user studies: metrics per system).
 
     Arguments and the data root are checked before anything is loaded
-    (:func:`analysis.render.runner.check_arguments`).
+    (:func:`analysis.render.runner.check_arguments`). ``engine="dask"`` (a study file
+    only): the ratings are reduced by Dask (:mod:`analysis.data.tidy_dask`) on the
+    cluster at ``scheduler``, or on a LocalCluster of this machine.
     """
     from analysis.render.runner import check_arguments
+
+    if engine not in ("polars", "dask"):
+        raise ValueError(f"engine must be 'polars' or 'dask', not {engine!r}")
+    if engine == "dask" or scheduler:
+        if not str(dataset).endswith(".toml"):
+            raise ValueError("--engine dask reduces a study file (--study FILE.toml); built-in studies are small")
+        from analysis.studies.scored import stream_summary
+
+        return stream_summary(dataset, n_boot=n_boot, seed=seed, engine="dask", scheduler=scheduler)
 
     if str(dataset).endswith(".toml"):
         from analysis.data.tidy_stream import needs_streaming
@@ -124,9 +136,10 @@ def _nominal_summary(study, *, n_boot: int, seed: int) -> dict[str, pl.DataFrame
 
 
 def print_summary(dataset: str, *, data_root=None, seed: int = 20261124, n_boot: int = 2000,
-                  out_dir: str | None = None) -> int:
+                  out_dir: str | None = None, engine: str = "polars", scheduler: str | None = None) -> int:
     t0 = time.perf_counter()
-    tables = compute_summary(dataset, data_root=data_root, seed=seed, n_boot=n_boot)
+    tables = compute_summary(dataset, data_root=data_root, seed=seed, n_boot=n_boot, engine=engine,
+                             scheduler=scheduler)
     meta = tables.pop("_meta").row(0, named=True)
     with pl.Config(tbl_rows=200, tbl_cols=20, tbl_width_chars=250, float_precision=4, fmt_str_lengths=250,
                    tbl_hide_dataframe_shape=True, tbl_hide_column_data_types=True):
