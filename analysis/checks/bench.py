@@ -124,7 +124,12 @@ TARGETS = {
             "BCa <= 2x percentile",
     "mentalalign": "MentalAlign whole analysis (read, 28 cells, both levels, both variants, per-source bias, "
                    "2,000 resamples): >= 20x faster than the paper's 51 s, i.e. <= 2.55 s",
-    "stream": "user study of 10^7 rating rows (parquet), summary: <= 60 s, <= 2 GiB",
+    "stream": "user study of 10^7 rating rows (parquet) as 500,000 items x 20 ratings, summary: <= 30 s, <= 1 GiB",
+    "wide": "user study of 10^7 rating rows (parquet) as 2,000,000 items x 5 raters, summary: <= 60 s, <= 1.5 GiB",
+    "icc7api": "7 x intraclass_corr(100,000 x 5, ci='bca', n_boot=1000, seed=s), the public API without a plan: "
+               "<= 5 s",
+    "dask": "10^8 rating rows (53 parquet files), summary --engine dask on a LocalCluster of 2 workers of this "
+            "machine: completes, <= 2 GiB per worker, tables = the polars engine's on a 10^7-row subset",
     "pingouin": "six ICCs, 1,000 x 4, 2,000 resamples, vs the pingouin loop: >= 1,000x",
     "render": "render of the three built-in studies, --jobs 2: <= 90 s",
 }
@@ -240,29 +245,103 @@ def _line_mentalalign(data_root, tiny: bool, seed: int, n_boot: int | None = Non
                        f"its repository does not contain)")
 
 
-def _line_stream(tiny: bool, seed: int, workdir: str | None) -> dict:
+def _study_dir(workdir: str | None, name: str, **params):
+    """A generated study (:func:`write_large_study` in a child process: its memory is not
+    the line's): in a temporary folder, or under ``workdir``, kept and reused while its
+    parameters are the same (the generator is seeded)."""
+    import contextlib
+    import json
     import subprocess
     import tempfile
     from pathlib import Path
 
+    @contextlib.contextmanager
+    def made():
+        with (contextlib.nullcontext(str(Path(workdir) / name)) if workdir
+              else tempfile.TemporaryDirectory()) as tmp:
+            stamp = Path(tmp) / "params.json"
+            if not (stamp.is_file() and json.loads(stamp.read_text()) == params):
+                Path(tmp).mkdir(parents=True, exist_ok=True)
+                args = ", ".join(f"{k}={v!r}" for k, v in params.items())
+                subprocess.run([sys.executable, "-c", "import sys; from analysis.checks.bench import "
+                                f"write_large_study; write_large_study(sys.argv[1], {args})", tmp], check=True)
+                stamp.write_text(json.dumps(params))
+            yield Path(tmp) / "study.toml"
+    return made()
+
+
+def _line_stream(tiny: bool, seed: int, workdir: str | None, *, wide: bool = False) -> dict:
     from analysis.data.tidy_stream import count_rows
     from analysis.studies.scored import stream_summary
 
-    n_items = 2_000 if tiny else 500_000
-    with tempfile.TemporaryDirectory(dir=workdir) as tmp:
-        # Generated in a child process: its memory is not the summary's (the line's peak is
-        # this process's own).
-        subprocess.run([sys.executable, "-c", "import sys; from analysis.checks.bench import write_large_study; "
-                        f"write_large_study(sys.argv[1], n_items={n_items}, seed={seed})", tmp], check=True)
-        study = Path(tmp) / "study.toml"
-        rows = count_rows(Path(tmp) / "ratings.parquet")
+    shape = dict(n_evaluators=3, n_runs=1) if wide else {}
+    n_items = (4_000 if wide else 2_000) if tiny else (2_000_000 if wide else 500_000)
+    limit, peak = (60, 1.5 * GIB) if wide else (30, GIB)
+    with _study_dir(workdir, "wide" if wide else "deep", n_items=n_items, seed=seed, **shape) as study:
+        rows = count_rows(study.parent / "ratings.parquet")
         t0, c0 = time.perf_counter(), time.process_time()
         tables = stream_summary(study, n_boot=200 if tiny else 2000, seed=seed)
         wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     n = int(tables["agreement"]["n"][0])
-    return dict(wall=wall, cpu=cpu, ok=wall <= 60, peak_limit=2 * GIB, own_peak_only=True,
-                figure=f"{rows:,} rating rows, {n:,} complete review items, {tables['icc'].height // 4} rater pairs: "
-                       f"{wall:.1f} s (CPU {cpu:.1f} s)")
+    return dict(wall=wall, cpu=cpu, ok=wall <= limit, peak_limit=peak, own_peak_only=True,
+                figure=f"{rows:,} rating rows, {n:,} complete review items x {len(tables['bias']) + 2} raters, "
+                       f"{tables['icc'].height // 4} rater pairs, {200 if tiny else 2000} resamples: {wall:.1f} s "
+                       f"(CPU {cpu:.1f} s)")
+
+
+def _line_icc7api(tiny: bool, seed: int) -> dict:
+    from analysis.stats.bootstrap import clear_shared_plans
+
+    n, k, n_attr, n_boot = (2_000, 5, 7, 200) if tiny else (100_000, 5, 7, 1_000)
+    xs = [_ratings(n, k, seed + a) for a in range(7)]
+    out = {}
+    for method in ("percentile", "bca"):
+        clear_shared_plans()  # each method draws its resamples once, as a notebook's first call does
+        t0, c0 = time.perf_counter(), time.process_time()
+        for x in xs:
+            intraclass_corr(x, ci=method, n_boot=n_boot, seed=seed)
+        out[method] = (time.perf_counter() - t0, time.process_time() - c0)
+    wall, cpu = out["bca"]
+    return dict(wall=wall, cpu=cpu, ok=wall <= 5, peak_limit=GIB,
+                figure=f"{n:,} x {k} x {n_attr} attributes, {n_boot} resamples, no plan given: BCa {wall:.2f} s "
+                       f"(CPU {cpu:.2f} s), percentile {out['percentile'][0]:.2f} s")
+
+
+def _worker_peak() -> tuple[float, float]:
+    import resource
+
+    use = resource.getrusage(resource.RUSAGE_SELF)
+    return use.ru_maxrss * 1024, use.ru_utime + use.ru_stime
+
+
+def _line_dask(tiny: bool, seed: int, workdir: str | None) -> dict:
+    from distributed import Client, LocalCluster
+
+    from analysis.data.tidy_dask import WORKER_MEMORY
+    from analysis.data.tidy_stream import count_rows
+    from analysis.studies.scored import stream_summary
+
+    n_big, n_sub, chunk = (6_000, 1_200, 300) if tiny else (2_650_000, 300_000, 50_000)
+    n_boot_big = 100 if tiny else 200
+    shape = dict(n_runs=6, seed=seed, chunk=chunk)
+    with _study_dir(workdir, "sub", n_items=n_sub, files=n_sub // chunk, **shape) as sub,             _study_dir(workdir, "big", n_items=n_big, files=n_big // chunk, **shape) as big,             LocalCluster(n_workers=2, threads_per_worker=1, memory_limit=WORKER_MEMORY, dashboard_address=None)             as cluster, Client(cluster) as client:
+        rows_sub, rows = count_rows(sub.parent / "ratings.parquet"), count_rows(big.parent / "ratings.parquet")
+        a = stream_summary(sub, n_boot=200, seed=seed)
+        b = stream_summary(sub, n_boot=200, seed=seed, engine="dask", client=client)
+        equal = all(a[t].equals(b[t]) for t in ("audit", "agreement", "icc", "bias"))
+        t0, c0 = time.perf_counter(), time.process_time()
+        w0 = client.run(_worker_peak)
+        tables = stream_summary(big, n_boot=n_boot_big, seed=seed, engine="dask", client=client)
+        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+        workers = client.run(_worker_peak)
+    peaks = [p for p, _ in workers.values()]
+    w_cpu = sum(c for _, c in workers.values()) - sum(c for _, c in w0.values())
+    n = int(tables["agreement"]["n"][0])
+    return dict(wall=wall, cpu=cpu + w_cpu, ok=equal and max(peaks) <= 2 * GIB, own_peak_only=True,
+                figure=f"{rows:,} rating rows, {n:,} items, {n_boot_big} resamples: {wall:.0f} s (CPU: client "
+                       f"{cpu:.0f} s + workers {w_cpu:.0f} s); worker peaks "
+                       f"{', '.join(f'{p / 2**20:,.0f}' for p in peaks)} MiB (limit 2 GiB each); tables "
+                       f"{'=' if equal else 'DIFFER from'} the polars engine's on the first {rows_sub:,} rows")
 
 
 def _line_pingouin(tiny: bool, seed: int) -> dict:
@@ -321,6 +400,12 @@ def _run_line(name: str, data_root, tiny: bool, seed: int, workdir: str | None) 
         out = _line_mentalalign(data_root, tiny, seed)
     elif name == "stream":
         out = _line_stream(tiny, seed, workdir)
+    elif name == "wide":
+        out = _line_stream(tiny, seed, workdir, wide=True)
+    elif name == "icc7api":
+        out = _line_icc7api(tiny, seed)
+    elif name == "dask":
+        out = _line_dask(tiny, seed, workdir)
     elif name == "pingouin":
         out = _line_pingouin(tiny, seed)
     elif name == "render":
@@ -353,19 +438,25 @@ def _built_in_available(data_root) -> tuple[bool, str]:
 
 
 def run_all(*, data_root=None, tiny: bool = False, render: bool = False, seed: int = 20261124,
-            workdir: str | None = None) -> int:
+            workdir: str | None = None, only: list[str] | None = None) -> int:
     """Print every target line: figure, peak memory, PASS/FAIL (SKIP without data); 1 on a miss."""
     import json
     import os
     import subprocess
 
     # The render (about 90 s) is a line of its own unless the sizes are tiny (the tests).
-    names = ["icc7", "mentalalign", "stream", "pingouin"] + (["render"] if render or not tiny else [])
+    names = ["icc7", "icc7api", "mentalalign", "stream", "wide", "pingouin"] + (["render"] if render or not tiny else [])
+    try:
+        import distributed  # noqa: F401
+
+        names.insert(5, "dask")
+    except ImportError:
+        print("SKIP  dask: not installed (pip install 'crisis-judge-analysis[dask]')")
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"bench all{' (tiny sizes)' if tiny else ''}: {os.cpu_count()} cores, load average {load:.1f} at the start; "
           f"each line in its own process; wall and CPU seconds, peak resident memory")
     failed = False
-    for name in names:
+    for name in names if only is None else [n for n in names if n in only]:
         print(f"- target: {TARGETS[name]}")
         if name in ("mentalalign", "render"):
             ok, where = _mentalalign_available(data_root) if name == "mentalalign" else _built_in_available(data_root)
@@ -387,7 +478,8 @@ def run_all(*, data_root=None, tiny: bool = False, render: bool = False, seed: i
         verdict = "PASS" if out["ok"] and mem_ok else "FAIL"
         failed |= verdict == "FAIL"
         mem = f"peak {out['peak'] / 2**20:,.0f} MiB" + (f" (limit {limit / 2**30:g} GiB)" if limit else "")
-        print(f"{verdict}  {name}: {out['figure']}; {mem}")
+        load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+        print(f"{verdict}  {name}: {out['figure']}; {mem}; load average {load:.1f} after the line")
     return 1 if failed else 0
 
 
@@ -410,12 +502,15 @@ def main(argv: list[str] | None = None) -> int:
         sub.add_argument("--tiny", action="store_true", help="small sizes (a smoke test of the bench itself)")
         sub.add_argument("--render", action="store_true",
                          help="time the render of the three studies with --tiny too (it is always timed otherwise)")
-        sub.add_argument("--workdir", default=None, help="where the 10^7-row study is generated (default: temp)")
+        sub.add_argument("--workdir", default=None, help="where the large studies are generated and kept for the "
+                                                          "next run (default: temporary folders)")
+        sub.add_argument("--only", default=None, help="comma-separated lines to run (default: all)")
         a = sub.parse_args(argv[1:])
         if argv[0] == "_line":
             _run_line(a.name, a.data_root, a.tiny, a.seed, a.workdir)
             return 0
-        return run_all(data_root=a.data_root, tiny=a.tiny, render=a.render, seed=a.seed, workdir=a.workdir)
+        return run_all(data_root=a.data_root, tiny=a.tiny, render=a.render, seed=a.seed, workdir=a.workdir,
+                       only=a.only.split(",") if a.only else None)
     parser = argparse.ArgumentParser(prog="python -m analysis bench", description=__doc__.splitlines()[0])
     parser.add_argument("--n-items", type=int, default=1000)
     parser.add_argument("--k-raters", type=int, default=4)
