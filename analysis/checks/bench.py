@@ -389,6 +389,46 @@ def _line_render(data_root, tiny: bool, seed: int) -> dict:
                                                                           f"; render failed: {proc.stderr[-300:]}"))
 
 
+SCALING = {
+    "items": [dict(n_items=n, n_evaluators=3, n_runs=1) for n in (200_000, 400_000, 800_000)],
+    "raters": [dict(n_items=200_000, n_evaluators=e, n_runs=1) for e in (1, 3, 6)],
+    "runs": [dict(n_items=200_000, n_evaluators=3, n_runs=r) for r in (1, 3, 6)],
+    "resamples": [dict(n_items=200_000, n_evaluators=3, n_runs=1, n_boot=b) for b in (500, 1000, 2000)],
+}
+"""``bench scaling``: three sizes of each thing the streaming summary's cost grows with."""
+
+
+def run_scaling(workdir: str | None = None, seed: int = 20261124) -> int:
+    """``python -m analysis bench scaling``: the streaming summary (polars engine) at three
+    sizes of items, raters, runs and resamples, each in its own process: rows, wall and
+    CPU seconds, peak resident memory, and the load average."""
+    import json
+    import os
+    import subprocess
+
+    print(f"{'grows with':<10}{'items':>9}{'raters':>7}{'runs':>5}{'resamples':>10}{'rows':>12}{'wall s':>8}"
+          f"{'CPU s':>7}{'peak MiB':>10}{'load':>6}")
+    for what, configs in SCALING.items():
+        for config in configs:
+            shape = {k: v for k, v in config.items() if k != "n_boot"}
+            n_boot = config.get("n_boot", 2000)
+            name = "scale-" + "-".join(f"{v}" for v in shape.values())
+            with _study_dir(workdir, name, seed=seed, **shape) as study:
+                code = ("import json, resource, sys, time; from analysis.studies.scored import stream_summary; "
+                        "t0, c0 = time.perf_counter(), time.process_time(); "
+                        f"t = stream_summary(sys.argv[1], n_boot={n_boot}, seed={seed}); "
+                        "print(json.dumps([time.perf_counter() - t0, time.process_time() - c0, "
+                        "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024]))")
+                proc = subprocess.run([sys.executable, "-c", code, str(study)], capture_output=True, text=True,
+                                      check=True)
+                wall, cpu, peak = json.loads(proc.stdout.strip().splitlines()[-1])
+            raters = 2 + shape["n_evaluators"]
+            rows = shape["n_items"] * (2 + shape["n_evaluators"] * shape["n_runs"])
+            print(f"{what:<10}{shape['n_items']:>9,}{raters:>7}{shape['n_runs']:>5}{n_boot:>10}{rows:>12,}"
+                  f"{wall:>8.1f}{cpu:>7.1f}{peak / 2**20:>10,.0f}{os.getloadavg()[0]:>6.1f}", flush=True)
+    return 0
+
+
 def _run_line(name: str, data_root, tiny: bool, seed: int, workdir: str | None) -> dict:
     """One line, in this process; reports its peak resident memory (self and children)."""
     import json
@@ -492,6 +532,12 @@ def main(argv: list[str] | None = None) -> int:
         sub.add_argument("--seed", type=int, default=20261124)
         a = sub.parse_args(argv[1:])
         return run_mentalalign(a.data_root, a.n_boot, a.seed)
+    if argv[:1] == ["scaling"]:
+        sub = argparse.ArgumentParser(prog="python -m analysis bench scaling", description=run_scaling.__doc__)
+        sub.add_argument("--workdir", default=None)
+        sub.add_argument("--seed", type=int, default=20261124)
+        a = sub.parse_args(argv[1:])
+        return run_scaling(a.workdir, a.seed)
     if argv[:1] in (["all"], ["_line"]):
         sub = argparse.ArgumentParser(prog=f"python -m analysis bench {argv[0]}",
                                       description="every target of the performance table, PASS/FAIL")
