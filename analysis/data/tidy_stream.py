@@ -190,19 +190,33 @@ def _columns(study: StudyFile, schema, rel: str) -> list[pl.Expr]:
     return select
 
 
-def _parsed(lf: pl.LazyFrame, select: list[pl.Expr], study: StudyFile, offset: int) -> pl.LazyFrame:
-    """The ratings with row numbers from ``offset``, IDs stripped, the score parsed with its
-    exclusion reason and the run parsed (every engine applies these same expressions)."""
-    lf = lf.select(select).with_row_index("row", offset=offset)
+ROW = "__crisis_judge_row__"
+"""The row-number column the polars scans add (the file's reader numbers the rows: a
+``with_row_index`` after the scan made polars' streaming engine hold the whole file)."""
+
+
+def _parsed(lf: pl.LazyFrame, select: list[pl.Expr], study: StudyFile, offset: int | None) -> pl.LazyFrame:
+    """The ratings with row numbers from ``offset`` (``None``: the scan's :data:`ROW`), IDs
+    stripped, the score parsed with its exclusion reason and the run parsed (every engine
+    applies these same expressions)."""
+    if offset is None:
+        lf = lf.select(*select, pl.col(ROW).alias("row"))
+    else:
+        lf = lf.select(select).with_row_index("row", offset=offset)
     dtypes = lf.collect_schema()
     value, reason = _score_columns(pl.col("score"), dtypes["score"], study)
     run, bad_run = _run_column(pl.col("run"), dtypes["run"])
     # IDs without surrounding spaces, as the in-memory reader reads them (analysis.data.tidy.load_tidy).
-    text = [pl.col(c).cast(pl.String).str.strip_chars().replace("", None)
-            for c in ("item", "rater", "category", "cluster", "source", "attribute")]
+    # (when/then, not replace(): polars' streaming engine held a replace's whole column.)
+    stripped = {c: pl.col(c).cast(pl.String).str.strip_chars() for c in ("item", "rater", "category", "cluster",
+                                                                          "source", "attribute")}
+    text = [pl.when(e != "").then(e).alias(c) for c, e in stripped.items()]
     return lf.with_columns(*text).with_columns(value.alias("value"), reason.alias("reason"), run.alias("run"),
                                                bad_run.alias("bad_run"))
 
+
+PASS2_ROWS = 2_500_000
+"""Rating rows per part of the per-item pass (see :func:`stream_study`)."""
 
 REASONS = (REASON_MISSING, REASON_NOT_NUMBER, REASON_OFF_SCALE, REASON_OFF_GRID)
 GROUPS = ("cluster", "category", "source")
@@ -215,15 +229,18 @@ def check_queries(lf: pl.LazyFrame, study: StudyFile) -> list[pl.LazyFrame]:
     q_attrs = lf.select(pl.col("attribute").drop_nulls().unique())
     if study.attribute is not None:
         lf = lf.filter(pl.col("attribute") == study.attribute)
+    # Elementwise columns, then plain reductions: what polars' streaming engine runs in
+    # bounded memory (a filter inside an aggregation made it hold the whole file).
+    row = pl.col("row")
     q_checks = lf.select(
-        pl.len().alias("n_rows"), pl.col("row").filter(pl.col("bad_run")).min().alias("bad_run"),
-        pl.col("bad_run").sum().alias("n_bad_run"),
-        pl.col("row").filter(pl.col("item").is_null()).min().alias("null_item"),
-        pl.col("item").is_null().sum().alias("n_null_item"),
-        pl.col("row").filter(pl.col("rater").is_null()).min().alias("null_rater"),
-        *[(pl.col("reason") == r).sum().alias(r) for r in REASONS],
-    )
-    q_raters = lf.group_by("rater").agg(pl.col("row").min(), pl.col("reason").is_null().sum().alias("used"))
+        pl.when(pl.col("bad_run")).then(row).alias("bad_run"), pl.col("bad_run").alias("n_bad_run"),
+        pl.when(pl.col("item").is_null()).then(row).alias("null_item"),
+        pl.col("item").is_null().alias("n_null_item"), pl.when(pl.col("rater").is_null()).then(row).alias("null_rater"),
+        *[(pl.col("reason") == r).fill_null(False).alias(r) for r in REASONS],
+    ).select(pl.len().alias("n_rows"), pl.col("bad_run").min(), pl.col("n_bad_run").sum(), pl.col("null_item").min(),
+             pl.col("n_null_item").sum(), pl.col("null_rater").min(), *[pl.col(r).sum() for r in REASONS])
+    q_raters = (lf.select("rater", "row", pl.col("reason").is_null().cast(pl.UInt32).alias("used"))
+                .group_by("rater").agg(pl.col("row").min(), pl.col("used").sum()))
     return [q_attrs, q_checks, q_raters]
 
 
@@ -268,12 +285,13 @@ def _scan(study: StudyFile) -> tuple[pl.LazyFrame, list[pl.Expr], str, bool]:
     csv = path.suffix.lower() != ".parquet"
     if not (path.is_file() or (path.is_dir() and not csv)):
         raise StudyFileError(study.path, [f"key 'ratings': {path} not found"])
-    lf = pl.scan_csv(path, infer_schema=False, encoding="utf8-lossy") if csv else pl.scan_parquet(_parquet(path))
+    lf = (pl.scan_csv(path, infer_schema=False, encoding="utf8-lossy", row_index_name=ROW, row_index_offset=2)
+          if csv else pl.scan_parquet(_parquet(path), row_index_name=ROW, row_index_offset=1))
     try:
         schema = lf.collect_schema()
     except (pl.exceptions.PolarsError, OSError) as exc:
         raise StudyFileError(study.path, [f"{rel}: cannot be read: {exc}"]) from None
-    return lf, _columns(study, schema, rel), rel, csv
+    return lf, _columns(study, {c: t for c, t in schema.items() if c != ROW}, rel), rel, csv
 
 
 def check_errors(study: StudyFile, attrs: pl.DataFrame, checks: pl.DataFrame, raters_all: pl.DataFrame, rel: str,
@@ -318,11 +336,19 @@ def stream_study(study: StudyFile | str | Path) -> StreamedStudy:
         raise ValueError(f"{study.name}: nominal studies are loaded in memory (analysis.data.tidy.load_tidy)")
     lf, select, rel, csv = _scan(study)
     where = "row" if csv else "parquet row"
-    lf = _parsed(lf, select, study, 2 if csv else 1)
+    lf = _parsed(lf, select, study, None)
     attrs, checks, raters_all = pl.collect_all(check_queries(lf, study), engine="streaming")
     checks, raters_all, evaluators, everyone = check_errors(study, attrs, checks, raters_all, rel, where)
     raters = (*study.references, *evaluators)
-    per_item = item_query(lf, study, everyone, len(raters)).sort("item").collect(engine="streaming")
+    # Pass 2 in parts of the items (by a hash of the item), one scan each: polars' streaming
+    # group-by holds about 1 KB per item and its 30-odd aggregations; a part of at most
+    # PASS2_ROWS rows bounds that (2,000,000 items x 5 raters: 2.2 GiB in one part).
+    n_parts = int(min(16, max(1, -(-int(checks["n_rows"]) // PASS2_ROWS))))
+    item = pl.col("item")
+    parts = [item_query(lf if n_parts == 1 else lf.filter(item.hash(seed=0) % n_parts == b), study, everyone,
+                        len(raters)).collect(engine="streaming") for b in range(n_parts)]
+    per_item = pl.concat(parts, rechunk=False).sort("item")
+    del parts
 
     def rows_of(item, rater):
         return (lf.filter((pl.col("item") == item) & (pl.col("rater") == rater))
