@@ -94,3 +94,14 @@ def test_dask_engine_reports_errors_with_rows_of_the_data_set(tmp_path):
             dask_study(study, client=client)
     with pytest.raises(StudyFileError, match=r"parquet rows 81, 161: rater 'H1' rates item 'r0000020' twice"):
         stream_study(study)
+
+
+def test_the_per_item_pass_in_parts_equals_one_pass(tmp_path, monkeypatch):
+    from analysis.data import tidy_stream
+
+    study = write_large_study(tmp_path, n_items=300, n_evaluators=3, n_runs=2, seed=8, chunk=100, off_scale=0.01)
+    whole = tidy_stream.stream_study(study)
+    monkeypatch.setattr(tidy_stream, "PASS2_ROWS", 500)  # 2,400 rows: 5 parts
+    parts = tidy_stream.stream_study(study)
+    np.testing.assert_array_equal(parts.values, whole.values)
+    assert parts.items.equals(whole.items) and parts.audit.equals(whole.audit) and parts.n_dropped == whole.n_dropped
