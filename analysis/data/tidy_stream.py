@@ -215,7 +215,7 @@ def _parsed(lf: pl.LazyFrame, select: list[pl.Expr], study: StudyFile, offset: i
                                                bad_run.alias("bad_run"))
 
 
-PASS2_ROWS = 2_500_000
+PASS2_ROWS = 1_000_000
 """Rating rows per part of the per-item pass (see :func:`stream_study`)."""
 
 REASONS = (REASON_MISSING, REASON_NOT_NUMBER, REASON_OFF_SCALE, REASON_OFF_GRID)
@@ -334,18 +334,20 @@ def stream_study(study: StudyFile | str | Path) -> StreamedStudy:
     study = study if isinstance(study, StudyFile) else read_study_file(study)
     if study.nominal:
         raise ValueError(f"{study.name}: nominal studies are loaded in memory (analysis.data.tidy.load_tidy)")
-    lf, select, rel, csv = _scan(study)
+    raw, select, rel, csv = _scan(study)
     where = "row" if csv else "parquet row"
-    lf = _parsed(lf, select, study, None)
+    lf = _parsed(raw, select, study, None)
     attrs, checks, raters_all = pl.collect_all(check_queries(lf, study), engine="streaming")
     checks, raters_all, evaluators, everyone = check_errors(study, attrs, checks, raters_all, rel, where)
     raters = (*study.references, *evaluators)
     # Pass 2 in parts of the items (by a hash of the item), one scan each: polars' streaming
     # group-by holds about 1 KB per item and its 30-odd aggregations; a part of at most
     # PASS2_ROWS rows bounds that (2,000,000 items x 5 raters: 2.2 GiB in one part).
-    n_parts = int(min(16, max(1, -(-int(checks["n_rows"]) // PASS2_ROWS))))
-    item = pl.col("item")
-    parts = [item_query(lf if n_parts == 1 else lf.filter(item.hash(seed=0) % n_parts == b), study, everyone,
+    # The part is chosen on the raw column, before parsing: each scan parses only its rows.
+    n_parts = int(min(32, max(1, -(-int(checks["n_rows"]) // PASS2_ROWS))))
+    part = pl.col(study.columns.get("item", "item")).cast(pl.String).str.strip_chars().hash(seed=0).fill_null(0) \
+        % n_parts
+    parts = [item_query(lf if n_parts == 1 else _parsed(raw.filter(part == b), select, study, None), study, everyone,
                         len(raters)).collect(engine="streaming") for b in range(n_parts)]
     per_item = pl.concat(parts, rechunk=False).sort("item")
     del parts
