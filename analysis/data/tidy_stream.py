@@ -23,6 +23,14 @@ The tables equal those of the in-memory ``summary`` (same columns; same resample
 since every pair there is bootstrapped with the same seed over the same items; numbers
 equal to rounding, tested).
 
+Memory: the per-item table (per rater a sum, two 32-bit counts and a run bit mask, the
+item and its category; IDs kept as polars columns, never a Python string per item), the
+per-item pass run in parts of :data:`PASS2_ROWS` rating rows chosen by a hash of the item
+(one scan each, parsing only its rows), and a bootstrap that draws its resamples in pieces
+over the table, summed per distinct set of scores when there are few
+(:func:`pair_intervals`). The same queries run per partition on Dask
+(:mod:`analysis.data.tidy_dask`). Measured peaks: README, "Performance".
+
 When: :func:`needs_streaming` — an ordinal study whose ratings file has at least
 :data:`STREAM_MIN_ROWS` rows (read from the parquet metadata; counted in one streaming
 pass for CSV). Nominal studies always take the in-memory path.
