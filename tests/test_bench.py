@@ -200,7 +200,7 @@ def test_bench_all_runs_on_tiny_sizes(tmp_path):
     # icc7, icc7api, mentalalign, stream, wide, dask, pingouin
     assert len(verdicts) == 7, proc.stdout + proc.stderr
     assert any(ln.startswith("SKIP  mentalalign: no data") for ln in lines)
-    assert sum(ln.startswith("- target:") for ln in lines) == 6
+    assert sum(ln.startswith("- target:") for ln in lines) == 7
     assert all("peak" in ln and "load average" in ln for ln in lines if ln.startswith(("PASS", "FAIL")))
     assert (proc.returncode == 0) == ("FAIL" not in verdicts)
     assert set(TARGETS) == {"icc7", "icc7api", "mentalalign", "stream", "wide", "dask", "pingouin", "render"}
