@@ -140,7 +140,10 @@ def dask_study(study: StudyFile | str | Path, *, scheduler: str | None = None, c
         spec = {c: ("min" if c.endswith("_min") else "max" if c.endswith("_max") else "sum")
                 for c in meta.columns if c != "item"}
         combined = partial.groupby("item", sort=False).agg(spec, split_out=max(1, partial.npartitions // 4))
-        per_item = pl.from_pandas(combined.compute().reset_index())
+        # Gathered partition by partition: compute() would first concatenate the whole table
+        # on one worker (a worker of 2 GiB could not hold 2.65 million items' table).
+        per_item = pl.concat([pl.from_pandas(f.reset_index()) for f in dask.compute(*combined.to_delayed())
+                              if len(f)], how="vertical_relaxed")
         # Back to the polars engine's dtypes (pandas sums widen them; nulls of strings).
         per_item = per_item.select(pl.col("item").cast(pl.String), *[
             pl.col(c).cast(pl.String) if c.endswith(("_min", "_max")) else pl.col(c).cast(meta_dtype)
