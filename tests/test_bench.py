@@ -197,9 +197,10 @@ def test_bench_all_runs_on_tiny_sizes(tmp_path):
                            str(tmp_path / "no-data")], capture_output=True, text=True, cwd=PROJECT, timeout=600)
     lines = proc.stdout.splitlines()
     verdicts = [ln.split()[0] for ln in lines if ln.split() and ln.split()[0] in ("PASS", "FAIL", "SKIP")]
-    assert len(verdicts) == 4, proc.stdout + proc.stderr  # icc7, mentalalign, stream, pingouin
+    # icc7, icc7api, mentalalign, stream, wide, dask, pingouin
+    assert len(verdicts) == 7, proc.stdout + proc.stderr
     assert any(ln.startswith("SKIP  mentalalign: no data") for ln in lines)
-    assert sum(ln.startswith("- target:") for ln in lines) == 4
-    assert all("peak" in ln for ln in lines if ln.startswith(("PASS", "FAIL")))
+    assert sum(ln.startswith("- target:") for ln in lines) == 7
+    assert all("peak" in ln and "load average" in ln for ln in lines if ln.startswith(("PASS", "FAIL")))
     assert (proc.returncode == 0) == ("FAIL" not in verdicts)
-    assert set(TARGETS) == {"icc7", "mentalalign", "stream", "pingouin", "render"}
+    assert set(TARGETS) == {"icc7", "icc7api", "mentalalign", "stream", "wide", "dask", "pingouin", "render"}

@@ -128,7 +128,12 @@ TARGETS = {
             "BCa <= 2x percentile",
     BENCH_STUDY: "MentalAlign whole analysis (read, 28 cells, both levels, both variants, per-source bias, "
                  "2,000 resamples): >= 20x faster than the paper's 51 s, i.e. <= 2.55 s",
-    "stream": "user study of 10^7 rating rows (parquet), summary: <= 60 s, <= 2 GiB",
+    "stream": "user study of 10^7 rating rows (parquet) as 500,000 items x 20 ratings, summary: <= 30 s, <= 1 GiB",
+    "wide": "user study of 10^7 rating rows (parquet) as 2,000,000 items x 5 raters, summary: <= 60 s, <= 1.5 GiB",
+    "icc7api": "7 x intraclass_corr(100,000 x 5, ci='bca', n_boot=1000, seed=s), the public API without a plan: "
+               "<= 5 s",
+    "dask": "10^8 rating rows (53 parquet files), summary --engine dask on a LocalCluster of 2 workers of this "
+            "machine: completes, <= 2 GiB per worker, tables = the polars engine's on a 10^7-row subset",
     "pingouin": "six ICCs, 1,000 x 4, 2,000 resamples, vs the pingouin loop: >= 1,000x",
     "render": "render of the three built-in studies, --jobs 2: <= 90 s",
 }
@@ -139,7 +144,8 @@ GIB = 2**30
 
 
 def write_large_study(out_dir, *, n_items: int = 500_000, n_evaluators: int = 6, n_runs: int = 3,
-                      seed: int = 20261124, chunk: int = 50_000, off_scale: float = 1e-4) -> Path:
+                      seed: int = 20261124, chunk: int = 50_000, off_scale: float = 1e-4,
+                      files: int = 1) -> Path:
     """Write a seeded scored user study: ``ratings.parquet`` and ``study.toml`` in ``out_dir``.
 
     ``n_items`` responses (``r0000000``...), each rated once by the references H1 and H2
@@ -148,6 +154,10 @@ def write_large_study(out_dir, *, n_items: int = 500_000, n_evaluators: int = 6,
     defaults. Scores are a latent 1-5 quality plus a rater offset and noise, rounded and
     clipped; a share ``off_scale`` of them is set to 0 or 6 (excluded and counted).
     Written in chunks of ``chunk`` items, so generating never holds the whole table.
+    ``files > 1``: ``ratings.parquet`` is a folder of that many files (a partitioned
+    data set, as Spark and Dask write them; items do not span files). The first ``m``
+    items of a study are those of a smaller study of ``m`` items (a multiple of
+    ``chunk``) with the same seed.
     """
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -161,8 +171,15 @@ def write_large_study(out_dir, *, n_items: int = 500_000, n_evaluators: int = 6,
     noise = np.array([0.6, 0.6] + list(np.linspace(0.5, 0.9, n_evaluators)))
     categories = np.array(["suicidal_ideation", "self_harm", "anxiety", "substance_use", "no_crisis"])
     writer = None
+    n_chunks = -(-n_items // chunk)
+    per_file = -(-n_chunks // max(1, files))
+    if files > 1:
+        (out / "ratings.parquet").mkdir(exist_ok=True)
     try:
         for start in range(0, n_items, chunk):
+            if files > 1 and (start // chunk) % per_file == 0 and writer is not None:
+                writer.close()
+                writer = None
             m = min(chunk, n_items - start)
             latent = rng.normal(3.2, 1.0, size=m)
             items = np.char.add("r", np.char.zfill(np.arange(start, start + m).astype(str), 7))
@@ -177,7 +194,9 @@ def write_large_study(out_dir, *, n_items: int = 500_000, n_evaluators: int = 6,
                               "run": np.concatenate([np.full(m, run, dtype=np.int32) for _, run, _ in parts]),
                               "score": score, "category": np.concatenate([cat] * len(parts))})
             if writer is None:
-                writer = pq.ParquetWriter(out / "ratings.parquet", table.schema, compression="zstd")
+                target = out / "ratings.parquet" if files <= 1 else \
+                    out / "ratings.parquet" / f"part-{start // chunk // per_file:05d}.parquet"
+                writer = pq.ParquetWriter(target, table.schema, compression="zstd")
             writer.write_table(table, row_group_size=1_000_000)
     finally:
         if writer is not None:
@@ -226,28 +245,105 @@ def _line_mentalalign(data_root, tiny: bool, seed: int, n_boot: int | None = Non
                        f"its repository does not contain)")
 
 
-def _line_stream(tiny: bool, seed: int, workdir: str | None) -> dict:
+def _study_dir(workdir: str | None, name: str, **params):
+    """A generated study (:func:`write_large_study` in a child process: its memory is not
+    the line's): in a temporary folder, or under ``workdir``, kept and reused while its
+    parameters are the same (the generator is seeded)."""
+    import contextlib
+    import json
     import subprocess
     import tempfile
 
+    @contextlib.contextmanager
+    def made():
+        with (contextlib.nullcontext(str(Path(workdir) / name)) if workdir
+              else tempfile.TemporaryDirectory()) as tmp:
+            stamp = Path(tmp) / "params.json"
+            if not (stamp.is_file() and json.loads(stamp.read_text()) == params):
+                Path(tmp).mkdir(parents=True, exist_ok=True)
+                args = ", ".join(f"{k}={v!r}" for k, v in params.items())
+                subprocess.run([sys.executable, "-c", "import sys; from analysis.checks.bench import "
+                                f"write_large_study; write_large_study(sys.argv[1], {args})", tmp], check=True)
+                stamp.write_text(json.dumps(params))
+            yield Path(tmp) / "study.toml"
+    return made()
+
+
+def _line_stream(tiny: bool, seed: int, workdir: str | None, *, wide: bool = False) -> dict:
     from analysis.data.tidy_stream import count_rows
     from analysis.studies.scored import stream_summary
 
-    n_items = 2_000 if tiny else 500_000
-    with tempfile.TemporaryDirectory(dir=workdir) as tmp:
-        # Generated in a child process: its memory is not the summary's (the line's peak is
-        # this process's own).
-        subprocess.run([sys.executable, "-c", "import sys; from analysis.checks.bench import write_large_study; "
-                        f"write_large_study(sys.argv[1], n_items={n_items}, seed={seed})", tmp], check=True)
-        study = Path(tmp) / "study.toml"
-        rows = count_rows(Path(tmp) / "ratings.parquet")
+    shape = dict(n_evaluators=3, n_runs=1) if wide else {}
+    n_items = (4_000 if wide else 2_000) if tiny else (2_000_000 if wide else 500_000)
+    limit, peak = (60, 1.5 * GIB) if wide else (30, GIB)
+    with _study_dir(workdir, "wide" if wide else "deep", n_items=n_items, seed=seed, **shape) as study:
+        rows = count_rows(study.parent / "ratings.parquet")
         t0, c0 = time.perf_counter(), time.process_time()
         tables = stream_summary(study, n_boot=200 if tiny else 2000, seed=seed)
         wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     n = int(tables["agreement"]["n"][0])
-    return dict(wall=wall, cpu=cpu, ok=wall <= 60, peak_limit=2 * GIB, own_peak_only=True,
-                figure=f"{rows:,} rating rows, {n:,} complete review items, {tables['icc'].height // 4} rater pairs: "
-                       f"{wall:.1f} s (CPU {cpu:.1f} s)")
+    return dict(wall=wall, cpu=cpu, ok=wall <= limit, peak_limit=peak, own_peak_only=True,
+                figure=f"{rows:,} rating rows, {n:,} complete review items x {len(tables['bias']) + 2} raters, "
+                       f"{tables['icc'].height // 4} rater pairs, {200 if tiny else 2000} resamples: {wall:.1f} s "
+                       f"(CPU {cpu:.1f} s)")
+
+
+def _line_icc7api(tiny: bool, seed: int) -> dict:
+    from analysis.stats.bootstrap import clear_shared_plans
+
+    n, k, n_attr, n_boot = (2_000, 5, 7, 200) if tiny else (100_000, 5, 7, 1_000)
+    xs = [_ratings(n, k, seed + a) for a in range(7)]
+    out = {}
+    for method in ("percentile", "bca"):
+        clear_shared_plans()  # each method draws its resamples once, as a notebook's first call does
+        t0, c0 = time.perf_counter(), time.process_time()
+        for x in xs:
+            intraclass_corr(x, ci=method, n_boot=n_boot, seed=seed)
+        out[method] = (time.perf_counter() - t0, time.process_time() - c0)
+    wall, cpu = out["bca"]
+    return dict(wall=wall, cpu=cpu, ok=wall <= 5, peak_limit=GIB,
+                figure=f"{n:,} x {k} x {n_attr} attributes, {n_boot} resamples, no plan given: BCa {wall:.2f} s "
+                       f"(CPU {cpu:.2f} s), percentile {out['percentile'][0]:.2f} s")
+
+
+def _worker_peak() -> tuple[float, float]:
+    import resource
+
+    use = resource.getrusage(resource.RUSAGE_SELF)
+    return use.ru_maxrss * 1024, use.ru_utime + use.ru_stime
+
+
+def _line_dask(tiny: bool, seed: int, workdir: str | None) -> dict:
+    from distributed import Client, LocalCluster
+
+    from analysis.data.tidy_dask import WORKER_MEMORY
+    from analysis.data.tidy_stream import count_rows
+    from analysis.studies.scored import stream_summary
+
+    n_big, n_sub, chunk = (6_000, 1_200, 300) if tiny else (2_650_000, 300_000, 50_000)
+    n_boot_big = 100 if tiny else 200
+    shape = dict(n_runs=6, seed=seed, chunk=chunk)
+    with (_study_dir(workdir, "sub", n_items=n_sub, files=n_sub // chunk, **shape) as sub,
+          _study_dir(workdir, "big", n_items=n_big, files=n_big // chunk, **shape) as big,
+          LocalCluster(n_workers=2, threads_per_worker=1, memory_limit=WORKER_MEMORY, dashboard_address=None)
+          as cluster, Client(cluster) as client):
+        rows_sub, rows = count_rows(sub.parent / "ratings.parquet"), count_rows(big.parent / "ratings.parquet")
+        a = stream_summary(sub, n_boot=200, seed=seed)
+        b = stream_summary(sub, n_boot=200, seed=seed, engine="dask", client=client)
+        equal = all(a[t].equals(b[t]) for t in ("audit", "agreement", "icc", "bias"))
+        t0, c0 = time.perf_counter(), time.process_time()
+        w0 = client.run(_worker_peak)
+        tables = stream_summary(big, n_boot=n_boot_big, seed=seed, engine="dask", client=client)
+        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+        workers = client.run(_worker_peak)
+    peaks = [p for p, _ in workers.values()]
+    w_cpu = sum(c for _, c in workers.values()) - sum(c for _, c in w0.values())
+    n = int(tables["agreement"]["n"][0])
+    return dict(wall=wall, cpu=cpu + w_cpu, ok=equal and max(peaks) <= 2 * GIB, own_peak_only=True,
+                figure=f"{rows:,} rating rows, {n:,} items, {n_boot_big} resamples: {wall:.0f} s (CPU: client "
+                       f"{cpu:.0f} s + workers {w_cpu:.0f} s); worker peaks "
+                       f"{', '.join(f'{p / 2**20:,.0f}' for p in peaks)} MiB (limit 2 GiB each); tables "
+                       f"{'=' if equal else 'DIFFER from'} the polars engine's on the first {rows_sub:,} rows")
 
 
 def _line_pingouin(tiny: bool, seed: int) -> dict:
@@ -295,6 +391,46 @@ def _line_render(data_root, tiny: bool, seed: int) -> dict:
                                                                           f"; render failed: {proc.stderr[-300:]}"))
 
 
+SCALING = {
+    "items": [dict(n_items=n, n_evaluators=3, n_runs=1) for n in (200_000, 400_000, 800_000)],
+    "raters": [dict(n_items=200_000, n_evaluators=e, n_runs=1) for e in (1, 3, 6)],
+    "runs": [dict(n_items=200_000, n_evaluators=3, n_runs=r) for r in (1, 3, 6)],
+    "resamples": [dict(n_items=200_000, n_evaluators=3, n_runs=1, n_boot=b) for b in (500, 1000, 2000)],
+}
+"""``bench scaling``: three sizes of each thing the streaming summary's cost grows with."""
+
+
+def run_scaling(workdir: str | None = None, seed: int = 20261124) -> int:
+    """``python -m analysis bench scaling``: the streaming summary (polars engine) at three
+    sizes of items, raters, runs and resamples, each in its own process: rows, wall and
+    CPU seconds, peak resident memory, and the load average."""
+    import json
+    import os
+    import subprocess
+
+    print(f"{'grows with':<10}{'items':>9}{'raters':>7}{'runs':>5}{'resamples':>10}{'rows':>12}{'wall s':>8}"
+          f"{'CPU s':>7}{'peak MiB':>10}{'load':>6}")
+    for what, configs in SCALING.items():
+        for config in configs:
+            shape = {k: v for k, v in config.items() if k != "n_boot"}
+            n_boot = config.get("n_boot", 2000)
+            name = "scale-" + "-".join(f"{v}" for v in shape.values())
+            with _study_dir(workdir, name, seed=seed, **shape) as study:
+                code = ("import json, resource, sys, time; from analysis.studies.scored import stream_summary; "
+                        "t0, c0 = time.perf_counter(), time.process_time(); "
+                        f"t = stream_summary(sys.argv[1], n_boot={n_boot}, seed={seed}); "
+                        "print(json.dumps([time.perf_counter() - t0, time.process_time() - c0, "
+                        "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024]))")
+                proc = subprocess.run([sys.executable, "-c", code, str(study)], capture_output=True, text=True,
+                                      check=True)
+                wall, cpu, peak = json.loads(proc.stdout.strip().splitlines()[-1])
+            raters = 2 + shape["n_evaluators"]
+            rows = shape["n_items"] * (2 + shape["n_evaluators"] * shape["n_runs"])
+            print(f"{what:<10}{shape['n_items']:>9,}{raters:>7}{shape['n_runs']:>5}{n_boot:>10}{rows:>12,}"
+                  f"{wall:>8.1f}{cpu:>7.1f}{peak / 2**20:>10,.0f}{os.getloadavg()[0]:>6.1f}", flush=True)
+    return 0
+
+
 def run_line(name: str, data_root, tiny: bool, seed: int, workdir: str | None) -> dict:
     """One line, in this process; reports its peak resident memory (self and children)."""
     import json
@@ -306,6 +442,12 @@ def run_line(name: str, data_root, tiny: bool, seed: int, workdir: str | None) -
         out = _line_mentalalign(data_root, tiny, seed)
     elif name == "stream":
         out = _line_stream(tiny, seed, workdir)
+    elif name == "wide":
+        out = _line_stream(tiny, seed, workdir, wide=True)
+    elif name == "icc7api":
+        out = _line_icc7api(tiny, seed)
+    elif name == "dask":
+        out = _line_dask(tiny, seed, workdir)
     elif name == "pingouin":
         out = _line_pingouin(tiny, seed)
     elif name == "render":
@@ -337,19 +479,25 @@ def _built_in_available(data_root) -> tuple[bool, str]:
 
 
 def run_all(*, data_root=None, tiny: bool = False, render: bool = False, seed: int = 20261124,
-            workdir: str | None = None) -> int:
+            workdir: str | None = None, only: list[str] | None = None) -> int:
     """Print every target line: figure, peak memory, PASS/FAIL (SKIP without data); 1 on a miss."""
     import json
     import os
     import subprocess
 
     # The render (about 90 s) is a line of its own unless the sizes are tiny (the tests).
-    names = ["icc7", BENCH_STUDY, "stream", "pingouin"] + (["render"] if render or not tiny else [])
+    names = ["icc7", "icc7api", BENCH_STUDY, "stream", "wide", "pingouin"] + (["render"] if render or not tiny else [])
+    try:
+        import distributed  # noqa: F401
+
+        names.insert(5, "dask")
+    except ImportError:
+        print("SKIP  dask: not installed (pip install 'crisis-judge-analysis[dask]')")
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"bench all{' (tiny sizes)' if tiny else ''}: {os.cpu_count()} cores, load average {load:.1f} at the start; "
           f"each line in its own process; wall and CPU seconds, peak resident memory")
     failed = False
-    for name in names:
+    for name in names if only is None else [n for n in names if n in only]:
         print(f"- target: {TARGETS[name]}")
         if name in (BENCH_STUDY, "render"):
             ok, where = _mentalalign_available(data_root) if name == BENCH_STUDY else _built_in_available(data_root)
@@ -371,5 +519,6 @@ def run_all(*, data_root=None, tiny: bool = False, render: bool = False, seed: i
         verdict = "PASS" if out["ok"] and mem_ok else "FAIL"
         failed |= verdict == "FAIL"
         mem = f"peak {out['peak'] / 2**20:,.0f} MiB" + (f" (limit {limit / 2**30:g} GiB)" if limit else "")
-        print(f"{verdict}  {name}: {out['figure']}; {mem}")
+        load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+        print(f"{verdict}  {name}: {out['figure']}; {mem}; load average {load:.1f} after the line")
     return 1 if failed else 0

@@ -21,10 +21,13 @@ from analysis.cli.args import ROOT_HELP
 
 ALL = ("every target of the performance table (README), each line in its own process: figure, wall and CPU "
        "time, peak memory, PASS/FAIL; non-zero exit on a miss")
+SCALING = ("the streaming summary at three sizes each of items, raters, runs and resamples (how its cost grows), "
+           "each in its own process")
 STUDY_LINE = ("the whole analysis of the study whose registry entry has a bench hook (read, 28 cells, both "
               "levels, per-source bias), timed against the paper's 51 s")
 EPILOG = ("subcommands (python -m analysis bench SUBCOMMAND --help):\n"
           + textwrap.fill(ALL, 88, initial_indent=f"  {'all':<13}", subsequent_indent=" " * 15) + "\n"
+          + textwrap.fill(SCALING, 88, initial_indent=f"  {'scaling':<13}", subsequent_indent=" " * 15) + "\n"
           # The study's name is spelled in this text so that --help need not import the registry
           # (a test checks it against analysis.checks.bench.BENCH_STUDY).
           + textwrap.fill(STUDY_LINE, 88, initial_indent="  mentalalign  ", subsequent_indent=" " * 15))
@@ -64,7 +67,9 @@ def all_parser(line: bool = False) -> argparse.ArgumentParser:
     p.add_argument("--tiny", action="store_true", help="small sizes (a smoke test of the bench itself)")
     p.add_argument("--render", action="store_true",
                    help="time the render of the three studies with --tiny too (it is always timed otherwise)")
-    p.add_argument("--workdir", default=None, help="where the 10^7-row study is generated (default: temp)")
+    p.add_argument("--workdir", default=None, help="where the large studies are generated and kept for the next run "
+                                                   "(default: temporary folders)")
+    p.add_argument("--only", default=None, help="comma-separated lines to run (default: all)")
     return p
 
 
@@ -79,6 +84,14 @@ def study_parser(name: str) -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["scaling"]:
+        p = arg_types.Parser(prog="python -m analysis bench scaling", description=SCALING)
+        p.add_argument("--workdir", default=None, help="where the studies are generated (default: temporary folders)")
+        p.add_argument("--seed", type=arg_types.seed, default=SEED, help=f"seed of the generated data (default: {SEED})")
+        a = p.parse_args(argv[1:])
+        from analysis.checks.bench import run_scaling
+
+        return run_scaling(a.workdir, a.seed)
     if argv[:1] and argv[0] not in ("all", "_line") and not argv[0].startswith("-"):
         a = study_parser(argv[0]).parse_args(argv[1:])  # --help before the registry is imported
         from analysis.checks.bench import BENCH_STUDY, run_mentalalign
@@ -93,7 +106,8 @@ def main(argv: list[str] | None = None) -> int:
         if argv[0] == "_line":
             bench.run_line(a.name, a.data_root, a.tiny, a.seed, a.workdir)
             return 0
-        return bench.run_all(data_root=a.data_root, tiny=a.tiny, render=a.render, seed=a.seed, workdir=a.workdir)
+        return bench.run_all(data_root=a.data_root, tiny=a.tiny, render=a.render, seed=a.seed, workdir=a.workdir,
+                             only=a.only.split(",") if a.only else None)
     a = build_parser().parse_args(argv)
     from analysis.checks.bench import run
 

@@ -31,7 +31,8 @@ if TYPE_CHECKING:
     import polars as pl
 
 
-def compute_summary(dataset: str, *, data_root=None, seed: int = 20261124, n_boot: int = 2000) -> dict[str, pl.DataFrame]:
+def compute_summary(dataset: str, *, data_root=None, seed: int = 20261124, n_boot: int = 2000,
+                    engine: str = "polars", scheduler: str | None = None) -> dict[str, pl.DataFrame]:
     """The summary tables of any study, as its registry entry says (``spec.hooks.summary``):
     scored studies with a review set (demo, Between Help and Harm, ordinal user studies:
     :func:`analysis.studies.scored.summary_tables`), MentalAlign-70k (judge x attribute:
@@ -41,8 +42,20 @@ def compute_summary(dataset: str, *, data_root=None, seed: int = 20261124, n_boo
 
     Arguments and the data root are checked before anything is loaded
     (:func:`analysis.cli.args.check_arguments`).
+    ``engine="dask"`` (a study file only): the ratings are reduced by Dask
+    (:mod:`analysis.data.tidy_dask`) on the cluster at ``scheduler``, or on a LocalCluster
+    of this machine.
     """
     from analysis.studies.registry import load_study
+
+    if engine not in ("polars", "dask"):
+        raise ValueError(f"engine must be 'polars' or 'dask', not {engine!r}")
+    if engine == "dask" or scheduler:
+        if not str(dataset).endswith(".toml"):
+            raise ValueError("--engine dask reduces a study file (--study FILE.toml); built-in studies are small")
+        from analysis.studies.scored import stream_summary
+
+        return stream_summary(dataset, n_boot=n_boot, seed=seed, engine="dask", scheduler=scheduler)
 
     if str(dataset).endswith(".toml"):
         from analysis.data.tidy_stream import needs_streaming
@@ -85,14 +98,15 @@ where all of them are."""
 
 
 def print_summary(dataset: str, *, data_root=None, seed: int = 20261124, n_boot: int = 2000,
-                  out_dir: str | None = None) -> int:
+                  out_dir: str | None = None, engine: str = "polars", scheduler: str | None = None) -> int:
     """Print the summary tables of ``dataset`` (and write them as CSV into ``out_dir``); 0."""
     import polars as pl
 
     from analysis.reporting.tables import write_table
 
     t0 = time.perf_counter()
-    tables = compute_summary(dataset, data_root=data_root, seed=seed, n_boot=n_boot)
+    tables = compute_summary(dataset, data_root=data_root, seed=seed, n_boot=n_boot, engine=engine,
+                             scheduler=scheduler)
     meta = tables.pop("_meta").row(0, named=True)
     with pl.Config(tbl_rows=PRINTED_ROWS, tbl_cols=20, tbl_width_chars=250, float_precision=4, fmt_str_lengths=250,
                    tbl_hide_dataframe_shape=True, tbl_hide_column_data_types=True):
@@ -141,6 +155,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=arg_types.seed, default=20261124, help="seed of the demo data and of the bootstrap")
     p.add_argument("--n-boot", type=arg_types.n_boot, default=2000, help="bootstrap resamples")
     p.add_argument("--out", default=None, help="also write the tables as CSV into this folder")
+    p.add_argument("--engine", choices=("polars", "dask"), default="polars",
+                   help="reduction of a large study file: polars on this machine (default), or Dask over partitioned "
+                        "parquet (a folder or an fsspec URL) past one machine")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="with --engine dask: a running Dask scheduler (default: a LocalCluster of this machine)")
     return p
 
 
@@ -152,4 +171,5 @@ def main(argv: list[str] | None = None) -> int:
         a.dataset = DEFAULT_STUDY
     if a.out is not None:
         check_out_dir(a.out)
-    return print_summary(a.dataset, data_root=a.data_root, seed=a.seed, n_boot=a.n_boot, out_dir=a.out)
+    return print_summary(a.dataset, data_root=a.data_root, seed=a.seed, n_boot=a.n_boot, out_dir=a.out,
+                         engine=a.engine, scheduler=a.scheduler)

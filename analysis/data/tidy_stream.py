@@ -23,6 +23,14 @@ The tables equal those of the in-memory ``summary`` (same columns; same resample
 since every pair there is bootstrapped with the same seed over the same items; numbers
 equal to rounding, tested).
 
+Memory: the per-item table (per rater a sum, two 32-bit counts and a run bit mask, the
+item and its category; IDs kept as polars columns, never a Python string per item), the
+per-item pass run in parts of :data:`PASS2_ROWS` rating rows chosen by a hash of the item
+(one scan each, parsing only its rows), and a bootstrap that draws its resamples in pieces
+over the table, summed per distinct set of scores when there are few
+(:func:`pair_intervals`). The same queries run per partition on Dask
+(:mod:`analysis.data.tidy_dask`). Measured peaks: README, "Performance".
+
 When: :func:`needs_streaming` — an ordinal study whose ratings file has at least
 :data:`STREAM_MIN_ROWS` rows (read from the parquet metadata; counted in one streaming
 pass for CSV). Nominal studies always take the in-memory path.
@@ -66,18 +74,24 @@ GRID = (1, 2, 3, 4, 5)
 MAX_RUN = 62
 
 
+def _parquet(path: Path):
+    """A parquet file, or every ``*.parquet`` file under a folder (a partitioned data set)."""
+    return str(path / "**" / "*.parquet") if path.is_dir() else path
+
+
 def count_rows(path: str | Path) -> int:
-    """Rows of a ratings file: parquet metadata, or one streaming pass over a CSV."""
+    """Rows of a ratings file (or folder of parquet files): parquet metadata, or one
+    streaming pass over a CSV."""
     path = Path(path)
     if path.suffix.lower() == ".parquet":
-        return int(pl.scan_parquet(path).select(pl.len()).collect().item())
+        return int(pl.scan_parquet(_parquet(path)).select(pl.len()).collect().item())
     return int(pl.scan_csv(path, infer_schema=False).select(pl.len()).collect(engine="streaming").item())
 
 
 def needs_streaming(study_path: str | Path, *, min_rows: int = STREAM_MIN_ROWS) -> bool:
     """True for an ordinal study whose ratings file has at least ``min_rows`` rows."""
     sf = read_study_file(study_path)
-    if sf.nominal or not sf.ratings.is_file() or sf.scales or sf.kind:
+    if sf.nominal or not (sf.ratings.is_file() or sf.ratings.is_dir()) or sf.scales or sf.kind:
         # Raters on their own scales and the pairwise/binary kinds are read by the in-memory
         # loader only (the streaming passes know one scale and scored studies).
         return False
@@ -91,20 +105,31 @@ def needs_streaming(study_path: str | Path, *, min_rows: int = STREAM_MIN_ROWS) 
 class StreamedStudy:
     """A large ordinal study reduced to its review matrix.
 
-    ``matrix``: the review items (items a reference rated) that every rater scored, rows
-    sorted by item, columns the references then the evaluators (each the mean of its
-    runs), as :func:`analysis.data.ratings.to_matrix` makes them; ``n_dropped``: review
-    items without a complete set of scores; ``audit``: records per status and reason in
-    the shape of :func:`analysis.data.ratings.audit_summary`.
+    ``values``: the review items (items a reference rated) that every rater scored, rows
+    sorted by item (``items``), columns ``raters``: the references then the evaluators
+    (each the mean of its runs), as :func:`analysis.data.ratings.to_matrix` makes them
+    (:attr:`matrix`); ``clusters``: each row's cluster (its item when it has none);
+    ``n_dropped``: review items without a complete set of scores; ``audit``: records per
+    status and reason in the shape of :func:`analysis.data.ratings.audit_summary`. The
+    IDs stay polars columns (a Python string per item would double the memory).
     """
 
     study: StudyFile
-    matrix: RatingMatrix
+    values: np.ndarray
+    raters: tuple[str, ...]
+    items: pl.Series
+    clusters: pl.Series
     evaluators: tuple[str, ...]
     n_review: int
     n_dropped: int
     n_rows: int
     audit: pl.DataFrame
+
+    @property
+    def matrix(self) -> RatingMatrix:
+        """The review matrix as a :class:`~analysis.data.ratings.RatingMatrix` (IDs as tuples)."""
+        return RatingMatrix(values=self.values, index=tuple(self.items.to_list()), raters=self.raters,
+                            clusters=tuple(self.clusters.to_list()))
 
     @property
     def jury(self) -> tuple[str, ...]:
@@ -156,20 +181,8 @@ def _run_column(run: pl.Expr, dtype: pl.DataType) -> tuple[pl.Expr, pl.Expr]:
     return pl.when(empty | bad).then(1).otherwise(number).cast(pl.Int64), bad.fill_null(True)
 
 
-def stream_study(study: StudyFile | str | Path) -> StreamedStudy:
-    """Validate and reduce a large ordinal study in two streaming passes (see the module docstring)."""
-    study = study if isinstance(study, StudyFile) else read_study_file(study)
-    if study.nominal:
-        raise ValueError(f"{study.name}: nominal studies are loaded in memory (analysis.data.tidy.load_tidy)")
-    path, rel = study.ratings, study.ratings.name
-    if not path.is_file():
-        raise StudyFileError(study.path, [f"key 'ratings': {path} not found"])
-    csv = path.suffix.lower() != ".parquet"
-    lf = pl.scan_csv(path, infer_schema=False, encoding="utf8-lossy") if csv else pl.scan_parquet(path)
-    try:
-        schema = lf.collect_schema()
-    except (pl.exceptions.PolarsError, OSError) as exc:
-        raise StudyFileError(study.path, [f"{rel}: cannot be read: {exc}"]) from None
+def _columns(study: StudyFile, schema, rel: str) -> list[pl.Expr]:
+    """The standard columns selected from a file's ``schema``; :class:`StudyFileError` naming what is missing."""
     errors, select = [], []
     for std in STANDARD_COLUMNS:
         col = study.columns.get(std, std)
@@ -184,32 +197,118 @@ def stream_study(study: StudyFile | str | Path) -> StreamedStudy:
             select.append(pl.lit(None, pl.String).alias(std))
     if errors:
         raise StudyFileError(study.path, errors)
-    where = "row" if csv else "parquet row"
-    lf = lf.select(select).with_row_index("row", offset=2 if csv else 1)
+    return select
+
+
+ROW = "__crisis_judge_row__"
+"""The row-number column the polars scans add (the file's reader numbers the rows: a
+``with_row_index`` after the scan made polars' streaming engine hold the whole file)."""
+
+
+def _parsed(lf: pl.LazyFrame, select: list[pl.Expr], study: StudyFile, offset: int | None) -> pl.LazyFrame:
+    """The ratings with row numbers from ``offset`` (``None``: the scan's :data:`ROW`), IDs
+    stripped, the score parsed with its exclusion reason and the run parsed (every engine
+    applies these same expressions)."""
+    if offset is None:
+        lf = lf.select(*select, pl.col(ROW).alias("row"))
+    else:
+        lf = lf.select(select).with_row_index("row", offset=offset)
     dtypes = lf.collect_schema()
     value, reason = _score_columns(pl.col("score"), dtypes["score"], study)
     run, bad_run = _run_column(pl.col("run"), dtypes["run"])
     # IDs without surrounding spaces, as the in-memory reader reads them (analysis.data.tidy.load_tidy).
-    text = [pl.col(c).cast(pl.String).str.strip_chars().replace("", None)
-            for c in ("item", "rater", "category", "cluster", "source", "attribute")]
-    lf = lf.with_columns(*text).with_columns(value.alias("value"), reason.alias("reason"), run.alias("run"),
-                                             bad_run.alias("bad_run"))
+    # (when/then, not replace(): polars' streaming engine held a replace's whole column.)
+    stripped = {c: pl.col(c).cast(pl.String).str.strip_chars() for c in ("item", "rater", "category", "cluster",
+                                                                          "source", "attribute")}
+    text = [pl.when(e != "").then(e).alias(c) for c, e in stripped.items()]
+    return lf.with_columns(*text).with_columns(value.alias("value"), reason.alias("reason"), run.alias("run"),
+                                               bad_run.alias("bad_run"))
 
-    # Pass 1: row checks, exclusion counts, attributes and raters (one scan, three results).
-    reasons = (REASON_MISSING, REASON_NOT_NUMBER, REASON_OFF_SCALE, REASON_OFF_GRID)
+
+PASS2_ROWS = 1_000_000
+"""Rating rows per part of the per-item pass (see :func:`stream_study`)."""
+
+REASONS = (REASON_MISSING, REASON_NOT_NUMBER, REASON_OFF_SCALE, REASON_OFF_GRID)
+GROUPS = ("cluster", "category", "source")
+
+
+def check_queries(lf: pl.LazyFrame, study: StudyFile) -> list[pl.LazyFrame]:
+    """Pass 1 over parsed ratings: the attributes, the row checks with the exclusion counts,
+    and each rater's first row and used ratings. Partial results (of parts of the file)
+    combine by :data:`CHECK_COMBINE`."""
     q_attrs = lf.select(pl.col("attribute").drop_nulls().unique())
     if study.attribute is not None:
         lf = lf.filter(pl.col("attribute") == study.attribute)
+    # Elementwise columns, then plain reductions: what polars' streaming engine runs in
+    # bounded memory (a filter inside an aggregation made it hold the whole file).
+    row = pl.col("row")
     q_checks = lf.select(
-        pl.len().alias("n_rows"), pl.col("row").filter(pl.col("bad_run")).min().alias("bad_run"),
-        pl.col("bad_run").sum().alias("n_bad_run"),
-        pl.col("row").filter(pl.col("item").is_null()).min().alias("null_item"),
-        pl.col("item").is_null().sum().alias("n_null_item"),
-        pl.col("row").filter(pl.col("rater").is_null()).min().alias("null_rater"),
-        *[(pl.col("reason") == r).sum().alias(r) for r in reasons],
+        pl.when(pl.col("bad_run")).then(row).alias("bad_run"), pl.col("bad_run").alias("n_bad_run"),
+        pl.when(pl.col("item").is_null()).then(row).alias("null_item"),
+        pl.col("item").is_null().alias("n_null_item"), pl.when(pl.col("rater").is_null()).then(row).alias("null_rater"),
+        *[(pl.col("reason") == r).fill_null(False).alias(r) for r in REASONS],
+    ).select(pl.len().alias("n_rows"), pl.col("bad_run").min(), pl.col("n_bad_run").sum(), pl.col("null_item").min(),
+             pl.col("n_null_item").sum(), pl.col("null_rater").min(), *[pl.col(r).sum() for r in REASONS])
+    q_raters = (lf.select("rater", "row", pl.col("reason").is_null().cast(pl.UInt32).alias("used"))
+                .group_by("rater").agg(pl.col("row").min(), pl.col("used").sum()))
+    return [q_attrs, q_checks, q_raters]
+
+
+def combine_checks(attrs: pl.DataFrame, checks: pl.DataFrame, raters: pl.DataFrame):
+    """:func:`check_queries`' results of several parts of a file as one (rows concatenated)."""
+    first = ("bad_run", "null_item", "null_rater")
+    checks = checks.select(*[pl.col(c).min() if c in first else pl.col(c).sum() for c in checks.columns])
+    raters = raters.group_by("rater").agg(pl.col("row").min(), pl.col("used").sum())
+    return attrs.unique(), checks, raters
+
+
+def item_query(lf: pl.LazyFrame, study: StudyFile, everyone: Sequence[str], n_raters: int) -> pl.LazyFrame:
+    """Pass 2: per item, each rater's sum and count of used scores and its runs over all
+    rows, as a bit mask (a run seen twice carries into the next bit, so the mask has fewer
+    bits set than rows): duplicates are errors even when a copy is excluded. The columns
+    are sums, minima (``*_min``) and maxima (``*_max``), so the tables of parts of the file
+    combine item by item (:mod:`analysis.data.tidy_dask`). Counts are 32-bit, the cluster, category and source
+    are read as categorical codes (their minimum and maximum only detect an item with
+    several values), so the table is about 16 bytes per rater and item plus the IDs."""
+    if study.attribute is not None:
+        lf = lf.filter(pl.col("attribute") == study.attribute)
+    code = pl.col("rater").replace_strict(list(everyone), list(range(len(everyone))), default=None,
+                                          return_dtype=pl.Int64)
+    bit = pl.lit(1, pl.Int64).bitwise_left_shift(pl.col("run") - 1) if hasattr(pl.Expr, "bitwise_left_shift") \
+        else pl.lit(2, pl.Int64).pow(pl.col("run") - 1).cast(pl.Int64)
+    ok = pl.col("reason").is_null()
+    rc = pl.col("rc")
+    return lf.with_columns(code.alias("rc"), bit.alias("bit")).group_by("item").agg(
+        *[pl.when((rc == i) & ok).then(pl.col("value")).sum().alias(f"s{i}") for i in range(n_raters)],
+        *[((rc == i) & ok).sum().cast(pl.UInt32).alias(f"n{i}") for i in range(n_raters)],
+        *[(rc == i).sum().cast(pl.UInt32).alias(f"a{i}") for i in range(len(everyone))],
+        *[pl.when(rc == i).then(pl.col("bit")).sum().alias(f"b{i}") for i in range(len(everyone))],
+        *[pl.when(ok).then(pl.col(c)).min().alias(f"{c}_min") for c in GROUPS],
+        *[pl.when(ok).then(pl.col(c)).max().alias(f"{c}_max") for c in GROUPS],
+        *[(ok & pl.col(c).is_null()).sum().cast(pl.UInt32).alias(f"{c}_nulls") for c in GROUPS],
+        ok.sum().cast(pl.UInt32).alias("n"),
     )
-    q_raters = lf.group_by("rater").agg(pl.col("row").min(), pl.col("reason").is_null().sum().alias("used"))
-    attrs, checks, raters_all = pl.collect_all([q_attrs, q_checks, q_raters], engine="streaming")
+
+
+def _scan(study: StudyFile) -> tuple[pl.LazyFrame, list[pl.Expr], str, bool]:
+    path, rel = study.ratings, study.ratings.name
+    csv = path.suffix.lower() != ".parquet"
+    if not (path.is_file() or (path.is_dir() and not csv)):
+        raise StudyFileError(study.path, [f"key 'ratings': {path} not found"])
+    lf = (pl.scan_csv(path, infer_schema=False, encoding="utf8-lossy", row_index_name=ROW, row_index_offset=2)
+          if csv else pl.scan_parquet(_parquet(path), row_index_name=ROW, row_index_offset=1))
+    try:
+        schema = lf.collect_schema()
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        raise StudyFileError(study.path, [f"{rel}: cannot be read: {exc}"]) from None
+    return lf, _columns(study, {c: t for c, t in schema.items() if c != ROW}, rel), rel, csv
+
+
+def check_errors(study: StudyFile, attrs: pl.DataFrame, checks: pl.DataFrame, raters_all: pl.DataFrame, rel: str,
+                 where: str) -> tuple[dict, pl.DataFrame, tuple[str, ...], tuple[str, ...]]:
+    """Pass 1's errors (raised) or the checks, the raters in order of first row, the
+    evaluators and every rater (references, evaluators, then the others)."""
+    errors = []
     attrs = sorted(attrs.to_series().to_list())
     checks = checks.row(0, named=True)
     raters_all = raters_all.drop_nulls("rater").sort("row")
@@ -235,44 +334,61 @@ def stream_study(study: StudyFile | str | Path) -> StreamedStudy:
     errors += rater_errors
     if errors:
         raise StudyFileError(study.path, errors)
-
-    # Pass 2: per item, each rater's sum and count of used scores and its runs over all
-    # rows, as a bit mask (a run seen twice carries into the next bit, so the mask has
-    # fewer bits set than rows): duplicates are errors even when a copy is excluded.
     raters = (*study.references, *evaluators)
     everyone = (*raters, *(r for r in raters_all["rater"].to_list() if r not in raters))
-    code = pl.col("rater").replace_strict(list(everyone), list(range(len(everyone))), default=None,
-                                          return_dtype=pl.Int64)
-    bit = pl.lit(1, pl.Int64).bitwise_left_shift(pl.col("run") - 1) if hasattr(pl.Expr, "bitwise_left_shift") \
-        else pl.lit(2, pl.Int64).pow(pl.col("run") - 1).cast(pl.Int64)
-    ok = pl.col("reason").is_null()
-    rc = pl.col("rc")
-    per_item = lf.with_columns(code.alias("rc"), bit.alias("bit")).group_by("item").agg(
-        *[pl.when((rc == i) & ok).then(pl.col("value")).sum().alias(f"s{i}") for i in range(len(raters))],
-        *[((rc == i) & ok).sum().alias(f"n{i}") for i in range(len(raters))],
-        *[(rc == i).sum().alias(f"a{i}") for i in range(len(everyone))],
-        *[pl.when(rc == i).then(pl.col("bit")).sum().alias(f"b{i}") for i in range(len(everyone))],
-        *[pl.when(ok).then(pl.col(c)).min().alias(f"{c}_min") for c in ("cluster", "category", "source")],
-        *[pl.when(ok).then(pl.col(c)).max().alias(f"{c}_max") for c in ("cluster", "category", "source")],
-        *[(ok & pl.col(c).is_null()).sum().alias(f"{c}_nulls") for c in ("cluster", "category", "source")],
-        ok.sum().alias("n"),
-    ).sort("item").collect(engine="streaming")
-    every = per_item.select([f"a{i}" for i in range(len(everyone))]).to_numpy().astype(np.int64)
-    masks = per_item.select([f"b{i}" for i in range(len(everyone))]).to_numpy().astype(np.uint64)
-    bits = np.zeros(masks.shape, dtype=np.int64)
-    for shift in range(MAX_RUN):
-        bits += ((masks >> np.uint64(shift)) & np.uint64(1)).astype(np.int64)
-    dup = np.argwhere(bits != every)
-    if dup.size:
-        i, r = dup[0]
-        item, rater = per_item["item"][int(i)], everyone[int(r)]
-        rows = (lf.filter((pl.col("item") == item) & (pl.col("rater") == rater))
+    return checks, raters_all, tuple(evaluators), everyone
+
+
+def stream_study(study: StudyFile | str | Path) -> StreamedStudy:
+    """Validate and reduce a large ordinal study in two streaming passes (see the module docstring)."""
+    study = study if isinstance(study, StudyFile) else read_study_file(study)
+    if study.nominal:
+        raise ValueError(f"{study.name}: nominal studies are loaded in memory (analysis.data.tidy.load_tidy)")
+    raw, select, rel, csv = _scan(study)
+    where = "row" if csv else "parquet row"
+    lf = _parsed(raw, select, study, None)
+    attrs, checks, raters_all = pl.collect_all(check_queries(lf, study), engine="streaming")
+    checks, raters_all, evaluators, everyone = check_errors(study, attrs, checks, raters_all, rel, where)
+    raters = (*study.references, *evaluators)
+    # Pass 2 in parts of the items (by a hash of the item), one scan each: polars' streaming
+    # group-by holds about 1 KB per item and its 30-odd aggregations; a part of at most
+    # PASS2_ROWS rows bounds that (2,000,000 items x 5 raters: 2.2 GiB in one part).
+    # The part is chosen on the raw column, before parsing: each scan parses only its rows.
+    n_parts = int(min(32, max(1, -(-int(checks["n_rows"]) // PASS2_ROWS))))
+    part = pl.col(study.columns.get("item", "item")).cast(pl.String).str.strip_chars().hash(seed=0).fill_null(0) \
+        % n_parts
+    parts = [item_query(lf if n_parts == 1 else _parsed(raw.filter(part == b), select, study, None), study, everyone,
+                        len(raters)).collect(engine="streaming") for b in range(n_parts)]
+    per_item = pl.concat(parts, rechunk=False).sort("item")
+    del parts
+
+    def rows_of(item, rater):
+        return (lf.filter((pl.col("item") == item) & (pl.col("rater") == rater))
                 .select("row", "run").collect(engine="streaming"))
+
+    return reduce_items(study, per_item, checks, evaluators, everyone, rel, where, rows_of)
+
+
+def reduce_items(study: StudyFile, per_item: pl.DataFrame, checks: dict, evaluators: tuple[str, ...],
+                 everyone: tuple[str, ...], rel: str, where: str, rows_of) -> StreamedStudy:
+    """Pass 2's errors (raised) or the :class:`StreamedStudy` of the per-item table
+    (:func:`item_query`, sorted by item; ``rows_of(item, rater)`` gives the rows and runs
+    of a repeated rating for the error message)."""
+    errors = []
+    reasons = REASONS
+    raters = (*study.references, *evaluators)
+    # One rater at a time: a run seen twice leaves fewer bits set than rows.
+    dup = np.concatenate([np.flatnonzero(_popcount(per_item[f"b{r}"].to_numpy()) != per_item[f"a{r}"].to_numpy())
+                          [:, None] * [1, 0] + [0, r] for r in range(len(everyone))])
+    if dup.size:
+        i, r = dup[np.lexsort((dup[:, 1], dup[:, 0]))[0]]
+        item, rater = per_item["item"][int(i)], everyone[int(r)]
+        rows = rows_of(item, rater)
         runs = rows.group_by("run").agg(pl.col("row").sort()).filter(pl.col("row").list.len() > 1).sort("run")
         run_no, dup_rows = runs.row(0)
         errors.append(f"{rel} {where}s {', '.join(map(str, dup_rows))}: rater {rater!r} rates item {item!r} twice "
                       f"in run {run_no} ({len(dup)} item x rater cells have a repeated run)")
-    counts = per_item.select([f"n{i}" for i in range(len(raters))]).to_numpy().astype(np.int64)
+    counts = per_item.select([f"n{i}" for i in range(len(raters))]).to_numpy()
     for col in ("cluster", "category", "source"):
         multi = per_item.filter((pl.col(f"{col}_min") != pl.col(f"{col}_max"))
                                 | ((pl.col(f"{col}_nulls") > 0) & (pl.col(f"{col}_nulls") < pl.col("n"))
@@ -286,14 +402,15 @@ def stream_study(study: StudyFile | str | Path) -> StreamedStudy:
         if not ((counts[:, e_col] > 0) & (counts[:, ref_cols] > 0).any(axis=1)).any():
             raise StudyFileError(study.path, [f"{rel}: evaluator {e!r} rates no item that a reference rates"])
 
-    sums = per_item.select([f"s{i}" for i in range(len(raters))]).to_numpy().astype(float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        means = np.where(counts > 0, sums / counts, np.nan)
     reviewed = (counts[:, :len(study.references)] > 0).any(axis=1)
     complete = reviewed & (counts > 0).all(axis=1)
-    clusters = per_item.select(pl.coalesce("cluster_min", "item")).to_series().to_numpy()[complete]
-    matrix = RatingMatrix(values=np.ascontiguousarray(means[complete]), index=tuple(per_item["item"].filter(
-        pl.Series(complete)).to_list()), raters=raters, clusters=tuple(clusters.tolist()))
+    keep = pl.Series(complete)
+    values = np.empty((int(complete.sum()), len(raters)))
+    for i in range(len(raters)):  # column by column: no n x raters temporaries
+        values[:, i] = per_item[f"s{i}"].filter(keep).to_numpy() / counts[complete, i]
+    del counts
+    kept = per_item.filter(keep)
+    items, clusters = kept["item"], kept.select(pl.coalesce("cluster_min", "item")).to_series().alias("cluster")
     n_excluded = {r: int(checks[r]) for r in reasons if checks[r]}
     audit = pl.DataFrame({
         "dataset": [study.name] * (1 + len(n_excluded)), "source_file": [rel] * (1 + len(n_excluded)),
@@ -301,14 +418,26 @@ def stream_study(study: StudyFile | str | Path) -> StreamedStudy:
         "n_records": [int(checks["n_rows"]) - sum(n_excluded.values()), *n_excluded.values()]},
         schema={"dataset": pl.String, "source_file": pl.String, "status": pl.String, "reason": pl.String,
                 "n_records": pl.UInt32}).sort(["dataset", "source_file", "status", "reason"], nulls_last=False)
-    return StreamedStudy(study=study, matrix=matrix, evaluators=evaluators, n_review=int(reviewed.sum()),
+    return StreamedStudy(study=study, values=values, raters=raters, items=items, clusters=clusters,
+                         evaluators=evaluators, n_review=int(reviewed.sum()),
                          n_dropped=int(reviewed.sum() - complete.sum()), n_rows=int(checks["n_rows"]), audit=audit)
+
+
+def _popcount(masks: np.ndarray) -> np.ndarray:
+    """Bits set in each 64-bit mask."""
+    masks = masks.astype(np.uint64)
+    if hasattr(np, "bitwise_count"):
+        return np.bitwise_count(masks).astype(np.int64)
+    out = np.zeros(masks.shape, dtype=np.int64)  # pragma: no cover (numpy < 2)
+    for shift in range(MAX_RUN):
+        out += ((masks >> np.uint64(shift)) & np.uint64(1)).astype(np.int64)
+    return out
 
 
 def review_columns(s: StreamedStudy) -> tuple[np.ndarray, tuple[str, ...]]:
     """The review matrix with ``jury`` (mean of its members) and ``human_mean`` (mean of the
     references) appended, as :func:`analysis.studies.scored.review_scores` builds it."""
-    values, names = s.matrix.values, s.matrix.raters
+    values, names = s.values, s.raters
     extra, extra_names = [], []
     if s.jury:
         extra.append(values[:, [names.index(j) for j in s.jury]].mean(axis=1))
@@ -332,12 +461,39 @@ def pair_tables(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, n
     return rounded, distinct, values
 
 
+def distinct_rows(x: np.ndarray, max_share: float = 0.5) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """The first row of each distinct row of ``x`` and every row's number among them
+    (``x[first][pattern] == x``), or ``(None, None)`` when more than ``max_share`` of the
+    rows are distinct. Column codes are combined in mixed radix (re-numbered before they
+    could overflow 62 bits), so it costs a sort of ``n`` integers per column."""
+    n = x.shape[0]
+    code, radix = np.zeros(n, dtype=np.int64), 1
+    for j in range(x.shape[1]):
+        _, inv = np.unique(x[:, j], return_inverse=True)
+        size = int(inv.max()) + 1 if n else 1
+        if radix * size >= 2**62:
+            _, code = np.unique(code, return_inverse=True)
+            radix = int(code.max()) + 1
+        code = code * size + inv.ravel()
+        radix *= size
+    _, first, pattern = np.unique(code, return_index=True, return_inverse=True)
+    if first.size > max_share * n:
+        return None, None
+    return first, pattern.ravel()
+
+
 def pair_intervals(values: np.ndarray, names: Sequence[str], pairs: Sequence[tuple[str, str]],
                    bias_pairs: Sequence[tuple[str, str]], *, n_boot: int, seed, n_dropped: int = 0,
                    types: Sequence[str] = ("ICC(A,1)", "ICC(C,1)")) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The ``icc`` and ``bias`` tables of :func:`analysis.studies.scored.icc_table` and
     :func:`~analysis.studies.scored.bias_table` (``by_category=False``), every BCa interval
     on one plan of ``n_boot`` resamples of the items drawn from ``seed``.
+
+    Memory: the ``values`` and the per-item table below, ``n x (1 + 2 k + pairs +
+    bias pairs)`` floats, or one row per distinct set of scores when those are fewer
+    than half the items (:func:`distinct_rows`: 5 raters on a 1-5 grid have at most
+    3,125, whatever the number of items); the resamples are drawn and summed in pieces
+    (``bootstrap(lean=True)``), never ``BLOCK x n`` weights.
 
     Per item, with ``c`` the mean of all the scores (centring, for the precision of the
     sums of squares): 1, ``x_r - c`` and ``(x_r - c)^2`` of each rater, ``(x_a - c)(x_b - c)``
@@ -348,16 +504,18 @@ def pair_intervals(values: np.ndarray, names: Sequence[str], pairs: Sequence[tup
 
     n = values.shape[0]
     col = {r: i for i, r in enumerate(names)}
-    used = sorted({col[r] for p in pairs for r in p})
+    used = sorted({col[r] for p in pairs for r in p} | {col[r] for p in bias_pairs for r in p})
     c = float(values[:, used].mean())
-    centred = values - c
+    first, pattern = distinct_rows(values[:, used])
+    rows = values[first] if pattern is not None else values  # one row per distinct set of scores
+    centred = rows - c
     k = len(used)
     pos = {r: i for i, r in enumerate(used)}
-    units = [np.ones((n, 1)), centred[:, used], centred[:, used] ** 2,
+    units = [np.ones((rows.shape[0], 1)), centred[:, used], centred[:, used] ** 2,
              np.column_stack([centred[:, col[a]] * centred[:, col[b]] for a, b in pairs]),
-             np.column_stack([values[:, col[e]] - values[:, col[r]] for e, r in bias_pairs])]
+             np.column_stack([rows[:, col[e]] - rows[:, col[r]] for e, r in bias_pairs])]
     per_unit = np.concatenate(units, axis=1)
-    del units, centred
+    del units, centred, rows
     ia = np.array([pos[col[a]] for a, _ in pairs])
     ib = np.array([pos[col[b]] for _, b in pairs])
     n_pairs = len(pairs)
@@ -381,7 +539,7 @@ def pair_intervals(values: np.ndarray, names: Sequence[str], pairs: Sequence[tup
 
         threadpool_limits = lambda **kw: contextlib.nullcontext()  # noqa: E731
     with threadpool_limits(limits=1, user_api="blas"):
-        res = bootstrap(per_unit, statistic, sums=True, plan=plan, method="bca")
+        res = bootstrap(per_unit, statistic, sums=True, plan=plan, method="bca", lean=True, pattern=pattern)
     del per_unit
     form = {"ICC(A,1)": 0, "ICC(C,1)": 1}
     frames = []

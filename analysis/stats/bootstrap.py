@@ -78,6 +78,7 @@ American Statistician 50(4), 361-365.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
@@ -328,6 +329,17 @@ class ResamplePlan:
             self._cache_left -= nbytes
         return counts
 
+    def block_pieces(self, block: int, rows: int):
+        """The drawn indices of block ``block``, ``rows`` resamples at a time: yields
+        ``(offset, indices)`` with ``indices`` of shape ``(r, n_draw)``. The same integers
+        as :func:`resample_indices` (the generator's stream does not depend on how many
+        are asked for at once, tested), in pieces small enough for millions of units."""
+        b0 = block * BLOCK
+        size = min(BLOCK, self.n_boot - b0)
+        rng = _block_rng(self.seed, block)
+        for s in range(0, size, rows):
+            yield s, rng.integers(0, self.n_draw, size=(min(rows, size - s), self.n_draw))
+
     def counts(self, start: int = 0, stop: int | None = None) -> np.ndarray:
         """Counts ``(stop-start, n_draw)`` of the drawn units in resamples ``start..stop-1``."""
         stop = self.n_boot if stop is None else min(stop, self.n_boot)
@@ -347,6 +359,54 @@ class ResamplePlan:
     def __repr__(self) -> str:
         clusters = f", {self.n_draw} clusters" if self.codes is not None else ""
         return f"ResamplePlan({self.n_rows} rows{clusters}, n_boot={self.n_boot}, seed entropy={self.seed.entropy})"
+
+
+SHARED_PLAN_MIB = 256
+"""Memory the plans drawn for calls without a ``plan`` may keep, all together (:func:`shared_plan`)."""
+
+_SHARED_PLANS: dict[tuple, ResamplePlan] = {}
+
+
+def shared_plan(n_units: int, n_boot: int, seed: int | np.random.SeedSequence | None,
+                clusters: Sequence | None = None) -> ResamplePlan:
+    """The :class:`ResamplePlan` a call without ``plan=`` uses: kept and reused by later
+    calls with the same units, ``n_boot``, seed and clusters.
+
+    A draw is a pure function of those four, so reusing it changes no result (bitwise,
+    tested); it spares the draw, which is most of the cost of a bootstrap of sums: seven
+    ``intraclass_corr(x, ci="bca", n_boot=1000, seed=s)`` calls on 100,000 items, one
+    per attribute, draw once, as if they shared a plan. The kept plans hold their counts
+    in compact integers, at most :data:`SHARED_PLAN_MIB` together (the least recently
+    used plan is dropped first); a draw larger than that, or a ``seed`` of ``None``
+    (fresh entropy: nothing to reuse), is made for the call and not kept.
+    :func:`clear_shared_plans` frees them.
+    """
+    n_units, n_boot = int(n_units), int(n_boot)
+    if seed is None:
+        return ResamplePlan(n_units, n_boot, seed, clusters, cache_mib=0)
+    ss = _resolve_seed(seed)
+    codes_key = None
+    if clusters is not None:
+        codes, _ = _cluster_codes(clusters, n_units)
+        codes_key = hashlib.blake2b(codes.astype(np.int64).tobytes(), digest_size=16).hexdigest()
+    key = (n_units, n_boot, repr(ss.entropy), tuple(ss.spawn_key), ss.pool_size, codes_key)
+    plan = _SHARED_PLANS.pop(key, None)
+    if plan is None:
+        plan = ResamplePlan(n_units, n_boot, ss, clusters, cache_mib=0)
+        need = plan.n_draw * n_boot / 2**20  # uint8 counts (the common case)
+        if need > SHARED_PLAN_MIB:
+            return plan
+        while _SHARED_PLANS and need + sum(a.nbytes for p in _SHARED_PLANS.values()
+                                           for a in p._cache.values()) / 2**20 > SHARED_PLAN_MIB:
+            _SHARED_PLANS.pop(next(iter(_SHARED_PLANS)))  # least recently used first
+        plan._cache_left = need * 2**20 * 2  # room for uint16 counts of a few clusters drawn often
+    _SHARED_PLANS[key] = plan  # most recently used last
+    return plan
+
+
+def clear_shared_plans() -> None:
+    """Forget the plans kept by :func:`shared_plan`."""
+    _SHARED_PLANS.clear()
 
 
 def _resampled_sums_statistic(per_unit: np.ndarray, statistic, plan: "ResamplePlan", out: np.ndarray) -> None:
@@ -371,6 +431,31 @@ def _resampled_sums_statistic(per_unit: np.ndarray, statistic, plan: "ResamplePl
         out[s:e] = np.asarray(statistic(sums[:e - s]), dtype=float)
 
 
+def _resampled_sums_lean(per_row: np.ndarray, statistic, plan: "ResamplePlan", out: np.ndarray,
+                         pattern: np.ndarray | None) -> None:
+    """:func:`_resampled_sums_statistic` in memory ``O(n_draw)`` per piece: each block of
+    resamples is drawn in pieces of at most :data:`_TARGET_CELLS` indices, each resample's
+    counts are taken per row of ``per_row`` (``pattern[i]`` is the row of unit ``i``;
+    without ``pattern``, row ``i``) and multiplied out piece by piece. The resamples are
+    the plan's; the sums equal :func:`_resampled_sums_statistic`'s to rounding (another
+    order of addition), and do not depend on anything but the data and the plan."""
+    n_boot, (p, m) = plan.n_boot, per_row.shape
+    rows = max(1, min(BLOCK, _TARGET_CELLS // max(plan.n_draw, p, 1)))
+    code = None if pattern is None else pattern.astype(np.int32 if p > np.iinfo(np.int16).max else np.int16)
+    counts = np.empty((rows, p))
+    sums = np.empty((n_boot, m))
+    for block in range(plan.n_blocks):
+        for s, idx in plan.block_pieces(block, rows):
+            b = block * BLOCK + s
+            for row, drawn in zip(counts, idx if code is None else code[idx]):
+                row[:] = np.bincount(drawn, minlength=p)
+            np.matmul(counts[:idx.shape[0]], per_row, out=sums[b:b + idx.shape[0]])
+            del idx
+    step = max(1, _TARGET_CELLS // max(m, 1))
+    for s in range(0, n_boot, step):
+        out[s:s + step] = np.asarray(statistic(sums[s:s + step]), dtype=float)
+
+
 def _jackknife(arrays, statistic, codes: np.ndarray, n_units: int, chunk_size: int) -> np.ndarray:
     """Leave-one-unit-out values of the statistic, (n_units, *out_shape), chunked: O(n^2)."""
     out = []
@@ -387,7 +472,8 @@ def _jackknife_sums(per_unit: np.ndarray, total: np.ndarray, statistic, chunk: i
                            for s in range(0, per_unit.shape[0], chunk)], axis=0)
 
 
-def bca_levels(replicates: np.ndarray, estimate: np.ndarray, jackknife: np.ndarray, confidence: float):
+def bca_levels(replicates: np.ndarray, estimate: np.ndarray, jackknife: np.ndarray, confidence: float,
+               jackknife_counts: np.ndarray | None = None):
     """BCa quantile levels as ``scipy.stats._resampling._bca_interval`` computes them.
 
     Parameters
@@ -400,6 +486,10 @@ def bca_levels(replicates: np.ndarray, estimate: np.ndarray, jackknife: np.ndarr
         Leave-one-unit-out values.
     confidence : float
         Two-sided coverage.
+    jackknife_counts : ndarray, shape (n,), optional
+        How many units share each row of ``jackknife`` (units with the same per-unit
+        statistics have the same leave-one-out value): the sums over units of the
+        acceleration are then weighted sums over the rows.
 
     Returns
     -------
@@ -416,10 +506,17 @@ def bca_levels(replicates: np.ndarray, estimate: np.ndarray, jackknife: np.ndarr
         nonzeros = np.sum(finite & (reps < theta_hat), axis=0) + np.sum(finite & (reps <= theta_hat), axis=0)
         z0 = special.ndtri(nonzeros.astype(float) / (2 * b))
         jack = np.asarray(jackknife, dtype=float)
-        n = float(jack.shape[0])
-        u = (n - 1) * (np.mean(jack, axis=0) - jack)
-        num = np.sum(u**3, axis=0) / n**3
-        den = np.sum(u**2, axis=0) / n**2
+        if jackknife_counts is None:
+            n = float(jack.shape[0])
+            u = (n - 1) * (np.mean(jack, axis=0) - jack)
+            num = np.sum(u**3, axis=0) / n**3
+            den = np.sum(u**2, axis=0) / n**2
+        else:
+            w = np.asarray(jackknife_counts, dtype=float)
+            n = float(w.sum())
+            u = (n - 1) * (np.tensordot(w, jack, axes=(0, 0)) / n - jack)
+            num = np.tensordot(w, u**3, axes=(0, 0)) / n**3
+            den = np.tensordot(w, u**2, axes=(0, 0)) / n**2
         a_hat = 1 / 6 * num / den ** (3 / 2)
         z_alpha = float(special.ndtri((1 - confidence) / 2))
         z_1alpha = -z_alpha
@@ -471,6 +568,8 @@ def bootstrap(
     keep_replicates: bool = False,
     sums: bool = False,
     plan: ResamplePlan | None = None,
+    lean: bool = False,
+    pattern: np.ndarray | None = None,
 ) -> BootstrapResult:
     """Bootstrap confidence interval of a statistic vectorised over resamples.
 
@@ -512,6 +611,19 @@ def bootstrap(
         Use this plan's resamples (then ``seed`` and ``clusters`` must not be given,
         and ``n_boot`` only if equal to the plan's). Results are bitwise those of the
         same call with the plan's ``n_boot``, seed and clusters.
+    lean : bool
+        With ``sums=True``, for millions of units: draw each block of resamples in
+        pieces and multiply out piece by piece, so the memory is the ``(n, m)`` table
+        and a piece of :data:`_TARGET_CELLS` counts, never ``BLOCK x n`` weights. Same
+        resamples; the sums are added in another order, so results equal those of
+        ``lean=False`` to rounding (1e-12 tested), not bitwise.
+    pattern : ndarray of int, shape (n_units,), optional
+        With ``sums=True`` (implies ``lean``): ``data`` holds the *distinct* per-unit
+        rows and unit ``i`` has row ``data[pattern[i]]`` (items with the same scores
+        have the same statistics: 2,000,000 items of 5 raters on a 1-5 grid have at
+        most 5^5 distinct rows). Resample sums are then counts per distinct row times
+        the rows, and the jackknife has one value per distinct row, weighted by how
+        many units share it. Not with clusters.
 
     Returns
     -------
@@ -555,22 +667,30 @@ def bootstrap(
         _round_to_blocks(chunk_size)  # validated; blocks of BLOCK resamples are used regardless
     arrays = _as_tuple(data)
     n = arrays[0].shape[0]
+    if pattern is not None:
+        if not sums or clusters is not None or (plan is not None and plan.codes is not None):
+            raise ValueError("pattern needs sums=True and no clusters")
+        pattern = np.asarray(pattern)
+        if pattern.ndim != 1 or (pattern.size and (pattern.min() < 0 or pattern.max() >= n)):
+            raise ValueError(f"pattern must give every unit a row of data (0..{n - 1})")
+        lean, n = True, pattern.size
     if n < 2:
         raise ValueError(f"need at least 2 resampling units, got {n}")
 
     if sums and (len(arrays) != 1 or arrays[0].ndim != 2):
         raise ValueError("sums=True needs data to be one (n, m) array of per-row sufficient statistics")
     if plan is None:
-        plan = ResamplePlan(n, n_boot, seed, clusters, cache_mib=0)
+        plan = shared_plan(n, n_boot, seed, clusters)
     elif plan is not None and plan.n_rows != n:
         raise ValueError(f"the plan resamples {plan.n_rows} rows but the data have {n}")
 
     codes = plan.codes if plan.codes is not None else np.arange(n)
     n_units, unit = plan.n_draw, plan.unit
 
+    multiplicity = None if pattern is None else np.bincount(pattern, minlength=arrays[0].shape[0]).astype(float)
     if sums:
         per_unit = arrays[0] if plan.codes is None else _group_sums(arrays[0], plan.codes, plan.n_draw)
-        total_row = np.ones((1, per_unit.shape[0])) @ per_unit
+        total_row = (np.ones((1, per_unit.shape[0])) if multiplicity is None else multiplicity[None]) @ per_unit
         estimate = np.asarray(statistic(total_row), dtype=float)[0]
     else:
         estimate = np.asarray(statistic(*arrays, weights=np.ones((1, n))), dtype=float)[0]
@@ -579,7 +699,9 @@ def bootstrap(
     # BLAS kernels may sum in a different order for a different number of rows, and
     # results must be bitwise independent of how the work is split.
     reps = np.empty((n_boot,) + estimate.shape)
-    if sums:
+    if sums and lean:
+        _resampled_sums_lean(per_unit, statistic, plan, reps, pattern)
+    elif sums:
         _resampled_sums_statistic(per_unit, statistic, plan, out=reps)
     else:
         for s in range(0, n_boot, BLOCK):
@@ -604,7 +726,7 @@ def bootstrap(
             jack = _jackknife_sums(per_unit, total_row[0], statistic)
         else:
             jack = _jackknife(arrays, statistic, codes, n_units, _default_chunk(n))
-        q_low, q_high, z0, accel = bca_levels(reps, estimate, jack, confidence)
+        q_low, q_high, z0, accel = bca_levels(reps, estimate, jack, confidence, multiplicity)
 
     ci_low = quantile_linear(masked, q_low)
     ci_high = quantile_linear(masked, q_high)

@@ -279,13 +279,26 @@ def agreement_row(x: np.ndarray, y: np.ndarray) -> dict:
                 gwet_ac2_quadratic=chance.gwet_ac_table(rounded, "quadratic", categories=GRID))
 
 
-def stream_summary(study_path, *, n_boot: int = 2000, seed: int = 20261124) -> dict[str, pl.DataFrame]:
+def stream_summary(study_path, *, n_boot: int = 2000, seed: int = 20261124, engine: str = "polars",
+                   scheduler: str | None = None, client=None) -> dict[str, pl.DataFrame]:
     """The tables of ``python -m analysis summary --study FILE`` (``audit``, ``agreement``,
     ``icc``, ``bias``, ``_meta``) for a large ordinal study, from the reductions of
-    :mod:`analysis.data.tidy_stream` (the file is never loaded whole)."""
+    :mod:`analysis.data.tidy_stream` (the file is never loaded whole).
+
+    ``engine="dask"``: the per-item table is computed by Dask over partitioned parquet
+    (:func:`analysis.data.tidy_dask.dask_study`; ``scheduler`` the address of a running
+    cluster, or ``client`` a ``distributed.Client``; neither: a LocalCluster of this
+    machine), gathered and bootstrapped here: the same tables as the polars engine."""
     from analysis.data.tidy_stream import pair_intervals, review_columns, stream_study
 
-    s = stream_study(study_path)
+    if engine == "dask":
+        from analysis.data.tidy_dask import dask_study
+
+        s = dask_study(study_path, scheduler=scheduler, client=client)
+    elif engine == "polars":
+        s = stream_study(study_path)
+    else:
+        raise ValueError(f"engine must be 'polars' or 'dask', not {engine!r}")
     values, names = review_columns(s)
     humans = s.study.references
     refs = [*humans, HUMAN_MEAN]
@@ -305,7 +318,8 @@ def stream_summary(study_path, *, n_boot: int = 2000, seed: int = 20261124) -> d
         "icc": icc, "bias": bias,
         "_meta": pl.DataFrame({"header": [
             f"{values.shape[0]} review items scored by every rater ({s.n_dropped} review items without a complete "
-            f"set of scores left out); {s.n_rows} rating rows read by the streaming path"],
+            f"set of scores left out); {s.n_rows} rating rows read by the streaming path"
+            + (" (Dask)" if engine == "dask" else "")],
             "scale": [f"bias = evaluator - reference, points on {s.study.low:g}–{s.study.high:g}"
                       + (" (integers)" if s.study.integer else "")]}),
     }
