@@ -283,10 +283,10 @@ def test_ci_assumes_and_notes():
     assert "n_boot_valid" not in boot.columns and (boot["n_valid"] <= 300).all()
     assert boot["ci_note"].str.contains("too few items").all()  # 6 items
     rng = np.random.default_rng(42)
-    x = rng.normal(size=(180, 1)) + rng.normal(size=(180, 3))
-    big = intraclass_corr(x, ci="percentile", n_boot=300, seed=1, clusters=np.repeat(np.arange(60), 3))
+    x = rng.normal(size=(360, 1)) + rng.normal(size=(360, 3))
+    big = intraclass_corr(x, ci="percentile", n_boot=300, seed=1, clusters=np.repeat(np.arange(120), 3))
     assert set(big["ci_assumes"]) == {"resampled clusters"} and (big["ci_note"] == "").all()
-    few = intraclass_corr(x, ci="percentile", n_boot=300, seed=1, clusters=np.repeat(np.arange(30), 6))
+    few = intraclass_corr(x, ci="percentile", n_boot=300, seed=1, clusters=np.repeat(np.arange(30), 12))
     assert (few["ci_note"] == "too few clusters").all()
 
 

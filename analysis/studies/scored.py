@@ -318,7 +318,8 @@ def stream_summary(study_path, *, n_boot: int = 2000, seed: int = 20261124, engi
         "icc": icc, "bias": bias,
         "_meta": pl.DataFrame({"header": [
             f"{values.shape[0]} review items scored by every rater ({s.n_dropped} review items without a complete "
-            f"set of scores left out); {s.n_rows} rating rows read by the streaming path"
+            f"set of scores left out; listwise across raters: the streaming path keeps complete items only); "
+            f"{s.n_rows} rating rows read by the streaming path"
             + (" (Dask)" if engine == "dask" else "")],
             "scale": [f"bias = evaluator - reference, points on {s.study.low:g}–{s.study.high:g}"
                       + (" (integers)" if s.study.integer else "")]}),
