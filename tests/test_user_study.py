@@ -315,7 +315,18 @@ def test_export_then_render_equals_the_built_in_demo(tmp_path):
     b = tmp_path / "b" / "reports" / "demo-export" / "gpt-5-nano" / "tables"
     for name in ("agreement", "icc", "bias", "human_ceiling", "mse_decomposition", "self_preference",
                  "category_appropriateness", "run_reliability"):
-        assert (a / f"{name}.csv").read_bytes() == (b / f"{name}.csv").read_bytes(), name
+        # The export declares the conversations as clusters; its review set holds one answer per
+        # conversation, so resampling conversations draws what resampling answers draws: the
+        # numbers are the built-in's. The notes differ by design: the interval says it
+        # resampled clusters, and flags fewer than 100 clusters (50 items for the built-in).
+        built, exported = pl.read_csv(a / f"{name}.csv"), pl.read_csv(b / f"{name}.csv")
+        notes = [c for c in ("ci_note", "ci_assumes") if c in built.columns]
+        if name == "human_ceiling":
+            # its bootstrap walks the conversations in the cluster order, not the answers':
+            # other resamples, so the estimates agree and the intervals are another draw
+            notes += [c for c in built.columns if "ci_" in c or c == "verdict"]
+        assert built.drop(notes).equals(exported.drop(notes)), name
+    assert set(pl.read_csv(b / "icc.csv").filter(pl.col("ci_method") == "BCa")["ci_assumes"]) == {"resampled clusters"}
 
 
 @pytest.mark.real_data

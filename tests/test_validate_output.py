@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_repeated_exclusions_are_grouped_with_counts_and_first_rows(tmp_path):
     rows = ["item,rater,score"]
     for i in range(120):
-        rows += [f"i{i},H1,{1 + i % 5}", f"i{i},judge,{'abc' if i < 96 else 9 if i < 110 else 3}"]
+        rows += [f"i{i},H1,{1 + i % 5}", f"i{i},judge,{'abc' if i < 96 else 9 if i < 100 else 3}"]
     (tmp_path / "ratings.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
     (tmp_path / "study.toml").write_text('name = "v"\nratings = "ratings.csv"\nscale = [1, 5]\nreferences = ["H1"]\n',
                                          encoding="utf-8")
@@ -23,13 +23,13 @@ def test_repeated_exclusions_are_grouped_with_counts_and_first_rows(tmp_path):
                           capture_output=True, text=True, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
-    assert lines[0].endswith("0 error(s), 110 rating(s) excluded, 130 used; references: H1; evaluators: judge")
+    assert lines[0].endswith("0 error(s), 100 rating(s) excluded, 140 used; references: H1; evaluators: judge")
     excluded = [line for line in lines if line.startswith("  excluded: ")]
-    assert len(excluded) == 2, excluded  # 96 + 14 exclusions, two reasons
+    assert len(excluded) == 2, excluded  # 96 + 4 exclusions, two reasons (a judge mostly off the scale would be an error: [scales])
     assert excluded[0].startswith("  excluded: 96 ratings of ratings.csv: score is not a number: rows 3 ('abc'), "
                                   "5 ('abc')")
     assert "first 5; every row: python -m analysis audit" in excluded[0]
-    assert excluded[1].startswith("  excluded: 14 ratings of ratings.csv: ") and "score outside the scale: rows 195 ('9')" in excluded[1]
+    assert excluded[1].startswith("  excluded: 4 ratings of ratings.csv: ") and "score outside the scale: rows 195 ('9')" in excluded[1]
 
 
 def test_a_single_exclusion_keeps_its_own_line():
