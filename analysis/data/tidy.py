@@ -558,6 +558,26 @@ def _read_design(raw: dict, problems: list[str]) -> SamplingDesign:
     return SamplingDesign(kind, rule=rule, strata=strata) if ok else SamplingDesign("random", declared=False)
 
 
+def _map_columns(frame: pl.DataFrame, study: "StudyFile", standard, required, rel: str) -> tuple[dict, list[str]]:
+    """The file's columns renamed to the standard ones (``[columns]`` maps them) and the
+    errors: a mapped column that is absent, a required one missing, or a map onto a name
+    the file also has as a column of its own (two columns would mean one thing)."""
+    rename, errors = {}, []
+    for std in standard:
+        col = study.columns.get(std, std)
+        if std in study.columns and col != std and std in frame.columns and col in frame.columns:
+            errors.append(f"key 'columns.{std}': {rel} has a column {std!r} besides {col!r}; rename or drop one so "
+                          f"that {std!r} means one column")
+        elif col in frame.columns:
+            rename[col] = std
+        elif std in study.columns:
+            errors.append(f"key 'columns.{std}': column {col!r} is not in {rel} (columns: {', '.join(frame.columns)})")
+        elif std in required:
+            errors.append(f"{rel}: required column {std!r} missing (columns: {', '.join(frame.columns)}; map yours "
+                          f"under [columns])")
+    return rename, errors
+
+
 def _csv_problem(path: Path) -> str:
     """Where a CSV file that polars refused goes wrong: the first row whose number of
     fields differs from the header's, or the row where an unterminated quote starts.
@@ -664,20 +684,7 @@ def load_tidy(study: StudyFile | str | Path, *, strict: bool = True) -> TidyData
         raise StudyFileError(study.path, ["a pairwise study (kind = \"pairwise\"): read it with load_pairwise"])
     frame = _read_table(study)
     rel = study.ratings.name
-    errors: list[str] = []
-    rename = {}
-    for std in STANDARD_COLUMNS:
-        col = study.columns.get(std, std)
-        if std in study.columns and col != std and std in frame.columns and col in frame.columns:
-            errors.append(f"key 'columns.{std}': {rel} has a column {std!r} besides {col!r}; rename or drop one so "
-                          f"that {std!r} means one column")
-        elif col in frame.columns:
-            rename[col] = std
-        elif std in study.columns:
-            errors.append(f"key 'columns.{std}': column {col!r} is not in {rel} (columns: {', '.join(frame.columns)})")
-        elif std in REQUIRED_COLUMNS:
-            errors.append(f"{rel}: required column {std!r} missing (columns: {', '.join(frame.columns)}; map yours "
-                          f"under [columns])")
+    rename, errors = _map_columns(frame, study, STANDARD_COLUMNS, REQUIRED_COLUMNS, rel)
     if errors:
         raise StudyFileError(study.path, errors)
     frame = frame.rename(rename).select(list(rename.values())).with_row_index("row", offset=2
@@ -1013,17 +1020,7 @@ def load_pairwise(study: StudyFile | str | Path) -> PairwiseData:
     frame = _read_table(study)
     rel = study.ratings.name
     where = "row" if study.ratings.suffix == ".csv" else "parquet row"
-    errors = []
-    rename = {}
-    for std in PAIRWISE_COLUMNS:
-        col = study.columns.get(std, std)
-        if col in frame.columns:
-            rename[col] = std
-        elif std in study.columns:
-            errors.append(f"key 'columns.{std}': column {col!r} is not in {rel} (columns: {', '.join(frame.columns)})")
-        elif std in PAIRWISE_REQUIRED:
-            errors.append(f"{rel}: required column {std!r} missing (columns: {', '.join(frame.columns)}; map yours "
-                          f"under [columns])")
+    rename, errors = _map_columns(frame, study, PAIRWISE_COLUMNS, PAIRWISE_REQUIRED, rel)
     if {"first", "swapped"} <= set(rename.values()):
         errors.append(f"{rel}: give the order as 'first' or as 'swapped', not both")
     if errors:
