@@ -75,7 +75,8 @@ overview
 # %% [markdown]
 # ## All evaluators on one axis
 # Scored studies: ICC(A,1) and ICC(C,1) against the human mean with 95% BCa intervals; the
-# dashed line is the human–human ICC(A,1). MentalAlign-70k: response-level ICC(A,1) per
+# dashed line is the ceiling: what a judge as good as one human scores against the human mean
+# (Spearman–Brown from the human–human ICC(A,1), `ceiling_icc_a1`). MentalAlign-70k: response-level ICC(A,1) per
 # judge × attribute. Nominal studies: κ of the majority vote.
 
 # %%
