@@ -3,6 +3,8 @@ calls, and the Dask engine of the streaming summary (equal to the polars engine)
 
 from __future__ import annotations
 
+import importlib
+
 import numpy as np
 import polars as pl
 import pytest
@@ -38,6 +40,48 @@ def test_lean_and_pattern_sums_equal_the_block_product():
         np.testing.assert_allclose(res.ci_high, ref.ci_high, rtol=0, atol=1e-12)
     with pytest.raises(ValueError, match="pattern"):
         bootstrap(stats[first], f, sums=True, n_boot=300, seed=2, pattern=pattern.ravel() + 10**6)
+
+
+def test_lean_blocks_on_threads_are_bitwise_one_thread(monkeypatch):
+    boot = importlib.import_module("analysis.stats.bootstrap")
+
+    rng = np.random.default_rng(4)
+    x = np.clip(np.rint(rng.normal(3, 1, (3000, 1)) + rng.normal(0, 0.7, (3000, 3))), 1, 5)
+    stats = row_statistics(x)
+    f = lambda s: _icc_of_sums(s, k=3)  # noqa: E731
+    runs = {}
+    for threads in (1, 3):
+        monkeypatch.setattr(boot, "LEAN_THREADS", threads)
+        assert boot.lean_threads() <= threads
+        runs[threads] = bootstrap(stats, f, sums=True, n_boot=320, seed=5, method="bca", lean=True,
+                                  keep_replicates=True)
+    assert runs[1].replicates.shape == (320, 6)  # 5 blocks of 64 shared between the threads
+    np.testing.assert_array_equal(runs[3].replicates, runs[1].replicates)
+    np.testing.assert_array_equal(runs[3].ci_low, runs[1].ci_low)
+
+
+@pytest.mark.parametrize("with_pattern", [False, True])
+def test_acceleration_in_chunks_equals_the_whole_jackknife(monkeypatch, with_pattern):
+    boot = importlib.import_module("analysis.stats.bootstrap")
+
+    rng = np.random.default_rng(6)
+    x = np.clip(np.rint(rng.normal(3, 1, (2500, 1)) + rng.normal(0, 0.8, (2500, 3))), 1, 5)
+    stats = row_statistics(x)
+    f = lambda s: _icc_of_sums(s, k=3)  # noqa: E731
+    kw = dict(sums=True, n_boot=200, seed=7, method="bca", keep_replicates=True)
+    if with_pattern:
+        _, first, pattern = np.unique(x, axis=0, return_index=True, return_inverse=True)
+        stats, kw = stats[first], dict(kw, pattern=pattern.ravel())
+    whole = bootstrap(stats, f, **kw)
+    monkeypatch.setattr(boot, "JACKKNIFE_ROWS", 16)  # thousands of units, or 100-odd distinct rows: chunked,
+    monkeypatch.setattr(boot, "ACCELERATION_ROWS", 16)  # 16 at a time
+    chunked = bootstrap(stats, f, **kw)
+    assert stats.shape[0] > 16 * 3
+    np.testing.assert_array_equal(chunked.replicates, whole.replicates)
+    np.testing.assert_allclose(chunked.acceleration, whole.acceleration, rtol=1e-7, atol=1e-15)  # a ~ 3e-4: 1e-13
+    np.testing.assert_allclose(chunked.ci_low, whole.ci_low, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(chunked.ci_high, whole.ci_high, rtol=0, atol=1e-12)
+    assert np.abs(whole.acceleration).max() > 1e-4  # a real acceleration, not zeros compared with zeros
 
 
 def test_calls_without_a_plan_reuse_the_draw_bit_for_bit():

@@ -4,8 +4,9 @@
 :func:`analysis.studies.scored.stream_summary` with ``engine="dask"``) reduces the
 ratings of a partitioned parquet data set (a folder of parquet files, or any fsspec
 URL: ``s3://``, ``gs://``, ``abfs://``, a cluster file system) with ``dask.dataframe``
-to the per-item table of :mod:`analysis.data.tidy_stream`, gathers it (one row per
-item) and leaves the bootstrap to the caller, as the polars engine does. Without a
+to the per-item table of :mod:`analysis.data.tidy_stream`, gathers it partition by
+partition into the review matrix (one row per item; the client never holds the whole
+table) and leaves the bootstrap to the caller, as the polars engine does. Without a
 scheduler a :class:`distributed.LocalCluster` of this machine is started; with one,
 the user's cluster is used (a ``dask-jobqueue`` SLURM cluster, say: README).
 
@@ -140,20 +141,29 @@ def dask_study(study: StudyFile | str | Path, *, scheduler: str | None = None, c
         spec = {c: ("min" if c.endswith("_min") else "max" if c.endswith("_max") else "sum")
                 for c in meta.columns if c != "item"}
         combined = partial.groupby("item", sort=False).agg(spec, split_out=max(1, partial.npartitions // 4))
-        # Gathered partition by partition: compute() would first concatenate the whole table
-        # on one worker (a worker of 2 GiB could not hold 2.65 million items' table).
-        per_item = pl.concat([pl.from_pandas(f.reset_index()) for f in dask.compute(*combined.to_delayed())
-                              if len(f)], how="vertical_relaxed")
-        # Back to the polars engine's dtypes (pandas sums widen them; nulls of strings).
-        per_item = per_item.select(pl.col("item").cast(pl.String), *[
-            pl.col(c).cast(pl.String) if c.endswith(("_min", "_max")) else pl.col(c).cast(meta_dtype)
-            for c, meta_dtype in _polars_dtypes(meta).items() if c != "item"]).sort("item")
+        dtypes = _polars_dtypes(meta)
+
+        def gathered():
+            # One partition of the combined table at a time, as the workers finish them (each
+            # item is in one partition): the client holds one partition and the review matrix,
+            # never the whole table (compute() would first concatenate it on one worker).
+            from distributed import as_completed
+
+            futures = client.compute(combined.to_delayed())
+            for future in as_completed(futures):
+                frame = future.result()
+                future.release()
+                if len(frame):
+                    # Back to the polars engine's dtypes (pandas sums widen them; nulls of strings).
+                    yield pl.from_pandas(frame.reset_index()).select(pl.col("item").cast(pl.String), *[
+                        pl.col(c).cast(pl.String) if c.endswith(("_min", "_max")) else pl.col(c).cast(t)
+                        for c, t in dtypes.items() if c != "item"])
 
         def rows_of(item, rater):
             found = dask.compute(*[dask.delayed(_rows_of)(p, study, select, item, rater) for p in parts])
             return pl.concat([f.with_columns(pl.col("row") + int(o)) for f, o in zip(found, offsets)])
 
-        return reduce_items(study, per_item, checks, evaluators, everyone, rel, "parquet row", rows_of)
+        return reduce_items(study, gathered(), checks, evaluators, everyone, rel, "parquet row", rows_of)
 
 
 def _polars_dtypes(meta) -> dict:

@@ -23,12 +23,16 @@ The tables equal those of the in-memory ``summary`` (same columns; same resample
 since every pair there is bootstrapped with the same seed over the same items; numbers
 equal to rounding, tested).
 
-Memory: the per-item table (per rater a sum, two 32-bit counts and a run bit mask, the
-item and its category; IDs kept as polars columns, never a Python string per item), the
-per-item pass run in parts of :data:`PASS2_ROWS` rating rows chosen by a hash of the item
-(one scan each, parsing only its rows), and a bootstrap that draws its resamples in pieces
-over the table, summed per distinct set of scores when there are few
-(:func:`pair_intervals`). The same queries run per partition on Dask
+Memory: the per-item pass runs in parts of :data:`PASS2_ROWS` rating rows chosen by a
+hash of the item (one scan each, parsing only its rows); each part's per-item table (per
+rater a sum, two 32-bit counts and a run bit mask; IDs kept as polars columns, never a
+Python string per item) is checked and reduced to the scores of its complete review
+items as it comes (:func:`reduce_items`), then let go, so the process holds one part's
+table and the review matrix (8 bytes per rater and item, plus the IDs), never the whole
+per-item table. The bootstrap draws its resamples in pieces over that matrix, summed per
+distinct set of scores when there are few, on as many threads as cores (each block of
+resamples has its own seed: bitwise the same on any number), and sums BCa's acceleration
+chunk by chunk (:func:`pair_intervals`). The same queries run per partition on Dask
 (:mod:`analysis.data.tidy_dask`). Measured peaks: README, "Performance".
 
 When: :func:`needs_streaming` — an ordinal study whose ratings file has at least
@@ -51,7 +55,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Iterable, Sequence
 
 import numpy as np
 import polars as pl
@@ -347,7 +351,9 @@ def stream_study(study: StudyFile | str | Path) -> StreamedStudy:
     raw, select, rel, csv = _scan(study)
     where = "row" if csv else "parquet row"
     lf = _parsed(raw, select, study, None)
-    attrs, checks, raters_all = pl.collect_all(check_queries(lf, study), engine="streaming")
+    # One query at a time: collect_all runs them side by side, each with its own buffers
+    # (10^7 rows: 1.0 GiB together, 0.55 GiB one by one; 0.3 s slower).
+    attrs, checks, raters_all = [q.collect(engine="streaming") for q in check_queries(lf, study)]
     checks, raters_all, evaluators, everyone = check_errors(study, attrs, checks, raters_all, rel, where)
     raters = (*study.references, *evaluators)
     # Pass 2 in parts of the items (by a hash of the item), one scan each: polars' streaming
@@ -357,70 +363,103 @@ def stream_study(study: StudyFile | str | Path) -> StreamedStudy:
     n_parts = int(min(32, max(1, -(-int(checks["n_rows"]) // PASS2_ROWS))))
     part = pl.col(study.columns.get("item", "item")).cast(pl.String).str.strip_chars().hash(seed=0).fill_null(0) \
         % n_parts
-    parts = [item_query(lf if n_parts == 1 else _parsed(raw.filter(part == b), select, study, None), study, everyone,
-                        len(raters)).collect(engine="streaming") for b in range(n_parts)]
-    per_item = pl.concat(parts, rechunk=False).sort("item")
-    del parts
+    parts = (item_query(lf if n_parts == 1 else _parsed(raw.filter(part == b), select, study, None), study, everyone,
+                        len(raters)).collect(engine="streaming") for b in range(n_parts))
 
     def rows_of(item, rater):
         return (lf.filter((pl.col("item") == item) & (pl.col("rater") == rater))
                 .select("row", "run").collect(engine="streaming"))
 
-    return reduce_items(study, per_item, checks, evaluators, everyone, rel, where, rows_of)
+    return reduce_items(study, parts, checks, evaluators, everyone, rel, where, rows_of)
 
 
-def reduce_items(study: StudyFile, per_item: pl.DataFrame, checks: dict, evaluators: tuple[str, ...],
+def reduce_items(study: StudyFile, parts: Iterable[pl.DataFrame], checks: dict, evaluators: tuple[str, ...],
                  everyone: tuple[str, ...], rel: str, where: str, rows_of) -> StreamedStudy:
-    """Pass 2's errors (raised) or the :class:`StreamedStudy` of the per-item table
-    (:func:`item_query`, sorted by item; ``rows_of(item, rater)`` gives the rows and runs
-    of a repeated rating for the error message)."""
-    errors = []
-    reasons = REASONS
+    """Pass 2's errors (raised) or the :class:`StreamedStudy` of the per-item tables
+    (:func:`item_query`) in ``parts``: every item in exactly one part, parts in any order
+    and items in any order within them (``rows_of(item, rater)`` gives the rows and runs
+    of a repeated rating for the error message).
+
+    Each part is reduced as it comes (its checks, and the scores of its complete review
+    items) and then let go, so memory is one part's table plus the review matrix; the
+    matrix is sorted by item at the end. Errors name the first offending item in item
+    order, as a sorted whole table would."""
     raters = (*study.references, *evaluators)
-    # One rater at a time: a run seen twice leaves fewer bits set than rows.
-    dup = np.concatenate([np.flatnonzero(_popcount(per_item[f"b{r}"].to_numpy()) != per_item[f"a{r}"].to_numpy())
-                          [:, None] * [1, 0] + [0, r] for r in range(len(everyone))])
-    if dup.size:
-        i, r = dup[np.lexsort((dup[:, 1], dup[:, 0]))[0]]
-        item, rater = per_item["item"][int(i)], everyone[int(r)]
+    n_ref = len(study.references)
+    e_cols = [raters.index(e) for e in evaluators]
+    dup_first, n_dup = None, 0  # (item, rater number) of the first repeated run; cells with one
+    multi = {col: [None, 0] for col in GROUPS}  # first item with several values; how many
+    covered = np.zeros(len(evaluators), dtype=bool)
+    n_reviewed = 0
+    values, items, clusters = [], [], []
+    for per_item in parts:
+        ids = per_item["item"]
+        for r in range(len(everyone)):  # one rater at a time: a run seen twice leaves fewer bits set than rows
+            bad = _popcount(per_item[f"b{r}"].to_numpy()) != per_item[f"a{r}"].to_numpy()
+            if bad.any():
+                n_dup += int(bad.sum())
+                cand = (ids.filter(pl.Series(bad)).min(), r)
+                dup_first = cand if dup_first is None or cand < dup_first else dup_first
+        for col in GROUPS:
+            several = per_item.filter((pl.col(f"{col}_min") != pl.col(f"{col}_max"))
+                                      | ((pl.col(f"{col}_nulls") > 0) & (pl.col(f"{col}_nulls") < pl.col("n"))
+                                         & pl.col(f"{col}_min").is_not_null()))["item"]
+            if several.len():
+                first = several.min()
+                multi[col] = [first if multi[col][0] is None else min(first, multi[col][0]),
+                              multi[col][1] + several.len()]
+        counts = per_item.select([f"n{i}" for i in range(len(raters))]).to_numpy()
+        rated = counts > 0
+        reviewed = rated[:, :n_ref].any(axis=1)
+        covered |= (rated[:, e_cols] & reviewed[:, None]).any(axis=0)
+        complete = reviewed & rated.all(axis=1)
+        n_reviewed += int(reviewed.sum())
+        keep = pl.Series(complete)
+        part_values = np.empty((int(complete.sum()), len(raters)))
+        for i in range(len(raters)):  # column by column: no n x raters temporaries
+            part_values[:, i] = per_item[f"s{i}"].filter(keep).to_numpy() / counts[complete, i]
+        kept = per_item.filter(keep)
+        values.append(part_values)
+        items.append(kept["item"])
+        clusters.append(kept.select(pl.coalesce("cluster_min", "item")).to_series().alias("cluster"))
+        del per_item, kept, counts, rated
+
+    errors = []
+    if dup_first is not None:
+        item, rater = dup_first[0], everyone[dup_first[1]]
         rows = rows_of(item, rater)
         runs = rows.group_by("run").agg(pl.col("row").sort()).filter(pl.col("row").list.len() > 1).sort("run")
         run_no, dup_rows = runs.row(0)
         errors.append(f"{rel} {where}s {', '.join(map(str, dup_rows))}: rater {rater!r} rates item {item!r} twice "
-                      f"in run {run_no} ({len(dup)} item x rater cells have a repeated run)")
-    counts = per_item.select([f"n{i}" for i in range(len(raters))]).to_numpy()
-    for col in ("cluster", "category", "source"):
-        multi = per_item.filter((pl.col(f"{col}_min") != pl.col(f"{col}_max"))
-                                | ((pl.col(f"{col}_nulls") > 0) & (pl.col(f"{col}_nulls") < pl.col("n"))
-                                   & pl.col(f"{col}_min").is_not_null()))
-        if multi.height:
-            errors.append(f"{rel}: item {multi['item'][0]!r} has several {col} values ({multi.height} items do)")
+                      f"in run {run_no} ({n_dup} item x rater cells have a repeated run)")
+    for col, (first, count) in multi.items():
+        if count:
+            errors.append(f"{rel}: item {first!r} has several {col} values ({count} items do)")
     if errors:
         raise StudyFileError(study.path, errors)
-    for e in evaluators:
-        e_col, ref_cols = raters.index(e), [raters.index(r) for r in study.references]
-        if not ((counts[:, e_col] > 0) & (counts[:, ref_cols] > 0).any(axis=1)).any():
+    for e, ok in zip(evaluators, covered):
+        if not ok:
             raise StudyFileError(study.path, [f"{rel}: evaluator {e!r} rates no item that a reference rates"])
 
-    reviewed = (counts[:, :len(study.references)] > 0).any(axis=1)
-    complete = reviewed & (counts > 0).all(axis=1)
-    keep = pl.Series(complete)
-    values = np.empty((int(complete.sum()), len(raters)))
-    for i in range(len(raters)):  # column by column: no n x raters temporaries
-        values[:, i] = per_item[f"s{i}"].filter(keep).to_numpy() / counts[complete, i]
-    del counts
-    kept = per_item.filter(keep)
-    items, clusters = kept["item"], kept.select(pl.coalesce("cluster_min", "item")).to_series().alias("cluster")
-    n_excluded = {r: int(checks[r]) for r in reasons if checks[r]}
+    items = pl.concat(items, rechunk=True) if items else pl.Series("item", [], dtype=pl.String)
+    clusters = pl.concat(clusters, rechunk=True) if clusters else pl.Series("cluster", [], dtype=pl.String)
+    order = items.arg_sort().to_numpy()
+    stacked = np.concatenate(values) if values else np.empty((0, len(raters)))
+    del values
+    values = np.empty_like(stacked)
+    np.take(stacked, order, axis=0, out=values)
+    del stacked
+    n_complete = values.shape[0]
+    n_excluded = {r: int(checks[r]) for r in REASONS if checks[r]}
     audit = pl.DataFrame({
         "dataset": [study.name] * (1 + len(n_excluded)), "source_file": [rel] * (1 + len(n_excluded)),
         "status": ["used"] + ["excluded"] * len(n_excluded), "reason": [None, *n_excluded],
         "n_records": [int(checks["n_rows"]) - sum(n_excluded.values()), *n_excluded.values()]},
         schema={"dataset": pl.String, "source_file": pl.String, "status": pl.String, "reason": pl.String,
                 "n_records": pl.UInt32}).sort(["dataset", "source_file", "status", "reason"], nulls_last=False)
-    return StreamedStudy(study=study, values=values, raters=raters, items=items, clusters=clusters,
-                         evaluators=evaluators, n_review=int(reviewed.sum()),
-                         n_dropped=int(reviewed.sum() - complete.sum()), n_rows=int(checks["n_rows"]), audit=audit)
+    return StreamedStudy(study=study, values=values, raters=raters, items=items.gather(order),
+                         clusters=clusters.gather(order), evaluators=evaluators, n_review=n_reviewed,
+                         n_dropped=n_reviewed - n_complete, n_rows=int(checks["n_rows"]), audit=audit)
 
 
 def _popcount(masks: np.ndarray) -> np.ndarray:
@@ -508,17 +547,23 @@ def pair_intervals(values: np.ndarray, names: Sequence[str], pairs: Sequence[tup
     c = float(values[:, used].mean())
     first, pattern = distinct_rows(values[:, used])
     rows = values[first] if pattern is not None else values  # one row per distinct set of scores
-    centred = rows - c
     k = len(used)
     pos = {r: i for i, r in enumerate(used)}
-    units = [np.ones((rows.shape[0], 1)), centred[:, used], centred[:, used] ** 2,
-             np.column_stack([centred[:, col[a]] * centred[:, col[b]] for a, b in pairs]),
-             np.column_stack([rows[:, col[e]] - rows[:, col[r]] for e, r in bias_pairs])]
-    per_unit = np.concatenate(units, axis=1)
-    del units, centred, rows
+    # Filled column by column in place: a list of blocks concatenated would hold the
+    # table twice (500,000 items x 52 columns: 0.2 GiB each).
+    n_pairs = len(pairs)
+    per_unit = np.empty((rows.shape[0], 1 + 2 * k + n_pairs + len(bias_pairs)))
+    per_unit[:, 0] = 1.0
+    for j, r in enumerate(used):
+        np.subtract(rows[:, r], c, out=per_unit[:, 1 + j])
+        np.square(per_unit[:, 1 + j], out=per_unit[:, 1 + k + j])
+    for q, (a, b) in enumerate(pairs):
+        np.multiply(per_unit[:, 1 + pos[col[a]]], per_unit[:, 1 + pos[col[b]]], out=per_unit[:, 1 + 2 * k + q])
+    for q, (e, r) in enumerate(bias_pairs):
+        np.subtract(rows[:, col[e]], rows[:, col[r]], out=per_unit[:, 1 + 2 * k + n_pairs + q])
+    del rows
     ia = np.array([pos[col[a]] for a, _ in pairs])
     ib = np.array([pos[col[b]] for _, b in pairs])
-    n_pairs = len(pairs)
 
     def statistic(s):
         cnt = s[..., :1]

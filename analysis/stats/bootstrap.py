@@ -99,6 +99,18 @@ DEFAULT_N_BOOT = 2000
 PLAN_CACHE_MIB = 256
 """Default memory a :class:`ResamplePlan` may use to keep its drawn counts (compact integers)."""
 
+LEAN_THREADS = 4
+"""At most this many threads draw and sum blocks of resamples at once in the lean path."""
+
+JACKKNIFE_ROWS = 65_536
+"""Leave-one-out values of a statistic of sums are computed this many units at a time;
+with more units BCa's acceleration is summed chunk by chunk (:func:`_acceleration_sums`),
+never holding ``n x out`` jackknife values."""
+
+ACCELERATION_ROWS = 8_192
+"""Units per chunk of :func:`_acceleration_sums` (a chunk of 65,536 items cost 0.38 GiB
+inside the statistic of 22 rater pairs; 8,192 cost 0.05 GiB, at the same speed)."""
+
 METHODS = ("percentile", "bca")
 
 
@@ -431,26 +443,56 @@ def _resampled_sums_statistic(per_unit: np.ndarray, statistic, plan: "ResamplePl
         out[s:e] = np.asarray(statistic(sums[:e - s]), dtype=float)
 
 
+def lean_threads() -> int:
+    """Threads :func:`_resampled_sums_lean` spreads its blocks over: the cores this process
+    may use, at most :data:`LEAN_THREADS` (each block is drawn from its own seed and summed
+    on its own, so the result does not depend on the number)."""
+    import os
+
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover (not Linux)
+        cores = os.cpu_count() or 1
+    return max(1, min(LEAN_THREADS, cores))
+
+
 def _resampled_sums_lean(per_row: np.ndarray, statistic, plan: "ResamplePlan", out: np.ndarray,
-                         pattern: np.ndarray | None) -> None:
+                         pattern: np.ndarray | None, threads: int | None = None) -> None:
     """:func:`_resampled_sums_statistic` in memory ``O(n_draw)`` per piece: each block of
     resamples is drawn in pieces of at most :data:`_TARGET_CELLS` indices, each resample's
     counts are taken per row of ``per_row`` (``pattern[i]`` is the row of unit ``i``;
     without ``pattern``, row ``i``) and multiplied out piece by piece. The resamples are
     the plan's; the sums equal :func:`_resampled_sums_statistic`'s to rounding (another
-    order of addition), and do not depend on anything but the data and the plan."""
+    order of addition), and do not depend on anything but the data and the plan.
+
+    Blocks are independent (own seed, own rows of the sums), so ``threads`` (default
+    :func:`lean_threads`) work on different blocks at once: numpy's generator, indexing
+    and matrix products release the GIL (2 cores: 1.5x on 2,000,000 items, measured).
+    The result is bitwise the same for any number of threads."""
     n_boot, (p, m) = plan.n_boot, per_row.shape
     rows = max(1, min(BLOCK, _TARGET_CELLS // max(plan.n_draw, p, 1)))
     code = None if pattern is None else pattern.astype(np.int32 if p > np.iinfo(np.int16).max else np.int16)
-    counts = np.empty((rows, p))
     sums = np.empty((n_boot, m))
-    for block in range(plan.n_blocks):
+
+    def run_block(block: int) -> None:
+        counts = np.empty((rows, p))
         for s, idx in plan.block_pieces(block, rows):
             b = block * BLOCK + s
             for row, drawn in zip(counts, idx if code is None else code[idx]):
                 row[:] = np.bincount(drawn, minlength=p)
             np.matmul(counts[:idx.shape[0]], per_row, out=sums[b:b + idx.shape[0]])
             del idx
+
+    threads = lean_threads() if threads is None else max(1, int(threads))
+    if threads == 1 or plan.n_blocks == 1:
+        for block in range(plan.n_blocks):
+            run_block(block)
+    else:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=min(threads, plan.n_blocks)) as pool:
+            for done in pool.map(run_block, range(plan.n_blocks)):
+                pass  # re-raises a block's error here
     step = max(1, _TARGET_CELLS // max(m, 1))
     for s in range(0, n_boot, step):
         out[s:s + step] = np.asarray(statistic(sums[s:s + step]), dtype=float)
@@ -472,8 +514,43 @@ def _jackknife_sums(per_unit: np.ndarray, total: np.ndarray, statistic, chunk: i
                            for s in range(0, per_unit.shape[0], chunk)], axis=0)
 
 
-def bca_levels(replicates: np.ndarray, estimate: np.ndarray, jackknife: np.ndarray, confidence: float,
-               jackknife_counts: np.ndarray | None = None):
+def _acceleration_sums(per_unit: np.ndarray, total: np.ndarray, statistic, estimate: np.ndarray,
+                       counts: np.ndarray | None = None, chunk: int | None = None) -> np.ndarray:
+    """BCa's acceleration (:func:`bca_levels`' formula) from the leave-one-out values
+    ``f(total - per_unit[i])``, ``chunk`` units at a time in one pass, so memory is
+    ``chunk x out``, not ``n x out`` (500,000 items x 51 outputs: 0.2 GiB per array, and
+    the formula holds four). ``counts``: units per row (distinct rows, see ``pattern``).
+
+    The sums are of ``d_i = theta_(i) - theta_hat`` (shifted by the ``estimate``, from
+    which the leave-one-out values differ by O(1/n)): with ``S_k = sum w d^k`` and
+    ``delta = S_1 / n``, ``sum U^2 = (n-1)^2 (S_2 - n delta^2)`` and
+    ``sum U^3 = -(n-1)^3 (S_3 - 3 delta S_2 + 2 n delta^3)``, the central sums without
+    cancellation (delta is O(1/n^2)). Equal to :func:`bca_levels`' two-pass acceleration
+    to rounding (tested)."""
+    chunk = ACCELERATION_ROWS if chunk is None else chunk
+    rows = per_unit.shape[0]
+    w = None if counts is None else np.asarray(counts, dtype=float)
+    n = float(rows if w is None else w.sum())
+    s1 = s2 = s3 = 0.0
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        for s in range(0, rows, chunk):
+            d = np.asarray(statistic(total[None, :] - per_unit[s:s + chunk]), dtype=float) - estimate
+            d2 = d * d
+            if w is None:
+                s1, s2, s3 = s1 + d.sum(axis=0), s2 + d2.sum(axis=0), s3 + (d2 * d).sum(axis=0)
+            else:
+                ws = w[s:s + chunk]
+                s1 = s1 + np.tensordot(ws, d, axes=(0, 0))
+                s2 = s2 + np.tensordot(ws, d2, axes=(0, 0))
+                s3 = s3 + np.tensordot(ws, d2 * d, axes=(0, 0))
+        delta = s1 / n
+        sum_u2 = (n - 1) ** 2 * (s2 - n * delta**2)
+        sum_u3 = -((n - 1) ** 3) * (s3 - 3 * delta * s2 + 2 * n * delta**3)
+        return 1 / 6 * (sum_u3 / n**3) / (sum_u2 / n**2) ** (3 / 2)
+
+
+def bca_levels(replicates: np.ndarray, estimate: np.ndarray, jackknife: np.ndarray | None, confidence: float,
+               jackknife_counts: np.ndarray | None = None, acceleration: np.ndarray | None = None):
     """BCa quantile levels as ``scipy.stats._resampling._bca_interval`` computes them.
 
     Parameters
@@ -490,6 +567,9 @@ def bca_levels(replicates: np.ndarray, estimate: np.ndarray, jackknife: np.ndarr
         How many units share each row of ``jackknife`` (units with the same per-unit
         statistics have the same leave-one-out value): the sums over units of the
         acceleration are then weighted sums over the rows.
+    acceleration : ndarray, shape out, optional
+        The acceleration computed elsewhere (:func:`_acceleration_sums`, chunk by chunk);
+        ``jackknife`` is then not used.
 
     Returns
     -------
@@ -505,8 +585,10 @@ def bca_levels(replicates: np.ndarray, estimate: np.ndarray, jackknife: np.ndarr
         # scipy: percentile = (#(theta* < theta) + #(theta* <= theta)) / (2 B): ties count half.
         nonzeros = np.sum(finite & (reps < theta_hat), axis=0) + np.sum(finite & (reps <= theta_hat), axis=0)
         z0 = special.ndtri(nonzeros.astype(float) / (2 * b))
-        jack = np.asarray(jackknife, dtype=float)
-        if jackknife_counts is None:
+        jack = None if acceleration is not None else np.asarray(jackknife, dtype=float)
+        if acceleration is not None:
+            num, den = np.asarray(acceleration, dtype=float), 1.0
+        elif jackknife_counts is None:
             n = float(jack.shape[0])
             u = (n - 1) * (np.mean(jack, axis=0) - jack)
             num = np.sum(u**3, axis=0) / n**3
@@ -517,7 +599,7 @@ def bca_levels(replicates: np.ndarray, estimate: np.ndarray, jackknife: np.ndarr
             u = (n - 1) * (np.tensordot(w, jack, axes=(0, 0)) / n - jack)
             num = np.tensordot(w, u**3, axes=(0, 0)) / n**3
             den = np.tensordot(w, u**2, axes=(0, 0)) / n**2
-        a_hat = 1 / 6 * num / den ** (3 / 2)
+        a_hat = num if acceleration is not None else 1 / 6 * num / den ** (3 / 2)
         z_alpha = float(special.ndtri((1 - confidence) / 2))
         z_1alpha = -z_alpha
         num1 = z0 + z_alpha
@@ -722,11 +804,14 @@ def bootstrap(
         q_low = np.full(estimate.shape, alpha / 2)
         q_high = np.full(estimate.shape, 1 - alpha / 2)
     else:
-        if sums:
+        accel = None
+        if sums and per_unit.shape[0] > JACKKNIFE_ROWS:  # chunk by chunk; fewer units: bitwise as before
+            jack, accel = None, _acceleration_sums(per_unit, total_row[0], statistic, estimate, multiplicity)
+        elif sums:
             jack = _jackknife_sums(per_unit, total_row[0], statistic)
         else:
             jack = _jackknife(arrays, statistic, codes, n_units, _default_chunk(n))
-        q_low, q_high, z0, accel = bca_levels(reps, estimate, jack, confidence, multiplicity)
+        q_low, q_high, z0, accel = bca_levels(reps, estimate, jack, confidence, multiplicity, acceleration=accel)
 
     ci_low = quantile_linear(masked, q_low)
     ci_high = quantile_linear(masked, q_high)
