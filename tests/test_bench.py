@@ -155,6 +155,10 @@ def test_streamed_summary_equals_the_in_memory_summary(tmp_path):
     assert "listwise" in streamed["_meta"]["header"][0]
     assert streamed["audit"].select("status", "reason", "n_records").rows() == \
         memory["audit"].select("status", "reason", "n_records").rows()
+    _assert_same_tables(memory, streamed)
+
+
+def _assert_same_tables(memory, streamed):
     for name in ("agreement", "icc", "bias"):
         a, b = memory[name], streamed[name]
         assert a.columns == b.columns and a.height == b.height
@@ -172,6 +176,34 @@ def test_streamed_summary_equals_the_in_memory_summary(tmp_path):
                                            err_msg=f"{name}.{col}")
             else:
                 assert b[col].to_list() == a[col].to_list(), f"{name}.{col}"
+
+
+def test_streamed_summary_of_a_clustered_study_resamples_its_clusters(tmp_path):
+    """A study with a cluster column: the streaming path's intervals resample clusters, as
+    the in-memory summary's do (they resampled items before: too narrow)."""
+    from analysis.studies.registry import load_study
+    from analysis.studies.scored import stream_summary, summary_tables
+
+    study = write_large_study(tmp_path, n_items=300, n_evaluators=3, n_runs=2, seed=9, chunk=150, off_scale=0.01)
+    ratings = tmp_path / "ratings.parquet"
+    frame = pl.read_parquet(ratings)
+    # 75 conversations of 4 answers each.
+    frame = frame.with_columns(("c" + (pl.col("item").str.slice(1).cast(pl.Int64) // 4).cast(pl.String))
+                               .alias("cluster"))
+    frame.write_parquet(ratings)
+    memory = summary_tables(load_study(str(study), seed=3), n_boot=300, seed=3, cases="listwise")
+    streamed = stream_summary(study, n_boot=300, seed=3)
+    assert "resamples clusters (75 clusters" in streamed["_meta"]["header"][0]
+    assert "resampled clusters" in memory["icc"]["ci_assumes"].to_list()
+    _assert_same_tables(memory, streamed)
+    assert streamed["bias"]["ci_note"].str.starts_with("resampled clusters").all()
+    # Not the item bootstrap: the same study without its cluster column gives other bounds.
+    frame.drop("cluster").write_parquet(ratings)
+    items = stream_summary(study, n_boot=300, seed=3)
+    boot = pl.col("ci_method") == "BCa"
+    assert set(items["icc"].filter(boot)["ci_assumes"]) == {"resampled items"}
+    assert not np.allclose(items["icc"].filter(boot)["ci_low"].to_numpy(),
+                           streamed["icc"].filter(boot)["ci_low"].to_numpy())
 
 
 def test_streamed_study_errors_and_exclusions(tmp_path):

@@ -10,7 +10,7 @@ pass, bounded memory), and reduces the matrix further to what the summary's stat
 need (:func:`analysis.studies.scored.stream_summary` assembles the tables):
 
 * the ICCs and the bias with one :class:`~analysis.stats.bootstrap.ResamplePlan` over
-  items: a resample's sums of the per-item sufficient statistics (counts, centred
+  items (over clusters when the file has a cluster column, as in memory): a resample's sums of the per-item sufficient statistics (counts, centred
   scores, their squares and cross products: :func:`analysis.stats.icc.row_statistics`
   summed over items is a function of them) give every pair's mean squares and every
   bias at once; BCa's jackknife is O(n) (``bootstrap(sums=True)``);
@@ -113,6 +113,8 @@ class StreamedStudy:
     sorted by item (``items``), columns ``raters``: the references then the evaluators
     (each the mean of its runs), as :func:`analysis.data.ratings.to_matrix` makes them
     (:attr:`matrix`); ``clusters``: each row's cluster (its item when it has none);
+    ``clustered``: the file has a cluster column with values (then every interval
+    resamples clusters, as the in-memory summary's do);
     ``n_dropped``: review items without a complete set of scores; ``audit``: records per
     status and reason in the shape of :func:`analysis.data.ratings.audit_summary`. The
     IDs stay polars columns (a Python string per item would double the memory).
@@ -128,6 +130,7 @@ class StreamedStudy:
     n_dropped: int
     n_rows: int
     audit: pl.DataFrame
+    clustered: bool = False
 
     @property
     def matrix(self) -> RatingMatrix:
@@ -391,9 +394,11 @@ def reduce_items(study: StudyFile, parts: Iterable[pl.DataFrame], checks: dict, 
     multi = {col: [None, 0] for col in GROUPS}  # first item with several values; how many
     covered = np.zeros(len(evaluators), dtype=bool)
     n_reviewed = 0
+    clustered = False
     values, items, clusters = [], [], []
     for per_item in parts:
         ids = per_item["item"]
+        clustered = clustered or bool(per_item["cluster_min"].is_not_null().any())
         for r in range(len(everyone)):  # one rater at a time: a run seen twice leaves fewer bits set than rows
             bad = _popcount(per_item[f"b{r}"].to_numpy()) != per_item[f"a{r}"].to_numpy()
             if bad.any():
@@ -459,7 +464,8 @@ def reduce_items(study: StudyFile, parts: Iterable[pl.DataFrame], checks: dict, 
                 "n_records": pl.UInt32}).sort(["dataset", "source_file", "status", "reason"], nulls_last=False)
     return StreamedStudy(study=study, values=values, raters=raters, items=items.gather(order),
                          clusters=clusters.gather(order), evaluators=evaluators, n_review=n_reviewed,
-                         n_dropped=n_reviewed - n_complete, n_rows=int(checks["n_rows"]), audit=audit)
+                         n_dropped=n_reviewed - n_complete, n_rows=int(checks["n_rows"]), audit=audit,
+                         clustered=clustered)
 
 
 def _popcount(masks: np.ndarray) -> np.ndarray:
@@ -523,10 +529,13 @@ def distinct_rows(x: np.ndarray, max_share: float = 0.5) -> tuple[np.ndarray | N
 
 def pair_intervals(values: np.ndarray, names: Sequence[str], pairs: Sequence[tuple[str, str]],
                    bias_pairs: Sequence[tuple[str, str]], *, n_boot: int, seed, n_dropped: int = 0,
-                   types: Sequence[str] = ("ICC(A,1)", "ICC(C,1)")) -> tuple[pl.DataFrame, pl.DataFrame]:
+                   types: Sequence[str] = ("ICC(A,1)", "ICC(C,1)"),
+                   clusters: np.ndarray | pl.Series | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The ``icc`` and ``bias`` tables of :func:`analysis.studies.scored.icc_table` and
     :func:`~analysis.studies.scored.bias_table` (``by_category=False``), every BCa interval
-    on one plan of ``n_boot`` resamples of the items drawn from ``seed``.
+    on one plan of ``n_boot`` resamples of the items drawn from ``seed``, or of their
+    ``clusters`` (a label per row: whole clusters are drawn, as the in-memory tables do
+    for a study with a cluster column; ``ci_assumes`` and the bias ``ci_note`` say so).
 
     Memory: the ``values`` and the per-item table below, ``n x (1 + 2 k + pairs +
     bias pairs)`` floats, or one row per distinct set of scores when those are fewer
@@ -545,7 +554,15 @@ def pair_intervals(values: np.ndarray, names: Sequence[str], pairs: Sequence[tup
     col = {r: i for i, r in enumerate(names)}
     used = sorted({col[r] for p in pairs for r in p} | {col[r] for p in bias_pairs for r in p})
     c = float(values[:, used].mean())
-    first, pattern = distinct_rows(values[:, used])
+    codes = None
+    if clusters is not None:
+        # Integer labels (any labelling gives the plan the same clusters: it numbers them by
+        # first appearance); a numpy array of 2,000,000 strings would cost 0.1 GiB more.
+        labels = clusters if isinstance(clusters, pl.Series) else pl.Series(np.asarray(clusters).astype(str))
+        codes = labels.cast(pl.String).cast(pl.Categorical).to_physical().to_numpy()
+        first, pattern = None, None  # the plan sums items per cluster instead of per pattern
+    else:
+        first, pattern = distinct_rows(values[:, used])
     rows = values[first] if pattern is not None else values  # one row per distinct set of scores
     k = len(used)
     pos = {r: i for i, r in enumerate(used)}
@@ -576,7 +593,8 @@ def pair_intervals(values: np.ndarray, names: Sequence[str], pairs: Sequence[tup
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.concatenate([icc[..., 1], icc[..., 2], d / cnt], axis=-1)
 
-    plan = ResamplePlan(n, n_boot, seed, cache_mib=0)
+    plan = ResamplePlan(n, n_boot, seed, clusters=codes, cache_mib=0)
+    unit = f"resampled {plan.unit}"
     try:  # one BLAS thread: on 2 busy cores a second thread spins more than it helps (measured)
         from threadpoolctl import threadpool_limits
     except ImportError:  # pragma: no cover
@@ -600,7 +618,7 @@ def pair_intervals(values: np.ndarray, names: Sequence[str], pairs: Sequence[tup
             "ci_low": res.ci_low[at].tolist(), "ci_high": res.ci_high[at].tolist(), "ci_method": ["BCa"] * len(t_list),
             "n": [n] * len(t_list), "n_valid": res.n_valid[at].tolist(),
             "ci_note": [SEPARATOR.join(s for s in (why[t], str(res.ci_note[i])) if s) for t, i in zip(t_list, at)],
-            "ci_assumes": ["resampled items"] * len(t_list), "n_dropped": [n_dropped] * len(t_list)},
+            "ci_assumes": [unit] * len(t_list), "n_dropped": [n_dropped] * len(t_list)},
             schema_overrides={"n": pl.Int64, "n_valid": pl.Int64, "n_dropped": pl.Int64})
         frames.append(f.select(pl.lit(a).alias("rater_a"), pl.lit(b).alias("rater_b"), "type", "icc", "ci_low",
                                "ci_high", "ci_method", pl.col("n_items").alias("n"), "n_valid", "ci_note",
@@ -612,7 +630,9 @@ def pair_intervals(values: np.ndarray, names: Sequence[str], pairs: Sequence[tup
         d = values[:, col[e]] - values[:, col[r]]
         rows.append(dict(evaluator=e, reference=r, category="all", n=n, bias=float(d.mean()),
                          ci_low=float(res.ci_low[i]), ci_high=float(res.ci_high[i]), n_valid=int(res.n_valid[i]),
-                         ci_note=str(res.ci_note[i]), n_dropped=n_dropped))
+                         ci_note="; ".join(t for t in ("resampled clusters" if codes is not None else "",
+                                                       str(res.ci_note[i])) if t),
+                         n_dropped=n_dropped))
     bias = pl.DataFrame(rows, schema={"evaluator": pl.String, "reference": pl.String, "category": pl.String,
                                       "n": pl.Int64, "bias": pl.Float64, "ci_low": pl.Float64,
                                       "ci_high": pl.Float64, "n_valid": pl.Int64, "ci_note": pl.String,

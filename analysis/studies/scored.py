@@ -308,7 +308,9 @@ def stream_summary(study_path, *, n_boot: int = 2000, seed: int = 20261124, engi
     agreement_rows = [dict(rater_a=a, rater_b=b, **agreement_row(values[:, col[a]], values[:, col[b]]))
                       for a, b in pairs]
     icc, bias = pair_intervals(values, names, pairs, [(e, HUMAN_MEAN) for e in s.names], n_boot=n_boot,
-                               seed=seed, n_dropped=s.n_dropped)
+                               seed=seed, n_dropped=s.n_dropped, clusters=s.clusters if s.clustered else None)
+    clusters = (f"; every interval resamples clusters ({s.clusters.n_unique()} clusters, the study's cluster column)"
+                if s.clustered else "")
     return {
         "audit": s.audit,
         "agreement": pl.DataFrame(agreement_rows, schema={
@@ -320,7 +322,7 @@ def stream_summary(study_path, *, n_boot: int = 2000, seed: int = 20261124, engi
             f"{values.shape[0]} review items scored by every rater ({s.n_dropped} review items without a complete "
             f"set of scores left out; listwise across raters: the streaming path keeps complete items only); "
             f"{s.n_rows} rating rows read by the streaming path"
-            + (" (Dask)" if engine == "dask" else "")],
+            + (" (Dask)" if engine == "dask" else "") + clusters],
             "scale": [f"bias = evaluator - reference, points on {s.study.low:g}–{s.study.high:g}"
                       + (" (integers)" if s.study.integer else "")]}),
     }
