@@ -147,12 +147,19 @@ def test_streamed_summary_equals_the_in_memory_summary(tmp_path):
     # The streaming reduction keeps the items every rater scored (listwise; its header says
     # so): the in-memory summary with the same choice is its reference.
     from analysis.studies.registry import load_study
-    from analysis.studies.scored import summary_tables
+    from analysis.studies.scored import review_scores, summary_tables
 
     memory = summary_tables(load_study(str(study), seed=7), n_boot=300, seed=7, cases="listwise")
     assert compute_summary(str(study), n_boot=300, seed=7)["agreement"]["n"].max() >= memory["agreement"]["n"].max()
     streamed = stream_summary(study, n_boot=300, seed=7)
     assert "listwise" in streamed["_meta"]["header"][0]
+    # The header names whose missing scores left items out, counted as the in-memory matrix has them.
+    study_obj = load_study(str(study), seed=7)
+    avail = review_scores(study_obj.data.ratings, study_obj.data.review_set, study_obj.data.items,
+                          humans=study_obj.spec.references, evaluators=study_obj.evaluators, cases="available")
+    gaps = {r: int((~np.isfinite(avail.column(r))).sum()) for r in (*study_obj.spec.references, *study_obj.evaluators)}
+    expected = ", ".join(f"{r} {m:,}" for r, m in gaps.items() if m)
+    assert expected and f"missing a score of {expected};" in streamed["_meta"]["header"][0]
     assert streamed["audit"].select("status", "reason", "n_records").rows() == \
         memory["audit"].select("status", "reason", "n_records").rows()
     _assert_same_tables(memory, streamed)

@@ -114,7 +114,8 @@ class StreamedStudy:
     (each the mean of its runs), as :func:`analysis.data.ratings.to_matrix` makes them
     (:attr:`matrix`); ``clusters``: each row's cluster (its item when it has none);
     ``clustered``: the file has a cluster column with values (then every interval
-    resamples clusters, as the in-memory summary's do);
+    resamples clusters, as the in-memory summary's do); ``missing``: per rater, the
+    review items without its score (what left the ``n_dropped`` items out);
     ``n_dropped``: review items without a complete set of scores; ``audit``: records per
     status and reason in the shape of :func:`analysis.data.ratings.audit_summary`. The
     IDs stay polars columns (a Python string per item would double the memory).
@@ -131,6 +132,7 @@ class StreamedStudy:
     n_rows: int
     audit: pl.DataFrame
     clustered: bool = False
+    missing: tuple[tuple[str, int], ...] = ()
 
     @property
     def matrix(self) -> RatingMatrix:
@@ -394,6 +396,7 @@ def reduce_items(study: StudyFile, parts: Iterable[pl.DataFrame], checks: dict, 
     multi = {col: [None, 0] for col in GROUPS}  # first item with several values; how many
     covered = np.zeros(len(evaluators), dtype=bool)
     n_reviewed = 0
+    missing = np.zeros(len(raters), dtype=np.int64)
     clustered = False
     values, items, clusters = [], [], []
     for per_item in parts:
@@ -419,6 +422,7 @@ def reduce_items(study: StudyFile, parts: Iterable[pl.DataFrame], checks: dict, 
         covered |= (rated[:, e_cols] & reviewed[:, None]).any(axis=0)
         complete = reviewed & rated.all(axis=1)
         n_reviewed += int(reviewed.sum())
+        missing += (reviewed[:, None] & ~rated).sum(axis=0)
         keep = pl.Series(complete)
         part_values = np.empty((int(complete.sum()), len(raters)))
         for i in range(len(raters)):  # column by column: no n x raters temporaries
@@ -465,7 +469,8 @@ def reduce_items(study: StudyFile, parts: Iterable[pl.DataFrame], checks: dict, 
     return StreamedStudy(study=study, values=values, raters=raters, items=items.gather(order),
                          clusters=clusters.gather(order), evaluators=evaluators, n_review=n_reviewed,
                          n_dropped=n_reviewed - n_complete, n_rows=int(checks["n_rows"]), audit=audit,
-                         clustered=clustered)
+                         clustered=clustered,
+                         missing=tuple((r, int(m)) for r, m in zip(raters, missing) if m))
 
 
 def _popcount(masks: np.ndarray) -> np.ndarray:

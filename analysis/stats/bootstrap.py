@@ -488,10 +488,16 @@ def _resampled_sums_lean(per_row: np.ndarray, statistic, plan: "ResamplePlan", o
         for block in range(plan.n_blocks):
             run_block(block)
     else:
+        import contextlib
         from concurrent.futures import ThreadPoolExecutor
 
-        with ThreadPoolExecutor(max_workers=min(threads, plan.n_blocks)) as pool:
-            for done in pool.map(run_block, range(plan.n_blocks)):
+        try:  # the threads are the parallelism: one BLAS thread each, not threads x BLAS threads
+            from threadpoolctl import threadpool_limits
+            limits = threadpool_limits(limits=1, user_api="blas")
+        except ImportError:  # pragma: no cover
+            limits = contextlib.nullcontext()
+        with limits, ThreadPoolExecutor(max_workers=min(threads, plan.n_blocks)) as pool:
+            for _ in pool.map(run_block, range(plan.n_blocks)):
                 pass  # re-raises a block's error here
     step = max(1, _TARGET_CELLS // max(m, 1))
     for s in range(0, n_boot, step):
@@ -698,7 +704,8 @@ def bootstrap(
         pieces and multiply out piece by piece, so the memory is the ``(n, m)`` table
         and a piece of :data:`_TARGET_CELLS` counts, never ``BLOCK x n`` weights. Same
         resamples; the sums are added in another order, so results equal those of
-        ``lean=False`` to rounding (1e-12 tested), not bitwise.
+        ``lean=False`` to rounding (1e-12 tested), not bitwise. Blocks are spread over
+        :func:`lean_threads` threads (bitwise the same result on any number).
     pattern : ndarray of int, shape (n_units,), optional
         With ``sums=True`` (implies ``lean``): ``data`` holds the *distinct* per-unit
         rows and unit ``i`` has row ``data[pattern[i]]`` (items with the same scores

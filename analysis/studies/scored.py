@@ -309,6 +309,9 @@ def stream_summary(study_path, *, n_boot: int = 2000, seed: int = 20261124, engi
                       for a, b in pairs]
     icc, bias = pair_intervals(values, names, pairs, [(e, HUMAN_MEAN) for e in s.names], n_boot=n_boot,
                                seed=seed, n_dropped=s.n_dropped, clusters=s.clusters if s.clustered else None)
+    # Which raters' gaps left items out: a reviewer can tell a judge that failed on many
+    # items (listwise then drops them for every judge) from scattered exclusions.
+    missing = (", missing a score of " + ", ".join(f"{r} {m:,}" for r, m in s.missing)) if s.missing else ""
     clusters = (f"; every interval resamples clusters ({s.clusters.n_unique()} clusters, the study's cluster column)"
                 if s.clustered else "")
     return {
@@ -320,7 +323,7 @@ def stream_summary(study_path, *, n_boot: int = 2000, seed: int = 20261124, engi
         "icc": icc, "bias": bias,
         "_meta": pl.DataFrame({"header": [
             f"{values.shape[0]} review items scored by every rater ({s.n_dropped} review items without a complete "
-            f"set of scores left out; listwise across raters: the streaming path keeps complete items only); "
+            f"set of scores left out{missing}; listwise across raters: the streaming path keeps complete items only); "
             f"{s.n_rows} rating rows read by the streaming path"
             + (" (Dask)" if engine == "dask" else "") + clusters],
             "scale": [f"bias = evaluator - reference, points on {s.study.low:g}–{s.study.high:g}"
