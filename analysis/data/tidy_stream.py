@@ -10,10 +10,11 @@ pass, bounded memory), and reduces the matrix further to what the summary's stat
 need (:func:`analysis.studies.scored.stream_summary` assembles the tables):
 
 * the ICCs and the bias with one :class:`~analysis.stats.bootstrap.ResamplePlan` over
-  items (over clusters when the file has a cluster column, as in memory): a resample's sums of the per-item sufficient statistics (counts, centred
-  scores, their squares and cross products: :func:`analysis.stats.icc.row_statistics`
-  summed over items is a function of them) give every pair's mean squares and every
-  bias at once; BCa's jackknife is O(n) (``bootstrap(sums=True)``);
+  items (over clusters when the file has a cluster column, as in memory): a resample's
+  sums of the per-item sufficient statistics (counts, centred scores, their squares and
+  cross products: :func:`analysis.stats.icc.row_statistics` summed over items is a
+  function of them) give every pair's mean squares and every bias at once; BCa's
+  jackknife is O(n) (``bootstrap(sums=True)``);
 * for the agreement coefficients, each pair's count tables (:func:`pair_tables`): the
   5 x 5 table of rounded scores (quadratic kappa, Gwet's AC1/AC2) and the table of the
   distinct values (Krippendorff's interval alpha); the coefficients are

@@ -484,21 +484,25 @@ def _resampled_sums_lean(per_row: np.ndarray, statistic, plan: "ResamplePlan", o
             del idx
 
     threads = lean_threads() if threads is None else max(1, int(threads))
-    if threads == 1 or plan.n_blocks == 1:
-        for block in range(plan.n_blocks):
-            run_block(block)
-    else:
-        import contextlib
-        from concurrent.futures import ThreadPoolExecutor
+    import contextlib
+    from concurrent.futures import ThreadPoolExecutor
 
-        try:  # the threads are the parallelism: one BLAS thread each, not threads x BLAS threads
-            from threadpoolctl import threadpool_limits
-            limits = threadpool_limits(limits=1, user_api="blas")
-        except ImportError:  # pragma: no cover
-            limits = contextlib.nullcontext()
-        with limits, ThreadPoolExecutor(max_workers=min(threads, plan.n_blocks)) as pool:
-            for _ in pool.map(run_block, range(plan.n_blocks)):
-                pass  # re-raises a block's error here
+    try:
+        # One BLAS thread in every case: the threads here are the parallelism, and a product
+        # of a few rows by millions of items is summed in another order on two BLAS threads
+        # than on one (measured), so the result would depend on the BLAS threads.
+        from threadpoolctl import threadpool_limits
+        limits = threadpool_limits(limits=1, user_api="blas")
+    except ImportError:  # pragma: no cover
+        limits = contextlib.nullcontext()
+    with limits:
+        if threads == 1 or plan.n_blocks == 1:
+            for block in range(plan.n_blocks):
+                run_block(block)
+        else:
+            with ThreadPoolExecutor(max_workers=min(threads, plan.n_blocks)) as pool:
+                for _ in pool.map(run_block, range(plan.n_blocks)):
+                    pass  # re-raises a block's error here
     step = max(1, _TARGET_CELLS // max(m, 1))
     for s in range(0, n_boot, step):
         out[s:s + step] = np.asarray(statistic(sums[s:s + step]), dtype=float)
