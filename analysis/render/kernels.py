@@ -89,7 +89,7 @@ HISTORY_IN_MEMORY = "--HistoryManager.hist_file=:memory:"
 
 BASE_MODULES = ("ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.debugger", "IPython", "IPython.display",
                 "IPython.core.debugger", "IPython.core.completerlib", "IPython.extensions.storemagic", "psutil",
-                "sqlite3", "tornado.platform.asyncio", "tornado.queues", "great_tables", "itables")
+                "sqlite3", "tornado.platform.asyncio", "tornado.queues", "great_tables")
 """Imported in the server besides the notebooks' own imports: the kernel itself, what
 it imports as it initialises (its debugger, debugpy, alone 0.15 s per kernel), and what
 the table display loads on first use."""
