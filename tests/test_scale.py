@@ -112,12 +112,21 @@ def test_dask_engine_equals_the_polars_engine(tmp_path):
     study = write_large_study(tmp_path, n_items=600, n_evaluators=3, n_runs=2, seed=5, chunk=100, off_scale=0.01,
                               files=3)
     assert (tmp_path / "ratings.parquet").is_dir()
-    polars_tables = stream_summary(study, n_boot=200, seed=7)
     with distributed.LocalCluster(n_workers=1, processes=False, dashboard_address=None) as cluster, \
             distributed.Client(cluster) as client:
-        dask_tables = stream_summary(study, n_boot=200, seed=7, engine="dask", client=client)
-    for name in ("audit", "agreement", "icc", "bias"):
-        assert dask_tables[name].equals(polars_tables[name]), name  # byte for byte: scores on the integer grid
+        for clustered in (False, True):
+            if clustered:  # the same study in 150 clusters of 4 items: both engines resample them
+                for part in sorted((tmp_path / "ratings.parquet").glob("*.parquet")):
+                    pl.read_parquet(part).with_columns(
+                        ("c" + (pl.col("item").str.slice(1).cast(pl.Int64) // 4).cast(pl.String)).alias("cluster")
+                    ).write_parquet(part)
+            polars_tables = stream_summary(study, n_boot=200, seed=7)
+            dask_tables = stream_summary(study, n_boot=200, seed=7, engine="dask", client=client)
+            for name in ("audit", "agreement", "icc", "bias"):
+                # byte for byte: scores on the integer grid
+                assert dask_tables[name].equals(polars_tables[name]), (name, clustered)
+            assert ("resampled clusters" in dask_tables["icc"]["ci_assumes"].to_list()) == clustered
+            assert ("150 clusters" in dask_tables["_meta"]["header"][0]) == clustered
 
 
 def test_dask_engine_reports_errors_with_rows_of_the_data_set(tmp_path):
