@@ -56,7 +56,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 import polars as pl
@@ -536,29 +536,81 @@ def distinct_rows(x: np.ndarray, max_share: float = 0.5) -> tuple[np.ndarray | N
 def pair_intervals(values: np.ndarray, names: Sequence[str], pairs: Sequence[tuple[str, str]],
                    bias_pairs: Sequence[tuple[str, str]], *, n_boot: int, seed, n_dropped: int = 0,
                    types: Sequence[str] = ("ICC(A,1)", "ICC(C,1)"),
-                   clusters: np.ndarray | pl.Series | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
+                   clusters: np.ndarray | pl.Series | None = None,
+                   means: Mapping[str, Sequence[str]] | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The ``icc`` and ``bias`` tables of :func:`analysis.studies.scored.icc_table` and
     :func:`~analysis.studies.scored.bias_table` (``by_category=False``), every BCa interval
     on one plan of ``n_boot`` resamples of the items drawn from ``seed``, or of their
     ``clusters`` (a label per row: whole clusters are drawn, as the in-memory tables do
     for a study with a cluster column; ``ci_assumes`` and the bias ``ci_note`` say so).
 
-    Memory: the ``values`` and the per-item table below, ``n x (1 + 2 k + pairs +
-    bias pairs)`` floats, or one row per distinct set of scores when those are fewer
-    than half the items (:func:`distinct_rows`: 5 raters on a 1-5 grid have at most
-    3,125, whatever the number of items); the resamples are drawn and summed in pieces
-    (``bootstrap(lean=True)``), never ``BLOCK x n`` weights.
+    ``means``: raters that are the mean of others on every row (``human_mean``: the
+    references; the rows are complete). Their sums are derived from their members' (the
+    mean's linear sum is the mean of the members', its square and cross products are
+    weighted sums of the members' cross products), so the per-item table carries no
+    column of theirs.
+
+    Memory: the ``values`` and the per-item table below, ``n x (1 + k + q)`` floats for
+    ``k`` raters and ``q`` products of two of them (22 pairs of 11 raters with the human
+    mean derived: 34 columns instead of 52), or one row per distinct set of scores when
+    those are fewer than half the items (:func:`distinct_rows`: 5 raters on a 1-5 grid have
+    at most 3,125, whatever the number of items); the resamples are drawn and summed in
+    pieces (``bootstrap(lean=True)``), never ``BLOCK x n`` weights.
 
     Per item, with ``c`` the mean of all the scores (centring, for the precision of the
-    sums of squares): 1, ``x_r - c`` and ``(x_r - c)^2`` of each rater, ``(x_a - c)(x_b - c)``
-    of each ICC pair, and ``x_e - x_h`` of each bias pair. A pair's
-    :func:`~analysis.stats.icc.row_statistics` summed over a resample are
-    ``(n, S_a, S_b, S_aa + S_bb, (S_aa + 2 S_ab + S_bb) / 4)``.
+    sums of squares): 1, ``x_r - c`` of each rater and ``(x_r - c)(x_s - c)`` of each
+    product needed. With ``S`` their sums over a resample, a pair's
+    :func:`~analysis.stats.icc.row_statistics` summed are
+    ``(n, S_a, S_b, S_aa + S_bb, (S_aa + 2 S_ab + S_bb) / 4)`` and a bias ``(S_e - S_h) / n``.
     """
 
+    means = {r: tuple(m) for r, m in (means or {}).items()}
     n = values.shape[0]
     col = {r: i for i, r in enumerate(names)}
-    used = sorted({col[r] for p in pairs for r in p} | {col[r] for p in bias_pairs for r in p})
+
+    def weights(r: str) -> dict[str, float]:
+        return {m: 1.0 / len(means[r]) for m in means[r]} if r in means else {r: 1.0}
+
+    named = [r for p in (*pairs, *bias_pairs) for r in p]
+    base = sorted({b for r in named for b in weights(r)}, key=col.__getitem__)
+    k = len(base)
+    pos = {r: i for i, r in enumerate(base)}
+    products: dict[tuple[int, int], int] = {}
+
+    def product(i: int, j: int) -> int:
+        return products.setdefault((min(i, j), max(i, j)), len(products))
+
+    def quadratic(wa: dict, wb: dict) -> dict[int, float]:
+        out: dict[int, float] = {}
+        for i, x in wa.items():
+            for j, y in wb.items():
+                q = product(pos[i], pos[j])
+                out[q] = out.get(q, 0.0) + x * y
+        return out
+
+    n_pairs = len(pairs)
+    lin_a, lin_b = np.zeros((n_pairs, k)), np.zeros((n_pairs, k))
+    quads = []
+    for p, (a, b) in enumerate(pairs):
+        wa, wb = weights(a), weights(b)
+        for r, w in wa.items():
+            lin_a[p, pos[r]] += w
+        for r, w in wb.items():
+            lin_b[p, pos[r]] += w
+        quads.append((quadratic(wa, wa), quadratic(wb, wb), quadratic(wa, wb)))
+    q_aa, q_bb, q_ab = (np.zeros((n_pairs, len(products))) for _ in range(3))
+    for p, parts in enumerate(quads):
+        for target, part in zip((q_aa, q_bb, q_ab), parts):
+            for q, w in part.items():
+                target[p, q] = w
+    lin_d = np.zeros((len(bias_pairs), k))
+    for q, (e, r) in enumerate(bias_pairs):
+        for m, w in weights(e).items():
+            lin_d[q, pos[m]] += w
+        for m, w in weights(r).items():
+            lin_d[q, pos[m]] -= w
+
+    used = [col[r] for r in base]
     c = float(values[:, used].mean())
     codes = None
     if clusters is not None:
@@ -570,31 +622,23 @@ def pair_intervals(values: np.ndarray, names: Sequence[str], pairs: Sequence[tup
     else:
         first, pattern = distinct_rows(values[:, used])
     rows = values[first] if pattern is not None else values  # one row per distinct set of scores
-    k = len(used)
-    pos = {r: i for i, r in enumerate(used)}
     # Filled column by column in place: a list of blocks concatenated would hold the
-    # table twice (500,000 items x 52 columns: 0.2 GiB each).
-    n_pairs = len(pairs)
-    per_unit = np.empty((rows.shape[0], 1 + 2 * k + n_pairs + len(bias_pairs)))
+    # table twice (500,000 items x 34 columns: 0.13 GiB each).
+    per_unit = np.empty((rows.shape[0], 1 + k + len(products)))
     per_unit[:, 0] = 1.0
     for j, r in enumerate(used):
         np.subtract(rows[:, r], c, out=per_unit[:, 1 + j])
-        np.square(per_unit[:, 1 + j], out=per_unit[:, 1 + k + j])
-    for q, (a, b) in enumerate(pairs):
-        np.multiply(per_unit[:, 1 + pos[col[a]]], per_unit[:, 1 + pos[col[b]]], out=per_unit[:, 1 + 2 * k + q])
-    for q, (e, r) in enumerate(bias_pairs):
-        np.subtract(rows[:, col[e]], rows[:, col[r]], out=per_unit[:, 1 + 2 * k + n_pairs + q])
+    for (i, j), q in products.items():
+        np.multiply(per_unit[:, 1 + i], per_unit[:, 1 + j], out=per_unit[:, 1 + k + q])
     del rows
-    ia = np.array([pos[col[a]] for a, _ in pairs])
-    ib = np.array([pos[col[b]] for _, b in pairs])
 
     def statistic(s):
         cnt = s[..., :1]
-        lin, sq = s[..., 1:1 + k], s[..., 1 + k:1 + 2 * k]
-        cross = s[..., 1 + 2 * k:1 + 2 * k + n_pairs]
-        d = s[..., 1 + 2 * k + n_pairs:]
-        sums = np.stack([np.broadcast_to(cnt, cross.shape), lin[..., ia], lin[..., ib], sq[..., ia] + sq[..., ib],
-                         (sq[..., ia] + 2 * cross + sq[..., ib]) / 4], axis=-1)
+        lin, cross = s[..., 1:1 + k], s[..., 1 + k:]
+        s_a, s_b, d = lin @ lin_a.T, lin @ lin_b.T, lin @ lin_d.T
+        s_aa, s_bb, s_ab = cross @ q_aa.T, cross @ q_bb.T, cross @ q_ab.T
+        sums = np.stack([np.broadcast_to(cnt, s_a.shape), s_a, s_b, s_aa + s_bb, (s_aa + 2 * s_ab + s_bb) / 4],
+                        axis=-1)
         icc = icc_from_mean_squares(mean_squares_from_sums(sums, 2))  # (..., pairs, 6)
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.concatenate([icc[..., 1], icc[..., 2], d / cnt], axis=-1)

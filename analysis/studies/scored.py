@@ -308,7 +308,8 @@ def stream_summary(study_path, *, n_boot: int = 2000, seed: int = 20261124, engi
     agreement_rows = [dict(rater_a=a, rater_b=b, **agreement_row(values[:, col[a]], values[:, col[b]]))
                       for a, b in pairs]
     icc, bias = pair_intervals(values, names, pairs, [(e, HUMAN_MEAN) for e in s.names], n_boot=n_boot,
-                               seed=seed, n_dropped=s.n_dropped, clusters=s.clusters if s.clustered else None)
+                               seed=seed, n_dropped=s.n_dropped, clusters=s.clusters if s.clustered else None,
+                               means={HUMAN_MEAN: humans})
     # Which raters' gaps left items out: a reviewer can tell a judge that failed on many
     # items (listwise then drops them for every judge) from scattered exclusions.
     missing = (", missing a score of " + ", ".join(f"{r} {m:,}" for r, m in s.missing)) if s.missing else ""
