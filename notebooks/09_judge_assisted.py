@@ -74,9 +74,12 @@ ja.applicability(s)
 # %% [markdown]
 # ## Are the rated answers a random sample?
 # Each evaluator's mean score on the rated and on the unrated answers and the difference
-# (rated − unrated, points on the scale, Welch 95 % interval; stratified designs: within
-# strata), overall and per answer model. Under a random design the difference is 0 up to
-# sampling error; `flag` names a design that claims `random` and is not.
+# (rated − unrated, points on the scale, 95 % interval), overall and per answer model.
+# `ci_assumes` names the interval: cluster-robust where answers of one conversation are
+# compared (they share the conversation: overall), Welch where every answer is its own
+# conversation (per answer model), within strata for a stratified design. Under a random
+# design the difference is 0 up to sampling error; `flag` names a design that claims
+# `random` and is not.
 
 # %%
 show_part(ja.selection_part(s), s.tables_dir)

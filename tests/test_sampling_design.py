@@ -83,6 +83,49 @@ def test_the_stratified_difference_weights_strata_by_their_population_share():
                                  strata_unrated=["x"] * 4 + ["y"] * 6)
 
 
+def test_the_clustered_difference_is_statsmodels_cluster_robust_ols():
+    """Answers of one conversation (one rated, the others not) share its effect: the
+    interval is the rated indicator's in OLS with cluster-robust (CR1) errors, t on G - 1."""
+    import statsmodels.api as sm
+
+    rng = np.random.default_rng(11)
+    rows = [(g, j == 0, 3 + c + 0.3 * (j == 0) + rng.normal(0, 0.5))
+            for g, c in enumerate(rng.normal(0, 1, 40)) for j in range(int(rng.integers(2, 6)))]
+    g, x, y = (np.array(v) for v in zip(*rows))
+    r = rated_unrated_difference(y[x], y[~x], clusters=g[x], clusters_unrated=g[~x], confidence=0.9)
+    fit = sm.OLS(y, sm.add_constant(x.astype(float))).fit(cov_type="cluster", cov_kwds={"groups": g}, use_t=True)
+    assert r.estimate == pytest.approx(fit.params[1], abs=1e-12)
+    assert (r.ci_low, r.ci_high) == pytest.approx(tuple(fit.conf_int(alpha=0.1)[1]), rel=1e-10)
+    assert r.pvalue == pytest.approx(fit.pvalues[1], rel=1e-10)
+    assert (r.df, r.method, r.n) == (39, "cluster", len(y))
+    welch = rated_unrated_difference(y[x], y[~x], confidence=0.9)
+    assert welch.ci_high - welch.ci_low > 1.5 * (r.ci_high - r.ci_low)  # Welch counts the shared effect as noise
+    with pytest.raises(ValueError, match="both clusters"):
+        rated_unrated_difference(y[x], y[~x], clusters=g[x])
+    with pytest.raises(ValueError, match="strata or clusters"):
+        rated_unrated_difference(y[x], y[~x], clusters=g[x], clusters_unrated=g[~x], strata=g[x],
+                                 strata_unrated=g[~x])
+
+
+def test_the_check_is_cluster_robust_where_answers_of_a_conversation_meet(demo):
+    ratings, refs = demo.data.ratings, demo.spec.references
+    overall = ja.selection_check(ratings, ("gpt-4o-mini",), references=refs, design=SamplingDesign("random"))
+    per_model = ja.selection_check(ratings, ("gpt-4o-mini",), references=refs, design=SamplingDesign("random"),
+                                   by="answer_model")
+    assert overall["ci_assumes"].to_list() == [ja.CI_ASSUMES["cluster"]]  # 15 answers per conversation
+    assert set(per_model["ci_assumes"]) == {ja.CI_ASSUMES["cluster"]}  # 3 answers of a model per conversation
+    # every answer its own conversation: Welch, as before
+    alone = ja.selection_check(ratings.with_columns(pl.col("response_id").alias("item_id")), ("gpt-4o-mini",),
+                               references=refs, design=SamplingDesign("random"))
+    assert alone["ci_assumes"].to_list() == [ja.CI_ASSUMES["welch"]]
+    assert alone["difference"][0] == pytest.approx(overall["difference"][0], abs=1e-12)
+    v = ja.response_values(ratings, "gpt-4o-mini", references=refs)
+    lab, unl = v.filter(pl.col("y").is_not_null()), v.filter(pl.col("y").is_null())
+    ref = rated_unrated_difference(lab["yhat"].to_numpy(), unl["yhat"].to_numpy(),
+                                   clusters=lab["item_id"].to_list(), clusters_unrated=unl["item_id"].to_list())
+    assert (overall["ci_low"][0], overall["ci_high"][0]) == (ref.ci_low, ref.ci_high)
+
+
 # --- stratified PPI ----------------------------------------------------------------------
 
 def _strata_data(seed=3):

@@ -32,6 +32,33 @@ from scipy import special, stats
 from analysis.stats.ppi import _vector
 from analysis.stats.result import Result, check_confidence
 
+
+def _clustered_difference(r: np.ndarray, u: np.ndarray, clusters, clusters_unrated,
+                          confidence: float) -> SelectionDifference:
+    """:func:`rated_unrated_difference` with cluster-robust (CR1) standard error."""
+    cr, cu = np.asarray(clusters), np.asarray(clusters_unrated)
+    if cr.shape != r.shape or cu.shape != u.shape:
+        raise ValueError("clusters must label every rated item and clusters_unrated every unrated item")
+    if r.shape[0] < 1 or u.shape[0] < 1:
+        raise ValueError(f"need rated and unrated items, got {r.shape[0]} and {u.shape[0]}")
+    _, g = np.unique(np.concatenate([cr.astype(str), cu.astype(str)]), return_inverse=True)
+    n_clusters, n = int(g.max()) + 1, r.shape[0] + u.shape[0]
+    if n_clusters < 2:
+        raise ValueError(f"need at least 2 clusters, got {n_clusters}")
+    d = r.mean() - u.mean()
+    x = np.concatenate([np.ones(r.shape[0]), np.zeros(u.shape[0])])
+    e = np.concatenate([r - r.mean(), u - u.mean()])
+    xc = x - x.mean()
+    score = np.bincount(g.ravel(), weights=xc * e, minlength=n_clusters)
+    factor = n_clusters / (n_clusters - 1) * (n - 1) / (n - 2)
+    se = math.sqrt(factor * float(score @ score)) / float(xc @ xc)
+    df = n_clusters - 1
+    q = float(stats.t.ppf(0.5 + confidence / 2, df))
+    p = float(2 * stats.t.sf(abs(d) / se, df)) if se > 0 else (1.0 if d == 0 else 0.0)
+    return SelectionDifference(estimate=float(d), ci_low=float(d - q * se), ci_high=float(d + q * se), pvalue=p,
+                               n=n, confidence=confidence, mean_rated=float(r.mean()), mean_unrated=float(u.mean()),
+                               n_rated=r.shape[0], n_unrated=u.shape[0], df=float(df), method="cluster")
+
 __all__ = ["DESIGN_KINDS", "SamplingDesign", "SelectionDifference", "rated_unrated_difference"]
 
 DESIGN_KINDS = ("random", "all", "selected")
@@ -94,9 +121,10 @@ class SelectionDifference(Result):
         the population-weighted means of the stratum means).
     n_rated, n_unrated : int
     df : float
-        Welch-Satterthwaite degrees of freedom (``inf`` for the stratified normal interval).
+        Welch-Satterthwaite degrees of freedom; clusters - 1 for ``"cluster"``; ``inf``
+        for the stratified normal interval.
     method : str
-        ``"welch"`` or ``"stratified"``.
+        ``"welch"``, ``"cluster"`` or ``"stratified"``.
     """
 
     mean_rated: float = math.nan
@@ -108,13 +136,27 @@ class SelectionDifference(Result):
 
 
 def rated_unrated_difference(rated, unrated, *, strata: Sequence | None = None,
-                             strata_unrated: Sequence | None = None, confidence: float = 0.95) -> SelectionDifference:
+                             strata_unrated: Sequence | None = None, clusters: Sequence | None = None,
+                             clusters_unrated: Sequence | None = None,
+                             confidence: float = 0.95) -> SelectionDifference:
     """Difference between an evaluator's mean score on the rated and on the unrated items.
 
-    Without strata: Welch's two-sample t interval and test (Welch 1947; as
+    Without strata or clusters: Welch's two-sample t interval and test (Welch 1947; as
     ``scipy.stats.ttest_ind(rated, unrated, equal_var=False)``, variances ``ddof=1``)::
 
         d = mean(rated) - mean(unrated),  se^2 = s_r^2 / n_r + s_u^2 / n_u
+
+    With clusters (the answers of one conversation, rated and unrated alike, are not
+    independent: Welch's interval is then too narrow): the same ``d`` as the slope of the
+    regression of the scores on a rated indicator, with the cluster-robust sandwich
+    variance (Liang & Zeger 1986; CR1, the small-sample factor ``G/(G-1) (N-1)/(N-2)``)
+    and a t reference with ``G - 1`` degrees of freedom for ``G`` clusters: as
+    ``statsmodels`` ``OLS(y, [1, rated]).fit(cov_type="cluster", cov_kwds={"groups": g},
+    use_t=True)`` (tested)::
+
+        se^2 = c sum_g (sum_{i in g} x~_i e_i)^2 / (sum_i x~_i^2)^2
+
+    with ``e_i`` the score minus its group's mean and ``x~_i`` the indicator minus its mean.
 
     With strata (a stratified random design): the difference within each stratum ``h``,
     combined with the population weights ``W_h = (n_rh + n_uh) / (n_r + n_u)``
@@ -131,6 +173,9 @@ def rated_unrated_difference(rated, unrated, *, strata: Sequence | None = None,
         The evaluator's scores of the rated and the unrated items (one value per item).
     strata, strata_unrated : sequence, optional
         The stratum of every rated / unrated item (give both or neither).
+    clusters, clusters_unrated : sequence, optional
+        The cluster of every rated / unrated item (give both or neither; not with strata).
+        At least 2 clusters.
     confidence : float
 
     Returns
@@ -142,6 +187,12 @@ def rated_unrated_difference(rated, unrated, *, strata: Sequence | None = None,
     r, u = _vector(rated, "rated"), _vector(unrated, "unrated")
     if (strata is None) != (strata_unrated is None):
         raise ValueError("give both strata and strata_unrated, or neither")
+    if (clusters is None) != (clusters_unrated is None):
+        raise ValueError("give both clusters and clusters_unrated, or neither")
+    if clusters is not None and strata is not None:
+        raise ValueError("give strata or clusters, not both")
+    if clusters is not None:
+        return _clustered_difference(r, u, clusters, clusters_unrated, confidence)
     if strata is None:
         if r.shape[0] < 2 or u.shape[0] < 2:
             raise ValueError(f"need at least 2 rated and 2 unrated items, got {r.shape[0]} and {u.shape[0]}")

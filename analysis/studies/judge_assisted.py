@@ -887,8 +887,13 @@ STRATA_COLUMNS = {"source": "answer_model", "category": "category"}
 SELECTION_SCHEMA = {
     "evaluator": pl.String, "attribute": pl.String, "group_by": pl.String, "group": pl.String,
     "mean_rated": pl.Float64, "mean_unrated": pl.Float64, "difference": pl.Float64, "ci_low": pl.Float64,
-    "ci_high": pl.Float64, "pvalue": pl.Float64, "n_rated": pl.Int64, "n_unrated": pl.Int64, "flag": pl.String,
+    "ci_high": pl.Float64, "pvalue": pl.Float64, "n_rated": pl.Int64, "n_unrated": pl.Int64,
+    "ci_assumes": pl.String, "flag": pl.String,
 }
+
+CI_ASSUMES = {"welch": "answers independent (Welch)", "cluster": "clusters of answers (cluster-robust, t with G-1 df)",
+              "stratified": "strata (Cochran, normal)"}
+"""What the interval of :func:`selection_check` assumes, by the method used."""
 
 
 def _strata_column(design: SamplingDesign | None) -> str | None:
@@ -902,8 +907,10 @@ def selection_check(ratings: pl.DataFrame, evaluators: Sequence[str], *, referen
                     confidence: float = 0.95) -> pl.DataFrame:
     """Each evaluator's mean score on the rated and on the unrated answers, and their
     difference (rated - unrated, points) with its interval
-    (:func:`analysis.stats.sampling.rated_unrated_difference`: Welch, or stratified when
-    ``design`` is stratified), per attribute and per group of ``by`` (None: all answers).
+    (:func:`analysis.stats.sampling.rated_unrated_difference`: Welch; cluster-robust when
+    answers of one conversation (``item_id``) are compared, since they are not independent;
+    stratified when ``design`` is stratified), per attribute and per group of ``by`` (None:
+    all answers). ``ci_assumes`` says which.
 
     ``flag`` says what the difference means under the declared ``design``: for ``random``
     (declared or assumed), an interval excluding 0 says the rated answers are not a
@@ -926,8 +933,14 @@ def selection_check(ratings: pl.DataFrame, evaluators: Sequence[str], *, referen
             base = dict(evaluator=evaluator, attribute=attribute, group_by=by or "all", group=group,
                         n_rated=lab.height, n_unrated=unl.height)
             try:
-                kw = {} if strata is None else dict(strata=lab["_stratum"].cast(pl.String).to_list(),
-                                                    strata_unrated=unl["_stratum"].cast(pl.String).to_list())
+                if strata is not None:
+                    kw = dict(strata=lab["_stratum"].cast(pl.String).to_list(),
+                              strata_unrated=unl["_stratum"].cast(pl.String).to_list())
+                elif sub["item_id"].is_duplicated().any():  # several answers of a conversation compared
+                    kw = dict(clusters=lab["item_id"].cast(pl.String).to_list(),
+                              clusters_unrated=unl["item_id"].cast(pl.String).to_list())
+                else:
+                    kw = {}
                 r = rated_unrated_difference(lab["yhat"].to_numpy(), unl["yhat"].to_numpy(), confidence=confidence,
                                              **kw)
             except ValueError as exc:
@@ -944,7 +957,8 @@ def selection_check(ratings: pl.DataFrame, evaluators: Sequence[str], *, referen
             else:
                 flag = ""
             rows.append(dict(base, mean_rated=r.mean_rated, mean_unrated=r.mean_unrated, difference=r.estimate,
-                             ci_low=r.ci_low, ci_high=r.ci_high, pvalue=r.pvalue, flag=flag))
+                             ci_low=r.ci_low, ci_high=r.ci_high, pvalue=r.pvalue, ci_assumes=CI_ASSUMES[r.method],
+                             flag=flag))
     return pl.DataFrame(rows, schema=SELECTION_SCHEMA)
 
 
