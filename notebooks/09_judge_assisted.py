@@ -75,9 +75,9 @@ ja.applicability(s)
 # ## Are the rated answers a random sample?
 # Each evaluator's mean score on the rated and on the unrated answers and the difference
 # (rated − unrated, points on the scale, 95 % interval), overall and per answer model.
-# `ci_assumes` names the interval: cluster-robust where answers of one conversation are
-# compared (they share the conversation: overall), Welch where every answer is its own
-# conversation (per answer model), within strata for a stratified design. Under a random
+# `ci_assumes` names the interval: cluster-robust wherever a compared group holds several
+# answers of one conversation (they share it), Welch where every answer is its own
+# conversation, within strata for a stratified design. Under a random
 # design the difference is 0 up to sampling error; `flag` names a design that claims
 # `random` and is not.
 
