@@ -68,7 +68,8 @@ from analysis.data.tidy import (HUMAN_MEAN, JURY, MAX_NAME, RESERVED_RATERS, _sh
 from analysis.stats import agreement
 from analysis.stats.bootstrap import ResamplePlan, bootstrap
 from analysis.stats.icc import icc_from_mean_squares, intraclass_corr, mean_squares_from_sums
-from analysis.stats.intervals import SEPARATOR
+from analysis.stats.intervals import SEPARATOR, with_clusters
+from analysis.stats.threads import one_blas_thread
 
 STREAM_MIN_ROWS = 1_000_000
 """Ratings files with at least this many rows take the streaming path (about 300 MB of
@@ -575,40 +576,32 @@ def pair_intervals(values: np.ndarray, names: Sequence[str], pairs: Sequence[tup
     base = sorted({b for r in named for b in weights(r)}, key=col.__getitem__)
     k = len(base)
     pos = {r: i for i, r in enumerate(base)}
+    # Every product of two base raters a pair needs, numbered in the order first needed.
     products: dict[tuple[int, int], int] = {}
+    for a, b in pairs:
+        for x, y in ((a, a), (b, b), (a, b)):
+            for i in weights(x):
+                for j in weights(y):
+                    products.setdefault(tuple(sorted((pos[i], pos[j]))), len(products))
 
-    def product(i: int, j: int) -> int:
-        return products.setdefault((min(i, j), max(i, j)), len(products))
+    def linear(r: str) -> np.ndarray:
+        v = np.zeros(k)
+        for m, w in weights(r).items():
+            v[pos[m]] += w
+        return v
 
-    def quadratic(wa: dict, wb: dict) -> dict[int, float]:
-        out: dict[int, float] = {}
-        for i, x in wa.items():
-            for j, y in wb.items():
-                q = product(pos[i], pos[j])
-                out[q] = out.get(q, 0.0) + x * y
-        return out
+    def quadratic(x: str, y: str) -> np.ndarray:
+        v = np.zeros(len(products))
+        for i, wi in weights(x).items():
+            for j, wj in weights(y).items():
+                v[products[tuple(sorted((pos[i], pos[j])))]] += wi * wj
+        return v
 
     n_pairs = len(pairs)
-    lin_a, lin_b = np.zeros((n_pairs, k)), np.zeros((n_pairs, k))
-    quads = []
-    for p, (a, b) in enumerate(pairs):
-        wa, wb = weights(a), weights(b)
-        for r, w in wa.items():
-            lin_a[p, pos[r]] += w
-        for r, w in wb.items():
-            lin_b[p, pos[r]] += w
-        quads.append((quadratic(wa, wa), quadratic(wb, wb), quadratic(wa, wb)))
-    q_aa, q_bb, q_ab = (np.zeros((n_pairs, len(products))) for _ in range(3))
-    for p, parts in enumerate(quads):
-        for target, part in zip((q_aa, q_bb, q_ab), parts):
-            for q, w in part.items():
-                target[p, q] = w
-    lin_d = np.zeros((len(bias_pairs), k))
-    for q, (e, r) in enumerate(bias_pairs):
-        for m, w in weights(e).items():
-            lin_d[q, pos[m]] += w
-        for m, w in weights(r).items():
-            lin_d[q, pos[m]] -= w
+    lin_a, lin_b = np.array([linear(a) for a, _ in pairs]), np.array([linear(b) for _, b in pairs])
+    q_aa, q_bb = np.array([quadratic(a, a) for a, _ in pairs]), np.array([quadratic(b, b) for _, b in pairs])
+    q_ab = np.array([quadratic(a, b) for a, b in pairs])
+    lin_d = np.array([linear(e) - linear(r) for e, r in bias_pairs]).reshape(len(bias_pairs), k)
 
     used = [col[r] for r in base]
     c = float(values[:, used].mean())
@@ -645,13 +638,9 @@ def pair_intervals(values: np.ndarray, names: Sequence[str], pairs: Sequence[tup
 
     plan = ResamplePlan(n, n_boot, seed, clusters=codes, cache_mib=0)
     unit = f"resampled {plan.unit}"
-    try:  # one BLAS thread: on 2 busy cores a second thread spins more than it helps (measured)
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover
-        import contextlib
-
-        threadpool_limits = lambda **kw: contextlib.nullcontext()  # noqa: E731
-    with threadpool_limits(limits=1, user_api="blas"):
+    # One BLAS thread for the whole bootstrap, not only its resampled sums: the statistic's
+    # own products (jackknife, replicates) change in the last bit with the BLAS threads.
+    with one_blas_thread():
         res = bootstrap(per_unit, statistic, sums=True, plan=plan, method="bca", lean=True, pattern=pattern)
     del per_unit
     form = {"ICC(A,1)": 0, "ICC(C,1)": 1}
@@ -680,8 +669,7 @@ def pair_intervals(values: np.ndarray, names: Sequence[str], pairs: Sequence[tup
         d = values[:, col[e]] - values[:, col[r]]
         rows.append(dict(evaluator=e, reference=r, category="all", n=n, bias=float(d.mean()),
                          ci_low=float(res.ci_low[i]), ci_high=float(res.ci_high[i]), n_valid=int(res.n_valid[i]),
-                         ci_note="; ".join(t for t in ("resampled clusters" if codes is not None else "",
-                                                       str(res.ci_note[i])) if t),
+                         ci_note=with_clusters(str(res.ci_note[i]), codes is not None),
                          n_dropped=n_dropped))
     bias = pl.DataFrame(rows, schema={"evaluator": pl.String, "reference": pl.String, "category": pl.String,
                                       "n": pl.Int64, "bias": pl.Float64, "ci_low": pl.Float64,

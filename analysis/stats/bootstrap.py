@@ -86,6 +86,7 @@ import numpy as np
 from scipy import special
 
 from analysis.stats.intervals import ci_note as _ci_note
+from analysis.stats.threads import one_blas_thread, usable_cores
 
 BLOCK = 64
 """Resamples per independently seeded block; fixed so results do not depend on chunking."""
@@ -447,17 +448,11 @@ def lean_threads() -> int:
     """Threads :func:`_resampled_sums_lean` spreads its blocks over: the cores this process
     may use, at most :data:`LEAN_THREADS` (each block is drawn from its own seed and summed
     on its own, so the result does not depend on the number)."""
-    import os
-
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover (not Linux)
-        cores = os.cpu_count() or 1
-    return max(1, min(LEAN_THREADS, cores))
+    return max(1, min(LEAN_THREADS, usable_cores()))
 
 
 def _resampled_sums_lean(per_row: np.ndarray, statistic, plan: "ResamplePlan", out: np.ndarray,
-                         pattern: np.ndarray | None, threads: int | None = None) -> None:
+                         pattern: np.ndarray | None) -> None:
     """:func:`_resampled_sums_statistic` in memory ``O(n_draw)`` per piece: each block of
     resamples is drawn in pieces of at most :data:`_TARGET_CELLS` indices, each resample's
     counts are taken per row of ``per_row`` (``pattern[i]`` is the row of unit ``i``;
@@ -465,10 +460,11 @@ def _resampled_sums_lean(per_row: np.ndarray, statistic, plan: "ResamplePlan", o
     the plan's; the sums equal :func:`_resampled_sums_statistic`'s to rounding (another
     order of addition), and do not depend on anything but the data and the plan.
 
-    Blocks are independent (own seed, own rows of the sums), so ``threads`` (default
-    :func:`lean_threads`) work on different blocks at once: numpy's generator, indexing
-    and matrix products release the GIL (2 cores: 1.5x on 2,000,000 items, measured).
-    The result is bitwise the same for any number of threads."""
+    Blocks are independent (own seed, own rows of the sums), so :func:`lean_threads`
+    threads work on different blocks at once: numpy's generator, indexing and matrix
+    products release the GIL (2 cores: 1.5x on 2,000,000 items, measured). BLAS runs on
+    one thread (:func:`~analysis.stats.threads.one_blas_thread`), so the result is bitwise
+    the same for any number of threads."""
     n_boot, (p, m) = plan.n_boot, per_row.shape
     rows = max(1, min(BLOCK, _TARGET_CELLS // max(plan.n_draw, p, 1)))
     code = None if pattern is None else pattern.astype(np.int32 if p > np.iinfo(np.int16).max else np.int16)
@@ -483,24 +479,15 @@ def _resampled_sums_lean(per_row: np.ndarray, statistic, plan: "ResamplePlan", o
             np.matmul(counts[:idx.shape[0]], per_row, out=sums[b:b + idx.shape[0]])
             del idx
 
-    threads = lean_threads() if threads is None else max(1, int(threads))
-    import contextlib
-    from concurrent.futures import ThreadPoolExecutor
-
-    try:
-        # One BLAS thread in every case: the threads here are the parallelism, and a product
-        # of a few rows by millions of items is summed in another order on two BLAS threads
-        # than on one (measured), so the result would depend on the BLAS threads.
-        from threadpoolctl import threadpool_limits
-        limits = threadpool_limits(limits=1, user_api="blas")
-    except ImportError:  # pragma: no cover
-        limits = contextlib.nullcontext()
-    with limits:
-        if threads == 1 or plan.n_blocks == 1:
+    threads = min(lean_threads(), plan.n_blocks)
+    with one_blas_thread():
+        if threads == 1:
             for block in range(plan.n_blocks):
                 run_block(block)
         else:
-            with ThreadPoolExecutor(max_workers=min(threads, plan.n_blocks)) as pool:
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(max_workers=threads) as pool:
                 for _ in pool.map(run_block, range(plan.n_blocks)):
                     pass  # re-raises a block's error here
     step = max(1, _TARGET_CELLS // max(m, 1))
@@ -518,7 +505,7 @@ def _jackknife(arrays, statistic, codes: np.ndarray, n_units: int, chunk_size: i
     return np.concatenate(out, axis=0)
 
 
-def _jackknife_sums(per_unit: np.ndarray, total: np.ndarray, statistic, chunk: int = 65_536) -> np.ndarray:
+def _jackknife_sums(per_unit: np.ndarray, total: np.ndarray, statistic, chunk: int = JACKKNIFE_ROWS) -> np.ndarray:
     """Leave-one-unit-out values of a statistic of sums: ``f(total - per_unit[i])``, O(n m)."""
     return np.concatenate([np.asarray(statistic(total[None, :] - per_unit[s:s + chunk]), dtype=float)
                            for s in range(0, per_unit.shape[0], chunk)], axis=0)
@@ -595,21 +582,23 @@ def bca_levels(replicates: np.ndarray, estimate: np.ndarray, jackknife: np.ndarr
         # scipy: percentile = (#(theta* < theta) + #(theta* <= theta)) / (2 B): ties count half.
         nonzeros = np.sum(finite & (reps < theta_hat), axis=0) + np.sum(finite & (reps <= theta_hat), axis=0)
         z0 = special.ndtri(nonzeros.astype(float) / (2 * b))
-        jack = None if acceleration is not None else np.asarray(jackknife, dtype=float)
         if acceleration is not None:
-            num, den = np.asarray(acceleration, dtype=float), 1.0
+            a_hat = np.asarray(acceleration, dtype=float)
         elif jackknife_counts is None:
+            jack = np.asarray(jackknife, dtype=float)
             n = float(jack.shape[0])
             u = (n - 1) * (np.mean(jack, axis=0) - jack)
             num = np.sum(u**3, axis=0) / n**3
             den = np.sum(u**2, axis=0) / n**2
         else:
+            jack = np.asarray(jackknife, dtype=float)
             w = np.asarray(jackknife_counts, dtype=float)
             n = float(w.sum())
             u = (n - 1) * (np.tensordot(w, jack, axes=(0, 0)) / n - jack)
             num = np.tensordot(w, u**3, axes=(0, 0)) / n**3
             den = np.tensordot(w, u**2, axes=(0, 0)) / n**2
-        a_hat = num if acceleration is not None else 1 / 6 * num / den ** (3 / 2)
+        if acceleration is None:
+            a_hat = 1 / 6 * num / den ** (3 / 2)
         z_alpha = float(special.ndtri((1 - confidence) / 2))
         z_1alpha = -z_alpha
         num1 = z0 + z_alpha

@@ -161,6 +161,7 @@ import numpy as np
 import polars as pl
 
 from analysis.stats.bootstrap import ResamplePlan, bootstrap
+from analysis.stats.threads import one_blas_thread
 from analysis.stats.result import check_confidence
 
 __all__ = [
@@ -457,18 +458,6 @@ def g_study(scores, design: str = "p x (r:e)", *, method: str = "anova", facet: 
     )
 
 
-def _one_blas_thread():
-    """Limit BLAS to one thread if threadpoolctl is installed (it comes with scikit-learn).
-
-    REML's matrices are small; BLAS threads only add overhead, and on a busy machine
-    their contention made the fit 10x slower."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
-
-
 _REML_EFFECTS = {
     "p x i": ({"p": ("p",), "i": ("i",)}, "pi"),
     "p x e x r": ({"p": ("p",), "e": ("e",), "r": ("r",), "pe": ("p", "e"), "pr": ("p", "r"), "er": ("e", "r")},
@@ -659,7 +648,7 @@ def _reml_fit(prob: _RemlProblem, starts: list[np.ndarray]) -> tuple[np.ndarray,
 def _reml(x: np.ndarray, design: str) -> tuple[dict[str, float], float, tuple[str, ...]]:
     """REML variance components, the REML log-likelihood and the components at 0."""
     prob = _reml_problem(x, design)
-    with _one_blas_thread():
+    with one_blas_thread():  # small matrices: BLAS threads only add overhead (analysis.stats.threads)
         theta, dev, converged = _reml_fit(prob, _reml_starts(x, design, prob.names, prob.residual))
         sigma2 = prob.sigma2(theta)
     out = {name: float(sigma2 * t * t) for name, t in zip(prob.names, theta)} | {prob.residual: sigma2}

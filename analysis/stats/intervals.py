@@ -152,6 +152,12 @@ def _nan_share(share: float) -> str:
     return f"NaN replicates {'<0.1' if pct < 0.05 else f'{pct:.1f}'} %"
 
 
+def with_clusters(note: str, clustered: bool) -> str:
+    """``note`` led by ``resampled clusters`` when the interval resampled clusters (the
+    bias rows of the scored summaries, in memory and streamed, say it this way)."""
+    return "; ".join(t for t in ("resampled clusters" if clustered else "", note) if t)
+
+
 def ci_note(ci_low, ci_high, *, estimate=None, n_units: int | None = None, unit: str = "items",
             n_boot: int | None = None, n_valid=None, constant=None, reasons=None) -> str | np.ndarray:
     """The caveats of confidence intervals, by the rules of the module docstring.

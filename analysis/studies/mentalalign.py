@@ -31,6 +31,7 @@ import numpy as np
 import polars as pl
 
 from analysis.stats.bootstrap import bootstrap
+from analysis.stats.threads import one_blas_thread
 from analysis.data.mentalalign import OWN_FAMILY
 from analysis.studies.attributes import (KOO_LI_BANDS, JudgePairs, bias_row, cross_attribute_table,  # noqa: F401
                                          koo_li_band, koo_li_category, overview_forest, pairs_of)
@@ -197,19 +198,6 @@ def _judge_cells(ratings_as_published: pl.DataFrame, judge: str) -> list[tuple[s
     return cells
 
 
-def _one_blas_thread():
-    """Single-threaded BLAS for the bootstrap's products of 64-resample blocks: on 2 busy
-    cores OpenBLAS's second thread spins and one judge's 32 products took 1.6 s instead
-    of 0.09 s (measured). A no-op without threadpoolctl."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover
-        import contextlib
-
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
-
-
 def _cell_units(p: JudgePairs, conv: np.ndarray, n_conv: int) -> np.ndarray:
     """Per-conversation sufficient statistics of one cell, ``(n_conv, 3 S + 5)``.
 
@@ -311,7 +299,7 @@ def alignment_tables(ratings_as_published: pl.DataFrame, judge: str, *, n_boot: 
     # Each conversation is its own cluster: the intervals carry the cluster rules
     # (``ci_note`` "too few clusters" below 20 conversations).
     plan = ResamplePlan(n_conv, n_boot, seed, clusters=np.arange(n_conv), cache_mib=0)
-    with _one_blas_thread():
+    with one_blas_thread():
         res = bootstrap(np.concatenate(units, axis=1), lambda s: _cells_statistic(s, groups, at), sums=True,
                         plan=plan, method="bca")
     # Rows are assembled as dicts and become one frame at the end: a few polars

@@ -21,7 +21,7 @@ from analysis.stats.bias import mean_bias
 from analysis.stats.gwet import gwet_ac1, gwet_ac2
 from analysis.studies.evaluators import JURY
 from analysis.stats.icc import intraclass_corr
-from analysis.stats.intervals import ci_note
+from analysis.stats.intervals import ci_note, with_clusters
 from analysis.data.ratings import RatingMatrix, to_matrix
 
 from analysis.data.tidy import HUMAN_MEAN  # the reserved rater name, declared once
@@ -250,7 +250,7 @@ def bias_table(scores: ReviewScores, evaluators: Sequence[str], *, references: S
                                  n_dropped=dropped))
                 continue
             r = mean_bias(x, y, n_boot=n_boot, seed=seed, clusters=scores.clusters_of(mask))
-            note = "; ".join(n for n in ("resampled clusters" if scores.clustered else "", r.ci_note) if n)
+            note = with_clusters(r.ci_note, scores.clustered)
             rows.append(dict(evaluator=e, reference=reference, category=name, n=r.n, bias=r.estimate,
                              ci_low=r.ci_low, ci_high=r.ci_high, n_valid=r.n_valid, ci_note=note,
                              n_dropped=dropped))
@@ -313,8 +313,7 @@ def stream_summary(study_path, *, n_boot: int = 2000, seed: int = 20261124, engi
     # Which raters' gaps left items out: a reviewer can tell a judge that failed on many
     # items (listwise then drops them for every judge) from scattered exclusions.
     missing = (", missing a score of " + ", ".join(f"{r} {m:,}" for r, m in s.missing)) if s.missing else ""
-    clusters = (f"; every interval resamples clusters ({s.clusters.n_unique()} clusters, the study's cluster column)"
-                if s.clustered else "")
+    clusters = clusters_header(s.clusters.n_unique()) if s.clustered else ""
     return {
         "audit": s.audit,
         "agreement": pl.DataFrame(agreement_rows, schema={
@@ -338,6 +337,12 @@ def study_clustered(study) -> bool:
     """Does the study declare clusters (a user study's ``cluster`` column)? Then every
     interval resamples whole clusters. Built-in studies declare none here."""
     return "cluster" in getattr(study.data, "present", frozenset())
+
+
+def clusters_header(n_clusters: int) -> str:
+    """The summary header's clause for a study whose intervals resample clusters (one
+    wording for the in-memory and the streamed summary)."""
+    return f"; every interval resamples clusters ({n_clusters} clusters, the study's cluster column)"
 
 
 def summary_tables(study, *, n_boot: int, seed: int, cases: str = "available") -> dict[str, pl.DataFrame]:
@@ -378,8 +383,7 @@ def summary_tables(study, *, n_boot: int, seed: int, cases: str = "available") -
                   f"cases, n per row; human_mean = mean of the references who scored the item; "
                   f"{scores.n_dropped} review items nobody scored left out)")
     if clustered:
-        header += (f"; every interval resamples clusters ({len(set(scores.matrix.clusters))} clusters, "
-                   f"the study's cluster column)")
+        header += clusters_header(len(set(scores.matrix.clusters)))
     tables["_meta"] = pl.DataFrame({"header": [header], "scale": ["bias = evaluator - reference, points on "
                                                                  f"{spec.scale.describe()}"]})
     return tables
